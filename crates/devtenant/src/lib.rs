@@ -1,0 +1,1 @@
+//! devtenant (placeholder until its issue lands).

@@ -1,0 +1,1 @@
+//! orgpass-admin (placeholder until its issue lands).

@@ -1,0 +1,2 @@
+//! The `orgpass` command-line front end.
+fn main() {}

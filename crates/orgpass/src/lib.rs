@@ -1,0 +1,1 @@
+//! orgpass (placeholder until its issue lands).

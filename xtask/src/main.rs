@@ -1,0 +1,2 @@
+//! Project automation: `cargo xtask test`, `cargo xtask demo`.
+fn main() {}
