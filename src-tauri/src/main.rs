@@ -1,0 +1,2 @@
+//! The Orgpass desktop app (placeholder until its issue lands).
+fn main() {}
