@@ -1,2 +1,282 @@
-//! Project automation: `cargo xtask test`, `cargo xtask demo`.
-fn main() {}
+//! Project automation: `cargo xtask test` (the README's test command) and `cargo xtask demo` (the run command).
+//!
+//! Only the standard library is used so that `cargo xtask` starts in seconds on a fresh clone.
+//!
+//! `test` prepares what the test suites need and that a developer's desktop has but a CI box does not: node
+//! packages from the lockfiles, the built UI, a private D-Bus session with an unlocked gnome-keyring in a
+//! throwaway home (the real Secret Service), and an X server (Xvfb) for the app window. It then runs
+//! `cargo test --workspace` inside that environment.
+
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Set in the environment of the re-executed xtask once the D-Bus session and keyring are up.
+const INNER_MARK: &str = "ORGPASS_XTASK_INNER";
+
+/// Debian packages the tests and the app need, by the command or file that shows each is present.
+const SYSTEM_PACKAGES: &[(&str, &str)] = &[
+    ("dbus-run-session", "dbus"),
+    ("gnome-keyring-daemon", "gnome-keyring"),
+    ("secret-tool", "libsecret-tools"),
+    ("Xvfb", "xvfb"),
+    ("chromium", "chromium"),
+    ("chromedriver", "chromium-driver"),
+    ("WebKitWebDriver", "webkit2gtk-driver"),
+    ("import", "imagemagick"),
+    ("pkg-config", "pkg-config"),
+];
+
+/// Development libraries for building the Tauri app, by their pkg-config name.
+const BUILD_LIBRARIES: &[(&str, &str)] = &[
+    ("webkit2gtk-4.1", "libwebkit2gtk-4.1-dev"),
+    ("gtk+-3.0", "libgtk-3-dev"),
+    ("ayatana-appindicator3-0.1", "libayatana-appindicator3-dev"),
+    ("librsvg-2.0", "librsvg2-dev"),
+    ("libsoup-3.0", "libsoup-3.0-dev"),
+    ("dbus-1", "libdbus-1-dev"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("demo") => demo(&args[1..]),
+        Some("deps") => ensure_system_packages(true).map(|_| ()),
+        Some("ui") => build_ui(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <command>\n\n\
+                 commands:\n  \
+                 test [ARGS…]  run every test suite (real Secret Service, Xvfb, browsers); ARGS go to `cargo test`\n  \
+                 demo          start devtenant with the demo seed and the desktop app pointed at it\n  \
+                 deps          install the Debian packages the project needs (as root), or print the command\n  \
+                 ui            build the frontend into ui/dist"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+type Result<T = ()> = std::result::Result<T, String>;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_path_buf()
+}
+
+fn on_path(program: &str) -> bool {
+    let Some(paths) = env::var_os("PATH") else {
+        return false;
+    };
+    env::split_paths(&paths).any(|dir| dir.join(program).is_file())
+        || Path::new("/usr/sbin").join(program).is_file()
+}
+
+fn run(command: &mut Command) -> Result {
+    let shown = format!("{command:?}");
+    let status = command
+        .status()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{shown} failed with {status}"))
+    }
+}
+
+/// Checks the Debian packages; installs the missing ones when running as root and `install` is set,
+/// otherwise says exactly what to run. Returns whether everything is present.
+fn ensure_system_packages(install: bool) -> Result<bool> {
+    let mut missing: Vec<&str> = SYSTEM_PACKAGES
+        .iter()
+        .filter(|(program, _)| !on_path(program))
+        .map(|(_, package)| *package)
+        .collect();
+    for (module, package) in BUILD_LIBRARIES {
+        let present = Command::new("pkg-config")
+            .args(["--exists", module])
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false);
+        if !present && !missing.contains(package) {
+            missing.push(package);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(true);
+    }
+    let list = missing.join(" ");
+    let is_root = Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    if install && is_root && on_path("apt-get") {
+        eprintln!("xtask: installing missing Debian packages: {list}");
+        run(Command::new("apt-get").arg("update").arg("-q"))?;
+        run(Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"))?;
+        return Ok(true);
+    }
+    Err(format!(
+        "missing Debian packages: {list}\nInstall them with:\n  sudo apt-get update && sudo apt-get install -y {list}"
+    ))
+}
+
+/// `npm ci` in a folder with a lockfile, unless its node_modules is already newer than the lockfile.
+fn npm_ci(dir: &Path) -> Result {
+    let lock = dir.join("package-lock.json");
+    if !lock.is_file() {
+        return Ok(());
+    }
+    let stamp = dir.join("node_modules/.package-lock.json");
+    let fresh = match (
+        lock.metadata().and_then(|m| m.modified()),
+        stamp.metadata().and_then(|m| m.modified()),
+    ) {
+        (Ok(lock), Ok(stamp)) => stamp >= lock,
+        _ => false,
+    };
+    if fresh {
+        return Ok(());
+    }
+    run(Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(dir))
+}
+
+/// Builds the frontend into `ui/dist`, which the Tauri build embeds.
+fn build_ui() -> Result {
+    let ui = root().join("ui");
+    if !ui.join("package.json").is_file() {
+        return Ok(());
+    }
+    npm_ci(&ui)?;
+    run(Command::new("npm").args(["run", "build"]).current_dir(&ui))
+}
+
+fn test(cargo_args: &[String]) -> Result {
+    if env::var_os(INNER_MARK).is_some() {
+        return test_inner(cargo_args);
+    }
+    ensure_system_packages(true)?;
+    let root = root();
+    npm_ci(&root.join("tests"))?;
+    build_ui()?;
+
+    // A throwaway home: a keyring left from another run (with another password) would stay locked, and nothing a
+    // test stores may touch the developer's own keychain. Cargo and rustup keep their real homes.
+    let home = env::temp_dir().join(format!("orgpass-xtask-home-{}", std::process::id()));
+    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let real_home = env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
+    let cargo_home =
+        env::var_os("CARGO_HOME").unwrap_or_else(|| Path::new(&real_home).join(".cargo").into());
+    let rustup_home =
+        env::var_os("RUSTUP_HOME").unwrap_or_else(|| Path::new(&real_home).join(".rustup").into());
+
+    let mut xvfb = start_xvfb()?;
+    let me = env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    let script = "printf orgpass-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+                  && exec \"$0\" \"$@\"";
+    let mut command = Command::new("dbus-run-session");
+    command
+        .args(["--", "sh", "-c", script])
+        .arg(&me)
+        .arg("test")
+        .args(cargo_args)
+        .env(INNER_MARK, "1")
+        .env("HOME", &home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("CARGO_HOME", &cargo_home)
+        .env("RUSTUP_HOME", &rustup_home)
+        .env("ORGPASS_REPO_ROOT", &root)
+        .current_dir(&root);
+    // tauri-driver is installed by `cargo install` into the real cargo home.
+    let cargo_bin = Path::new(&cargo_home).join("bin");
+    if let Some(path) = env::var_os("PATH") {
+        let mut paths: Vec<PathBuf> = env::split_paths(&path).collect();
+        paths.push(cargo_bin);
+        command.env("PATH", env::join_paths(paths).map_err(|e| e.to_string())?);
+    }
+    if let Some(display) = xvfb.as_ref().map(|(d, _)| d.clone()) {
+        command.env("DISPLAY", display);
+    }
+    let result = run(&mut command);
+    if let Some((_, child)) = xvfb.as_mut() {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let _ = std::fs::remove_dir_all(&home);
+    result
+}
+
+fn test_inner(cargo_args: &[String]) -> Result {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    // Binaries first: the end-to-end tests run `orgpass`, `devtenant`, `orgpass-admin` and the app as users do.
+    run(Command::new(&cargo).args(["build", "--workspace", "--bins"]))?;
+    run(Command::new(&cargo)
+        .args(["test", "--workspace", "--no-fail-fast"])
+        .args(cargo_args))
+}
+
+/// Starts Xvfb on a free display unless one is already set. Returns the display and the server process.
+fn start_xvfb() -> Result<Option<(String, Child)>> {
+    if env::var_os("DISPLAY").is_some() {
+        return Ok(None);
+    }
+    for number in 99..120 {
+        if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
+            || Path::new(&format!("/tmp/.X{number}-lock")).exists()
+        {
+            continue;
+        }
+        let display = format!(":{number}");
+        let mut child = Command::new("Xvfb")
+            .args([
+                display.as_str(),
+                "-screen",
+                "0",
+                "1280x800x24",
+                "-nolisten",
+                "tcp",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("could not start Xvfb: {e}"))?;
+        let started = Instant::now();
+        while started.elapsed() < Duration::from_secs(10) {
+            if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists() {
+                return Ok(Some((display, child)));
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("Xvfb {display} exited at start with {status}"));
+            }
+            thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        return Err(format!("Xvfb {display} did not come up within 10 s"));
+    }
+    Err("no free X display between :99 and :119".into())
+}
+
+fn demo(_args: &[String]) -> Result {
+    Err("the demo needs the desktop app and devtenant; see README".into())
+}
