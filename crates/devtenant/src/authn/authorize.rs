@@ -1,0 +1,1253 @@
+//! `/authorize` and the Universal Login pages (login, sign-up, organization prompt and picker, simulated
+//! upstream identity providers), the SSO session cookie, and the logout endpoints.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use url::Url;
+
+use crate::AppState;
+use crate::pages::{esc, page};
+use crate::seed::LoopbackRedirects;
+use crate::store::{
+    Client, Code, Organization, Session, Tenant, Transaction, User, digest, random_token,
+};
+
+/// Name of the SSO session cookie.
+pub const SESSION_COOKIE: &str = "devtenant_session";
+/// Login transactions older than this are refused.
+const TRANSACTION_TTL_SECS: i64 = 3600;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/authorize", get(authorize))
+        .route("/u/login", get(login_page).post(login_submit))
+        .route("/u/signup", get(signup_page).post(signup_submit))
+        .route(
+            "/u/organization",
+            get(org_prompt_page).post(org_prompt_submit),
+        )
+        .route(
+            "/u/organization-picker",
+            get(picker_page).post(picker_submit),
+        )
+        .route("/u/upstream", get(upstream_page).post(upstream_submit))
+        .route("/v2/logout", get(v2_logout))
+        .route("/oidc/logout", get(oidc_logout))
+}
+
+type Params = HashMap<String, String>;
+
+/// A page for errors that cannot be redirected (unknown client, unregistered redirect URI).
+fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
+    let body = format!(
+        "<h1>{}</h1><p class=\"error\" id=\"error\">{}</p>",
+        esc(title),
+        esc(detail)
+    );
+    (status, Html(page(title, "#c92a2a", "#f8f9fa", &body))).into_response()
+}
+
+/// `redirect_uri?error=..&error_description=..&state=..&iss=..` (RFC 6749 §4.1.2.1, RFC 9207).
+fn error_redirect(
+    state: &AppState,
+    redirect_uri: &str,
+    client_state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Response {
+    let Ok(mut url) = Url::parse(redirect_uri) else {
+        return error_page(StatusCode::BAD_REQUEST, error, description);
+    };
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("error", error)
+            .append_pair("error_description", description);
+        if let Some(s) = client_state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", state.issuer_str());
+    }
+    tracing::info!(error, description, "authorization error redirect");
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn is_loopback_host(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    }
+}
+
+/// Is `redirect_uri` registered for the client? Exact match, or (RFC 8252 §7.3) a loopback IP callback that
+/// differs only in the port when the tenant allows any port.
+pub fn redirect_allowed(
+    mode: LoopbackRedirects,
+    registered: &[String],
+    redirect_uri: &str,
+) -> bool {
+    if registered.iter().any(|r| r == redirect_uri) {
+        return true;
+    }
+    if mode == LoopbackRedirects::Exact {
+        return false;
+    }
+    let Ok(wanted) = Url::parse(redirect_uri) else {
+        return false;
+    };
+    if wanted.scheme() != "http" || !is_loopback_host(&wanted) || wanted.fragment().is_some() {
+        return false;
+    }
+    registered
+        .iter()
+        .filter_map(|r| Url::parse(r).ok())
+        .any(|r| {
+            r.scheme() == "http"
+                && is_loopback_host(&r)
+                && r.host() == wanted.host()
+                && r.path() == wanted.path()
+                && r.query() == wanted.query()
+        })
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_owned())
+}
+
+/// The live SSO session from the request's cookie.
+fn current_session(t: &Tenant, headers: &HeaderMap) -> Option<Session> {
+    let value = cookie(headers, SESSION_COOKIE)?;
+    let s = t.store.sessions.get(&digest(&value))?;
+    (s.expires_at > crate::now_unix()).then(|| s.clone())
+}
+
+/// Resolves the `organization` parameter: an ID, or a name when the tenant allows names.
+fn resolve_org<'a>(t: &'a Tenant, value: &str) -> Result<&'a Organization, String> {
+    let value = value.trim();
+    if value.starts_with("org_") {
+        return t.store.org(value).ok_or_else(|| {
+            format!("parameter organization is invalid: no organization found with ID {value}")
+        });
+    }
+    if !t
+        .store
+        .settings
+        .allow_organization_name_in_authentication_api
+    {
+        return Err(format!(
+            "parameter organization is invalid: \"{value}\" is not an organization ID and this tenant does not allow organization names (allow_organization_name_in_authentication_api is off)"
+        ));
+    }
+    let name = value.to_lowercase();
+    t.store.org_by_name(&name).ok_or_else(|| {
+        format!("parameter organization is invalid: no organization found with name {name}")
+    })
+}
+
+fn require_org(client: &Client) -> bool {
+    client.organization_usage == "require"
+}
+
+async fn authorize(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Response {
+    let mut t = state.lock();
+    let get = |k: &str| p.get(k).map(String::as_str).filter(|v| !v.is_empty());
+    // Errors that cannot go back to the client are shown here.
+    let Some(client_id) = get("client_id") else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: client_id",
+        );
+    };
+    let Some(client) = t.store.client(client_id).cloned() else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            &format!("Unknown client: {client_id}"),
+        );
+    };
+    let Some(redirect_uri) = get("redirect_uri").map(str::to_owned) else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing required parameter: redirect_uri",
+        );
+    };
+    if !redirect_allowed(
+        t.store.settings.loopback_redirects,
+        &client.callbacks,
+        &redirect_uri,
+    ) {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Callback URL mismatch",
+            &format!(
+                "The provided redirect_uri is not in the list of allowed callback URLs: {redirect_uri}"
+            ),
+        );
+    }
+    let client_state = get("state").map(str::to_owned);
+    let fail = |error: &str, description: &str| {
+        error_redirect(
+            &state,
+            &redirect_uri,
+            client_state.as_deref(),
+            error,
+            description,
+        )
+    };
+    if get("response_type") != Some("code") {
+        return fail(
+            "unsupported_response_type",
+            "Unsupported response_type: only code is supported",
+        );
+    }
+    if get("response_mode").is_some_and(|m| m != "query") {
+        return fail(
+            "invalid_request",
+            "Unsupported response_mode: only query is supported",
+        );
+    }
+    let challenge = get("code_challenge").map(str::to_owned);
+    match (&challenge, get("code_challenge_method")) {
+        (None, _) if client.is_public() => {
+            return fail(
+                "invalid_request",
+                "Parameter code_challenge is required for public clients (PKCE)",
+            );
+        }
+        (Some(_), Some("S256")) | (None, None) => {}
+        (Some(_), _) => {
+            return fail(
+                "invalid_request",
+                "Unsupported code_challenge_method: only S256 is supported",
+            );
+        }
+        (None, Some(_)) => {
+            return fail(
+                "invalid_request",
+                "Parameter code_challenge is required with code_challenge_method",
+            );
+        }
+    }
+    if challenge.as_ref().is_some_and(|c| {
+        c.len() != 43
+            || !c
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    }) {
+        return fail(
+            "invalid_request",
+            "Parameter code_challenge must be a BASE64URL-encoded SHA-256 hash (43 characters)",
+        );
+    }
+    let scope = get("scope").unwrap_or("openid").to_owned();
+    let audience = get("audience").map(str::to_owned);
+    if let Some(a) = &audience
+        && !t.store.apis.iter().any(|api| &api.identifier == a)
+        && !state.is_management_audience(a)
+    {
+        return fail("access_denied", &format!("Service not found: {a}"));
+    }
+    let mut org_id = None;
+    if let Some(value) = get("organization") {
+        if client.organization_usage == "deny" {
+            return fail(
+                "invalid_request",
+                "parameter organization is not allowed for this client",
+            );
+        }
+        match resolve_org(&t, value) {
+            Ok(org) => org_id = Some(org.id.clone()),
+            Err(msg) => return fail("invalid_request", &msg),
+        }
+    }
+    let invitation = get("invitation").map(str::to_owned);
+    if let Some(ticket) = &invitation {
+        let Some(org) = &org_id else {
+            return fail(
+                "invalid_request",
+                "parameter organization is required when invitation is sent",
+            );
+        };
+        let valid = t.store.invitations.iter().any(|i| {
+            &i.ticket_id == ticket && &i.organization_id == org && i.expires_at > crate::now_unix()
+        });
+        if !valid {
+            return fail("invalid_request", "invitation not found or expired");
+        }
+    }
+    let behavior = client.organization_require_behavior.clone();
+    if org_id.is_none() && require_org(&client) && behavior == "no_prompt" {
+        return fail(
+            "invalid_request",
+            "parameter organization is required for this client",
+        );
+    }
+    let prompt = get("prompt").unwrap_or_default().to_owned();
+    let tx = Transaction {
+        client_id: client.client_id.clone(),
+        redirect_uri: redirect_uri.clone(),
+        state: client_state.clone(),
+        nonce: get("nonce").map(str::to_owned),
+        scope,
+        audience,
+        code_challenge: challenge,
+        org_id: org_id.clone(),
+        invitation,
+        login_hint: get("login_hint").map(str::to_owned),
+        connection: get("connection").map(str::to_owned),
+        response_mode_query: true,
+        authenticated: None,
+        created_at: crate::now_unix(),
+    };
+    if let Some(conn) = &tx.connection {
+        let usable = t.store.connection(conn).is_some_and(|c| {
+            org_id
+                .as_ref()
+                .and_then(|o| t.store.org(o))
+                .is_none_or(|o| {
+                    o.enabled_connections
+                        .iter()
+                        .any(|e| e.connection_id == c.id)
+                })
+        });
+        if !usable {
+            return fail(
+                "invalid_request",
+                &format!("the connection {conn} is not enabled for this client or organization"),
+            );
+        }
+    }
+    let session = if prompt == "login" {
+        None
+    } else {
+        current_session(&t, &headers)
+    };
+    if let Some(session) = session {
+        // SSO: reuse the session when its user may sign in to the requested organization.
+        let conn_ok = t.store.user(&session.user_id).is_some_and(|u| {
+            let conn_id = t
+                .store
+                .connection(&u.connection)
+                .map(|c| c.id.clone())
+                .unwrap_or_default();
+            tx.connection
+                .as_ref()
+                .is_none_or(|c| t.store.connection(c).is_some_and(|c| c.id == conn_id))
+                && org_id
+                    .as_ref()
+                    .and_then(|o| t.store.org(o))
+                    .is_none_or(|o| {
+                        o.enabled_connections
+                            .iter()
+                            .any(|e| e.connection_id == conn_id)
+                    })
+        });
+        if conn_ok {
+            let user_id = session.user_id.clone();
+            return finish(
+                &state,
+                &mut t,
+                tx,
+                &user_id,
+                Some(session),
+                prompt == "none",
+            );
+        }
+    }
+    if prompt == "none" {
+        return fail("login_required", "Login required");
+    }
+    let key = random_token(24);
+    let screen = if org_id.is_none() && require_org(&client) && behavior == "pre_login_prompt" {
+        "organization"
+    } else if get("screen_hint") == Some("signup") {
+        "signup"
+    } else {
+        match tx.connection.as_ref().and_then(|c| t.store.connection(c)) {
+            Some(c) if !c.is_database() => {
+                let conn = c.name.clone();
+                t.transactions.insert(key.clone(), tx);
+                return Redirect::to(&format!(
+                    "/u/upstream?state={key}&connection={}",
+                    urlenc(&conn)
+                ))
+                .into_response();
+            }
+            _ => "login",
+        }
+    };
+    t.transactions.insert(key.clone(), tx);
+    Redirect::to(&format!("/u/{screen}?state={key}")).into_response()
+}
+
+fn urlenc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// Completes an authentication: organization checks, membership (invitation / auto-assign), SSO session, code.
+fn finish(
+    state: &AppState,
+    t: &mut Tenant,
+    mut tx: Transaction,
+    user_id: &str,
+    session: Option<Session>,
+    silent: bool,
+) -> Response {
+    let fail = |error: &str, d: &str| {
+        error_redirect(state, &tx.redirect_uri, tx.state.as_deref(), error, d)
+    };
+    let Some(user) = t.store.user(user_id).cloned() else {
+        return fail("access_denied", "The user does not exist");
+    };
+    let Some(client) = t.store.client(&tx.client_id).cloned() else {
+        return fail("invalid_request", "The client no longer exists");
+    };
+    let user_conn_id = t
+        .store
+        .connection(&user.connection)
+        .map(|c| c.id.clone())
+        .unwrap_or_default();
+    if tx.org_id.is_none() && require_org(&client) {
+        // post_login_prompt: let the user pick one of their organizations.
+        let orgs: Vec<&Organization> = t
+            .store
+            .organizations
+            .iter()
+            .filter(|o| o.members.contains(&user.user_id))
+            .collect();
+        if orgs.is_empty() {
+            return fail(
+                "access_denied",
+                "user is not a member of any organization that this application requires",
+            );
+        }
+        if silent {
+            return fail("interaction_required", "an organization must be chosen");
+        }
+        let key = random_token(24);
+        tx.authenticated = Some((
+            user.user_id.clone(),
+            session.as_ref().map(|s| s.sid.clone()).unwrap_or_default(),
+        ));
+        t.transactions.insert(key.clone(), tx);
+        return Redirect::to(&format!("/u/organization-picker?state={key}")).into_response();
+    }
+    if let Some(org_id) = tx.org_id.clone() {
+        let Some(org) = t.store.org(&org_id).cloned() else {
+            return fail(
+                "invalid_request",
+                "parameter organization is invalid: the organization no longer exists",
+            );
+        };
+        let Some(enabled) = org
+            .enabled_connections
+            .iter()
+            .find(|e| e.connection_id == user_conn_id)
+        else {
+            return fail(
+                "access_denied",
+                &format!(
+                    "the connection {} is not enabled for the organization {}",
+                    user.connection, org.id
+                ),
+            );
+        };
+        if !org.members.contains(&user.user_id) {
+            let invitation = tx.invitation.as_ref().and_then(|ticket| {
+                t.store.invitations.iter().position(|i| {
+                    &i.ticket_id == ticket
+                        && i.organization_id == org.id
+                        && i.expires_at > crate::now_unix()
+                })
+            });
+            let admitted = match invitation {
+                Some(idx) if t.store.invitations[idx].invitee_email == user.email => {
+                    t.store.invitations.remove(idx);
+                    true
+                }
+                Some(_) => {
+                    return fail(
+                        "access_denied",
+                        "the invitation was sent to a different email address",
+                    );
+                }
+                None => enabled.assign_membership_on_login,
+            };
+            if !admitted {
+                return fail(
+                    "access_denied",
+                    &format!(
+                        "user {} is not part of the {} organization",
+                        user.user_id, org.id
+                    ),
+                );
+            }
+            if let Some(o) = t.store.org_mut(&org.id) {
+                o.members.push(user.user_id.clone());
+            }
+        }
+    }
+    let now = crate::now_unix();
+    let (session, new_cookie) = match session {
+        Some(s) => (s, None),
+        None => {
+            let value = random_token(32);
+            let s = Session {
+                sid: random_token(16),
+                user_id: user.user_id.clone(),
+                auth_time: now,
+                expires_at: now + t.store.settings.session_lifetime_secs,
+            };
+            t.store.sessions.insert(digest(&value), s.clone());
+            (s, Some(value))
+        }
+    };
+    let code_value = random_token(32);
+    t.codes.insert(
+        digest(&code_value),
+        Code {
+            client_id: tx.client_id.clone(),
+            redirect_uri: tx.redirect_uri.clone(),
+            code_challenge: tx.code_challenge.clone(),
+            user_id: user.user_id.clone(),
+            org_id: tx.org_id.clone(),
+            nonce: tx.nonce.clone(),
+            scope: tx.scope.clone(),
+            audience: tx.audience.clone(),
+            sid: session.sid.clone(),
+            auth_time: session.auth_time,
+            expires_at: now + t.store.settings.authorization_code_lifetime_secs,
+        },
+    );
+    state.persist(t);
+    let mut url = Url::parse(&tx.redirect_uri).expect("redirect_uri was validated");
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("code", &code_value);
+        if let Some(s) = &tx.state {
+            q.append_pair("state", s);
+        }
+        q.append_pair("iss", state.issuer_str());
+    }
+    let mut response = Redirect::to(url.as_str()).into_response();
+    if let Some(value) = new_cookie {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            set_cookie(&value, t.store.settings.session_lifetime_secs),
+        );
+    }
+    response
+}
+
+fn set_cookie(value: &str, max_age: i64) -> axum::http::HeaderValue {
+    axum::http::HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}"
+    ))
+    .expect("cookie is ASCII")
+}
+
+// ---------------------------------------------------------------- page helpers
+
+struct Look {
+    title: String,
+    logo: Option<String>,
+    primary: String,
+    background: String,
+}
+
+fn look(state: &AppState, t: &Tenant, tx: &Transaction) -> Look {
+    let org = tx.org_id.as_ref().and_then(|o| t.store.org(o));
+    let branding = org.and_then(|o| o.branding.clone()).unwrap_or_default();
+    let colors = branding.colors.clone();
+    Look {
+        title: org
+            .map(|o| o.display_name.clone())
+            .unwrap_or_else(|| t.store.settings.friendly_name.clone()),
+        logo: branding.logo_url.map(|l| state.absolute_url(&l)),
+        primary: colors
+            .as_ref()
+            .map(|c| c.primary.clone())
+            .unwrap_or_else(|| "#635dff".into()),
+        background: colors
+            .map(|c| c.page_background)
+            .unwrap_or_else(|| "#f1f3f5".into()),
+    }
+}
+
+fn header_html(l: &Look, heading: &str) -> String {
+    let logo = l
+        .logo
+        .as_ref()
+        .map(|src| {
+            format!(
+                "<img class=\"logo\" id=\"logo\" src=\"{}\" alt=\"{} logo\">",
+                esc(src),
+                esc(&l.title)
+            )
+        })
+        .unwrap_or_default();
+    format!("{logo}<h1 id=\"title\">{}</h1>", esc(heading))
+}
+
+fn take_tx(t: &Tenant, key: &str) -> Result<Transaction, Response> {
+    match t.transactions.get(key) {
+        Some(tx) if tx.created_at + TRANSACTION_TTL_SECS > crate::now_unix() => Ok(tx.clone()),
+        _ => Err(error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid state",
+            "This login attempt is unknown or has expired. Start the sign-in again from the application.",
+        )),
+    }
+}
+
+/// Connections the login page offers: the organization's enabled ones (or all without an organization),
+/// narrowed to the `connection` parameter when given.
+fn offered(t: &Tenant, tx: &Transaction) -> Vec<(crate::store::Connection, bool, bool)> {
+    let org = tx.org_id.as_ref().and_then(|o| t.store.org(o));
+    let mut out: Vec<_> = match org {
+        Some(o) => o
+            .enabled_connections
+            .iter()
+            .filter_map(|e| {
+                t.store
+                    .connection(&e.connection_id)
+                    .map(|c| (c.clone(), e.show_as_button, e.is_signup_enabled))
+            })
+            .collect(),
+        None => t
+            .store
+            .connections
+            .iter()
+            .map(|c| (c.clone(), true, c.is_database()))
+            .collect(),
+    };
+    if let Some(only) = &tx.connection {
+        out.retain(|(c, _, _)| &c.name == only || &c.id == only);
+    }
+    out
+}
+
+fn login_html(
+    state: &AppState,
+    t: &Tenant,
+    key: &str,
+    tx: &Transaction,
+    error: Option<&str>,
+    username: &str,
+) -> String {
+    let l = look(state, t, tx);
+    let mut body = header_html(&l, &format!("Log in to {}", l.title));
+    if let Some(e) = error {
+        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
+    }
+    let conns = offered(t, tx);
+    if conns.iter().any(|(c, _, _)| c.is_database()) {
+        let prefill = if username.is_empty() {
+            tx.login_hint.clone().unwrap_or_default()
+        } else {
+            username.to_owned()
+        };
+        body.push_str(&format!(
+            r#"<form method="post" action="/u/login" id="login-form">
+<input type="hidden" name="state" value="{key}">
+<label for="username">Email address</label>
+<input type="email" id="username" name="username" value="{user}" autocomplete="username" required autofocus>
+<label for="password">Password</label>
+<input type="password" id="password" name="password" autocomplete="current-password" required>
+<button type="submit" id="submit" name="action" value="default">Continue</button>
+</form>"#,
+            key = esc(key),
+            user = esc(&prefill)
+        ));
+    }
+    for (c, show, _) in &conns {
+        if !c.is_database() && *show {
+            body.push_str(&format!(
+                "<a class=\"button secondary\" id=\"connection-{name}\" href=\"/u/upstream?state={key}&amp;connection={enc}\">Continue with {label}</a>",
+                name = esc(&c.name),
+                key = esc(key),
+                enc = esc(&urlenc(&c.name)),
+                label = esc(c.label())
+            ));
+        }
+    }
+    if conns
+        .iter()
+        .any(|(c, _, signup)| c.is_database() && *signup)
+    {
+        body.push_str(&format!("<p class=\"hint\">Don't have an account? <a id=\"signup-link\" href=\"/u/signup?state={}\">Sign up</a></p>", esc(key)));
+    }
+    if conns.is_empty() {
+        body.push_str(
+            "<p class=\"error\" id=\"error\">No connection is enabled for this organization.</p>",
+        );
+    }
+    page(
+        &format!("Log in | {}", l.title),
+        &l.primary,
+        &l.background,
+        &body,
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct StateQuery {
+    state: String,
+}
+
+async fn login_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+    let t = state.lock();
+    match take_tx(&t, &q.state) {
+        Ok(tx) => Html(login_html(&state, &t, &q.state, &tx, None, "")).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct LoginForm {
+    state: String,
+    username: String,
+    password: String,
+}
+
+async fn login_submit(State(state): State<AppState>, Form(f): Form<LoginForm>) -> Response {
+    let mut t = state.lock();
+    let tx = match take_tx(&t, &f.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let email = f.username.trim().to_lowercase();
+    let db_conns: Vec<String> = offered(&t, &tx)
+        .into_iter()
+        .filter(|(c, _, _)| c.is_database())
+        .map(|(c, _, _)| c.name)
+        .collect();
+    let user = t
+        .store
+        .users
+        .iter()
+        .find(|u| {
+            u.email == email && db_conns.contains(&u.connection) && u.password_matches(&f.password)
+        })
+        .cloned();
+    let Some(user) = user else {
+        let html = login_html(
+            &state,
+            &t,
+            &f.state,
+            &tx,
+            Some("Wrong email or password."),
+            &f.username,
+        );
+        return (StatusCode::BAD_REQUEST, Html(html)).into_response();
+    };
+    t.transactions.remove(&f.state);
+    finish(&state, &mut t, tx, &user.user_id, None, false)
+}
+
+fn signup_html(
+    state: &AppState,
+    t: &Tenant,
+    key: &str,
+    tx: &Transaction,
+    error: Option<&str>,
+) -> String {
+    let l = look(state, t, tx);
+    let mut body = header_html(&l, &format!("Sign up for {}", l.title));
+    if let Some(e) = error {
+        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
+    }
+    body.push_str(&format!(
+        r#"<form method="post" action="/u/signup" id="signup-form">
+<input type="hidden" name="state" value="{key}">
+<label for="email">Email address</label>
+<input type="email" id="email" name="email" value="{hint}" required>
+<label for="password">Password (at least 8 characters)</label>
+<input type="password" id="password" name="password" autocomplete="new-password" required>
+<button type="submit" id="submit">Continue</button>
+</form><p class="hint"><a href="/u/login?state={key}">Log in instead</a></p>"#,
+        key = esc(key),
+        hint = esc(tx.login_hint.as_deref().unwrap_or_default())
+    ));
+    page(
+        &format!("Sign up | {}", l.title),
+        &l.primary,
+        &l.background,
+        &body,
+    )
+}
+
+async fn signup_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+    let t = state.lock();
+    match take_tx(&t, &q.state) {
+        Ok(tx) => Html(signup_html(&state, &t, &q.state, &tx, None)).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct SignupForm {
+    state: String,
+    email: String,
+    password: String,
+}
+
+async fn signup_submit(State(state): State<AppState>, Form(f): Form<SignupForm>) -> Response {
+    let mut t = state.lock();
+    let tx = match take_tx(&t, &f.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let refuse = |t: &Tenant, msg: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            Html(signup_html(&state, t, &f.state, &tx, Some(msg))),
+        )
+            .into_response()
+    };
+    let Some((conn, _, _)) = offered(&t, &tx)
+        .into_iter()
+        .find(|(c, _, signup)| c.is_database() && *signup)
+    else {
+        return refuse(&t, "Sign-up is not enabled for this organization.");
+    };
+    let email = f.email.trim().to_lowercase();
+    if !email.contains('@') {
+        return refuse(&t, "Enter a valid email address.");
+    }
+    if f.password.chars().count() < 8 {
+        return refuse(&t, "The password is too weak: use at least 8 characters.");
+    }
+    if t.store
+        .users
+        .iter()
+        .any(|u| u.email == email && u.connection == conn.name)
+    {
+        return refuse(&t, "The user already exists.");
+    }
+    let salt = random_token(12);
+    let user = User {
+        user_id: format!("auth0|{}", crate::store::random_alnum(24).to_lowercase()),
+        connection: conn.name.clone(),
+        email: email.clone(),
+        name: email.clone(),
+        email_verified: false,
+        password_hash: Some(digest(&format!("{salt}:{}", f.password))),
+        password_salt: Some(salt),
+        created_at: crate::now_rfc3339(),
+    };
+    let user_id = user.user_id.clone();
+    t.store.users.push(user);
+    t.transactions.remove(&f.state);
+    finish(&state, &mut t, tx, &user_id, None, false)
+}
+
+fn org_prompt_html(
+    state: &AppState,
+    t: &Tenant,
+    key: &str,
+    tx: &Transaction,
+    error: Option<&str>,
+) -> String {
+    let l = look(state, t, tx);
+    let mut body = header_html(&l, "Enter your organization name");
+    if let Some(e) = error {
+        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
+    }
+    body.push_str(&format!(
+        r#"<form method="post" action="/u/organization" id="organization-form">
+<input type="hidden" name="state" value="{key}">
+<label for="organizationName">Organization name</label>
+<input type="text" id="organizationName" name="organizationName" required autofocus>
+<button type="submit" id="submit">Continue</button>
+</form>"#,
+        key = esc(key)
+    ));
+    page(
+        &format!("Organization | {}", l.title),
+        &l.primary,
+        &l.background,
+        &body,
+    )
+}
+
+async fn org_prompt_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+    let t = state.lock();
+    match take_tx(&t, &q.state) {
+        Ok(tx) => Html(org_prompt_html(&state, &t, &q.state, &tx, None)).into_response(),
+        Err(r) => r,
+    }
+}
+
+#[derive(serde::Deserialize)]
+struct OrgForm {
+    state: String,
+    #[serde(rename = "organizationName")]
+    organization_name: String,
+}
+
+async fn org_prompt_submit(State(state): State<AppState>, Form(f): Form<OrgForm>) -> Response {
+    let mut t = state.lock();
+    let tx = match take_tx(&t, &f.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let name = f.organization_name.trim().to_lowercase();
+    let Some(org_id) = t.store.org_by_name(&name).map(|o| o.id.clone()) else {
+        let html = org_prompt_html(
+            &state,
+            &t,
+            &f.state,
+            &tx,
+            Some("We could not find an organization with that name."),
+        );
+        return (StatusCode::BAD_REQUEST, Html(html)).into_response();
+    };
+    if let Some(tx) = t.transactions.get_mut(&f.state) {
+        tx.org_id = Some(org_id);
+    }
+    Redirect::to(&format!("/u/login?state={}", f.state)).into_response()
+}
+
+async fn picker_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+    let t = state.lock();
+    let tx = match take_tx(&t, &q.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let Some((user_id, _)) = &tx.authenticated else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid state",
+            "Log in before choosing an organization.",
+        );
+    };
+    let l = look(&state, &t, &tx);
+    let mut body = header_html(&l, "Choose an organization");
+    for o in t
+        .store
+        .organizations
+        .iter()
+        .filter(|o| o.members.contains(user_id))
+        .take(20)
+    {
+        body.push_str(&format!(
+            r#"<form method="post" action="/u/organization-picker"><input type="hidden" name="state" value="{key}"><input type="hidden" name="organization" value="{id}"><button type="submit" id="pick-{name}">{display}</button></form>"#,
+            key = esc(&q.state),
+            id = esc(&o.id),
+            name = esc(&o.name),
+            display = esc(&o.display_name)
+        ));
+    }
+    Html(page(
+        "Choose an organization",
+        &l.primary,
+        &l.background,
+        &body,
+    ))
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct PickForm {
+    state: String,
+    organization: String,
+}
+
+async fn picker_submit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(f): Form<PickForm>,
+) -> Response {
+    let mut t = state.lock();
+    let mut tx = match take_tx(&t, &f.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let Some((user_id, _)) = tx.authenticated.clone() else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid state",
+            "Log in before choosing an organization.",
+        );
+    };
+    if !t
+        .store
+        .org(&f.organization)
+        .is_some_and(|o| o.members.contains(&user_id))
+    {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid organization",
+            "You are not a member of that organization.",
+        );
+    }
+    t.transactions.remove(&f.state);
+    tx.org_id = Some(f.organization);
+    let session = current_session(&t, &headers).filter(|s| s.user_id == user_id);
+    finish(&state, &mut t, tx, &user_id, session, false)
+}
+
+async fn upstream_page(State(state): State<AppState>, Query(q): Query<Params>) -> Response {
+    let t = state.lock();
+    let key = q.get("state").cloned().unwrap_or_default();
+    let tx = match take_tx(&t, &key) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let conn_name = q.get("connection").cloned().unwrap_or_default();
+    let Some((conn, _, _)) = offered(&t, &tx)
+        .into_iter()
+        .find(|(c, _, _)| c.name == conn_name && !c.is_database())
+    else {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Connection not available",
+            "That connection is not enabled here.",
+        );
+    };
+    let kind = if conn.is_social() {
+        "social"
+    } else {
+        "enterprise"
+    };
+    let mut body = format!(
+        "<h1 id=\"title\">{} (simulated {kind} identity provider)</h1><p class=\"hint\">Choose who you are at {}:</p>",
+        esc(conn.label()),
+        esc(conn.label())
+    );
+    for u in t.store.users.iter().filter(|u| u.connection == conn.name) {
+        body.push_str(&format!(
+            r#"<form method="post" action="/u/upstream"><input type="hidden" name="state" value="{key}"><input type="hidden" name="connection" value="{c}"><input type="hidden" name="user_id" value="{uid}"><button type="submit" class="identity" data-email="{email}">{name} &lt;{email}&gt;</button></form>"#,
+            key = esc(&key),
+            c = esc(&conn.name),
+            uid = esc(&u.user_id),
+            name = esc(&u.name),
+            email = esc(&u.email)
+        ));
+    }
+    Html(page(
+        &format!("Sign in with {}", conn.label()),
+        "#343a40",
+        "#ffffff",
+        &body,
+    ))
+    .into_response()
+}
+
+#[derive(serde::Deserialize)]
+struct UpstreamForm {
+    state: String,
+    connection: String,
+    user_id: String,
+}
+
+async fn upstream_submit(State(state): State<AppState>, Form(f): Form<UpstreamForm>) -> Response {
+    let mut t = state.lock();
+    let tx = match take_tx(&t, &f.state) {
+        Ok(tx) => tx,
+        Err(r) => return r,
+    };
+    let allowed = offered(&t, &tx)
+        .into_iter()
+        .any(|(c, _, _)| c.name == f.connection && !c.is_database());
+    let user_ok = t
+        .store
+        .user(&f.user_id)
+        .is_some_and(|u| u.connection == f.connection);
+    if !allowed || !user_ok {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Connection not available",
+            "That identity cannot sign in here.",
+        );
+    }
+    t.transactions.remove(&f.state);
+    finish(&state, &mut t, tx, &f.user_id, None, false)
+}
+
+// ---------------------------------------------------------------- logout
+
+fn clear_session(t: &mut Tenant, headers: &HeaderMap) {
+    if let Some(v) = cookie(headers, SESSION_COOKIE) {
+        t.store.sessions.remove(&digest(&v));
+    }
+}
+
+fn clear_cookie() -> (header::HeaderName, &'static str) {
+    (
+        header::SET_COOKIE,
+        "devtenant_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+    )
+}
+
+fn logged_out_page() -> Response {
+    Html(page(
+        "Logged out",
+        "#495057",
+        "#f1f3f5",
+        "<h1 id=\"title\">You have been logged out.</h1>",
+    ))
+    .into_response()
+}
+
+fn logout_url_allowed(t: &Tenant, client: Option<&Client>, url: &str) -> bool {
+    let mode = t.store.settings.loopback_redirects;
+    match client {
+        Some(c) => redirect_allowed(mode, &c.allowed_logout_urls, url),
+        None => t
+            .store
+            .clients
+            .iter()
+            .any(|c| redirect_allowed(mode, &c.allowed_logout_urls, url)),
+    }
+}
+
+/// `GET /v2/logout?client_id&returnTo&federated`.
+async fn v2_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Response {
+    let mut t = state.lock();
+    let client = p.get("client_id").and_then(|c| t.store.client(c)).cloned();
+    if let Some(return_to) = p.get("returnTo")
+        && !logout_url_allowed(&t, client.as_ref(), return_to)
+    {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "Invalid returnTo",
+            "The returnTo URL is not in the allowed logout URLs.",
+        );
+    }
+    clear_session(&mut t, &headers);
+    state.persist(&t);
+    let mut response = match p.get("returnTo") {
+        Some(r) => Redirect::to(r).into_response(),
+        None => logged_out_page(),
+    };
+    let (k, v) = clear_cookie();
+    response
+        .headers_mut()
+        .append(k, axum::http::HeaderValue::from_static(v));
+    response
+}
+
+/// `GET /oidc/logout?id_token_hint&post_logout_redirect_uri&client_id&state` (OIDC RP-Initiated Logout).
+async fn oidc_logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(p): Query<Params>,
+) -> Response {
+    let mut t = state.lock();
+    let hint_aud = p
+        .get("id_token_hint")
+        .and_then(|h| t.keys.verify(h))
+        .and_then(|c| c["aud"].as_str().map(str::to_owned));
+    if p.contains_key("id_token_hint") && hint_aud.is_none() {
+        return error_page(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "id_token_hint is not a token issued by this tenant",
+        );
+    }
+    let client_id = p.get("client_id").cloned().or(hint_aud);
+    if let (Some(given), Some(hint)) = (
+        p.get("client_id"),
+        p.get("id_token_hint").and_then(|h| t.keys.verify(h)),
+    ) {
+        if hint["aud"].as_str() != Some(given) {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "client_id does not match the id_token_hint audience",
+            );
+        }
+    }
+    let client = client_id.as_ref().and_then(|c| t.store.client(c)).cloned();
+    if let Some(uri) = p.get("post_logout_redirect_uri") {
+        if client.is_none() {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "post_logout_redirect_uri needs client_id or id_token_hint",
+            );
+        }
+        if !logout_url_allowed(&t, client.as_ref(), uri) {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "post_logout_redirect_uri is not in the allowed logout URLs",
+            );
+        }
+    }
+    clear_session(&mut t, &headers);
+    state.persist(&t);
+    let mut response = match p
+        .get("post_logout_redirect_uri")
+        .and_then(|u| Url::parse(u).ok())
+    {
+        Some(mut url) => {
+            if let Some(s) = p.get("state") {
+                url.query_pairs_mut().append_pair("state", s);
+            }
+            Redirect::to(url.as_str()).into_response()
+        }
+        None => logged_out_page(),
+    };
+    let (k, v) = clear_cookie();
+    response
+        .headers_mut()
+        .append(k, axum::http::HeaderValue::from_static(v));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_redirects_match_any_port_or_exactly() {
+        let reg = vec![
+            "http://127.0.0.1/callback".to_owned(),
+            "http://[::1]/callback".to_owned(),
+            "https://app.example/cb".to_owned(),
+        ];
+        let any = LoopbackRedirects::AnyPort;
+        let exact = LoopbackRedirects::Exact;
+        let rows = [
+            ("http://127.0.0.1:53127/callback", true, false),
+            ("http://127.0.0.1/callback", true, true),
+            ("http://[::1]:4000/callback", true, false),
+            ("http://127.0.0.1:53127/other", false, false),
+            ("http://localhost:53127/callback", false, false),
+            ("https://127.0.0.1:53127/callback", false, false),
+            ("http://127.0.0.1:53127/callback#frag", false, false),
+            ("https://app.example/cb", true, true),
+            ("https://app.example:8443/cb", false, false),
+            ("http://10.0.0.1:53127/callback", false, false),
+        ];
+        for (uri, any_ok, exact_ok) in rows {
+            assert_eq!(redirect_allowed(any, &reg, uri), any_ok, "any-port {uri}");
+            assert_eq!(redirect_allowed(exact, &reg, uri), exact_ok, "exact {uri}");
+        }
+    }
+}

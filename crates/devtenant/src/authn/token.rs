@@ -1,0 +1,521 @@
+//! `/oauth/token` (authorization_code with PKCE, refresh_token with rotation and reuse detection,
+//! client_credentials) and `/oauth/revoke`, plus the ID/access token builders.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD as B64};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::error::OAuthError;
+use crate::store::{Client, RefreshRecord, Tenant, digest, random_token};
+
+/// Parses an `application/x-www-form-urlencoded` or JSON body into parameters (Auth0 accepts both).
+pub fn params(headers: &HeaderMap, body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
+    let is_json = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        let v: serde_json::Map<String, Value> = serde_json::from_slice(body)
+            .map_err(|_| OAuthError::invalid_request("Invalid request payload JSON format"))?;
+        Ok(v.into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k, s)),
+                Value::Null => None,
+                other => Some((k, other.to_string())),
+            })
+            .collect())
+    } else {
+        Ok(url::form_urlencoded::parse(body).into_owned().collect())
+    }
+}
+
+/// Client authentication: HTTP Basic or `client_id`/`client_secret` in the body. Public clients send only `client_id`.
+fn authenticate(
+    t: &Tenant,
+    headers: &HeaderMap,
+    p: &HashMap<String, String>,
+) -> Result<Client, OAuthError> {
+    let unauthorized =
+        || OAuthError::new(StatusCode::UNAUTHORIZED, "access_denied", "Unauthorized");
+    let basic = headers
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Basic "))
+        .and_then(|b| STANDARD.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(a, b)| (a.to_owned(), b.to_owned())));
+    let (client_id, secret) = match basic {
+        Some((id, s)) => (Some(id), Some(s)),
+        None => (p.get("client_id").cloned(), p.get("client_secret").cloned()),
+    };
+    let client_id = client_id
+        .ok_or_else(|| OAuthError::invalid_request("Missing required parameter: client_id"))?;
+    let client = t.store.client(&client_id).ok_or_else(unauthorized)?.clone();
+    match (&client.client_secret, secret) {
+        (None, None) => Ok(client),
+        (Some(expected), Some(given)) if expected.matches(&given) => Ok(client),
+        _ => Err(unauthorized()),
+    }
+}
+
+fn require_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
+    if client.grant_types.iter().any(|g| g == grant) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            format!("Grant type '{grant}' not allowed for the client."),
+        ))
+    }
+}
+
+fn required<'a>(p: &'a HashMap<String, String>, name: &str) -> Result<&'a str, OAuthError> {
+    p.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request(format!("Missing required parameter: {name}")))
+}
+
+/// The fault injected into the next token request, if any (consumed here).
+pub(crate) async fn apply_fault(
+    state: &AppState,
+    which: crate::faults::Target,
+) -> Option<Response> {
+    let fault = {
+        let mut t = state.lock();
+        let slot = match which {
+            crate::faults::Target::Token => &mut t.token_fault,
+            crate::faults::Target::Jwks => &mut t.jwks_fault,
+        };
+        let f = (*slot)?;
+        *slot = if f.remaining > 1 {
+            Some(crate::store::Fault {
+                remaining: f.remaining - 1,
+                ..f
+            })
+        } else {
+            None
+        };
+        f
+    };
+    match fault.mode {
+        crate::store::FaultMode::Slow => {
+            tokio::time::sleep(std::time::Duration::from_millis(fault.delay_ms)).await;
+            None
+        }
+        crate::store::FaultMode::Fail => Some(
+            OAuthError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "temporarily_unavailable",
+                "devtenant fault: failing on purpose",
+            )
+            .into_response(),
+        ),
+        crate::store::FaultMode::Garbage => Some(
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "<html>not json}{",
+            )
+                .into_response(),
+        ),
+    }
+}
+
+pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(r) = apply_fault(&state, crate::faults::Target::Token).await {
+        return r;
+    }
+    match token_inner(&state, &headers, &body) {
+        Ok(v) => ([("cache-control", "no-store")], Json(v)).into_response(),
+        Err(e) => {
+            tracing::info!(error = e.error, description = %e.description, "token request refused");
+            e.into_response()
+        }
+    }
+}
+
+fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Value, OAuthError> {
+    let p = params(headers, body)?;
+    let grant = required(&p, "grant_type")?;
+    let mut t = state.lock();
+    let client = authenticate(&t, headers, &p)?;
+    let out = match grant {
+        "client_credentials" => client_credentials(state, &t, &client, &p),
+        "authorization_code" => authorization_code(state, &mut t, &client, &p),
+        "refresh_token" => refresh(state, &mut t, &client, &p),
+        other => Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "unsupported_grant_type",
+            format!("Unsupported grant type: {other}"),
+        )),
+    };
+    if out.is_ok() && grant != "client_credentials" {
+        state.persist(&t);
+    }
+    out
+}
+
+fn client_credentials(
+    state: &AppState,
+    t: &Tenant,
+    client: &Client,
+    p: &HashMap<String, String>,
+) -> Result<Value, OAuthError> {
+    require_grant(client, "client_credentials")?;
+    if client.is_public() {
+        return Err(OAuthError::new(
+            StatusCode::UNAUTHORIZED,
+            "access_denied",
+            "Unauthorized",
+        ));
+    }
+    let audience = p.get("audience").ok_or_else(|| {
+        OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "No audience parameter was provided, and no default audience has been configured",
+        )
+    })?;
+    let granted: &[String] = if state.is_management_audience(audience) {
+        &client.management_api_scopes
+    } else if t.store.apis.iter().any(|a| &a.identifier == audience) {
+        client
+            .api_grants
+            .get(audience)
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    } else {
+        return Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            format!("Service not found: {audience}"),
+        ));
+    };
+    if granted.is_empty() {
+        return Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            format!(
+                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
+            ),
+        ));
+    }
+    let scopes: Vec<&str> = match p.get("scope") {
+        Some(requested) => granted
+            .iter()
+            .map(String::as_str)
+            .filter(|g| requested.split(' ').any(|r| r == *g))
+            .collect(),
+        None => granted.iter().map(String::as_str).collect(),
+    };
+    let scope = scopes.join(" ");
+    let now = t.token_now();
+    let lifetime = t.store.settings.access_token_lifetime_secs;
+    let claims = json!({
+        "iss": state.issuer_str(),
+        "sub": format!("{}@clients", client.client_id),
+        "aud": audience,
+        "iat": now,
+        "exp": now + lifetime,
+        "scope": scope,
+        "gty": "client-credentials",
+        "azp": client.client_id,
+        "jti": random_token(12),
+    });
+    Ok(json!({
+        "access_token": t.keys.current.sign(&claims),
+        "scope": scope,
+        "expires_in": lifetime,
+        "token_type": "Bearer",
+    }))
+}
+
+/// PKCE S256: BASE64URL(SHA256(verifier)) == challenge, with RFC 7636's verifier syntax.
+pub fn pkce_matches(verifier: &str, challenge: &str) -> bool {
+    let syntax_ok = (43..=128).contains(&verifier.len())
+        && verifier
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-._~".contains(&b));
+    syntax_ok && B64.encode(Sha256::digest(verifier.as_bytes())) == challenge
+}
+
+fn authorization_code(
+    state: &AppState,
+    t: &mut Tenant,
+    client: &Client,
+    p: &HashMap<String, String>,
+) -> Result<Value, OAuthError> {
+    require_grant(client, "authorization_code")?;
+    let code_value = required(p, "code")?;
+    // Single use: the code is removed before anything else is checked.
+    let code = t
+        .codes
+        .remove(&digest(code_value))
+        .ok_or_else(|| OAuthError::invalid_grant("Invalid authorization code"))?;
+    if code.expires_at <= crate::now_unix() {
+        return Err(OAuthError::invalid_grant("Invalid authorization code"));
+    }
+    if code.client_id != client.client_id {
+        return Err(OAuthError::invalid_grant("Invalid authorization code"));
+    }
+    match p.get("redirect_uri") {
+        Some(r) if *r == code.redirect_uri => {}
+        _ => {
+            return Err(OAuthError::invalid_grant(
+                "Unable to verify redirect_uri: it must match the one sent to /authorize",
+            ));
+        }
+    }
+    match (&code.code_challenge, p.get("code_verifier")) {
+        (Some(challenge), Some(verifier)) if pkce_matches(verifier, challenge) => {}
+        (Some(_), _) => return Err(OAuthError::invalid_grant("Failed to verify code verifier")),
+        (None, Some(_)) => return Err(OAuthError::invalid_grant("Failed to verify code verifier")),
+        (None, None) => {}
+    }
+    issue_user_tokens(
+        state,
+        t,
+        client,
+        &code.user_id,
+        code.org_id.as_deref(),
+        &code.scope,
+        code.audience.as_deref(),
+        code.nonce.as_deref(),
+        &code.sid,
+        code.auth_time,
+        None,
+    )
+}
+
+fn refresh(
+    state: &AppState,
+    t: &mut Tenant,
+    client: &Client,
+    p: &HashMap<String, String>,
+) -> Result<Value, OAuthError> {
+    require_grant(client, "refresh_token")?;
+    let value = required(p, "refresh_token")?;
+    let key = digest(value);
+    let invalid = || OAuthError::invalid_grant("Unknown or invalid refresh token.");
+    let record = t
+        .store
+        .refresh_tokens
+        .get(&key)
+        .cloned()
+        .ok_or_else(invalid)?;
+    if record.client_id != client.client_id {
+        return Err(invalid());
+    }
+    if record.used {
+        // Reuse of a rotated token: revoke the whole family (RFC 9700 §4.14.2).
+        tracing::warn!(family = %record.family, "refresh token reuse detected; revoking the family");
+        t.store
+            .refresh_tokens
+            .retain(|_, r| r.family != record.family);
+        state.persist(t);
+        return Err(invalid());
+    }
+    let now = crate::now_unix();
+    if record.family_expires_at <= now || record.idle_expires_at <= now {
+        t.store.refresh_tokens.remove(&key);
+        return Err(invalid());
+    }
+    if let Some(entry) = t.store.refresh_tokens.get_mut(&key) {
+        entry.used = true;
+    }
+    let scope = match p.get("scope") {
+        Some(s) => {
+            if !s
+                .split(' ')
+                .all(|x| record.scope.split(' ').any(|y| y == x))
+            {
+                return Err(OAuthError::new(
+                    StatusCode::FORBIDDEN,
+                    "invalid_scope",
+                    "The requested scope exceeds the original grant",
+                ));
+            }
+            s.clone()
+        }
+        None => record.scope.clone(),
+    };
+    let auth_time = t
+        .store
+        .sessions
+        .values()
+        .find(|s| s.sid == record.sid)
+        .map(|s| s.auth_time)
+        .unwrap_or(now);
+    issue_user_tokens(
+        state,
+        t,
+        client,
+        &record.user_id,
+        record.org_id.as_deref(),
+        &scope,
+        record.audience.as_deref(),
+        None,
+        &record.sid,
+        auth_time,
+        Some(&record),
+    )
+}
+
+/// Issues ID token, access token and (with `offline_access`) a refresh token in the same family as `parent`.
+#[allow(clippy::too_many_arguments)]
+fn issue_user_tokens(
+    state: &AppState,
+    t: &mut Tenant,
+    client: &Client,
+    user_id: &str,
+    org_id: Option<&str>,
+    scope: &str,
+    audience: Option<&str>,
+    nonce: Option<&str>,
+    sid: &str,
+    auth_time: i64,
+    parent: Option<&RefreshRecord>,
+) -> Result<Value, OAuthError> {
+    let user = t
+        .store
+        .user(user_id)
+        .cloned()
+        .ok_or_else(|| OAuthError::invalid_grant("The user no longer exists"))?;
+    let org = org_id.and_then(|id| t.store.org(id)).cloned();
+    if let Some(org) = &org
+        && !org.members.iter().any(|m| m == user_id)
+    {
+        return Err(OAuthError::invalid_grant(
+            "The user is no longer a member of the organization",
+        ));
+    }
+    let with_names = t
+        .store
+        .settings
+        .allow_organization_name_in_authentication_api;
+    let now = t.token_now();
+    let settings = t.store.settings.clone();
+    let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let mut id_claims = json!({
+        "iss": state.issuer_str(),
+        "sub": user.user_id,
+        "aud": client.client_id,
+        "iat": now,
+        "exp": now + settings.id_token_lifetime_secs,
+        "auth_time": auth_time,
+        "sid": sid,
+    });
+    if scopes.contains(&"email") {
+        id_claims["email"] = json!(user.email);
+        id_claims["email_verified"] = json!(user.email_verified);
+    }
+    if scopes.contains(&"profile") {
+        id_claims["name"] = json!(user.name);
+        id_claims["nickname"] = json!(user.email.split('@').next().unwrap_or_default());
+        id_claims["updated_at"] = json!(user.created_at);
+    }
+    if let Some(n) = nonce {
+        id_claims["nonce"] = json!(n);
+    }
+    let userinfo = format!("{}userinfo", state.issuer_str());
+    let aud = match audience {
+        Some(a) => json!([a, userinfo]),
+        None => json!(userinfo),
+    };
+    let mut access_claims = json!({
+        "iss": state.issuer_str(),
+        "sub": user.user_id,
+        "aud": aud,
+        "iat": now,
+        "exp": now + settings.access_token_lifetime_secs,
+        "scope": scope,
+        "azp": client.client_id,
+        "jti": random_token(12),
+    });
+    if let Some(org) = &org {
+        for c in [&mut id_claims, &mut access_claims] {
+            c["org_id"] = json!(org.id);
+            if with_names {
+                c["org_name"] = json!(org.name);
+            }
+        }
+    }
+    let mut out = json!({
+        "access_token": t.keys.current.sign(&access_claims),
+        "id_token": t.keys.current.sign(&id_claims),
+        "scope": scope,
+        "expires_in": settings.access_token_lifetime_secs,
+        "token_type": "Bearer",
+    });
+    let api_allows_offline = audience.is_none_or(|a| {
+        t.store
+            .apis
+            .iter()
+            .any(|api| api.identifier == a && api.allow_offline_access)
+    });
+    if scopes.contains(&"offline_access")
+        && api_allows_offline
+        && client.grant_types.iter().any(|g| g == "refresh_token")
+    {
+        let real_now = crate::now_unix();
+        let value = random_token(32);
+        let record = RefreshRecord {
+            family: parent
+                .map(|p| p.family.clone())
+                .unwrap_or_else(|| random_token(12)),
+            client_id: client.client_id.clone(),
+            user_id: user.user_id.clone(),
+            org_id: org.as_ref().map(|o| o.id.clone()),
+            scope: scope.to_owned(),
+            audience: audience.map(str::to_owned),
+            sid: sid.to_owned(),
+            used: false,
+            family_expires_at: parent
+                .map(|p| p.family_expires_at)
+                .unwrap_or(real_now + settings.refresh_token_absolute_lifetime_secs),
+            idle_expires_at: real_now + settings.refresh_token_idle_lifetime_secs,
+        };
+        t.store.refresh_tokens.insert(digest(&value), record);
+        out["refresh_token"] = json!(value);
+    }
+    Ok(out)
+}
+
+/// `POST /oauth/revoke`: revokes a refresh token and its whole family. Always 200 for unknown tokens (RFC 7009).
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let result = (|| {
+        let p = params(&headers, &body)?;
+        let mut t = state.lock();
+        let client = authenticate(&t, &headers, &p)?;
+        let token = required(&p, "token")?;
+        if let Some(record) = t.store.refresh_tokens.get(&digest(token)).cloned() {
+            if record.client_id != client.client_id {
+                return Err(OAuthError::new(
+                    StatusCode::FORBIDDEN,
+                    "invalid_request",
+                    "The refresh token was issued to another client",
+                ));
+            }
+            t.store
+                .refresh_tokens
+                .retain(|_, r| r.family != record.family);
+            state.persist(&t);
+        }
+        Ok(())
+    })();
+    match result {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
