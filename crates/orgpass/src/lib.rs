@@ -1,1 +1,61 @@
-//! orgpass (placeholder until its issue lands).
+//! Orgpass engine: sign a person into their company's Auth0 Organization from a desktop machine.
+//!
+//! Authorization code + PKCE (S256) through the system browser and a loopback redirect
+//! (`http://127.0.0.1:PORT/callback`), with the `organization` parameter; the ID token is verified step by
+//! step (OIDC Core 3.1.3.7) including its organization claim; the session lives only in the OS keychain.
+//!
+//! # API for front ends
+//!
+//! The CLI (`orgpass-cli`) and the desktop app use the same few types:
+//!
+//! 1. Build a [`Config`]: [`Config::resolve`] combines a [`ConfigFile`] (TOML), [`Env`] (`ORGPASS_*`) and
+//!    overrides (flags), or use [`Config::new`] with an [`Issuer`] and a client id.
+//! 2. Open the store: [`KeychainStore::system`] (OS keychain + secret-free index file; fails clearly when no
+//!    keychain is available, never falls back to a file) wrapped in an `Arc<dyn SessionStore>`.
+//! 3. [`Client::new`]`(config, store)`. Keep one client per issuer/client id: it caches discovery and JWKS.
+//! 4. Parse user input with [`OrgInput::parse`] (an `org_…` ID, a name, or an invitation link). Show the
+//!    [`OrgInputError`] text as is; it says what is wrong.
+//! 5. `let pending = client.begin_login(LoginRequest { org, prompt, login_hint, .. }).await?;`
+//!    open [`PendingLogin::authorize_url`] with an [`Opener`] ([`opener_for`]); keep
+//!    [`PendingLogin::cancel_handle`] for a Cancel button; then `let session = pending.wait().await?;`
+//!    The session is stored before `wait` returns. Errors carry [`LoginError::kind`] for the UI.
+//! 6. List sessions without touching tokens: [`SessionStore::list`] → [`SessionMeta`] (issuer, client id,
+//!    org, user, expiry).
+//! 7. [`Client::token`]`(&meta.key)` returns a valid access token, refreshing once (single-flight) when needed.
+//!    A [`TokenError`] of kind [`ErrorKind::Refused`] means "sign in again" (the session was removed).
+//! 8. [`Client::logout`]`(&key)` removes the session and revokes its refresh token;
+//!    [`Client::end_session_url`] gives the URL that also ends the browser's SSO session.
+//!
+//! Tokens are [`Secret`]s: `Debug` prints `[redacted]`; read them only through `.secret()`, and never send
+//! them to a webview, a log or a file.
+
+mod client;
+pub mod clock;
+pub mod config;
+pub mod discovery;
+pub mod listener;
+pub mod opener;
+pub mod org;
+pub mod secret;
+pub mod session;
+pub mod verify;
+
+#[cfg(test)]
+#[path = "../tests/support/mod.rs"]
+mod test_support;
+
+pub use client::{
+    AccessToken, CancelHandle, Client, ClientOptions, ErrorKind, LoginError, LoginRequest,
+    LogoutOutcome, PendingLogin, REFRESH_MARGIN_SECS, Revocation, TokenError, default_http,
+};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use config::{Config, ConfigError, ConfigFile, Env, Issuer, PortPolicy};
+pub use discovery::{DiscoveryError, JwksCache, KeySet, ProviderMetadata};
+pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
+pub use org::{OrgInput, OrgInputError};
+pub use secret::Secret;
+pub use session::{
+    Index, KeychainStore, KeyringBackend, MemoryBackend, SecretBackend, Session, SessionKey,
+    SessionMeta, SessionStore, StoreError,
+};
+pub use verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};

@@ -1,0 +1,474 @@
+//! Configuration: issuer, client id, scopes, redirect ports and timeouts, from TOML, environment and flags.
+
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use url::Url;
+
+/// Default scopes: OpenID claims plus a refresh token.
+pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";
+/// Default time the whole browser sign-in may take.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default clock-skew leeway for `exp` / `iat`.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// Why a configuration could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "no issuer configured: pass --issuer DOMAIN, set ORGPASS_ISSUER, or set `issuer` in the config file"
+    )]
+    MissingIssuer,
+    #[error(
+        "no client id configured: pass --client-id ID, set ORGPASS_CLIENT_ID, or set `client_id` in the config file"
+    )]
+    MissingClientId,
+    #[error("issuer `{input}` is not a valid URL or domain: {reason}")]
+    BadIssuer { input: String, reason: String },
+    #[error(
+        "issuer `{0}` uses http://, which is allowed only for loopback hosts (127.0.0.1, ::1, localhost); use https://"
+    )]
+    InsecureIssuer(String),
+    #[error(
+        "port list `{0}` is invalid: give comma-separated port numbers like 8400,8401 (0 means any free port)"
+    )]
+    BadPorts(String),
+    #[error("{name} must be a whole number of seconds, got `{value}`")]
+    BadSeconds { name: &'static str, value: String },
+    #[error("scope must contain `openid`, got `{0}`")]
+    ScopeWithoutOpenid(String),
+    #[error("could not read config file {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid TOML for orgpass: {source}")]
+    ParseFile {
+        path: PathBuf,
+        source: toml::de::Error,
+    },
+}
+
+/// The issuer as configured: an `https://` URL (or `http://` on loopback).
+///
+/// A bare domain `acme.eu.auth0.com` becomes `https://acme.eu.auth0.com/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer(Url);
+
+impl Issuer {
+    /// Parse a domain or URL, refusing `http://` for anything that is not loopback.
+    pub fn parse(input: &str) -> Result<Self, ConfigError> {
+        let trimmed = input.trim();
+        let bad = |reason: &str| ConfigError::BadIssuer {
+            input: trimmed.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if trimmed.is_empty() {
+            return Err(ConfigError::MissingIssuer);
+        }
+        let with_scheme = if trimmed.contains("://") {
+            trimmed.to_owned()
+        } else {
+            format!("https://{trimmed}/")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| bad(&e.to_string()))?;
+        if url.query().is_some() || url.fragment().is_some() {
+            return Err(bad("an issuer has no query or fragment"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(bad("an issuer has no user name or password"));
+        }
+        let Some(host) = url.host_str() else {
+            return Err(bad("no host"));
+        };
+        match url.scheme() {
+            "https" => {}
+            "http" if is_loopback_host(host) => {}
+            "http" => return Err(ConfigError::InsecureIssuer(trimmed.to_owned())),
+            other => return Err(bad(&format!("scheme `{other}` is not https"))),
+        }
+        Ok(Self(url))
+    }
+
+    /// The issuer URL.
+    pub fn url(&self) -> &Url {
+        &self.0
+    }
+
+    /// The issuer as a string, exactly as the URL serialises.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// `true` when `other` names the same issuer, ignoring one trailing slash.
+    pub fn matches(&self, other: &str) -> bool {
+        self.0.as_str().trim_end_matches('/') == other.trim_end_matches('/')
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery_url(&self) -> Url {
+        let base = self.0.as_str().trim_end_matches('/');
+        Url::parse(&format!("{base}/.well-known/openid-configuration"))
+            .expect("issuer is a valid URL")
+    }
+}
+
+pub(crate) fn is_loopback_host(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
+}
+
+/// Which loopback ports the redirect listener may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PortPolicy {
+    /// Any free port chosen by the OS (RFC 8252 §7.3). The default.
+    Ephemeral,
+    /// These ports, tried in order (for IdPs that need exactly registered callback URLs).
+    List(Vec<u16>),
+}
+
+impl PortPolicy {
+    /// Parse `8400,8401` (or `0` for ephemeral).
+    pub fn parse(input: &str) -> Result<Self, ConfigError> {
+        let ports: Result<Vec<u16>, _> =
+            input.split(',').map(|p| p.trim().parse::<u16>()).collect();
+        match ports {
+            Ok(ports) if ports.is_empty() => Err(ConfigError::BadPorts(input.to_owned())),
+            Ok(ports) if ports == [0] => Ok(Self::Ephemeral),
+            Ok(ports) => Ok(Self::List(ports)),
+            Err(_) => Err(ConfigError::BadPorts(input.to_owned())),
+        }
+    }
+
+    /// The ports to try, in order (`0` = ephemeral).
+    pub fn ports(&self) -> Vec<u16> {
+        match self {
+            Self::Ephemeral => vec![0],
+            Self::List(ports) => ports.clone(),
+        }
+    }
+}
+
+/// Everything the engine needs to talk to one OpenID Provider as one native client.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The issuer (`https://tenant.auth0.com/`).
+    pub issuer: Issuer,
+    /// The native application's client id (public client, no secret).
+    pub client_id: String,
+    /// API audience for the access token (Auth0 `audience` parameter).
+    pub audience: Option<String>,
+    /// Space-separated scopes, as sent.
+    pub scopes: Vec<String>,
+    /// Loopback port policy for the redirect listener.
+    pub ports: PortPolicy,
+    /// Whole browser sign-in timeout.
+    pub timeout: Duration,
+    /// Clock-skew leeway for `exp` and `iat`.
+    pub leeway: Duration,
+    /// Whether a login without an explicit organization must still yield an `org_id`.
+    pub require_organization: bool,
+    /// Browser command (split like a shell, URL appended). `None` = the OS default browser.
+    pub browser: Option<String>,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the issuer and client id.
+    pub fn new(issuer: Issuer, client_id: impl Into<String>) -> Self {
+        Self {
+            issuer,
+            client_id: client_id.into(),
+            audience: None,
+            scopes: DEFAULT_SCOPES.split(' ').map(str::to_owned).collect(),
+            ports: PortPolicy::Ephemeral,
+            timeout: DEFAULT_TIMEOUT,
+            leeway: DEFAULT_LEEWAY,
+            require_organization: false,
+            browser: None,
+        }
+    }
+
+    /// Combine file, environment and flags (flags win over environment, which wins over the file).
+    pub fn resolve(
+        file: &ConfigFile,
+        env: &Env,
+        overrides: &ConfigFile,
+    ) -> Result<Self, ConfigError> {
+        let layers = [overrides, &env.0, file];
+        let pick =
+            |f: fn(&ConfigFile) -> Option<&String>| layers.iter().find_map(|l| f(l)).cloned();
+        let issuer = pick(|l| l.issuer.as_ref()).ok_or(ConfigError::MissingIssuer)?;
+        let client_id = pick(|l| l.client_id.as_ref())
+            .filter(|c| !c.trim().is_empty())
+            .ok_or(ConfigError::MissingClientId)?;
+        let mut config = Self::new(Issuer::parse(&issuer)?, client_id.trim());
+        config.audience = pick(|l| l.audience.as_ref()).filter(|a| !a.is_empty());
+        if let Some(scope) = pick(|l| l.scope.as_ref()) {
+            let scopes: Vec<String> = scope.split_whitespace().map(str::to_owned).collect();
+            if !scopes.iter().any(|s| s == "openid") {
+                return Err(ConfigError::ScopeWithoutOpenid(scope));
+            }
+            config.scopes = scopes;
+        }
+        if let Some(ports) = pick(|l| l.ports.as_ref()) {
+            config.ports = PortPolicy::parse(&ports)?;
+        }
+        if let Some(t) = layers.iter().find_map(|l| l.timeout_secs) {
+            config.timeout = Duration::from_secs(t);
+        }
+        if let Some(t) = layers.iter().find_map(|l| l.leeway_secs) {
+            config.leeway = Duration::from_secs(t);
+        }
+        if let Some(r) = layers.iter().find_map(|l| l.require_organization) {
+            config.require_organization = r;
+        }
+        config.browser = pick(|l| l.browser.as_ref()).filter(|b| !b.trim().is_empty());
+        Ok(config)
+    }
+}
+
+/// One layer of settings: the TOML file's shape, also used for environment and flag overrides.
+///
+/// ```toml
+/// issuer = "acme.eu.auth0.com"
+/// client_id = "abc123"
+/// audience = "https://api.acme.example/"
+/// scope = "openid profile email offline_access"
+/// ports = "8400,8401"
+/// timeout_secs = 300
+/// leeway_secs = 60
+/// require_organization = true
+/// browser = "firefox --private-window"
+/// ```
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub audience: Option<String>,
+    pub scope: Option<String>,
+    pub ports: Option<String>,
+    pub timeout_secs: Option<u64>,
+    pub leeway_secs: Option<u64>,
+    pub require_organization: Option<bool>,
+    pub browser: Option<String>,
+}
+
+impl ConfigFile {
+    /// Parse TOML text.
+    pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|source| ConfigError::ParseFile {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Read a TOML file; a missing file is an empty layer only when `optional`.
+    pub fn load(path: &Path, optional: bool) -> Result<Self, ConfigError> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_toml(&text, path),
+            Err(e) if optional && e.kind() == std::io::ErrorKind::NotFound => Ok(Self::default()),
+            Err(source) => Err(ConfigError::ReadFile {
+                path: path.to_owned(),
+                source,
+            }),
+        }
+    }
+
+    /// `$XDG_CONFIG_HOME/orgpass/config.toml` (or the platform equivalent).
+    pub fn default_path() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("orgpass").join("config.toml"))
+    }
+}
+
+/// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
+/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_BROWSER`.
+#[derive(Debug, Clone, Default)]
+pub struct Env(pub ConfigFile);
+
+impl Env {
+    /// Read from the process environment.
+    pub fn from_process() -> Result<Self, ConfigError> {
+        Self::from_lookup(|k| std::env::var(k).ok())
+    }
+
+    /// Read through a lookup function (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let secs = |name: &'static str| -> Result<Option<u64>, ConfigError> {
+            get(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map_err(|_| ConfigError::BadSeconds {
+                            name,
+                            value: v.clone(),
+                        })
+                })
+                .transpose()
+        };
+        Ok(Self(ConfigFile {
+            issuer: get("ORGPASS_ISSUER").filter(|v| !v.is_empty()),
+            client_id: get("ORGPASS_CLIENT_ID").filter(|v| !v.is_empty()),
+            audience: get("ORGPASS_AUDIENCE"),
+            scope: get("ORGPASS_SCOPE"),
+            ports: get("ORGPASS_PORTS"),
+            timeout_secs: secs("ORGPASS_TIMEOUT")?,
+            leeway_secs: secs("ORGPASS_LEEWAY")?,
+            require_organization: get("ORGPASS_REQUIRE_ORGANIZATION")
+                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            browser: get("ORGPASS_BROWSER"),
+        }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuer_table() {
+        let ok = [
+            ("acme.eu.auth0.com", "https://acme.eu.auth0.com/"),
+            ("  login.acme.example  ", "https://login.acme.example/"),
+            ("https://acme.eu.auth0.com/", "https://acme.eu.auth0.com/"),
+            ("https://acme.eu.auth0.com", "https://acme.eu.auth0.com/"),
+            ("http://127.0.0.1:4000", "http://127.0.0.1:4000/"),
+            ("http://[::1]:4000/oidc", "http://[::1]:4000/oidc"),
+            ("http://localhost:3000/", "http://localhost:3000/"),
+            ("http://127.5.6.7/", "http://127.5.6.7/"),
+        ];
+        for (input, want) in ok {
+            assert_eq!(
+                Issuer::parse(input).unwrap().as_str(),
+                want,
+                "input {input}"
+            );
+        }
+        assert!(matches!(
+            Issuer::parse("http://acme.eu.auth0.com"),
+            Err(ConfigError::InsecureIssuer(_))
+        ));
+        assert!(matches!(
+            Issuer::parse("http://10.0.0.1/"),
+            Err(ConfigError::InsecureIssuer(_))
+        ));
+        assert!(matches!(
+            Issuer::parse("ftp://acme.example/"),
+            Err(ConfigError::BadIssuer { .. })
+        ));
+        assert!(matches!(
+            Issuer::parse("https://acme.example/?x=1"),
+            Err(ConfigError::BadIssuer { .. })
+        ));
+        assert!(matches!(
+            Issuer::parse("   "),
+            Err(ConfigError::MissingIssuer)
+        ));
+        let msg = Issuer::parse("http://acme.eu.auth0.com")
+            .unwrap_err()
+            .to_string();
+        assert!(msg.contains("only for loopback"), "{msg}");
+    }
+
+    #[test]
+    fn issuer_matching_and_discovery() {
+        let i = Issuer::parse("http://127.0.0.1:4000").unwrap();
+        assert!(i.matches("http://127.0.0.1:4000"));
+        assert!(i.matches("http://127.0.0.1:4000/"));
+        assert!(!i.matches("http://127.0.0.1:4001"));
+        assert_eq!(
+            i.discovery_url().as_str(),
+            "http://127.0.0.1:4000/.well-known/openid-configuration"
+        );
+        let a = Issuer::parse("acme.auth0.com").unwrap();
+        assert_eq!(
+            a.discovery_url().as_str(),
+            "https://acme.auth0.com/.well-known/openid-configuration"
+        );
+    }
+
+    #[test]
+    fn ports() {
+        assert_eq!(PortPolicy::parse("0").unwrap(), PortPolicy::Ephemeral);
+        assert_eq!(
+            PortPolicy::parse("8400, 8401").unwrap(),
+            PortPolicy::List(vec![8400, 8401])
+        );
+        assert!(PortPolicy::parse("8400,x").is_err());
+        assert!(PortPolicy::parse("70000").is_err());
+        assert!(PortPolicy::parse("").is_err());
+    }
+
+    #[test]
+    fn layers_and_defaults() {
+        let file = ConfigFile::from_toml(
+            "issuer = \"file.auth0.com\"\nclient_id = \"file-client\"\nports = \"9000\"\ntimeout_secs = 10\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        let env = Env::from_lookup(|k| (k == "ORGPASS_CLIENT_ID").then(|| "env-client".to_owned()))
+            .unwrap();
+        let flags = ConfigFile {
+            issuer: Some("flag.auth0.com".into()),
+            ..Default::default()
+        };
+        let c = Config::resolve(&file, &env, &flags).unwrap();
+        assert_eq!(c.issuer.as_str(), "https://flag.auth0.com/");
+        assert_eq!(c.client_id, "env-client");
+        assert_eq!(c.ports, PortPolicy::List(vec![9000]));
+        assert_eq!(c.timeout, Duration::from_secs(10));
+        assert_eq!(c.leeway, DEFAULT_LEEWAY);
+        assert_eq!(c.scopes.join(" "), DEFAULT_SCOPES);
+        assert!(c.browser.is_none());
+
+        let none = Config::resolve(
+            &ConfigFile::default(),
+            &Env::default(),
+            &ConfigFile::default(),
+        );
+        assert!(matches!(none, Err(ConfigError::MissingIssuer)));
+        let no_client = ConfigFile {
+            issuer: Some("a.auth0.com".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            Config::resolve(&no_client, &Env::default(), &ConfigFile::default()),
+            Err(ConfigError::MissingClientId)
+        ));
+        let bad_scope = ConfigFile {
+            scope: Some("profile email".into()),
+            ..no_client.clone()
+        };
+        let bad_scope = ConfigFile {
+            client_id: Some("c".into()),
+            ..bad_scope
+        };
+        assert!(matches!(
+            Config::resolve(&bad_scope, &Env::default(), &ConfigFile::default()),
+            Err(ConfigError::ScopeWithoutOpenid(_))
+        ));
+    }
+
+    #[test]
+    fn unknown_toml_key_is_an_error() {
+        let e = ConfigFile::from_toml("isuer = \"x\"", Path::new("c.toml")).unwrap_err();
+        assert!(e.to_string().contains("c.toml"));
+    }
+
+    #[test]
+    fn env_seconds_must_be_numbers() {
+        let e =
+            Env::from_lookup(|k| (k == "ORGPASS_TIMEOUT").then(|| "soon".to_owned())).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "ORGPASS_TIMEOUT must be a whole number of seconds, got `soon`"
+        );
+    }
+}

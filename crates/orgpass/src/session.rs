@@ -1,0 +1,640 @@
+//! Sessions in the OS keychain: one per (issuer, client id, organization), split over numbered entries when large,
+//! plus a secret-free index file for listing sessions without unlocking the keychain.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Secret;
+
+/// The keychain service name every entry is stored under.
+pub const KEYRING_SERVICE: &str = "orgpass";
+/// Longest value stored in one keychain entry (Windows Credential Manager allows ~1280 characters).
+pub const CHUNK_LEN: usize = 1200;
+const CHUNK_HEADER: &str = "orgpass-chunks:";
+
+/// Identifies a session: one per issuer, client id and organization.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SessionKey {
+    /// Issuer exactly as in the ID token's `iss`.
+    pub issuer: String,
+    /// The native app's client id.
+    pub client_id: String,
+    /// The organization's ID (`org_…`), or `None` for a login without organization.
+    pub org_id: Option<String>,
+}
+
+impl SessionKey {
+    /// The keychain account name: `issuer|client_id|org_id` (`-` when no organization).
+    pub fn account(&self) -> String {
+        format!(
+            "{}|{}|{}",
+            self.issuer,
+            self.client_id,
+            self.org_id.as_deref().unwrap_or("-")
+        )
+    }
+}
+
+/// What can be shown about a session without reading any token: no secrets here.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMeta {
+    pub key: SessionKey,
+    pub org_name: Option<String>,
+    pub sub: String,
+    pub email: Option<String>,
+    pub name: Option<String>,
+    pub picture: Option<String>,
+    /// When the access token expires (UNIX seconds).
+    pub expires_at: i64,
+    /// Whether a refresh token is held (so `token` can renew without a browser).
+    pub refreshable: bool,
+}
+
+/// A signed-in session: metadata plus the tokens (redacted in `Debug`).
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub meta: SessionMeta,
+    pub access_token: Secret,
+    pub refresh_token: Option<Secret>,
+    pub id_token: Secret,
+    /// Scopes granted, as the token endpoint reported them.
+    pub scope: Option<String>,
+    /// `Bearer` normally.
+    pub token_type: String,
+}
+
+/// Keychain serialisation. Lives only in memory and in the keychain.
+#[derive(Serialize, Deserialize)]
+struct Stored {
+    v: u8,
+    meta: SessionMeta,
+    access_token: String,
+    refresh_token: Option<String>,
+    id_token: String,
+    scope: Option<String>,
+    token_type: String,
+}
+
+impl Drop for Stored {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.access_token.zeroize();
+        self.id_token.zeroize();
+        if let Some(r) = &mut self.refresh_token {
+            r.zeroize();
+        }
+    }
+}
+
+/// Why the session store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the OS keychain is not available ({0}). On Linux, orgpass needs a running, unlocked Secret Service (GNOME Keyring or KWallet) on the D-Bus session bus; it never falls back to a plaintext file"
+    )]
+    Unavailable(String),
+    #[error("the keychain refused access ({0}); unlock your keyring and try again")]
+    Locked(String),
+    #[error("keychain error: {0}")]
+    Backend(String),
+    #[error("the stored session is damaged ({0}); run `orgpass logout` and sign in again")]
+    Corrupt(String),
+    #[error("could not update the session index {path}: {source}")]
+    Index {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// A flat secret store: account name → value. The keychain in production, a map in tests.
+pub trait SecretBackend: Send + Sync {
+    /// Read an entry; `Ok(None)` when it does not exist.
+    fn get(&self, account: &str) -> Result<Option<String>, StoreError>;
+    /// Create or overwrite an entry.
+    fn set(&self, account: &str, value: &str) -> Result<(), StoreError>;
+    /// Delete an entry; `Ok(false)` when it did not exist.
+    fn delete(&self, account: &str) -> Result<bool, StoreError>;
+}
+
+/// The platform keychain through `keyring` v4 (Secret Service on Linux, Keychain on macOS,
+/// Credential Manager on Windows), service [`KEYRING_SERVICE`].
+#[derive(Debug, Clone)]
+pub struct KeyringBackend {
+    service: String,
+}
+
+impl KeyringBackend {
+    /// Use the platform store; fails clearly when it is not available (never a plaintext fallback).
+    pub fn new() -> Result<Self, StoreError> {
+        Self::with_service(KEYRING_SERVICE)
+    }
+
+    /// Use another service name (tests use a unique one).
+    pub fn with_service(service: &str) -> Result<Self, StoreError> {
+        if let Err(e) = keyring::Entry::store_status() {
+            return Err(StoreError::Unavailable(e.to_string()));
+        }
+        Ok(Self {
+            service: service.to_owned(),
+        })
+    }
+
+    fn entry(&self, account: &str) -> Result<keyring::Entry, StoreError> {
+        keyring::Entry::new(&self.service, account).map_err(map_keyring)
+    }
+}
+
+fn map_keyring(e: keyring::Error) -> StoreError {
+    match e {
+        keyring::Error::NoStorageAccess(inner) => StoreError::Locked(inner.to_string()),
+        keyring::Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
+        keyring::Error::NoDefaultStore => {
+            StoreError::Unavailable("no default credential store".into())
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+impl SecretBackend for KeyringBackend {
+    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
+        match self.entry(account)?.get_password() {
+            Ok(v) => Ok(Some(v)),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+
+    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
+        self.entry(account)?
+            .set_password(value)
+            .map_err(map_keyring)
+    }
+
+    fn delete(&self, account: &str) -> Result<bool, StoreError> {
+        match self.entry(account)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(map_keyring(e)),
+        }
+    }
+}
+
+/// An in-memory secret backend (tests and benchmarks). Records the longest value it was given.
+#[derive(Debug, Default)]
+pub struct MemoryBackend {
+    entries: Mutex<BTreeMap<String, String>>,
+}
+
+impl MemoryBackend {
+    /// Account names currently stored.
+    pub fn accounts(&self) -> Vec<String> {
+        self.entries
+            .lock()
+            .expect("memory backend")
+            .keys()
+            .cloned()
+            .collect()
+    }
+
+    /// Length of the longest stored value.
+    pub fn longest_value(&self) -> usize {
+        self.entries
+            .lock()
+            .expect("memory backend")
+            .values()
+            .map(String::len)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+impl SecretBackend for MemoryBackend {
+    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .entries
+            .lock()
+            .expect("memory backend")
+            .get(account)
+            .cloned())
+    }
+    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
+        self.entries
+            .lock()
+            .expect("memory backend")
+            .insert(account.to_owned(), value.to_owned());
+        Ok(())
+    }
+    fn delete(&self, account: &str) -> Result<bool, StoreError> {
+        Ok(self
+            .entries
+            .lock()
+            .expect("memory backend")
+            .remove(account)
+            .is_some())
+    }
+}
+
+/// Write `value` under `account`, split over `account#1…#n` when longer than [`CHUNK_LEN`].
+pub fn write_chunked(
+    backend: &dyn SecretBackend,
+    account: &str,
+    value: &str,
+) -> Result<(), StoreError> {
+    let old_chunks = chunk_count(backend.get(account)?.as_deref());
+    let chunks: Vec<&str> = if value.len() <= CHUNK_LEN {
+        Vec::new()
+    } else {
+        split_chars(value, CHUNK_LEN)
+    };
+    for (i, chunk) in chunks.iter().enumerate() {
+        backend.set(&format!("{account}#{}", i + 1), chunk)?;
+    }
+    if chunks.is_empty() {
+        backend.set(account, value)?;
+    } else {
+        backend.set(account, &format!("{CHUNK_HEADER}{}", chunks.len()))?;
+    }
+    for i in chunks.len() + 1..=old_chunks {
+        backend.delete(&format!("{account}#{i}"))?;
+    }
+    Ok(())
+}
+
+/// Read a value written by [`write_chunked`].
+pub fn read_chunked(
+    backend: &dyn SecretBackend,
+    account: &str,
+) -> Result<Option<String>, StoreError> {
+    let Some(head) = backend.get(account)? else {
+        return Ok(None);
+    };
+    let Some(n) = head.strip_prefix(CHUNK_HEADER) else {
+        return Ok(Some(head));
+    };
+    let n: usize = n
+        .parse()
+        .map_err(|_| StoreError::Corrupt(format!("bad chunk header `{head}`")))?;
+    let mut value = String::new();
+    for i in 1..=n {
+        let part = backend
+            .get(&format!("{account}#{i}"))?
+            .ok_or_else(|| StoreError::Corrupt(format!("chunk {i} of {n} is missing")))?;
+        value.push_str(&part);
+    }
+    Ok(Some(value))
+}
+
+/// Delete a value written by [`write_chunked`] and its chunks.
+pub fn delete_chunked(backend: &dyn SecretBackend, account: &str) -> Result<bool, StoreError> {
+    let n = chunk_count(backend.get(account)?.as_deref());
+    for i in 1..=n {
+        backend.delete(&format!("{account}#{i}"))?;
+    }
+    backend.delete(account)
+}
+
+fn chunk_count(head: Option<&str>) -> usize {
+    head.and_then(|h| h.strip_prefix(CHUNK_HEADER))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+fn split_chars(value: &str, max: usize) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = value;
+    while !rest.is_empty() {
+        let mut cut = max.min(rest.len());
+        while !rest.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.push(&rest[..cut]);
+        rest = &rest[cut..];
+    }
+    out
+}
+
+/// Where sessions live. Implementations never write tokens outside the keychain.
+pub trait SessionStore: Send + Sync {
+    /// Save (create or replace) a session.
+    fn save(&self, session: &Session) -> Result<(), StoreError>;
+    /// Load a session with its tokens.
+    fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError>;
+    /// Delete a session; `Ok(false)` if there was none.
+    fn delete(&self, key: &SessionKey) -> Result<bool, StoreError>;
+    /// List sessions from the secret-free index (no keychain unlock needed).
+    fn list(&self) -> Result<Vec<SessionMeta>, StoreError>;
+}
+
+/// Where the secret-free session index lives.
+#[derive(Debug)]
+pub enum Index {
+    /// A JSON file (no secrets in it).
+    File(PathBuf),
+    /// In memory only (tests).
+    Memory(Mutex<Vec<SessionMeta>>),
+}
+
+impl Index {
+    /// `$XDG_CONFIG_HOME/orgpass/sessions.json` (or the platform's config dir).
+    pub fn default_file() -> Option<PathBuf> {
+        dirs::config_dir().map(|d| d.join("orgpass").join("sessions.json"))
+    }
+
+    /// The sessions listed in the index (no keychain access).
+    pub fn list(&self) -> Result<Vec<SessionMeta>, StoreError> {
+        self.read()
+    }
+
+    fn read(&self) -> Result<Vec<SessionMeta>, StoreError> {
+        match self {
+            Self::Memory(m) => Ok(m.lock().expect("index").clone()),
+            Self::File(path) => match std::fs::read(path) {
+                Ok(bytes) => Ok(serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                    tracing::warn!(path = %path.display(), error = %e, "session index unreadable; treating it as empty");
+                    Vec::new()
+                })),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+                Err(source) => Err(StoreError::Index { path: path.clone(), source }),
+            },
+        }
+    }
+
+    fn write(&self, metas: Vec<SessionMeta>) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(m) => {
+                *m.lock().expect("index") = metas;
+                Ok(())
+            }
+            Self::File(path) => {
+                let err = |source| StoreError::Index {
+                    path: path.clone(),
+                    source,
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(err)?;
+                }
+                let tmp = path.with_extension("json.tmp");
+                let body = serde_json::to_vec_pretty(&metas).expect("metadata serialises");
+                std::fs::write(&tmp, body).map_err(err)?;
+                std::fs::rename(&tmp, path).map_err(err)
+            }
+        }
+    }
+}
+
+/// Sessions in a [`SecretBackend`] (the keychain) with a secret-free [`Index`].
+pub struct KeychainStore {
+    backend: Box<dyn SecretBackend>,
+    index: Index,
+    lock: Mutex<()>,
+}
+
+impl KeychainStore {
+    /// The OS keychain and the default index file.
+    pub fn system() -> Result<Self, StoreError> {
+        let index = Index::default_file().ok_or_else(|| {
+            StoreError::Unavailable("no config directory for the session index".into())
+        })?;
+        Ok(Self::new(KeyringBackend::new()?, Index::File(index)))
+    }
+
+    /// Any backend and index.
+    pub fn new(backend: impl SecretBackend + 'static, index: Index) -> Self {
+        Self {
+            backend: Box::new(backend),
+            index,
+            lock: Mutex::new(()),
+        }
+    }
+
+    /// In-memory backend and index (unit tests, benchmarks).
+    pub fn in_memory() -> Self {
+        Self::new(
+            MemoryBackend::default(),
+            Index::Memory(Mutex::new(Vec::new())),
+        )
+    }
+
+    /// Write and delete a probe entry, so a locked or missing keychain is reported before a browser opens.
+    pub fn probe(&self) -> Result<(), StoreError> {
+        let account = "orgpass-probe";
+        self.backend.set(account, "probe")?;
+        self.backend.delete(account)?;
+        Ok(())
+    }
+
+    /// The backend (tests inspect entries through it).
+    pub fn backend(&self) -> &dyn SecretBackend {
+        self.backend.as_ref()
+    }
+}
+
+impl SessionStore for KeychainStore {
+    fn save(&self, session: &Session) -> Result<(), StoreError> {
+        let _g = self.lock.lock().expect("store lock");
+        let stored = Stored {
+            v: 1,
+            meta: session.meta.clone(),
+            access_token: session.access_token.secret().to_owned(),
+            refresh_token: session
+                .refresh_token
+                .as_ref()
+                .map(|r| r.secret().to_owned()),
+            id_token: session.id_token.secret().to_owned(),
+            scope: session.scope.clone(),
+            token_type: session.token_type.clone(),
+        };
+        let value = Secret::new(serde_json::to_string(&stored).expect("session serialises"));
+        write_chunked(
+            self.backend.as_ref(),
+            &session.meta.key.account(),
+            value.secret(),
+        )?;
+        let mut metas = self.index.read()?;
+        metas.retain(|m| m.key != session.meta.key);
+        metas.push(session.meta.clone());
+        metas.sort_by(|a, b| a.key.cmp(&b.key));
+        self.index.write(metas)
+    }
+
+    fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
+        let _g = self.lock.lock().expect("store lock");
+        let Some(value) = read_chunked(self.backend.as_ref(), &key.account())? else {
+            return Ok(None);
+        };
+        let value = Secret::new(value);
+        let mut s: Stored = serde_json::from_str(value.secret()).map_err(|e| {
+            StoreError::Corrupt(format!(
+                "{} at line {} column {}",
+                e.classify_kind(),
+                e.line(),
+                e.column()
+            ))
+        })?;
+        Ok(Some(Session {
+            meta: s.meta.clone(),
+            access_token: Secret::new(std::mem::take(&mut s.access_token)),
+            refresh_token: s.refresh_token.take().map(Secret::new),
+            id_token: Secret::new(std::mem::take(&mut s.id_token)),
+            scope: s.scope.clone(),
+            token_type: s.token_type.clone(),
+        }))
+    }
+
+    fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
+        let _g = self.lock.lock().expect("store lock");
+        let existed = delete_chunked(self.backend.as_ref(), &key.account())?;
+        let mut metas = self.index.read()?;
+        let before = metas.len();
+        metas.retain(|m| &m.key != key);
+        let indexed = metas.len() != before;
+        if indexed {
+            self.index.write(metas)?;
+        }
+        Ok(existed || indexed)
+    }
+
+    fn list(&self) -> Result<Vec<SessionMeta>, StoreError> {
+        self.index.read()
+    }
+}
+
+trait ClassifyKind {
+    fn classify_kind(&self) -> &'static str;
+}
+
+impl ClassifyKind for serde_json::Error {
+    // Never include the error's Display: it could quote part of a token.
+    fn classify_kind(&self) -> &'static str {
+        match self.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected data",
+            serde_json::error::Category::Eof => "truncated value",
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub(crate) fn session(org: &str, token_len: usize) -> Session {
+        Session {
+            meta: SessionMeta {
+                key: SessionKey {
+                    issuer: "https://acme.eu.auth0.com/".into(),
+                    client_id: "cid".into(),
+                    org_id: Some(org.into()),
+                },
+                org_name: Some("acme".into()),
+                sub: "auth0|1".into(),
+                email: Some("ada@acme.example".into()),
+                name: None,
+                picture: None,
+                expires_at: 1_800_000_000,
+                refreshable: true,
+            },
+            access_token: Secret::new("a".repeat(token_len)),
+            refresh_token: Some(Secret::new("refresh-1")),
+            id_token: Secret::new("id.token.sig"),
+            scope: Some("openid".into()),
+            token_type: "Bearer".into(),
+        }
+    }
+
+    #[test]
+    fn chunking_round_trips_and_shrinks() {
+        let b = MemoryBackend::default();
+        for len in [
+            0,
+            1,
+            CHUNK_LEN - 1,
+            CHUNK_LEN,
+            CHUNK_LEN + 1,
+            5 * CHUNK_LEN + 7,
+        ] {
+            let value: String = "é".repeat(len / 2) + &"x".repeat(len - len / 2);
+            write_chunked(&b, "k", &value).unwrap();
+            assert_eq!(
+                read_chunked(&b, "k").unwrap().as_deref(),
+                Some(value.as_str()),
+                "len {len}"
+            );
+            assert!(
+                b.longest_value() <= CHUNK_LEN,
+                "len {len}: a value of {} chars was stored",
+                b.longest_value()
+            );
+        }
+        // Last write had 7 chunks (7200 bytes in é's + x's); shrink to one value: old chunks are gone.
+        write_chunked(&b, "k", "small").unwrap();
+        assert_eq!(b.accounts(), vec!["k".to_owned()]);
+        assert!(delete_chunked(&b, "k").unwrap());
+        assert!(b.accounts().is_empty());
+        assert_eq!(read_chunked(&b, "k").unwrap(), None);
+    }
+
+    #[test]
+    fn missing_chunk_is_corrupt() {
+        let b = MemoryBackend::default();
+        write_chunked(&b, "k", &"x".repeat(3000)).unwrap();
+        b.delete("k#2").unwrap();
+        assert!(
+            matches!(read_chunked(&b, "k"), Err(StoreError::Corrupt(m)) if m == "chunk 2 of 3 is missing")
+        );
+    }
+
+    #[test]
+    fn store_round_trip_and_index() {
+        let store = KeychainStore::in_memory();
+        let s = session("org_A", 4000);
+        store.save(&s).unwrap();
+        store.save(&session("org_B", 10)).unwrap();
+        let loaded = store.load(&s.meta.key).unwrap().unwrap();
+        assert_eq!(loaded.access_token.secret(), s.access_token.secret());
+        assert_eq!(loaded.refresh_token.unwrap().secret(), "refresh-1");
+        assert_eq!(loaded.meta, s.meta);
+        let listed: Vec<_> = store
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.key.org_id.unwrap())
+            .collect();
+        assert_eq!(listed, vec!["org_A", "org_B"]);
+        assert!(store.delete(&s.meta.key).unwrap());
+        assert!(store.load(&s.meta.key).unwrap().is_none());
+        assert_eq!(store.list().unwrap().len(), 1);
+        assert!(!store.delete(&s.meta.key).unwrap());
+    }
+
+    #[test]
+    fn index_file_has_no_secrets() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orgpass/sessions.json");
+        let store = KeychainStore::new(MemoryBackend::default(), Index::File(path.clone()));
+        store.save(&session("org_A", 50)).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("org_A") && text.contains("ada@acme.example"));
+        assert!(
+            !text.contains("refresh-1") && !text.contains("aaaa") && !text.contains("id.token.sig"),
+            "{text}"
+        );
+        assert_eq!(
+            store.list().unwrap()[0].key.org_id.as_deref(),
+            Some("org_A")
+        );
+    }
+
+    #[test]
+    fn debug_redacts_tokens() {
+        let text = format!("{:?}", session("org_A", 20));
+        assert!(
+            !text.contains("aaaa") && !text.contains("refresh-1"),
+            "{text}"
+        );
+    }
+}
