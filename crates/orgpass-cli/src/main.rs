@@ -1,2 +1,520 @@
-//! The `orgpass` command-line front end.
-fn main() {}
+//! The `orgpass` command-line front end: login, status, token, logout over the `orgpass` engine.
+//!
+//! Exit codes: 0 success; 2 bad usage or input (nothing opened); 3 sign-in refused (IdP error or a failed
+//! token check; nothing stored); 4 timed out or cancelled; 1 anything else. Human messages go to stderr;
+//! no error ever prints a token, code or verifier.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use orgpass::{
+    Client, Config, ConfigFile, Env, ErrorKind, Index, KeychainStore, LoginRequest, OrgInput,
+    Revocation, SessionMeta, opener_for,
+};
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "orgpass",
+    version,
+    about = "Sign in to your company's Auth0 Organization from the command line"
+)]
+struct Cli {
+    /// Config file (TOML). Default: $XDG_CONFIG_HOME/orgpass/config.toml if it exists.
+    #[arg(long, global = true, env = "ORGPASS_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sign in through the browser and store the session in the OS keychain.
+    Login(LoginArgs),
+    /// List stored sessions (no tokens shown).
+    Status {
+        /// Print a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print a valid access token for a session, refreshing it if needed.
+    Token {
+        /// Organization ID or name of the session.
+        #[arg(long)]
+        org: Option<String>,
+        /// Print a JSON object instead of the bare token.
+        #[arg(long)]
+        json: bool,
+        /// Refresh even if the access token is still valid.
+        #[arg(long)]
+        refresh: bool,
+        #[command(flatten)]
+        filter: ClientFilter,
+    },
+    /// Remove sessions from the keychain and revoke their refresh tokens.
+    Logout {
+        /// Organization ID or name of the session.
+        #[arg(long, conflicts_with = "all")]
+        org: Option<String>,
+        /// Every stored session.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        filter: ClientFilter,
+    },
+}
+
+#[derive(Args)]
+struct ClientFilter {
+    /// Only sessions of this issuer (default: ORGPASS_ISSUER if set).
+    #[arg(long)]
+    issuer: Option<String>,
+    /// Only sessions of this client id (default: ORGPASS_CLIENT_ID if set).
+    #[arg(long)]
+    client_id: Option<String>,
+}
+
+#[derive(Args)]
+struct LoginArgs {
+    /// Issuer URL or Auth0 domain (or ORGPASS_ISSUER).
+    #[arg(long, value_name = "URL|DOMAIN")]
+    issuer: Option<String>,
+    /// The native application's client id (or ORGPASS_CLIENT_ID).
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// Organization ID (org_…), name, or invitation link.
+    #[arg(long, value_name = "ORG_ID|NAME|INVITATION_URL")]
+    org: Option<String>,
+    /// API audience for the access token.
+    #[arg(long)]
+    audience: Option<String>,
+    /// Scopes (default "openid profile email offline_access").
+    #[arg(long)]
+    scope: Option<String>,
+    /// `prompt` parameter, e.g. `login`.
+    #[arg(long)]
+    prompt: Option<String>,
+    /// Pre-fill the e-mail on the login page.
+    #[arg(long, value_name = "EMAIL")]
+    login_hint: Option<String>,
+    /// Loopback port(s) to try in order (default: any free port).
+    #[arg(long, value_name = "N[,N...]")]
+    port: Option<String>,
+    /// Seconds to wait for the browser (default 300).
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<u64>,
+    /// Browser command; the URL is appended as its last argument (or ORGPASS_BROWSER).
+    #[arg(long, value_name = "CMD", conflicts_with = "no_browser")]
+    browser: Option<String>,
+    /// Print the URL instead of opening a browser.
+    #[arg(long)]
+    no_browser: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+}
+
+/// A failure with its exit code; the message is for stderr.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn new(code: u8, message: impl std::fmt::Display) -> Self {
+        Self {
+            code,
+            message: message.to_string(),
+        }
+    }
+
+    fn of(kind: ErrorKind, message: impl std::fmt::Display) -> Self {
+        let code = match kind {
+            ErrorKind::Usage => 2,
+            ErrorKind::Refused => 3,
+            ErrorKind::TimedOut | ErrorKind::Cancelled => 4,
+            ErrorKind::Other => 1,
+        };
+        Self::new(code, message)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime starts");
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("orgpass: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let file = load_file(cli.config.as_deref())?;
+    let env = Env::from_process().map_err(|e| Failure::new(2, e))?;
+    match cli.command {
+        Command::Login(args) => login(args, &file, &env).await,
+        Command::Status { json } => status(json),
+        Command::Token {
+            org,
+            json,
+            refresh,
+            filter,
+        } => token(org, json, refresh, &filter, &file, &env).await,
+        Command::Logout { org, all, filter } => logout(org, all, &filter, &file, &env).await,
+    }
+}
+
+fn load_file(path: Option<&std::path::Path>) -> Result<ConfigFile, Failure> {
+    match path {
+        Some(p) => ConfigFile::load(p, false),
+        None => match ConfigFile::default_path() {
+            Some(p) => ConfigFile::load(&p, true),
+            None => Ok(ConfigFile::default()),
+        },
+    }
+    .map_err(|e| Failure::new(2, e))
+}
+
+fn open_store() -> Result<Arc<KeychainStore>, Failure> {
+    KeychainStore::system()
+        .map(Arc::new)
+        .map_err(|e| Failure::new(1, e))
+}
+
+async fn login(args: LoginArgs, file: &ConfigFile, env: &Env) -> Result<(), Failure> {
+    let flags = ConfigFile {
+        issuer: args.issuer,
+        client_id: args.client_id,
+        audience: args.audience,
+        scope: args.scope,
+        ports: args.port,
+        timeout_secs: args.timeout,
+        browser: args.browser,
+        ..Default::default()
+    };
+    let config = Config::resolve(file, env, &flags).map_err(|e| Failure::new(2, e))?;
+    let org = args
+        .org
+        .as_deref()
+        .map(OrgInput::parse)
+        .transpose()
+        .map_err(|e| Failure::new(2, e))?;
+    let opener =
+        opener_for(config.browser.as_deref(), args.no_browser).map_err(|e| Failure::new(2, e))?;
+    let store = open_store()?;
+    store.probe().map_err(|e| Failure::new(1, e))?;
+    let client = Client::new(config, store);
+    let request = LoginRequest {
+        org,
+        prompt: args.prompt,
+        login_hint: args.login_hint,
+        ..Default::default()
+    };
+    let pending = client
+        .begin_login(request)
+        .await
+        .map_err(|e| Failure::of(e.kind(), e))?;
+    let cancel = pending.cancel_handle();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            cancel.cancel();
+        }
+    });
+    if let Err(e) = opener.open(pending.authorize_url().as_str()) {
+        pending.cancel_handle().cancel();
+        let _ = pending.wait().await;
+        return Err(Failure::new(1, e));
+    }
+    eprintln!(
+        "Waiting for the browser to finish signing in (redirect to {}) …",
+        pending.redirect_uri()
+    );
+    let session = pending.wait().await.map_err(|e| Failure::of(e.kind(), e))?;
+    let m = &session.meta;
+    if args.json {
+        println!(
+            "{}",
+            json!({
+                "sub": m.sub,
+                "org_id": m.key.org_id,
+                "org_name": m.org_name,
+                "email": m.email,
+                "name": m.name,
+                "expires_at": rfc3339(m.expires_at),
+                "issuer": m.key.issuer,
+                "client_id": m.key.client_id,
+            })
+        );
+    }
+    eprintln!(
+        "Signed in as {} to {}. Session stored in the OS keychain.",
+        who(m),
+        which_org(m)
+    );
+    Ok(())
+}
+
+fn who(m: &SessionMeta) -> &str {
+    m.email.as_deref().or(m.name.as_deref()).unwrap_or(&m.sub)
+}
+
+fn which_org(m: &SessionMeta) -> String {
+    match (&m.key.org_id, &m.org_name) {
+        (Some(id), Some(name)) => format!("organization {name} ({id})"),
+        (Some(id), None) => format!("organization {id}"),
+        _ => "no organization".into(),
+    }
+}
+
+fn rfc3339(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_else(|| unix.to_string())
+}
+
+fn list_sessions() -> Result<Vec<SessionMeta>, Failure> {
+    let path = Index::default_file()
+        .ok_or_else(|| Failure::new(1, "no config directory to read the session index from"))?;
+    Index::File(path).list().map_err(|e| Failure::new(1, e))
+}
+
+fn status(json: bool) -> Result<(), Failure> {
+    let sessions = list_sessions()?;
+    if json {
+        let rows: Vec<_> = sessions.iter().map(meta_json).collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    if sessions.is_empty() {
+        eprintln!("No sessions. Sign in with `orgpass login`.");
+        return Ok(());
+    }
+    for m in &sessions {
+        println!(
+            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}",
+            m.key.issuer,
+            m.key.client_id,
+            m.key.org_id.as_deref().unwrap_or("-"),
+            m.org_name.as_deref().unwrap_or("-"),
+            m.sub,
+            m.email.as_deref().unwrap_or("-"),
+            rfc3339(m.expires_at)
+        );
+    }
+    Ok(())
+}
+
+fn meta_json(m: &SessionMeta) -> serde_json::Value {
+    json!({
+        "issuer": m.key.issuer,
+        "client_id": m.key.client_id,
+        "org_id": m.key.org_id,
+        "org_name": m.org_name,
+        "sub": m.sub,
+        "email": m.email,
+        "name": m.name,
+        "expires_at": rfc3339(m.expires_at),
+        "refreshable": m.refreshable,
+    })
+}
+
+/// Sessions matching `--org` and the issuer/client filter (flags, else environment).
+fn select(
+    org: Option<&str>,
+    filter: &ClientFilter,
+    env: &Env,
+) -> Result<Vec<SessionMeta>, Failure> {
+    let org = org
+        .map(OrgInput::parse)
+        .transpose()
+        .map_err(|e| Failure::new(2, e))?;
+    let issuer = filter.issuer.clone().or_else(|| env.0.issuer.clone());
+    let issuer = issuer
+        .map(|i| orgpass::Issuer::parse(&i))
+        .transpose()
+        .map_err(|e| Failure::new(2, e))?;
+    let client_id = filter.client_id.clone().or_else(|| env.0.client_id.clone());
+    Ok(list_sessions()?
+        .into_iter()
+        .filter(|m| issuer.as_ref().is_none_or(|i| i.matches(&m.key.issuer)))
+        .filter(|m| client_id.as_ref().is_none_or(|c| *c == m.key.client_id))
+        .filter(|m| match org.as_ref().map(OrgInput::org) {
+            None => true,
+            Some(OrgInput::Id(id)) => m.key.org_id.as_deref() == Some(id),
+            Some(OrgInput::Name(name)) => m.org_name.as_deref() == Some(name),
+            Some(OrgInput::Invitation { .. }) => false,
+        })
+        .collect())
+}
+
+/// A client for the session's own issuer and client id, with the other settings from file/env.
+fn client_for(
+    meta: &SessionMeta,
+    store: Arc<KeychainStore>,
+    file: &ConfigFile,
+    env: &Env,
+) -> Result<Client, Failure> {
+    let flags = ConfigFile {
+        issuer: Some(meta.key.issuer.clone()),
+        client_id: Some(meta.key.client_id.clone()),
+        ..Default::default()
+    };
+    let config = Config::resolve(file, env, &flags).map_err(|e| Failure::new(2, e))?;
+    Ok(Client::new(config, store))
+}
+
+async fn token(
+    org: Option<String>,
+    json: bool,
+    refresh: bool,
+    filter: &ClientFilter,
+    file: &ConfigFile,
+    env: &Env,
+) -> Result<(), Failure> {
+    let mut matches = select(org.as_deref(), filter, env)?;
+    let meta = match matches.len() {
+        0 => {
+            return Err(Failure::new(
+                1,
+                "no matching session; sign in with `orgpass login`",
+            ));
+        }
+        1 => matches.remove(0),
+        n => {
+            return Err(Failure::new(
+                2,
+                format!("{n} sessions match; choose one with --org ORG_ID (see `orgpass status`)"),
+            ));
+        }
+    };
+    let store = open_store()?;
+    let client = client_for(&meta, store, file, env)?;
+    let t = client
+        .token_with(&meta.key, refresh)
+        .await
+        .map_err(|e| Failure::of(e.kind(), e))?;
+    if json {
+        println!(
+            "{}",
+            json!({
+                "access_token": t.token.secret(),
+                "token_type": t.token_type,
+                "expires_at": rfc3339(t.expires_at),
+                "org_id": t.meta.key.org_id,
+                "org_name": t.meta.org_name,
+                "sub": t.meta.sub,
+                "refreshed": t.refreshed,
+            })
+        );
+    } else {
+        println!("{}", t.token.secret());
+    }
+    Ok(())
+}
+
+async fn logout(
+    org: Option<String>,
+    all: bool,
+    filter: &ClientFilter,
+    file: &ConfigFile,
+    env: &Env,
+) -> Result<(), Failure> {
+    let matches = select(org.as_deref(), filter, env)?;
+    if matches.is_empty() {
+        if all {
+            eprintln!("No sessions to sign out of.");
+            return Ok(());
+        }
+        return Err(Failure::new(
+            1,
+            "no matching session (see `orgpass status`)",
+        ));
+    }
+    if !all && org.is_none() && matches.len() > 1 {
+        return Err(Failure::new(
+            2,
+            format!(
+                "{} sessions are stored; choose one with --org ORG_ID or use --all",
+                matches.len()
+            ),
+        ));
+    }
+    let store = open_store()?;
+    for meta in &matches {
+        let client = client_for(meta, store.clone(), file, env)?;
+        let outcome = tokio::time::timeout(Duration::from_secs(60), client.logout(&meta.key))
+            .await
+            .map_err(|_| Failure::new(1, "logout timed out"))?
+            .map_err(|e| Failure::new(1, e))?;
+        let note = match outcome.revocation {
+            Revocation::Revoked => "refresh token revoked".to_owned(),
+            Revocation::NothingToRevoke => "no refresh token to revoke".to_owned(),
+            Revocation::Failed(reason) => format!("the provider was not told: {reason}"),
+        };
+        eprintln!(
+            "Signed out of {} at {} ({note}).",
+            which_org(meta),
+            meta.key.issuer
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn browser_and_no_browser_conflict() {
+        let r = Cli::try_parse_from(["orgpass", "login", "--browser", "x", "--no-browser"]);
+        assert!(r.is_err());
+        let r = Cli::try_parse_from(["orgpass", "logout", "--org", "org_a", "--all"]);
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Failure::of(ErrorKind::Usage, "").code, 2);
+        assert_eq!(Failure::of(ErrorKind::Refused, "").code, 3);
+        assert_eq!(Failure::of(ErrorKind::TimedOut, "").code, 4);
+        assert_eq!(Failure::of(ErrorKind::Cancelled, "").code, 4);
+        assert_eq!(Failure::of(ErrorKind::Other, "").code, 1);
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339() {
+        assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
+    }
+}
