@@ -1,0 +1,10 @@
+//! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
+//! malicious provider's table of attacks, bad input, with sessions in the real Secret Service.
+//!
+//! Needs `npm ci --prefix tests` (node fixtures) and, for the keychain tests, a D-Bus session with an unlocked
+//! gnome-keyring (`cargo xtask test` sets both up).
+
+mod input;
+mod malicious;
+mod op;
+mod support;
