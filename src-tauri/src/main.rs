@@ -1,2 +1,6 @@
-//! The Orgpass desktop app (placeholder until its issue lands).
-fn main() {}
+//! The `orgpass-app` binary: starts the Tauri app (see `lib.rs`).
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    orgpass_app::run();
+}

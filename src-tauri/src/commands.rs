@@ -1,0 +1,70 @@
+//! The IPC commands the window may call. Each one only translates: arguments in, a view model or an
+//! `IpcError` out; the work happens in [`Core`] and the `orgpass` engine. Every command is listed in
+//! `build.rs` and granted to the main window in `capabilities/main.json`.
+
+use std::sync::Arc;
+
+use tauri::State;
+
+use crate::state::Core;
+use crate::view::{AppView, IpcError, OrgInputView, PendingView, QaView};
+
+type CoreState<'a> = State<'a, Arc<Core>>;
+
+/// The whole view (the window asks once at start; later changes come as `orgpass://state` events).
+#[tauri::command]
+pub fn app_state(core: CoreState<'_>) -> AppView {
+    let view = core.view();
+    crate::timing::first_view(&view);
+    view
+}
+
+/// Check organization input as it is typed: ID, name or invitation link.
+#[tauri::command]
+pub fn validate_org(core: CoreState<'_>, input: String) -> Result<OrgInputView, IpcError> {
+    core.validate(&input)
+}
+
+/// Start signing in to an organization; returns once the browser was asked to open.
+#[tauri::command]
+pub async fn begin_login(core: CoreState<'_>, input: String, prompt_login: bool) -> Result<PendingView, IpcError> {
+    core.inner().clone().begin_login(&input, prompt_login).await
+}
+
+#[tauri::command]
+pub fn cancel_login(core: CoreState<'_>) -> AppView {
+    core.cancel_login()
+}
+
+#[tauri::command]
+pub fn reopen_browser(core: CoreState<'_>) -> Result<(), IpcError> {
+    core.reopen_browser()
+}
+
+/// Show another signed-in organization (no browser).
+#[tauri::command]
+pub fn switch_org(core: CoreState<'_>, org_id: String) -> Result<AppView, IpcError> {
+    core.switch_org(&org_id)
+}
+
+#[tauri::command]
+pub fn show_org_picker(core: CoreState<'_>, show: bool) -> AppView {
+    core.show_org_picker(show)
+}
+
+/// Sign out of one organization, optionally ending the browser's SSO session too.
+#[tauri::command]
+pub async fn sign_out(core: CoreState<'_>, org_id: String, end_sso: bool) -> Result<AppView, IpcError> {
+    core.sign_out(&org_id, end_sso).await
+}
+
+/// Verified claims and sent authorize parameters of one session (QA view). No token crosses.
+#[tauri::command]
+pub async fn qa_details(core: CoreState<'_>, org_id: String) -> Result<QaView, IpcError> {
+    core.qa_details(&org_id).await
+}
+
+#[tauri::command]
+pub fn set_qa(core: CoreState<'_>, enabled: bool) -> AppView {
+    core.set_qa(enabled)
+}

@@ -1,0 +1,267 @@
+//! App configuration: the engine's settings plus the organization directory, from a file, the environment and flags.
+//!
+//! File: `--config PATH`, else `$ORGPASS_APP_CONFIG`, else `<platform config dir>/orgpass/app.toml`
+//! (`~/.config/orgpass/app.toml` on Linux). It takes the same keys as the CLI's `config.toml` plus the directory:
+//!
+//! ```toml
+//! issuer = "acme.eu.auth0.com"
+//! client_id = "abc123"
+//! qa = false
+//!
+//! [[organizations]]
+//! id = "org_8hXk2pQz7RmT4vWn"
+//! name = "acme"
+//! display_name = "Acme Corp"
+//! logo_url = "https://cdn.acme.example/logo.svg"
+//! primary_color = "#0059d6"
+//! background_color = "#eef4ff"
+//! ```
+//!
+//! The environment (`ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, … as in the CLI, plus `ORGPASS_QA`) overrides the file,
+//! and flags override both.
+
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use orgpass::config::{Config, ConfigError, ConfigFile, Env};
+use serde::Deserialize;
+
+/// Command-line flags of `orgpass-app`. Unknown arguments are an error, except a trailing deep link / invitation.
+#[derive(Debug, Clone, Default, Parser)]
+#[command(name = "orgpass-app", about = "Orgpass: sign in to your company's organization", version)]
+pub struct Flags {
+    /// Configuration file (default: <config dir>/orgpass/app.toml, or $ORGPASS_APP_CONFIG).
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Issuer URL or Auth0 domain.
+    #[arg(long, value_name = "URL|DOMAIN")]
+    pub issuer: Option<String>,
+    /// The native application's client id.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// API audience for access tokens.
+    #[arg(long, value_name = "AUD")]
+    pub audience: Option<String>,
+    /// Loopback redirect ports to try, comma-separated (0 = any free port).
+    #[arg(long, value_name = "N[,N...]")]
+    pub ports: Option<String>,
+    /// Command that opens the browser (the sign-in URL is appended as its last argument).
+    #[arg(long, value_name = "CMD")]
+    pub browser: Option<String>,
+    /// Seconds a browser sign-in may take.
+    #[arg(long, value_name = "SECS")]
+    pub timeout: Option<u64>,
+    /// Start with the QA view on.
+    #[arg(long)]
+    pub qa: bool,
+    /// An `orgpass://` link or invitation link to open (what the OS passes for deep links).
+    #[arg(value_name = "LINK")]
+    pub link: Option<String>,
+}
+
+impl Flags {
+    /// Parse an argument vector (the first item is the program), as a second instance hands it over too.
+    pub fn from_args<I: IntoIterator<Item = String>>(args: I) -> Result<Self, clap::Error> {
+        Self::try_parse_from(args)
+    }
+
+    fn as_layer(&self) -> ConfigFile {
+        ConfigFile {
+            issuer: self.issuer.clone(),
+            client_id: self.client_id.clone(),
+            audience: self.audience.clone(),
+            ports: self.ports.clone(),
+            browser: self.browser.clone(),
+            timeout_secs: self.timeout,
+            ..ConfigFile::default()
+        }
+    }
+}
+
+/// One organization of the configured directory (a company ships the list of its orgs).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryEntry {
+    /// `org_…` ID (preferred: names can be renamed).
+    pub id: Option<String>,
+    /// Organization name (used when no ID is given).
+    pub name: Option<String>,
+    /// What people call it.
+    pub display_name: Option<String>,
+    /// Logo (https, or http on loopback for the demo tenant).
+    pub logo_url: Option<String>,
+    /// `#rrggbb` primary colour.
+    pub primary_color: Option<String>,
+    /// `#rrggbb` page background colour.
+    pub background_color: Option<String>,
+}
+
+impl DirectoryEntry {
+    /// The value to sign in with: the ID, else the name.
+    pub fn input(&self) -> Option<&str> {
+        self.id.as_deref().or(self.name.as_deref())
+    }
+}
+
+/// Keys the app's file adds to the CLI's.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AppOnly {
+    #[serde(default)]
+    organizations: Vec<DirectoryEntry>,
+    qa: Option<bool>,
+}
+
+/// Why the app could not start with the configuration it found.
+#[derive(Debug, thiserror::Error)]
+pub enum AppConfigError {
+    #[error(transparent)]
+    Engine(#[from] ConfigError),
+    #[error("could not read the app configuration {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("the app configuration {path} is not valid: {reason}. Fix the file or start with --config pointing at another one")]
+    Parse { path: PathBuf, reason: String },
+    #[error("directory entry {index} in {path} has neither `id` nor `name`: give the organization's ID (org_…) or name")]
+    EntryWithoutOrg { path: PathBuf, index: usize },
+}
+
+/// The resolved configuration the app runs with.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub engine: Config,
+    pub directory: Vec<DirectoryEntry>,
+    pub qa: bool,
+    /// Where the file was looked for (shown in errors and support details).
+    pub path: Option<PathBuf>,
+}
+
+impl AppConfig {
+    /// File + process environment + flags.
+    pub fn load(flags: &Flags) -> Result<Self, AppConfigError> {
+        let env = Env::from_process()?;
+        let path = flags
+            .config
+            .clone()
+            .or_else(|| std::env::var_os("ORGPASS_APP_CONFIG").map(PathBuf::from))
+            .or_else(default_path);
+        let explicit = flags.config.is_some() || std::env::var_os("ORGPASS_APP_CONFIG").is_some();
+        let text = match &path {
+            Some(p) => match std::fs::read_to_string(p) {
+                Ok(t) => Some(t),
+                Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(source) => return Err(AppConfigError::Read { path: p.clone(), source }),
+            },
+            None => None,
+        };
+        let qa_env = std::env::var("ORGPASS_QA").ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        Self::resolve(text.as_deref(), path, &env, flags, qa_env)
+    }
+
+    /// Pure resolution from the file's text (if any), an environment layer and flags.
+    pub fn resolve(
+        file_text: Option<&str>,
+        path: Option<PathBuf>,
+        env: &Env,
+        flags: &Flags,
+        qa_env: Option<bool>,
+    ) -> Result<Self, AppConfigError> {
+        let shown = path.clone().unwrap_or_else(|| PathBuf::from("app.toml"));
+        let (core, app) = match file_text {
+            Some(text) => split_file(text, &shown)?,
+            None => (ConfigFile::default(), AppOnly::default()),
+        };
+        for (index, entry) in app.organizations.iter().enumerate() {
+            if entry.input().is_none() {
+                return Err(AppConfigError::EntryWithoutOrg { path: shown.clone(), index: index + 1 });
+            }
+        }
+        let engine = Config::resolve(&core, env, &flags.as_layer())?;
+        let qa = flags.qa || qa_env.or(app.qa).unwrap_or(false);
+        Ok(Self { engine, directory: app.organizations, qa, path })
+    }
+}
+
+/// `<platform config dir>/orgpass/app.toml`.
+pub fn default_path() -> Option<PathBuf> {
+    ConfigFile::default_path().map(|p| p.with_file_name("app.toml"))
+}
+
+/// Split the app's TOML into the engine's layer and the app-only keys.
+fn split_file(text: &str, path: &Path) -> Result<(ConfigFile, AppOnly), AppConfigError> {
+    let parse = |reason: String| AppConfigError::Parse { path: path.to_owned(), reason };
+    let mut table: toml::Table = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
+    let mut app = toml::Table::new();
+    for key in ["organizations", "qa"] {
+        if let Some(v) = table.remove(key) {
+            app.insert(key.to_owned(), v);
+        }
+    }
+    let app: AppOnly = toml::Value::Table(app).try_into().map_err(|e: toml::de::Error| parse(e.to_string()))?;
+    let core = ConfigFile::from_toml(&toml::to_string(&table).map_err(|e| parse(e.to_string()))?, path)?;
+    Ok((core, app))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FILE: &str = r##"
+issuer = "http://127.0.0.1:4000/"
+client_id = "file-client"
+qa = true
+
+[[organizations]]
+id = "org_AAAAAAAAAAAAAAAA"
+name = "acme"
+display_name = "Acme Corp"
+primary_color = "#0059d6"
+
+[[organizations]]
+name = "globex"
+"##;
+
+    #[test]
+    fn file_env_flags_layers() {
+        let env = Env::from_lookup(|k| (k == "ORGPASS_CLIENT_ID").then(|| "env-client".to_owned())).unwrap();
+        let flags = Flags { ports: Some("8400,8401".into()), ..Flags::default() };
+        let c = AppConfig::resolve(Some(FILE), Some("/x/app.toml".into()), &env, &flags, None).unwrap();
+        assert_eq!(c.engine.issuer.as_str(), "http://127.0.0.1:4000/");
+        assert_eq!(c.engine.client_id, "env-client");
+        assert_eq!(c.engine.ports.ports(), vec![8400, 8401]);
+        assert!(c.qa);
+        assert_eq!(c.directory.len(), 2);
+        assert_eq!(c.directory[0].input(), Some("org_AAAAAAAAAAAAAAAA"));
+        assert_eq!(c.directory[1].input(), Some("globex"));
+        assert_eq!(c.directory[0].display_name.as_deref(), Some("Acme Corp"));
+
+        let off = AppConfig::resolve(Some(FILE), None, &env, &flags, Some(false)).unwrap();
+        assert!(!off.qa, "ORGPASS_QA=0 overrides the file");
+        let on = AppConfig::resolve(Some(FILE), None, &env, &Flags { qa: true, ..Flags::default() }, Some(false)).unwrap();
+        assert!(on.qa, "--qa wins");
+    }
+
+    #[test]
+    fn bad_files_say_where() {
+        let env = Env::default();
+        let e = AppConfig::resolve(Some("issuer = \"x\"\n[[organizations]]\ndisplay_name = \"No id\"\n"), Some("/c/app.toml".into()), &env, &Flags::default(), None)
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "directory entry 1 in /c/app.toml has neither `id` nor `name`: give the organization's ID (org_…) or name"
+        );
+        let e = AppConfig::resolve(Some("[[organizations]]\nid = \"org_A\"\ncolour = \"red\"\n"), Some("/c/app.toml".into()), &env, &Flags::default(), None)
+            .unwrap_err();
+        assert!(e.to_string().starts_with("the app configuration /c/app.toml is not valid: "), "{e}");
+        assert!(e.to_string().contains("colour"), "{e}");
+        let e = AppConfig::resolve(None, None, &env, &Flags::default(), None).unwrap_err();
+        assert!(matches!(e, AppConfigError::Engine(ConfigError::MissingIssuer)));
+    }
+
+    #[test]
+    fn flags_take_a_trailing_link() {
+        let f = Flags::from_args(["orgpass-app", "--qa", "orgpass://invite?invitation=T&organization=org_A"].map(String::from)).unwrap();
+        assert!(f.qa);
+        assert_eq!(f.link.as_deref(), Some("orgpass://invite?invitation=T&organization=org_A"));
+        assert!(Flags::from_args(["orgpass-app", "--nope"].map(String::from)).is_err());
+    }
+}

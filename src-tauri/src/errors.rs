@@ -1,0 +1,266 @@
+//! Turning `orgpass` errors into what the window shows: one sentence, a next step, and details for support.
+//!
+//! The engine's messages are precise but technical; they go into `details`. No error text here quotes a token:
+//! the engine's errors never contain one.
+
+use orgpass::{DiscoveryError, IdTokenError, LoginError, OrgInputError, StoreError, TokenError};
+
+use crate::config::AppConfigError;
+use crate::view::{ErrorCode, IpcError};
+
+const KEYCHAIN_NEXT: &str = "Unlock your keyring (GNOME Keyring, KWallet, macOS Keychain or Windows Credential Manager) and try again. Orgpass never keeps sessions in a plain file.";
+const SUPPORT_NEXT: &str = "Try again. If it keeps happening, send the details below to your IT support.";
+
+/// Bad organization input: shown under the text field.
+pub fn bad_input(e: &OrgInputError) -> IpcError {
+    let message = match e {
+        OrgInputError::Empty => "Type your organization's ID or name, or paste an invitation link.".to_owned(),
+        OrgInputError::NameTooLong(_) => "That is too long for an organization name (at most 50 characters).".to_owned(),
+        OrgInputError::NameCharacter { bad, .. } if *bad == ' ' => {
+            "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name.".to_owned()
+        }
+        OrgInputError::NameCharacter { bad, .. } => {
+            format!("Organization names use only a–z, 0–9, _ and -; “{bad}” is not allowed. Use the short name or the ID (org_…).")
+        }
+        OrgInputError::BadId(_) => "An organization ID is org_ followed by letters and digits.".to_owned(),
+        OrgInputError::InvitationMissing(what) => format!("This invitation link has no {what}: paste the whole link from the invitation email."),
+        OrgInputError::InvitationUrl(_) => "This does not look like an invitation link: paste the whole link from the invitation email.".to_owned(),
+    };
+    IpcError::new(ErrorCode::BadInput, message, "Check what you typed.", e.to_string())
+}
+
+/// The app could not load its configuration.
+pub fn config(e: &AppConfigError) -> IpcError {
+    IpcError::new(
+        ErrorCode::Config,
+        "Orgpass is not set up for your company yet.",
+        "Set the issuer and client id in the configuration file, with ORGPASS_ISSUER / ORGPASS_CLIENT_ID, or with --issuer / --client-id, then start Orgpass again.",
+        e.to_string(),
+    )
+}
+
+/// The keychain could not be opened or used.
+pub fn keychain(e: &StoreError) -> IpcError {
+    let message = match e {
+        StoreError::Locked(_) => "Your keychain is locked, so Orgpass cannot keep you signed in.",
+        StoreError::Corrupt(_) => "A session stored in your keychain is damaged.",
+        StoreError::Index { .. } => "Orgpass could not update its list of sessions.",
+        _ => "Orgpass cannot reach your keychain (the system's password store), so it cannot keep you signed in.",
+    };
+    let next = match e {
+        StoreError::Corrupt(_) => "Sign out of that organization and sign in again.",
+        StoreError::Index { .. } => "Check that your configuration folder is writable, then try again.",
+        _ => KEYCHAIN_NEXT,
+    };
+    IpcError::new(ErrorCode::Keychain, message, next, e.to_string())
+}
+
+fn network(detail: String, issuer: &str) -> IpcError {
+    IpcError::new(
+        ErrorCode::Network,
+        format!("Orgpass could not reach your organization's sign-in service ({issuer})."),
+        "Check your network connection, then try again.",
+        detail,
+    )
+}
+
+fn discovery(e: &DiscoveryError, issuer: &str) -> IpcError {
+    match e {
+        DiscoveryError::Transport { .. } => network(e.to_string(), issuer),
+        _ => IpcError::new(
+            ErrorCode::Config,
+            format!("The sign-in service at {issuer} is not set up the way Orgpass needs."),
+            "Ask your IT support to check Orgpass's issuer setting.",
+            e.to_string(),
+        ),
+    }
+}
+
+/// A failed sign-in to `org` (its display name).
+pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
+    let details = e.to_string();
+    match e {
+        LoginError::Cancelled => IpcError::new(ErrorCode::Cancelled, "Sign-in cancelled.", "Choose an organization to sign in again.", details),
+        LoginError::TimedOut(d) => IpcError::new(
+            ErrorCode::Timeout,
+            format!("Nobody finished signing in to {org} within {} minutes.", d.as_secs().div_ceil(60)),
+            "If the browser was closed, start again. If no browser opened, use “Copy sign-in link” and paste it into your browser.",
+            details,
+        ),
+        LoginError::Idp { error, description } => idp_error(error, description.as_deref().unwrap_or(""), org, details),
+        LoginError::Listen(_) => IpcError::new(
+            ErrorCode::PortBusy,
+            "Orgpass could not open a local port to receive the sign-in from your browser.",
+            "Close programs that use those ports, or configure other ports (ports in the configuration, ORGPASS_PORTS or --ports), then try again.",
+            details,
+        ),
+        LoginError::IdToken(IdTokenError::Expired { .. } | IdTokenError::IssuedInFuture { .. }) => IpcError::new(
+            ErrorCode::ClockSkew,
+            "This computer's clock seems to be wrong, so the sign-in could not be checked.",
+            "Set the date and time to update automatically, then sign in again.",
+            details,
+        ),
+        LoginError::IdToken(IdTokenError::OrgId { .. } | IdTokenError::OrgIdMissing(_) | IdTokenError::OrgName { .. } | IdTokenError::OrgNameMissing(_)) => {
+            IpcError::new(
+                ErrorCode::Refused,
+                format!("The sign-in was for a different organization than {org}, so Orgpass refused it."),
+                "Sign in again and make sure you choose the same organization in the browser.",
+                details,
+            )
+        }
+        LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => network(details, issuer),
+        LoginError::Discovery(d) => discovery(d, issuer),
+        LoginError::Store(s) => keychain(s),
+        LoginError::TokenEndpoint { error, .. } if error == "invalid_grant" => IpcError::new(
+            ErrorCode::Refused,
+            "The sign-in expired before Orgpass could finish it.",
+            "Sign in again, a little faster this time.",
+            details,
+        ),
+        _ => IpcError::new(
+            ErrorCode::Refused,
+            format!("The answer from {org}'s sign-in did not pass Orgpass's security checks, so you were not signed in."),
+            SUPPORT_NEXT,
+            details,
+        ),
+    }
+}
+
+fn idp_error(error: &str, description: &str, org: &str, details: String) -> IpcError {
+    let d = description.to_ascii_lowercase();
+    let (message, next) = match error {
+        "access_denied" if d.contains("invitation") => (
+            "This invitation was sent to a different email address.".to_owned(),
+            "Sign in with the account the invitation was sent to (use “Sign in as someone else”), or ask for a new invitation.".to_owned(),
+        ),
+        "access_denied" if d.contains("member") || d.contains("not part of") => (
+            format!("You are not a member of {org}."),
+            "Ask your administrator to add you, or use “Sign in as someone else” with the account that belongs to it.".to_owned(),
+        ),
+        "access_denied" if d.contains("connection") => (
+            format!("This way of signing in is not enabled for {org}."),
+            "Choose another sign-in method on the login page, or ask your administrator to enable it for the organization.".to_owned(),
+        ),
+        "access_denied" => (format!("{org} refused the sign-in."), "Check that you chose the right organization and account, then try again.".to_owned()),
+        "invalid_request" if d.contains("invitation") => (
+            "This invitation is not valid any more (it may have expired or been used).".to_owned(),
+            "Ask the person who invited you for a new invitation link.".to_owned(),
+        ),
+        "invalid_request" if d.contains("organization") => (
+            format!("The sign-in service does not know the organization {org}."),
+            "Check the organization's ID or name; your administrator can tell you the right one.".to_owned(),
+        ),
+        "login_required" | "interaction_required" => (format!("{org} needs you to sign in again."), "Sign in again.".to_owned()),
+        _ => (format!("{org}'s sign-in service refused the sign-in."), SUPPORT_NEXT.to_owned()),
+    };
+    IpcError::new(ErrorCode::Refused, message, next, details)
+}
+
+/// What a background refresh failure means for a restored session.
+pub enum RefreshOutcome {
+    /// The session is over (revoked, expired, removed): tell the person and take them to sign in.
+    Ended(IpcError),
+    /// The network is down: keep showing the identity as offline.
+    Offline(String),
+    /// Something else went wrong; keep the session, show the problem.
+    Problem(IpcError),
+}
+
+/// Classify a `token()` failure for a restored session of `org`.
+pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
+    let details = e.to_string();
+    match e {
+        TokenError::SignInAgain { .. } | TokenError::NotRefreshable | TokenError::NoSession(_) => RefreshOutcome::Ended(IpcError::new(
+            ErrorCode::SessionEnded,
+            format!("Your session for {org} has ended (it was signed out or expired)."),
+            "Sign in again to continue.",
+            details,
+        )),
+        TokenError::TokenEndpoint { error, .. } if error == "invalid_grant" => RefreshOutcome::Ended(IpcError::new(
+            ErrorCode::SessionEnded,
+            format!("Your session for {org} has ended (it was signed out or expired)."),
+            "Sign in again to continue.",
+            details,
+        )),
+        TokenError::Transport(_) | TokenError::Discovery(DiscoveryError::Transport { .. }) | TokenError::IdToken(IdTokenError::Jwks(_)) => {
+            RefreshOutcome::Offline(format!("Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."))
+        }
+        TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
+        _ => RefreshOutcome::Problem(IpcError::new(
+            ErrorCode::Refused,
+            format!("Orgpass could not renew your session for {org}."),
+            SUPPORT_NEXT,
+            details,
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn login_errors_are_sentences_with_a_next_step() {
+        let rows: Vec<(LoginError, ErrorCode, &str)> = vec![
+            (
+                LoginError::Idp { error: "access_denied".into(), description: Some("user auth0|x is not part of the org_A organization".into()) },
+                ErrorCode::Refused,
+                "You are not a member of Acme.",
+            ),
+            (
+                LoginError::Idp { error: "access_denied".into(), description: Some("connection is not enabled for the organization".into()) },
+                ErrorCode::Refused,
+                "This way of signing in is not enabled for Acme.",
+            ),
+            (
+                LoginError::Idp { error: "invalid_request".into(), description: Some("invitation not found or expired".into()) },
+                ErrorCode::Refused,
+                "This invitation is not valid any more (it may have expired or been used).",
+            ),
+            (LoginError::TimedOut(Duration::from_secs(300)), ErrorCode::Timeout, "Nobody finished signing in to Acme within 5 minutes."),
+            (LoginError::Cancelled, ErrorCode::Cancelled, "Sign-in cancelled."),
+            (
+                LoginError::Listen(orgpass::listener::ListenError::NoPort(vec![(8400, "in use".into())])),
+                ErrorCode::PortBusy,
+                "Orgpass could not open a local port to receive the sign-in from your browser.",
+            ),
+            (
+                LoginError::IdToken(IdTokenError::IssuedInFuture { iat: 10, now: 0, leeway: 60 }),
+                ErrorCode::ClockSkew,
+                "This computer's clock seems to be wrong, so the sign-in could not be checked.",
+            ),
+            (LoginError::Transport("connection refused".into()), ErrorCode::Network, "Orgpass could not reach your organization's sign-in service (https://i/)."),
+            (
+                LoginError::Store(StoreError::Locked("dismissed".into())),
+                ErrorCode::Keychain,
+                "Your keychain is locked, so Orgpass cannot keep you signed in.",
+            ),
+            (
+                LoginError::IdToken(IdTokenError::NonceMismatch),
+                ErrorCode::Refused,
+                "The answer from Acme's sign-in did not pass Orgpass's security checks, so you were not signed in.",
+            ),
+        ];
+        for (e, code, message) in rows {
+            let ipc = login(&e, "Acme", "https://i/");
+            assert_eq!((ipc.code, ipc.message.as_str()), (code, message), "{e}");
+            assert!(ipc.next_step.ends_with('.'), "next step for {e}: {}", ipc.next_step);
+            assert_eq!(ipc.details, e.to_string());
+        }
+    }
+
+    #[test]
+    fn refresh_failures_split_into_ended_offline_problem() {
+        assert!(matches!(refresh(&TokenError::SignInAgain { reason: "invalid_grant".into() }, "Acme", "i"), RefreshOutcome::Ended(e) if e.code == ErrorCode::SessionEnded));
+        assert!(matches!(refresh(&TokenError::Transport("refused".into()), "Acme", "i"), RefreshOutcome::Offline(_)));
+        assert!(matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Keychain));
+    }
+
+    #[test]
+    fn bad_input_speaks_plainly() {
+        let e = bad_input(&orgpass::OrgInput::parse("Acme Corp").unwrap_err());
+        assert_eq!(e.code, ErrorCode::BadInput);
+        assert_eq!(e.message, "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name.");
+    }
+}
