@@ -27,7 +27,11 @@ pub fn validate_org(core: CoreState<'_>, input: String) -> Result<OrgInputView, 
 
 /// Start signing in to an organization; returns once the browser was asked to open.
 #[tauri::command]
-pub async fn begin_login(core: CoreState<'_>, input: String, prompt_login: bool) -> Result<PendingView, IpcError> {
+pub async fn begin_login(
+    core: CoreState<'_>,
+    input: String,
+    prompt_login: bool,
+) -> Result<PendingView, IpcError> {
     core.inner().clone().begin_login(&input, prompt_login).await
 }
 
@@ -54,7 +58,11 @@ pub fn show_org_picker(core: CoreState<'_>, show: bool) -> AppView {
 
 /// Sign out of one organization, optionally ending the browser's SSO session too.
 #[tauri::command]
-pub async fn sign_out(core: CoreState<'_>, org_id: String, end_sso: bool) -> Result<AppView, IpcError> {
+pub async fn sign_out(
+    core: CoreState<'_>,
+    org_id: String,
+    end_sso: bool,
+) -> Result<AppView, IpcError> {
     core.sign_out(&org_id, end_sso).await
 }
 

@@ -28,7 +28,11 @@ use serde::Deserialize;
 
 /// Command-line flags of `orgpass-app`. Unknown arguments are an error, except a trailing deep link / invitation.
 #[derive(Debug, Clone, Default, Parser)]
-#[command(name = "orgpass-app", about = "Orgpass: sign in to your company's organization", version)]
+#[command(
+    name = "orgpass-app",
+    about = "Orgpass: sign in to your company's organization",
+    version
+)]
 pub struct Flags {
     /// Configuration file (default: <config dir>/orgpass/app.toml, or $ORGPASS_APP_CONFIG).
     #[arg(long, value_name = "PATH")]
@@ -118,10 +122,17 @@ pub enum AppConfigError {
     #[error(transparent)]
     Engine(#[from] ConfigError),
     #[error("could not read the app configuration {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("the app configuration {path} is not valid: {reason}. Fix the file or start with --config pointing at another one")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "the app configuration {path} is not valid: {reason}. Fix the file or start with --config pointing at another one"
+    )]
     Parse { path: PathBuf, reason: String },
-    #[error("directory entry {index} in {path} has neither `id` nor `name`: give the organization's ID (org_…) or name")]
+    #[error(
+        "directory entry {index} in {path} has neither `id` nor `name`: give the organization's ID (org_…) or name"
+    )]
     EntryWithoutOrg { path: PathBuf, index: usize },
 }
 
@@ -149,11 +160,18 @@ impl AppConfig {
             Some(p) => match std::fs::read_to_string(p) {
                 Ok(t) => Some(t),
                 Err(e) if !explicit && e.kind() == std::io::ErrorKind::NotFound => None,
-                Err(source) => return Err(AppConfigError::Read { path: p.clone(), source }),
+                Err(source) => {
+                    return Err(AppConfigError::Read {
+                        path: p.clone(),
+                        source,
+                    });
+                }
             },
             None => None,
         };
-        let qa_env = std::env::var("ORGPASS_QA").ok().map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
+        let qa_env = std::env::var("ORGPASS_QA")
+            .ok()
+            .map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
         Self::resolve(text.as_deref(), path, &env, flags, qa_env)
     }
 
@@ -172,12 +190,20 @@ impl AppConfig {
         };
         for (index, entry) in app.organizations.iter().enumerate() {
             if entry.input().is_none() {
-                return Err(AppConfigError::EntryWithoutOrg { path: shown.clone(), index: index + 1 });
+                return Err(AppConfigError::EntryWithoutOrg {
+                    path: shown.clone(),
+                    index: index + 1,
+                });
             }
         }
         let engine = Config::resolve(&core, env, &flags.as_layer())?;
         let qa = flags.qa || qa_env.or(app.qa).unwrap_or(false);
-        Ok(Self { engine, directory: app.organizations, qa, path })
+        Ok(Self {
+            engine,
+            directory: app.organizations,
+            qa,
+            path,
+        })
     }
 }
 
@@ -188,7 +214,10 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Split the app's TOML into the engine's layer and the app-only keys.
 fn split_file(text: &str, path: &Path) -> Result<(ConfigFile, AppOnly), AppConfigError> {
-    let parse = |reason: String| AppConfigError::Parse { path: path.to_owned(), reason };
+    let parse = |reason: String| AppConfigError::Parse {
+        path: path.to_owned(),
+        reason,
+    };
     let mut table: toml::Table = toml::from_str(text).map_err(|e| parse(e.to_string()))?;
     let mut app = toml::Table::new();
     for key in ["organizations", "qa"] {
@@ -196,8 +225,13 @@ fn split_file(text: &str, path: &Path) -> Result<(ConfigFile, AppOnly), AppConfi
             app.insert(key.to_owned(), v);
         }
     }
-    let app: AppOnly = toml::Value::Table(app).try_into().map_err(|e: toml::de::Error| parse(e.to_string()))?;
-    let core = ConfigFile::from_toml(&toml::to_string(&table).map_err(|e| parse(e.to_string()))?, path)?;
+    let app: AppOnly = toml::Value::Table(app)
+        .try_into()
+        .map_err(|e: toml::de::Error| parse(e.to_string()))?;
+    let core = ConfigFile::from_toml(
+        &toml::to_string(&table).map_err(|e| parse(e.to_string()))?,
+        path,
+    )?;
     Ok((core, app))
 }
 
@@ -222,9 +256,14 @@ name = "globex"
 
     #[test]
     fn file_env_flags_layers() {
-        let env = Env::from_lookup(|k| (k == "ORGPASS_CLIENT_ID").then(|| "env-client".to_owned())).unwrap();
-        let flags = Flags { ports: Some("8400,8401".into()), ..Flags::default() };
-        let c = AppConfig::resolve(Some(FILE), Some("/x/app.toml".into()), &env, &flags, None).unwrap();
+        let env = Env::from_lookup(|k| (k == "ORGPASS_CLIENT_ID").then(|| "env-client".to_owned()))
+            .unwrap();
+        let flags = Flags {
+            ports: Some("8400,8401".into()),
+            ..Flags::default()
+        };
+        let c =
+            AppConfig::resolve(Some(FILE), Some("/x/app.toml".into()), &env, &flags, None).unwrap();
         assert_eq!(c.engine.issuer.as_str(), "http://127.0.0.1:4000/");
         assert_eq!(c.engine.client_id, "env-client");
         assert_eq!(c.engine.ports.ports(), vec![8400, 8401]);
@@ -236,32 +275,72 @@ name = "globex"
 
         let off = AppConfig::resolve(Some(FILE), None, &env, &flags, Some(false)).unwrap();
         assert!(!off.qa, "ORGPASS_QA=0 overrides the file");
-        let on = AppConfig::resolve(Some(FILE), None, &env, &Flags { qa: true, ..Flags::default() }, Some(false)).unwrap();
+        let on = AppConfig::resolve(
+            Some(FILE),
+            None,
+            &env,
+            &Flags {
+                qa: true,
+                ..Flags::default()
+            },
+            Some(false),
+        )
+        .unwrap();
         assert!(on.qa, "--qa wins");
     }
 
     #[test]
     fn bad_files_say_where() {
         let env = Env::default();
-        let e = AppConfig::resolve(Some("issuer = \"x\"\n[[organizations]]\ndisplay_name = \"No id\"\n"), Some("/c/app.toml".into()), &env, &Flags::default(), None)
-            .unwrap_err();
+        let e = AppConfig::resolve(
+            Some("issuer = \"x\"\n[[organizations]]\ndisplay_name = \"No id\"\n"),
+            Some("/c/app.toml".into()),
+            &env,
+            &Flags::default(),
+            None,
+        )
+        .unwrap_err();
         assert_eq!(
             e.to_string(),
             "directory entry 1 in /c/app.toml has neither `id` nor `name`: give the organization's ID (org_…) or name"
         );
-        let e = AppConfig::resolve(Some("[[organizations]]\nid = \"org_A\"\ncolour = \"red\"\n"), Some("/c/app.toml".into()), &env, &Flags::default(), None)
-            .unwrap_err();
-        assert!(e.to_string().starts_with("the app configuration /c/app.toml is not valid: "), "{e}");
+        let e = AppConfig::resolve(
+            Some("[[organizations]]\nid = \"org_A\"\ncolour = \"red\"\n"),
+            Some("/c/app.toml".into()),
+            &env,
+            &Flags::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("the app configuration /c/app.toml is not valid: "),
+            "{e}"
+        );
         assert!(e.to_string().contains("colour"), "{e}");
         let e = AppConfig::resolve(None, None, &env, &Flags::default(), None).unwrap_err();
-        assert!(matches!(e, AppConfigError::Engine(ConfigError::MissingIssuer)));
+        assert!(matches!(
+            e,
+            AppConfigError::Engine(ConfigError::MissingIssuer)
+        ));
     }
 
     #[test]
     fn flags_take_a_trailing_link() {
-        let f = Flags::from_args(["orgpass-app", "--qa", "orgpass://invite?invitation=T&organization=org_A"].map(String::from)).unwrap();
+        let f = Flags::from_args(
+            [
+                "orgpass-app",
+                "--qa",
+                "orgpass://invite?invitation=T&organization=org_A",
+            ]
+            .map(String::from),
+        )
+        .unwrap();
         assert!(f.qa);
-        assert_eq!(f.link.as_deref(), Some("orgpass://invite?invitation=T&organization=org_A"));
+        assert_eq!(
+            f.link.as_deref(),
+            Some("orgpass://invite?invitation=T&organization=org_A")
+        );
         assert!(Flags::from_args(["orgpass-app", "--nope"].map(String::from)).is_err());
     }
 }

@@ -9,7 +9,8 @@ use crate::config::AppConfigError;
 use crate::view::{ErrorCode, IpcError};
 
 const KEYCHAIN_NEXT: &str = "Unlock your keyring (GNOME Keyring, KWallet, macOS Keychain or Windows Credential Manager) and try again. Orgpass never keeps sessions in a plain file.";
-const SUPPORT_NEXT: &str = "Try again. If it keeps happening, send the details below to your IT support.";
+const SUPPORT_NEXT: &str =
+    "Try again. If it keeps happening, send the details below to your IT support.";
 
 /// Bad organization input: shown under the text field.
 pub fn bad_input(e: &OrgInputError) -> IpcError {
@@ -26,7 +27,12 @@ pub fn bad_input(e: &OrgInputError) -> IpcError {
         OrgInputError::InvitationMissing(what) => format!("This invitation link has no {what}: paste the whole link from the invitation email."),
         OrgInputError::InvitationUrl(_) => "This does not look like an invitation link: paste the whole link from the invitation email.".to_owned(),
     };
-    IpcError::new(ErrorCode::BadInput, message, "Check what you typed.", e.to_string())
+    IpcError::new(
+        ErrorCode::BadInput,
+        message,
+        "Check what you typed.",
+        e.to_string(),
+    )
 }
 
 /// The app could not load its configuration.
@@ -45,11 +51,15 @@ pub fn keychain(e: &StoreError) -> IpcError {
         StoreError::Locked(_) => "Your keychain is locked, so Orgpass cannot keep you signed in.",
         StoreError::Corrupt(_) => "A session stored in your keychain is damaged.",
         StoreError::Index { .. } => "Orgpass could not update its list of sessions.",
-        _ => "Orgpass cannot reach your keychain (the system's password store), so it cannot keep you signed in.",
+        _ => {
+            "Orgpass cannot reach your keychain (the system's password store), so it cannot keep you signed in."
+        }
     };
     let next = match e {
         StoreError::Corrupt(_) => "Sign out of that organization and sign in again.",
-        StoreError::Index { .. } => "Check that your configuration folder is writable, then try again.",
+        StoreError::Index { .. } => {
+            "Check that your configuration folder is writable, then try again."
+        }
         _ => KEYCHAIN_NEXT,
     };
     IpcError::new(ErrorCode::Keychain, message, next, e.to_string())
@@ -80,35 +90,54 @@ fn discovery(e: &DiscoveryError, issuer: &str) -> IpcError {
 pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
     let details = e.to_string();
     match e {
-        LoginError::Cancelled => IpcError::new(ErrorCode::Cancelled, "Sign-in cancelled.", "Choose an organization to sign in again.", details),
+        LoginError::Cancelled => IpcError::new(
+            ErrorCode::Cancelled,
+            "Sign-in cancelled.",
+            "Choose an organization to sign in again.",
+            details,
+        ),
         LoginError::TimedOut(d) => IpcError::new(
             ErrorCode::Timeout,
-            format!("Nobody finished signing in to {org} within {} minutes.", d.as_secs().div_ceil(60)),
+            format!(
+                "Nobody finished signing in to {org} within {} minutes.",
+                d.as_secs().div_ceil(60)
+            ),
             "If the browser was closed, start again. If no browser opened, use “Copy sign-in link” and paste it into your browser.",
             details,
         ),
-        LoginError::Idp { error, description } => idp_error(error, description.as_deref().unwrap_or(""), org, details),
+        LoginError::Idp { error, description } => {
+            idp_error(error, description.as_deref().unwrap_or(""), org, details)
+        }
         LoginError::Listen(_) => IpcError::new(
             ErrorCode::PortBusy,
             "Orgpass could not open a local port to receive the sign-in from your browser.",
             "Close programs that use those ports, or configure other ports (ports in the configuration, ORGPASS_PORTS or --ports), then try again.",
             details,
         ),
-        LoginError::IdToken(IdTokenError::Expired { .. } | IdTokenError::IssuedInFuture { .. }) => IpcError::new(
-            ErrorCode::ClockSkew,
-            "This computer's clock seems to be wrong, so the sign-in could not be checked.",
-            "Set the date and time to update automatically, then sign in again.",
-            details,
-        ),
-        LoginError::IdToken(IdTokenError::OrgId { .. } | IdTokenError::OrgIdMissing(_) | IdTokenError::OrgName { .. } | IdTokenError::OrgNameMissing(_)) => {
+        LoginError::IdToken(IdTokenError::Expired { .. } | IdTokenError::IssuedInFuture { .. }) => {
             IpcError::new(
-                ErrorCode::Refused,
-                format!("The sign-in was for a different organization than {org}, so Orgpass refused it."),
-                "Sign in again and make sure you choose the same organization in the browser.",
+                ErrorCode::ClockSkew,
+                "This computer's clock seems to be wrong, so the sign-in could not be checked.",
+                "Set the date and time to update automatically, then sign in again.",
                 details,
             )
         }
-        LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => network(details, issuer),
+        LoginError::IdToken(
+            IdTokenError::OrgId { .. }
+            | IdTokenError::OrgIdMissing(_)
+            | IdTokenError::OrgName { .. }
+            | IdTokenError::OrgNameMissing(_),
+        ) => IpcError::new(
+            ErrorCode::Refused,
+            format!(
+                "The sign-in was for a different organization than {org}, so Orgpass refused it."
+            ),
+            "Sign in again and make sure you choose the same organization in the browser.",
+            details,
+        ),
+        LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => {
+            network(details, issuer)
+        }
         LoginError::Discovery(d) => discovery(d, issuer),
         LoginError::Store(s) => keychain(s),
         LoginError::TokenEndpoint { error, .. } if error == "invalid_grant" => IpcError::new(
@@ -119,7 +148,9 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
         ),
         _ => IpcError::new(
             ErrorCode::Refused,
-            format!("The answer from {org}'s sign-in did not pass Orgpass's security checks, so you were not signed in."),
+            format!(
+                "The answer from {org}'s sign-in did not pass Orgpass's security checks, so you were not signed in."
+            ),
             SUPPORT_NEXT,
             details,
         ),
@@ -170,21 +201,27 @@ pub enum RefreshOutcome {
 pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
     let details = e.to_string();
     match e {
-        TokenError::SignInAgain { .. } | TokenError::NotRefreshable | TokenError::NoSession(_) => RefreshOutcome::Ended(IpcError::new(
-            ErrorCode::SessionEnded,
-            format!("Your session for {org} has ended (it was signed out or expired)."),
-            "Sign in again to continue.",
-            details,
-        )),
-        TokenError::TokenEndpoint { error, .. } if error == "invalid_grant" => RefreshOutcome::Ended(IpcError::new(
-            ErrorCode::SessionEnded,
-            format!("Your session for {org} has ended (it was signed out or expired)."),
-            "Sign in again to continue.",
-            details,
-        )),
-        TokenError::Transport(_) | TokenError::Discovery(DiscoveryError::Transport { .. }) | TokenError::IdToken(IdTokenError::Jwks(_)) => {
-            RefreshOutcome::Offline(format!("Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."))
+        TokenError::SignInAgain { .. } | TokenError::NotRefreshable | TokenError::NoSession(_) => {
+            RefreshOutcome::Ended(IpcError::new(
+                ErrorCode::SessionEnded,
+                format!("Your session for {org} has ended (it was signed out or expired)."),
+                "Sign in again to continue.",
+                details,
+            ))
         }
+        TokenError::TokenEndpoint { error, .. } if error == "invalid_grant" => {
+            RefreshOutcome::Ended(IpcError::new(
+                ErrorCode::SessionEnded,
+                format!("Your session for {org} has ended (it was signed out or expired)."),
+                "Sign in again to continue.",
+                details,
+            ))
+        }
+        TokenError::Transport(_)
+        | TokenError::Discovery(DiscoveryError::Transport { .. })
+        | TokenError::IdToken(IdTokenError::Jwks(_)) => RefreshOutcome::Offline(format!(
+            "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
+        )),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
         _ => RefreshOutcome::Problem(IpcError::new(
             ErrorCode::Refused,
@@ -204,33 +241,61 @@ mod tests {
     fn login_errors_are_sentences_with_a_next_step() {
         let rows: Vec<(LoginError, ErrorCode, &str)> = vec![
             (
-                LoginError::Idp { error: "access_denied".into(), description: Some("user auth0|x is not part of the org_A organization".into()) },
+                LoginError::Idp {
+                    error: "access_denied".into(),
+                    description: Some("user auth0|x is not part of the org_A organization".into()),
+                },
                 ErrorCode::Refused,
                 "You are not a member of Acme.",
             ),
             (
-                LoginError::Idp { error: "access_denied".into(), description: Some("connection is not enabled for the organization".into()) },
+                LoginError::Idp {
+                    error: "access_denied".into(),
+                    description: Some("connection is not enabled for the organization".into()),
+                },
                 ErrorCode::Refused,
                 "This way of signing in is not enabled for Acme.",
             ),
             (
-                LoginError::Idp { error: "invalid_request".into(), description: Some("invitation not found or expired".into()) },
+                LoginError::Idp {
+                    error: "invalid_request".into(),
+                    description: Some("invitation not found or expired".into()),
+                },
                 ErrorCode::Refused,
                 "This invitation is not valid any more (it may have expired or been used).",
             ),
-            (LoginError::TimedOut(Duration::from_secs(300)), ErrorCode::Timeout, "Nobody finished signing in to Acme within 5 minutes."),
-            (LoginError::Cancelled, ErrorCode::Cancelled, "Sign-in cancelled."),
             (
-                LoginError::Listen(orgpass::listener::ListenError::NoPort(vec![(8400, "in use".into())])),
+                LoginError::TimedOut(Duration::from_secs(300)),
+                ErrorCode::Timeout,
+                "Nobody finished signing in to Acme within 5 minutes.",
+            ),
+            (
+                LoginError::Cancelled,
+                ErrorCode::Cancelled,
+                "Sign-in cancelled.",
+            ),
+            (
+                LoginError::Listen(orgpass::listener::ListenError::NoPort(vec![(
+                    8400,
+                    "in use".into(),
+                )])),
                 ErrorCode::PortBusy,
                 "Orgpass could not open a local port to receive the sign-in from your browser.",
             ),
             (
-                LoginError::IdToken(IdTokenError::IssuedInFuture { iat: 10, now: 0, leeway: 60 }),
+                LoginError::IdToken(IdTokenError::IssuedInFuture {
+                    iat: 10,
+                    now: 0,
+                    leeway: 60,
+                }),
                 ErrorCode::ClockSkew,
                 "This computer's clock seems to be wrong, so the sign-in could not be checked.",
             ),
-            (LoginError::Transport("connection refused".into()), ErrorCode::Network, "Orgpass could not reach your organization's sign-in service (https://i/)."),
+            (
+                LoginError::Transport("connection refused".into()),
+                ErrorCode::Network,
+                "Orgpass could not reach your organization's sign-in service (https://i/).",
+            ),
             (
                 LoginError::Store(StoreError::Locked("dismissed".into())),
                 ErrorCode::Keychain,
@@ -245,22 +310,36 @@ mod tests {
         for (e, code, message) in rows {
             let ipc = login(&e, "Acme", "https://i/");
             assert_eq!((ipc.code, ipc.message.as_str()), (code, message), "{e}");
-            assert!(ipc.next_step.ends_with('.'), "next step for {e}: {}", ipc.next_step);
+            assert!(
+                ipc.next_step.ends_with('.'),
+                "next step for {e}: {}",
+                ipc.next_step
+            );
             assert_eq!(ipc.details, e.to_string());
         }
     }
 
     #[test]
     fn refresh_failures_split_into_ended_offline_problem() {
-        assert!(matches!(refresh(&TokenError::SignInAgain { reason: "invalid_grant".into() }, "Acme", "i"), RefreshOutcome::Ended(e) if e.code == ErrorCode::SessionEnded));
-        assert!(matches!(refresh(&TokenError::Transport("refused".into()), "Acme", "i"), RefreshOutcome::Offline(_)));
-        assert!(matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Keychain));
+        assert!(
+            matches!(refresh(&TokenError::SignInAgain { reason: "invalid_grant".into() }, "Acme", "i"), RefreshOutcome::Ended(e) if e.code == ErrorCode::SessionEnded)
+        );
+        assert!(matches!(
+            refresh(&TokenError::Transport("refused".into()), "Acme", "i"),
+            RefreshOutcome::Offline(_)
+        ));
+        assert!(
+            matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Keychain)
+        );
     }
 
     #[test]
     fn bad_input_speaks_plainly() {
         let e = bad_input(&orgpass::OrgInput::parse("Acme Corp").unwrap_err());
         assert_eq!(e.code, ErrorCode::BadInput);
-        assert_eq!(e.message, "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name.");
+        assert_eq!(
+            e.message,
+            "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name."
+        );
     }
 }

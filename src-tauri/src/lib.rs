@@ -30,25 +30,28 @@ pub const MAIN_WINDOW: &str = "main";
 
 /// Register the app's commands and state on a builder (the real app and the mock-runtime tests share this).
 pub fn with_core<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Core>) -> tauri::Builder<R> {
-    builder.manage(core).invoke_handler(tauri::generate_handler![
-        commands::app_state,
-        commands::validate_org,
-        commands::begin_login,
-        commands::cancel_login,
-        commands::reopen_browser,
-        commands::switch_org,
-        commands::show_org_picker,
-        commands::sign_out,
-        commands::qa_details,
-        commands::set_qa,
-    ])
+    builder
+        .manage(core)
+        .invoke_handler(tauri::generate_handler![
+            commands::app_state,
+            commands::validate_org,
+            commands::begin_login,
+            commands::cancel_login,
+            commands::reopen_browser,
+            commands::switch_org,
+            commands::show_org_picker,
+            commands::sign_out,
+            commands::qa_details,
+            commands::set_qa,
+        ])
 }
 
 /// Start the desktop app (the binary's `main`).
 pub fn run() {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG").unwrap_or_else(|_| "orgpass=info,orgpass_app=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG")
+                .unwrap_or_else(|_| "orgpass=info,orgpass_app=info".into()),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -89,7 +92,10 @@ pub fn run() {
             core.attach(handle.clone());
             setup_deep_links(app);
             core.restore_sessions();
-            tracing::info!(elapsed_ms = started.elapsed().as_millis() as u64, "window set up");
+            tracing::info!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "window set up"
+            );
             Ok(())
         })
         .build(tauri::generate_context!())

@@ -31,9 +31,14 @@ impl std::fmt::Debug for AppOpener {
 
 impl Opener for AppOpener {
     fn open(&self, url: &str) -> Result<(), OpenError> {
-        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+        let scheme = url
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default();
         if scheme != "http" && scheme != "https" {
-            return Err(OpenError::System(format!("refusing to open a non-http(s) URL (scheme `{scheme}`)")));
+            return Err(OpenError::System(format!(
+                "refusing to open a non-http(s) URL (scheme `{scheme}`)"
+            )));
         }
         match self {
             Self::Command(c) => c.open(url),
@@ -56,11 +61,23 @@ mod tests {
             s.lock().unwrap().push(u.to_owned());
             Ok(())
         }));
-        for bad in ["file:///etc/passwd", "javascript:alert(1)", "orgpass://x", "smb://host/share", "nourl"] {
+        for bad in [
+            "file:///etc/passwd",
+            "javascript:alert(1)",
+            "orgpass://x",
+            "smb://host/share",
+            "nourl",
+        ] {
             assert!(opener.open(bad).is_err(), "{bad} must be refused");
         }
         opener.open("https://idp.example/authorize?x=1").unwrap();
         opener.open("HTTP://127.0.0.1:4000/authorize").unwrap();
-        assert_eq!(*seen.lock().unwrap(), ["https://idp.example/authorize?x=1", "HTTP://127.0.0.1:4000/authorize"]);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [
+                "https://idp.example/authorize?x=1",
+                "HTTP://127.0.0.1:4000/authorize"
+            ]
+        );
     }
 }

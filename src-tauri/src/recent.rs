@@ -54,7 +54,9 @@ impl RecentStore {
 
     /// Newest first.
     pub fn load(&self) -> Vec<RecentEntry> {
-        let Ok(text) = std::fs::read_to_string(&self.path) else { return Vec::new() };
+        let Ok(text) = std::fs::read_to_string(&self.path) else {
+            return Vec::new();
+        };
         match serde_json::from_str::<FileShape>(&text) {
             Ok(f) => f.organizations,
             Err(e) => {
@@ -78,7 +80,10 @@ impl RecentStore {
         if let Some(dir) = self.path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let text = serde_json::to_string_pretty(&FileShape { organizations: list.to_vec() }).map_err(std::io::Error::other)?;
+        let text = serde_json::to_string_pretty(&FileShape {
+            organizations: list.to_vec(),
+        })
+        .map_err(std::io::Error::other)?;
         let tmp = self.path.with_extension("json.tmp");
         std::fs::write(&tmp, text)?;
         std::fs::rename(&tmp, &self.path)
@@ -109,7 +114,10 @@ mod tests {
         store.remember(entry("org_a", 1)).unwrap();
         store.remember(entry("org_b", 2)).unwrap();
         let list = store.remember(entry("org_a", 3)).unwrap();
-        assert_eq!(list.iter().map(|e| e.org_id.as_str()).collect::<Vec<_>>(), ["org_a", "org_b"]);
+        assert_eq!(
+            list.iter().map(|e| e.org_id.as_str()).collect::<Vec<_>>(),
+            ["org_a", "org_b"]
+        );
         assert_eq!(store.load(), list);
         for i in 0..20 {
             store.remember(entry(&format!("org_{i}"), 10 + i)).unwrap();

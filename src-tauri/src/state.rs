@@ -9,7 +9,10 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use base64::Engine;
-use orgpass::{CancelHandle, Client, KeychainStore, LoginRequest, OrgInput, Opener, SessionKey, SessionMeta, SessionStore, StoreError};
+use orgpass::{
+    CancelHandle, Client, KeychainStore, LoginRequest, Opener, OrgInput, SessionKey, SessionMeta,
+    SessionStore, StoreError,
+};
 use time::OffsetDateTime;
 
 use crate::config::{AppConfig, AppConfigError, DirectoryEntry};
@@ -34,7 +37,10 @@ impl Services {
     pub fn system() -> Self {
         Self {
             store: KeychainStore::system().map(|s| Arc::new(s) as Arc<dyn SessionStore>),
-            recent: RecentStore::new(RecentStore::default_path().unwrap_or_else(|| std::env::temp_dir().join("orgpass-recent-orgs.json"))),
+            recent: RecentStore::new(
+                RecentStore::default_path()
+                    .unwrap_or_else(|| std::env::temp_dir().join("orgpass-recent-orgs.json")),
+            ),
             opener: None,
         }
     }
@@ -93,7 +99,11 @@ impl Core {
     pub fn new(config: AppConfig, services: Services) -> Self {
         let issuer = config.engine.issuer.as_str().to_owned();
         let client_id = config.engine.client_id.clone();
-        let mut inner = Inner { qa: config.qa, recent: services.recent.load(), ..Inner::default() };
+        let mut inner = Inner {
+            qa: config.qa,
+            recent: services.recent.load(),
+            ..Inner::default()
+        };
         let opener = match (&services.opener, &config.engine.browser) {
             (Some(o), _) => Some(AppOpener::Custom(o.clone())),
             (None, Some(cmd)) => match orgpass::CommandOpener::parse(cmd) {
@@ -111,7 +121,11 @@ impl Core {
             (None, None) => None,
         };
         let ready = match services.store {
-            Ok(store) => Ok(Ready { client: Client::new(config.engine.clone(), store), config, recent: services.recent }),
+            Ok(store) => Ok(Ready {
+                client: Client::new(config.engine.clone(), store),
+                config,
+                recent: services.recent,
+            }),
             Err(e) => Err(errors::keychain(&e)),
         };
         if let Err(e) = &ready {
@@ -136,7 +150,10 @@ impl Core {
             issuer: "(not configured)".into(),
             client_id: String::new(),
             opener: Mutex::new(None),
-            inner: Mutex::new(Inner { last_error: Some(err), ..Inner::default() }),
+            inner: Mutex::new(Inner {
+                last_error: Some(err),
+                ..Inner::default()
+            }),
             notify: OnceLock::new(),
             focus: OnceLock::new(),
         }
@@ -158,7 +175,9 @@ impl Core {
             let o = app.clone();
             *opener = Some(AppOpener::System(Arc::new(move |url: &str| {
                 use tauri_plugin_opener::OpenerExt;
-                o.opener().open_url(url, None::<&str>).map_err(|e| e.to_string())
+                o.opener()
+                    .open_url(url, None::<&str>)
+                    .map_err(|e| e.to_string())
             })));
         }
     }
@@ -197,7 +216,11 @@ impl Core {
     /// Everything the window renders.
     pub fn view(&self) -> AppView {
         let inner = self.lock();
-        let directory = self.ready.as_ref().map(|r| r.config.directory.as_slice()).unwrap_or(&[]);
+        let directory = self
+            .ready
+            .as_ref()
+            .map(|r| r.config.directory.as_slice())
+            .unwrap_or(&[]);
         AppView {
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
@@ -212,13 +235,21 @@ impl Core {
                         id: Some(r.org_id.clone()),
                         name: r.org_name.clone(),
                         display_name: r.display_name.clone(),
-                        branding: Branding { logo_url: r.logo_url.clone(), primary_color: r.primary_color.clone(), background_color: r.background_color.clone() },
+                        branding: Branding {
+                            logo_url: r.logo_url.clone(),
+                            primary_color: r.primary_color.clone(),
+                            background_color: r.background_color.clone(),
+                        },
                     },
                     last_signed_in: rfc3339(r.last_signed_in),
                     signed_in: inner.sessions.contains_key(&r.org_id),
                 })
                 .collect(),
-            sessions: inner.sessions.values().map(|s| self.session_view(&inner, s)).collect(),
+            sessions: inner
+                .sessions
+                .values()
+                .map(|s| self.session_view(&inner, s))
+                .collect(),
             active: inner.active.clone(),
             pending: inner.pending.as_ref().map(|p| p.view.clone()),
             last_error: inner.last_error.clone(),
@@ -229,7 +260,8 @@ impl Core {
 
     fn session_view(&self, inner: &Inner, s: &Signed) -> SessionView {
         let org_id = s.meta.key.org_id.clone().unwrap_or_default();
-        let (display, branding) = self.org_identity(inner, Some(&org_id), s.meta.org_name.as_deref());
+        let (display, branding) =
+            self.org_identity(inner, Some(&org_id), s.meta.org_name.as_deref());
         SessionView {
             org_id,
             org_name: s.meta.org_name.clone(),
@@ -239,29 +271,55 @@ impl Core {
             name: s.meta.name.clone(),
             email: s.meta.email.clone(),
             picture: s.meta.picture.clone(),
-            expires_at: OffsetDateTime::from_unix_timestamp(s.meta.expires_at).map(rfc3339).unwrap_or_default(),
+            expires_at: OffsetDateTime::from_unix_timestamp(s.meta.expires_at)
+                .map(rfc3339)
+                .unwrap_or_default(),
             status: s.status,
             status_note: s.note.clone(),
         }
     }
 
     /// Display name and branding of an organization: from the directory, else remembered, else its name/ID.
-    fn org_identity(&self, inner: &Inner, id: Option<&str>, name: Option<&str>) -> (String, Branding) {
-        let directory = self.ready.as_ref().map(|r| r.config.directory.as_slice()).unwrap_or(&[]);
+    fn org_identity(
+        &self,
+        inner: &Inner,
+        id: Option<&str>,
+        name: Option<&str>,
+    ) -> (String, Branding) {
+        let directory = self
+            .ready
+            .as_ref()
+            .map(|r| r.config.directory.as_slice())
+            .unwrap_or(&[]);
         let hit = directory.iter().find(|d| {
-            (id.is_some() && d.id.as_deref() == id) || (name.is_some() && d.name.as_deref().map(str::to_lowercase).as_deref() == name)
+            (id.is_some() && d.id.as_deref() == id)
+                || (name.is_some() && d.name.as_deref().map(str::to_lowercase).as_deref() == name)
         });
         if let Some(d) = hit {
-            let display = d.display_name.clone().or_else(|| d.name.clone()).or_else(|| d.id.clone()).unwrap_or_default();
+            let display = d
+                .display_name
+                .clone()
+                .or_else(|| d.name.clone())
+                .or_else(|| d.id.clone())
+                .unwrap_or_default();
             return (display, branding_of(d));
         }
-        if let Some(r) = inner.recent.iter().find(|r| Some(r.org_id.as_str()) == id || (name.is_some() && r.org_name.as_deref() == name)) {
+        if let Some(r) = inner.recent.iter().find(|r| {
+            Some(r.org_id.as_str()) == id || (name.is_some() && r.org_name.as_deref() == name)
+        }) {
             return (
                 r.display_name.clone(),
-                Branding { logo_url: r.logo_url.clone(), primary_color: r.primary_color.clone(), background_color: r.background_color.clone() },
+                Branding {
+                    logo_url: r.logo_url.clone(),
+                    primary_color: r.primary_color.clone(),
+                    background_color: r.background_color.clone(),
+                },
             );
         }
-        (name.or(id).unwrap_or("your organization").to_owned(), Branding::default())
+        (
+            name.or(id).unwrap_or("your organization").to_owned(),
+            Branding::default(),
+        )
     }
 
     // ------------------------------------------------------------------ commands
@@ -280,15 +338,27 @@ impl Core {
         let known = display != org.organization_param();
         let summary = match (&parsed, known) {
             (OrgInput::Invitation { org_name, .. }, _) => {
-                let label = if known { display.clone() } else { org_name.clone().unwrap_or_else(|| org.organization_param().to_owned()) };
+                let label = if known {
+                    display.clone()
+                } else {
+                    org_name
+                        .clone()
+                        .unwrap_or_else(|| org.organization_param().to_owned())
+                };
                 format!("Invitation to {label}")
             }
             (_, true) => format!("{display} ({})", org.organization_param()),
-            (_, false) if kind == OrgInputKind::Id => format!("Organization ID {}", org.organization_param()),
+            (_, false) if kind == OrgInputKind::Id => {
+                format!("Organization ID {}", org.organization_param())
+            }
             (_, false) => format!("Organization name “{}”", org.organization_param()),
         };
         Ok(OrgInputView {
-            kind: if parsed.invitation().is_some() { OrgInputKind::Invitation } else { kind },
+            kind: if parsed.invitation().is_some() {
+                OrgInputKind::Invitation
+            } else {
+                kind
+            },
             organization: org.organization_param().to_owned(),
             has_invitation: parsed.invitation().is_some(),
             summary,
@@ -296,7 +366,11 @@ impl Core {
     }
 
     /// Start a sign-in: bind the loopback listener, open the browser, and wait for it in a task.
-    pub async fn begin_login(self: &Arc<Self>, input: &str, prompt_login: bool) -> Result<PendingView, IpcError> {
+    pub async fn begin_login(
+        self: &Arc<Self>,
+        input: &str,
+        prompt_login: bool,
+    ) -> Result<PendingView, IpcError> {
         let ready = self.ready()?;
         let parsed = OrgInput::parse(input).map_err(|e| errors::bad_input(&e))?;
         let org = parsed.org().clone();
@@ -338,7 +412,11 @@ impl Core {
         };
         self.notify();
 
-        let request = LoginRequest { org: Some(parsed), prompt: prompt_login.then(|| "login".to_owned()), ..LoginRequest::default() };
+        let request = LoginRequest {
+            org: Some(parsed),
+            prompt: prompt_login.then(|| "login".to_owned()),
+            ..LoginRequest::default()
+        };
         let pending = match ready.client.begin_login(request).await {
             Ok(p) => p,
             Err(e) => {
@@ -349,7 +427,11 @@ impl Core {
             }
         };
         let url = pending.authorize_url().to_string();
-        let params: Vec<(String, String)> = pending.authorize_url().query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let params: Vec<(String, String)> = pending
+            .authorize_url()
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let opened = match self.open(&url) {
             Ok(()) => true,
             Err(e) => {
@@ -362,7 +444,12 @@ impl Core {
             let Some(p) = inner.pending.as_mut().filter(|p| p.id == login_id) else {
                 // Cancelled while the listener was being set up.
                 pending.cancel_handle().cancel();
-                return Err(IpcError::new(ErrorCode::Cancelled, "Sign-in cancelled.", "Choose an organization to sign in again.", String::new()));
+                return Err(IpcError::new(
+                    ErrorCode::Cancelled,
+                    "Sign-in cancelled.",
+                    "Choose an organization to sign in again.",
+                    String::new(),
+                ));
             };
             p.cancel = Some(pending.cancel_handle());
             p.view.authorize_url = Some(url);
@@ -384,7 +471,12 @@ impl Core {
     }
 
     fn pending_label(&self, login_id: u64) -> String {
-        self.lock().pending.as_ref().filter(|p| p.id == login_id).map(|p| p.view.org_label.clone()).unwrap_or_default()
+        self.lock()
+            .pending
+            .as_ref()
+            .filter(|p| p.id == login_id)
+            .map(|p| p.view.org_label.clone())
+            .unwrap_or_default()
     }
 
     fn finish_pending(&self, login_id: u64, error: Option<IpcError>) {
@@ -409,15 +501,25 @@ impl Core {
                 tracing::info!(org_id = %org_id, "signed in");
                 let remembered = {
                     let mut inner = self.lock();
-                    let (display, branding) = self.org_identity(&inner, Some(&org_id), meta.org_name.as_deref());
+                    let (display, branding) =
+                        self.org_identity(&inner, Some(&org_id), meta.org_name.as_deref());
                     // Parameters were filed under what was typed; file them under the org ID too.
                     if let Some(p) = inner.pending.as_ref().filter(|p| p.id == login_id) {
-                        let typed = OrgInput::parse(&p.view.input).map(|o| o.organization_param().to_owned()).unwrap_or_default();
+                        let typed = OrgInput::parse(&p.view.input)
+                            .map(|o| o.organization_param().to_owned())
+                            .unwrap_or_default();
                         if let Some(params) = inner.sent_params.get(&typed).cloned() {
                             inner.sent_params.insert(org_id.clone(), params);
                         }
                     }
-                    inner.sessions.insert(org_id.clone(), Signed { meta: meta.clone(), status: SessionStatus::Active, note: None });
+                    inner.sessions.insert(
+                        org_id.clone(),
+                        Signed {
+                            meta: meta.clone(),
+                            status: SessionStatus::Active,
+                            note: None,
+                        },
+                    );
                     inner.active = Some(org_id.clone());
                     inner.picking = false;
                     if inner.pending.as_ref().is_some_and(|p| p.id == login_id) {
@@ -436,7 +538,9 @@ impl Core {
                 if let Ok(ready) = self.ready() {
                     match ready.recent.remember(remembered) {
                         Ok(list) => self.lock().recent = list,
-                        Err(e) => tracing::warn!(error = %e, path = %ready.recent.path().display(), "could not update the recent organizations"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, path = %ready.recent.path().display(), "could not update the recent organizations")
+                        }
                     }
                 }
                 self.notify();
@@ -467,9 +571,18 @@ impl Core {
 
     /// Open the pending sign-in's page in the browser again.
     pub fn reopen_browser(&self) -> Result<(), IpcError> {
-        let url = self.lock().pending.as_ref().and_then(|p| p.view.authorize_url.clone());
+        let url = self
+            .lock()
+            .pending
+            .as_ref()
+            .and_then(|p| p.view.authorize_url.clone());
         let Some(url) = url else {
-            return Err(IpcError::new(ErrorCode::NotFound, "No sign-in is waiting.", "Choose an organization to sign in.", String::new()));
+            return Err(IpcError::new(
+                ErrorCode::NotFound,
+                "No sign-in is waiting.",
+                "Choose an organization to sign in.",
+                String::new(),
+            ));
         };
         let result = self.open(&url);
         if let Some(p) = self.lock().pending.as_mut() {
@@ -524,10 +637,24 @@ impl Core {
     /// open the provider's logout page to end the browser's SSO session.
     pub async fn sign_out(&self, org_id: &str, end_sso: bool) -> Result<AppView, IpcError> {
         let ready = self.ready()?;
-        let key = self.lock().sessions.get(org_id).map(|s| s.meta.key.clone()).ok_or_else(|| {
-            IpcError::new(ErrorCode::NotFound, format!("You are not signed in to {org_id}."), "Nothing to do.", String::new())
-        })?;
-        let outcome = ready.client.logout(&key).await.map_err(|e| errors::keychain(&e))?;
+        let key = self
+            .lock()
+            .sessions
+            .get(org_id)
+            .map(|s| s.meta.key.clone())
+            .ok_or_else(|| {
+                IpcError::new(
+                    ErrorCode::NotFound,
+                    format!("You are not signed in to {org_id}."),
+                    "Nothing to do.",
+                    String::new(),
+                )
+            })?;
+        let outcome = ready
+            .client
+            .logout(&key)
+            .await
+            .map_err(|e| errors::keychain(&e))?;
         if let orgpass::Revocation::Failed(reason) = &outcome.revocation {
             tracing::warn!(%reason, "the refresh token could not be revoked at the provider; the local session is gone");
         }
@@ -570,17 +697,37 @@ impl Core {
             .sessions
             .get(org_id)
             .map(|s| s.meta.key.clone())
-            .ok_or_else(|| IpcError::new(ErrorCode::NotFound, format!("You are not signed in to {org_id}."), "Sign in first.", String::new()))?;
+            .ok_or_else(|| {
+                IpcError::new(
+                    ErrorCode::NotFound,
+                    format!("You are not signed in to {org_id}."),
+                    "Sign in first.",
+                    String::new(),
+                )
+            })?;
         let store = ready.client.store().clone();
         let session = tauri::async_runtime::spawn_blocking(move || store.load(&key))
             .await
-            .map_err(|e| IpcError::new(ErrorCode::Internal, "Orgpass could not read the session.", "Try again.", e.to_string()))?
+            .map_err(|e| {
+                IpcError::new(
+                    ErrorCode::Internal,
+                    "Orgpass could not read the session.",
+                    "Try again.",
+                    e.to_string(),
+                )
+            })?
             .map_err(|e| errors::keychain(&e))?;
-        let claims = session.map(|s| verified_claims(s.id_token.secret())).unwrap_or_default();
+        let claims = session
+            .map(|s| verified_claims(s.id_token.secret()))
+            .unwrap_or_default();
         let authorize_params = self.lock().sent_params.get(org_id).cloned().unwrap_or_else(|| {
             vec![("(not recorded)".into(), "This session was restored from the keychain; sign in again to see the parameters.".into())]
         });
-        Ok(QaView { org_id: org_id.to_owned(), claims, authorize_params })
+        Ok(QaView {
+            org_id: org_id.to_owned(),
+            claims,
+            authorize_params,
+        })
     }
 
     pub fn set_qa(&self, enabled: bool) -> AppView {
@@ -601,8 +748,12 @@ impl Core {
             }
             Err(e) => {
                 let mut err = errors::bad_input(&e);
-                err.message = format!("Orgpass was opened with a link it cannot use. {}", err.message);
-                err.next_step = "Ask for a new invitation link, or type your organization instead.".into();
+                err.message = format!(
+                    "Orgpass was opened with a link it cannot use. {}",
+                    err.message
+                );
+                err.next_step =
+                    "Ask for a new invitation link, or type your organization instead.".into();
                 inner.last_error = Some(err);
             }
         }
@@ -624,14 +775,25 @@ impl Core {
         };
         let mine: Vec<SessionMeta> = metas
             .into_iter()
-            .filter(|m| ready.config.engine.issuer.matches(&m.key.issuer) && m.key.client_id == ready.config.engine.client_id && m.key.org_id.is_some())
+            .filter(|m| {
+                ready.config.engine.issuer.matches(&m.key.issuer)
+                    && m.key.client_id == ready.config.engine.client_id
+                    && m.key.org_id.is_some()
+            })
             .collect();
         {
             let mut inner = self.lock();
             let recent_order: Vec<String> = inner.recent.iter().map(|r| r.org_id.clone()).collect();
             for meta in mine {
                 let org_id = meta.key.org_id.clone().unwrap_or_default();
-                inner.sessions.insert(org_id, Signed { meta, status: SessionStatus::Refreshing, note: None });
+                inner.sessions.insert(
+                    org_id,
+                    Signed {
+                        meta,
+                        status: SessionStatus::Refreshing,
+                        note: None,
+                    },
+                );
             }
             // Show the most recently used organization first.
             inner.active = recent_order
@@ -659,14 +821,20 @@ impl Core {
             .lock()
             .sessions
             .iter()
-            .filter(|(_, s)| all || s.status != SessionStatus::Active || s.meta.expires_at - now < 2 * orgpass::REFRESH_MARGIN_SECS)
+            .filter(|(_, s)| {
+                all || s.status != SessionStatus::Active
+                    || s.meta.expires_at - now < 2 * orgpass::REFRESH_MARGIN_SECS
+            })
             .map(|(id, s)| (id.clone(), s.meta.key.clone()))
             .collect();
         for (org_id, key) in due {
             let result = ready.client.token(&key).await;
             let mut inner = self.lock();
             let label = {
-                let name = inner.sessions.get(&org_id).and_then(|s| s.meta.org_name.clone());
+                let name = inner
+                    .sessions
+                    .get(&org_id)
+                    .and_then(|s| s.meta.org_name.clone());
                 self.org_identity(&inner, Some(&org_id), name.as_deref()).0
             };
             match result {
@@ -706,11 +874,16 @@ impl Core {
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
-    t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 fn branding_of(d: &DirectoryEntry) -> Branding {
-    Branding { logo_url: d.logo_url.clone(), primary_color: d.primary_color.clone(), background_color: d.background_color.clone() }
+    Branding {
+        logo_url: d.logo_url.clone(),
+        primary_color: d.primary_color.clone(),
+        background_color: d.background_color.clone(),
+    }
 }
 
 fn card_from_directory(d: &DirectoryEntry) -> Option<OrgCard> {
@@ -719,7 +892,12 @@ fn card_from_directory(d: &DirectoryEntry) -> Option<OrgCard> {
         input,
         id: d.id.clone(),
         name: d.name.clone(),
-        display_name: d.display_name.clone().or_else(|| d.name.clone()).or_else(|| d.id.clone()).unwrap_or_default(),
+        display_name: d
+            .display_name
+            .clone()
+            .or_else(|| d.name.clone())
+            .or_else(|| d.id.clone())
+            .unwrap_or_default(),
         branding: branding_of(d),
     })
 }
@@ -727,9 +905,18 @@ fn card_from_directory(d: &DirectoryEntry) -> Option<OrgCard> {
 /// The claims of an ID token that the engine already verified at sign-in (signature, iss, aud, exp, nonce,
 /// org): decoded here for display in the QA view only. Values are shown as JSON text; no token is returned.
 pub fn verified_claims(id_token: &str) -> Vec<(String, String)> {
-    let Some(payload) = id_token.split('.').nth(1) else { return Vec::new() };
-    let Ok(bytes) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')) else { return Vec::new() };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&bytes) else { return Vec::new() };
+    let Some(payload) = id_token.split('.').nth(1) else {
+        return Vec::new();
+    };
+    let Ok(bytes) =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
+    else {
+        return Vec::new();
+    };
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&bytes)
+    else {
+        return Vec::new();
+    };
     map.into_iter()
         .map(|(k, v)| {
             let shown = match (&k[..], &v) {
@@ -759,7 +946,10 @@ mod tests {
             claims,
             vec![
                 ("aud".to_owned(), r#"["x","y"]"#.to_owned()),
-                ("exp".to_owned(), "1700000000 (2023-11-14T22:13:20Z)".to_owned()),
+                (
+                    "exp".to_owned(),
+                    "1700000000 (2023-11-14T22:13:20Z)".to_owned()
+                ),
                 ("org_id".to_owned(), "org_A".to_owned()),
                 ("sub".to_owned(), "auth0|a".to_owned()),
             ]

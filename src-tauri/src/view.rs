@@ -46,8 +46,18 @@ pub struct IpcError {
 }
 
 impl IpcError {
-    pub fn new(code: ErrorCode, message: impl Into<String>, next_step: impl Into<String>, details: impl Into<String>) -> Self {
-        Self { code, message: message.into(), next_step: next_step.into(), details: details.into() }
+    pub fn new(
+        code: ErrorCode,
+        message: impl Into<String>,
+        next_step: impl Into<String>,
+        details: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            next_step: next_step.into(),
+            details: details.into(),
+        }
     }
 }
 

@@ -27,8 +27,11 @@ struct Tenant {
 }
 
 fn tenant() -> Tenant {
-    let running = tauri::async_runtime::block_on(devtenant::spawn(devtenant::Seed::demo(), devtenant::SpawnOptions::default()))
-        .expect("devtenant starts");
+    let running = tauri::async_runtime::block_on(devtenant::spawn(
+        devtenant::Seed::demo(),
+        devtenant::SpawnOptions::default(),
+    ))
+    .expect("devtenant starts");
     Tenant { running }
 }
 
@@ -70,14 +73,23 @@ impl Opener for Browser {
 
 /// GET /authorize → login page → POST credentials → redirects until the loopback callback answered.
 async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<(), String> {
-    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().map_err(|e| e.to_string())?;
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|e| e.to_string())?;
     let base = url::Url::parse(authorize).map_err(|e| e.to_string())?;
     let mut next = base.clone();
     let mut posted = false;
     for _ in 0..10 {
-        let resp = http.get(next.clone()).send().await.map_err(|e| e.to_string())?;
+        let resp = http
+            .get(next.clone())
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
         if let Some(loc) = resp.headers().get("location") {
-            next = next.join(loc.to_str().map_err(|e| e.to_string())?).map_err(|e| e.to_string())?;
+            next = next
+                .join(loc.to_str().map_err(|e| e.to_string())?)
+                .map_err(|e| e.to_string())?;
             continue;
         }
         let body = resp.text().await.map_err(|e| e.to_string())?;
@@ -95,13 +107,23 @@ async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<
             .to_owned();
         let resp = http
             .post(next.join("/u/login").unwrap())
-            .form(&[("state", state.as_str()), ("username", user), ("password", password), ("action", "default")])
+            .form(&[
+                ("state", state.as_str()),
+                ("username", user),
+                ("password", password),
+                ("action", "default"),
+            ])
             .send()
             .await
             .map_err(|e| e.to_string())?;
         posted = true;
-        let loc = resp.headers().get("location").ok_or_else(|| format!("login form answered {} without a redirect", resp.status()))?;
-        next = next.join(loc.to_str().unwrap()).map_err(|e| e.to_string())?;
+        let loc = resp
+            .headers()
+            .get("location")
+            .ok_or_else(|| format!("login form answered {} without a redirect", resp.status()))?;
+        next = next
+            .join(loc.to_str().unwrap())
+            .map_err(|e| e.to_string())?;
     }
     Err("too many redirects".into())
 }
@@ -139,7 +161,14 @@ display_name = "Globex Industries"
 primary_color = "#2b8a3e"
 "##
     );
-    AppConfig::resolve(Some(&text), Some(dir.join("app.toml")), &orgpass::Env::default(), &Flags::default(), None).expect("config")
+    AppConfig::resolve(
+        Some(&text),
+        Some(dir.join("app.toml")),
+        &orgpass::Env::default(),
+        &Flags::default(),
+        None,
+    )
+    .expect("config")
 }
 
 fn harness_with(tenant: Tenant, dir: tempfile::TempDir, store: Arc<KeychainStore>) -> Harness {
@@ -151,14 +180,31 @@ fn harness_with(tenant: Tenant, dir: tempfile::TempDir, store: Arc<KeychainStore
         opener: Some(browser.clone() as Arc<dyn Opener>),
     };
     let core = Arc::new(Core::new(app_config(&issuer, dir.path()), services));
-    let app = orgpass_app::with_core(mock_builder(), core.clone()).build(tauri::generate_context!(test = true)).expect("mock app builds");
+    let app = orgpass_app::with_core(mock_builder(), core.clone())
+        .build(tauri::generate_context!(test = true))
+        .expect("mock app builds");
     core.attach(app.handle().clone());
-    let window = WebviewWindowBuilder::new(&app, orgpass_app::MAIN_WINDOW, Default::default()).build().expect("main window");
-    Harness { _tenant: tenant, _dir: dir, app, window, browser, store, core, issuer }
+    let window = WebviewWindowBuilder::new(&app, orgpass_app::MAIN_WINDOW, Default::default())
+        .build()
+        .expect("main window");
+    Harness {
+        _tenant: tenant,
+        _dir: dir,
+        app,
+        window,
+        browser,
+        store,
+        core,
+        issuer,
+    }
 }
 
 fn harness() -> Harness {
-    harness_with(tenant(), tempfile::tempdir().unwrap(), Arc::new(KeychainStore::in_memory()))
+    harness_with(
+        tenant(),
+        tempfile::tempdir().unwrap(),
+        Arc::new(KeychainStore::in_memory()),
+    )
 }
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -205,17 +251,28 @@ impl Harness {
 
     fn sign_in(&self, input: &str, email: &str, password: &str) -> Value {
         self.browser.sign_in_as(email, password);
-        let pending = self.call("begin_login", json!({"input": input, "promptLogin": false})).expect("begin_login");
+        let pending = self
+            .call("begin_login", json!({"input": input, "promptLogin": false}))
+            .expect("begin_login");
         assert_eq!(pending["stage"], "waiting");
         self.wait_for("the sign-in to finish", |s| s["pending"].is_null())
     }
 
     fn session<'a>(state: &'a Value, org: &str) -> Option<&'a Value> {
-        state["sessions"].as_array().unwrap().iter().find(|s| s["orgId"] == org)
+        state["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["orgId"] == org)
     }
 
     fn stored_orgs(&self) -> Vec<String> {
-        self.store.list().unwrap().into_iter().filter_map(|m| m.key.org_id).collect()
+        self.store
+            .list()
+            .unwrap()
+            .into_iter()
+            .filter_map(|m| m.key.org_id)
+            .collect()
     }
 }
 
@@ -223,39 +280,79 @@ impl Harness {
 fn commands_are_granted_to_the_main_window_only() {
     let h = harness();
     assert_eq!(h.state()["issuer"], h.issuer);
-    let other = WebviewWindowBuilder::new(&h.app, "other", Default::default()).build().unwrap();
-    let err = invoke(&other, "app_state", json!({})).expect_err("a window without a capability is refused");
+    let other = WebviewWindowBuilder::new(&h.app, "other", Default::default())
+        .build()
+        .unwrap();
+    let err = invoke(&other, "app_state", json!({}))
+        .expect_err("a window without a capability is refused");
     assert!(err.to_string().contains("not allowed"), "{err}");
 }
 
 #[test]
 fn organization_input_is_validated_as_typed() {
     let h = harness();
-    let ok = |input: &str| h.call("validate_org", json!({ "input": input })).unwrap_or_else(|e| panic!("{input}: {e}"));
+    let ok = |input: &str| {
+        h.call("validate_org", json!({ "input": input }))
+            .unwrap_or_else(|e| panic!("{input}: {e}"))
+    };
     let v = ok("  Acme ");
-    assert_eq!((v["kind"].as_str(), v["organization"].as_str()), (Some("name"), Some("acme")));
+    assert_eq!(
+        (v["kind"].as_str(), v["organization"].as_str()),
+        (Some("name"), Some("acme"))
+    );
     assert_eq!(v["summary"], "Acme Corporation (acme)");
     let v = ok(GLOBEX);
-    assert_eq!((v["kind"].as_str(), v["summary"].as_str()), (Some("id"), Some("Globex Industries (org_GlobexG7h8I9j0K1)")));
+    assert_eq!(
+        (v["kind"].as_str(), v["summary"].as_str()),
+        (Some("id"), Some("Globex Industries (org_GlobexG7h8I9j0K1)"))
+    );
     let v = ok("org_Unknown123");
     assert_eq!(v["summary"], "Organization ID org_Unknown123");
-    let v = ok("https://app.orgpass.example/login?invitation=demoInviteBobToInitech&organization=org_InitechL2m3N4o5p&organization_name=initech");
-    assert_eq!((v["kind"].as_str(), v["hasInvitation"].as_bool()), (Some("invitation"), Some(true)));
+    let v = ok(
+        "https://app.orgpass.example/login?invitation=demoInviteBobToInitech&organization=org_InitechL2m3N4o5p&organization_name=initech",
+    );
+    assert_eq!(
+        (v["kind"].as_str(), v["hasInvitation"].as_bool()),
+        (Some("invitation"), Some(true))
+    );
     assert_eq!(v["summary"], "Invitation to initech");
 
     let rows = [
-        ("Acme Corp", "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name."),
-        ("org_bad-id", "An organization ID is org_ followed by letters and digits."),
-        ("https://x.example/login?organization=org_A", "This invitation link has no invitation: paste the whole link from the invitation email."),
-        ("", "Type your organization's ID or name, or paste an invitation link."),
+        (
+            "Acme Corp",
+            "Organization names have no spaces: use the short name (like acme) or the ID (org_…), not the display name.",
+        ),
+        (
+            "org_bad-id",
+            "An organization ID is org_ followed by letters and digits.",
+        ),
+        (
+            "https://x.example/login?organization=org_A",
+            "This invitation link has no invitation: paste the whole link from the invitation email.",
+        ),
+        (
+            "",
+            "Type your organization's ID or name, or paste an invitation link.",
+        ),
     ];
     for (input, message) in rows {
-        let e = h.call("validate_org", json!({ "input": input })).expect_err(input);
-        assert_eq!((e["code"].as_str(), e["message"].as_str()), (Some("bad_input"), Some(message)), "{input}");
+        let e = h
+            .call("validate_org", json!({ "input": input }))
+            .expect_err(input);
+        assert_eq!(
+            (e["code"].as_str(), e["message"].as_str()),
+            (Some("bad_input"), Some(message)),
+            "{input}"
+        );
         assert!(!e["details"].as_str().unwrap().is_empty());
     }
     // Bad input never opens a browser.
-    let e = h.call("begin_login", json!({"input": "Acme Corp", "promptLogin": false})).unwrap_err();
+    let e = h
+        .call(
+            "begin_login",
+            json!({"input": "Acme Corp", "promptLogin": false}),
+        )
+        .unwrap_err();
     assert_eq!(e["code"], "bad_input");
     assert!(h.browser.opened().is_empty());
     assert!(h.state()["pending"].is_null());
@@ -276,11 +373,20 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
     assert_eq!(s["recent"][0]["id"], ACME);
     // The view carries no token of any kind.
     let text = s.to_string();
-    for forbidden in ["eyJ", "access_token", "refresh_token", "id_token", "code_verifier"] {
+    for forbidden in [
+        "eyJ",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "code_verifier",
+    ] {
         assert!(!text.contains(forbidden), "view leaks {forbidden}");
     }
     let url = &h.browser.opened()[0];
-    assert!(url.contains("organization=acme") && url.contains("code_challenge_method=S256"), "{url}");
+    assert!(
+        url.contains("organization=acme") && url.contains("code_challenge_method=S256"),
+        "{url}"
+    );
 
     let s = h.sign_in(GLOBEX, "alice@example.com", "Alice-pass-1");
     assert_eq!(s["active"], GLOBEX);
@@ -292,22 +398,39 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
     let s = h.call("switch_org", json!({ "orgId": ACME })).unwrap();
     assert_eq!(s["active"], ACME);
     assert_eq!(h.browser.opened().len(), opened);
-    let e = h.call("switch_org", json!({ "orgId": "org_Nope" })).unwrap_err();
+    let e = h
+        .call("switch_org", json!({ "orgId": "org_Nope" }))
+        .unwrap_err();
     assert_eq!(e["code"], "not_found");
 
     // QA: verified claims and the parameters that were sent.
     let qa = h.call("qa_details", json!({ "orgId": ACME })).unwrap();
-    let pairs = |k: &str| -> Vec<(String, String)> { serde_json::from_value(qa[k].clone()).unwrap() };
+    let pairs =
+        |k: &str| -> Vec<(String, String)> { serde_json::from_value(qa[k].clone()).unwrap() };
     let claims = pairs("claims");
-    assert!(claims.contains(&("org_id".into(), ACME.into())), "{claims:?}");
-    assert!(claims.contains(&("email".into(), "alice@example.com".into())), "{claims:?}");
+    assert!(
+        claims.contains(&("org_id".into(), ACME.into())),
+        "{claims:?}"
+    );
+    assert!(
+        claims.contains(&("email".into(), "alice@example.com".into())),
+        "{claims:?}"
+    );
     let params = pairs("authorizeParams");
-    assert!(params.contains(&("organization".into(), "acme".into())), "{params:?}");
-    assert!(params.contains(&("client_id".into(), "orgpass-desktop".into())), "{params:?}");
+    assert!(
+        params.contains(&("organization".into(), "acme".into())),
+        "{params:?}"
+    );
+    assert!(
+        params.contains(&("client_id".into(), "orgpass-desktop".into())),
+        "{params:?}"
+    );
     assert!(!params.iter().any(|(k, _)| k == "code_verifier"));
 
     // Sign out of one: gone from the store, the other stays.
-    let s = h.call("sign_out", json!({ "orgId": ACME, "endSso": false })).unwrap();
+    let s = h
+        .call("sign_out", json!({ "orgId": ACME, "endSso": false }))
+        .unwrap();
     assert_eq!(s["active"], GLOBEX);
     assert_eq!(h.stored_orgs(), [GLOBEX]);
     assert!(Harness::session(&s, ACME).is_none());
@@ -322,7 +445,12 @@ fn non_member_is_refused_with_a_sentence_and_nothing_is_stored() {
     let e = &s["lastError"];
     assert_eq!(e["code"], "refused", "{s:#}");
     assert_eq!(e["message"], "You are not a member of Acme Corporation.");
-    assert!(e["nextStep"].as_str().unwrap().contains("Sign in as someone else"));
+    assert!(
+        e["nextStep"]
+            .as_str()
+            .unwrap()
+            .contains("Sign in as someone else")
+    );
     assert!(e["details"].as_str().unwrap().contains("access_denied"));
     assert!(h.stored_orgs().is_empty());
     // "Choose an organization" dismisses the error.
@@ -335,14 +463,25 @@ fn non_member_is_refused_with_a_sentence_and_nothing_is_stored() {
 fn cancel_leaves_the_waiting_screen_without_an_error() {
     let h = harness();
     h.browser.idle();
-    let p = h.call("begin_login", json!({"input": GLOBEX, "promptLogin": true})).unwrap();
+    let p = h
+        .call("begin_login", json!({"input": GLOBEX, "promptLogin": true}))
+        .unwrap();
     assert_eq!(p["orgLabel"], "Globex Industries");
     assert_eq!(p["promptLogin"], true);
     assert!(p["authorizeUrl"].as_str().unwrap().contains("prompt=login"));
-    let busy = h.call("begin_login", json!({"input": "acme", "promptLogin": false})).unwrap_err();
+    let busy = h
+        .call(
+            "begin_login",
+            json!({"input": "acme", "promptLogin": false}),
+        )
+        .unwrap_err();
     assert_eq!(busy["code"], "busy");
     h.call("reopen_browser", json!({})).unwrap();
-    assert_eq!(h.browser.opened().len(), 2, "Open the browser again opens the same page");
+    assert_eq!(
+        h.browser.opened().len(),
+        2,
+        "Open the browser again opens the same page"
+    );
     assert_eq!(h.browser.opened()[0], h.browser.opened()[1]);
     let s = h.call("cancel_login", json!({})).unwrap();
     assert!(s["pending"].is_null());
@@ -356,7 +495,15 @@ fn cancel_leaves_the_waiting_screen_without_an_error() {
 fn restart_restores_sessions_from_the_store_without_a_browser() {
     let first = harness();
     first.sign_in("globex", "alice@example.com", "Alice-pass-1");
-    let Harness { _tenant, _dir, store, app, window, core, .. } = first;
+    let Harness {
+        _tenant,
+        _dir,
+        store,
+        app,
+        window,
+        core,
+        ..
+    } = first;
     drop((window, core));
     drop(app);
 
@@ -366,9 +513,14 @@ fn restart_restores_sessions_from_the_store_without_a_browser() {
         Harness::session(s, GLOBEX).is_some_and(|g| g["status"] == "active")
     });
     assert_eq!(s["active"], GLOBEX);
-    assert_eq!(Harness::session(&s, GLOBEX).unwrap()["email"], "alice@example.com");
+    assert_eq!(
+        Harness::session(&s, GLOBEX).unwrap()["email"],
+        "alice@example.com"
+    );
     assert!(second.browser.opened().is_empty(), "no browser on restart");
-    let qa = second.call("qa_details", json!({ "orgId": GLOBEX })).unwrap();
+    let qa = second
+        .call("qa_details", json!({ "orgId": GLOBEX }))
+        .unwrap();
     assert_eq!(qa["authorizeParams"][0][0], "(not recorded)");
 }
 
@@ -380,7 +532,11 @@ fn invitation_link_signs_the_invitee_in() {
     assert!(s["lastError"].is_null(), "{s:#}");
     assert_eq!(s["active"], "org_InitechL2m3N4o5p");
     let url = &h.browser.opened()[0];
-    assert!(url.contains("invitation=demoInviteBobToInitech") && url.contains("organization=org_InitechL2m3N4o5p"), "{url}");
+    assert!(
+        url.contains("invitation=demoInviteBobToInitech")
+            && url.contains("organization=org_InitechL2m3N4o5p"),
+        "{url}"
+    );
 }
 
 #[test]
@@ -388,10 +544,18 @@ fn deep_link_prefills_the_picker() {
     let h = harness();
     h.core.accept_link("orgpass://invite?invitation=T1&organization=org_InitechL2m3N4o5p&organization_name=initech");
     let s = h.state();
-    assert_eq!(s["prefill"], "orgpass://invite?invitation=T1&organization=org_InitechL2m3N4o5p&organization_name=initech");
+    assert_eq!(
+        s["prefill"],
+        "orgpass://invite?invitation=T1&organization=org_InitechL2m3N4o5p&organization_name=initech"
+    );
     assert_eq!(s["picking"], true);
     h.core.accept_link("orgpass://invite?organization=Bad Name");
     let s = h.state();
     assert_eq!(s["lastError"]["code"], "bad_input");
-    assert!(s["lastError"]["message"].as_str().unwrap().starts_with("Orgpass was opened with a link it cannot use."));
+    assert!(
+        s["lastError"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Orgpass was opened with a link it cannot use.")
+    );
 }
