@@ -13,8 +13,8 @@ use oauth2::basic::{
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, CsrfToken, EndpointNotSet, EndpointSet,
     ExtraTokenFields, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RefreshToken,
-    RequestTokenError, RevocationUrl, Scope, StandardRevocableToken, StandardTokenResponse,
-    TokenResponse, TokenUrl,
+    RequestTokenError, Scope, StandardRevocableToken, StandardTokenResponse, TokenResponse,
+    TokenUrl,
 };
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
@@ -59,7 +59,7 @@ type OAuthClient = oauth2::Client<
     EndpointSet,
     EndpointNotSet,
     EndpointNotSet,
-    EndpointSet,
+    EndpointNotSet,
     EndpointSet,
 >;
 
@@ -346,8 +346,7 @@ impl Client {
         let c = oauth2::Client::new(ClientId::new(self.inner.config.client_id.clone()))
             .set_auth_type(AuthType::RequestBody)
             .set_auth_uri(AuthUrl::from_url(meta.authorization_endpoint.clone()))
-            .set_token_uri(TokenUrl::from_url(meta.token_endpoint.clone()))
-            .set_revocation_url(RevocationUrl::from_url(meta.revocation_url()));
+            .set_token_uri(TokenUrl::from_url(meta.token_endpoint.clone()));
         match redirect {
             Some(r) => c.set_redirect_uri(RedirectUrl::from_url(r.clone())),
             None => c,
@@ -595,29 +594,47 @@ impl Client {
         })
     }
 
+    /// RFC 7009 revocation of the refresh token (a plain form POST: the `oauth2` crate refuses
+    /// `http://` revocation URLs, which loopback test providers use).
     async fn revoke(&self, refresh_token: Secret) -> Result<(), String> {
         let meta = self.metadata().await.map_err(|e| e.to_string())?;
-        let token = StandardRevocableToken::RefreshToken(RefreshToken::new(
-            refresh_token.secret().to_owned(),
-        ));
-        let oauth = self.oauth(&meta, None);
-        let request = oauth.revoke_token(token).map_err(|e| e.to_string())?;
-        match request.request_async(&self.inner.http).await {
-            Ok(()) => Ok(()),
-            Err(RequestTokenError::ServerResponse(e)) => Err(format!(
-                "revocation refused: {}{}",
-                e.error(),
-                describe_opt(&e.error_description().cloned())
-            )),
-            Err(RequestTokenError::Request(e)) => Err(format!(
-                "could not reach the revocation endpoint: {}",
-                transport_reason(&e)
-            )),
-            Err(RequestTokenError::Parse(e, _)) => {
-                Err(format!("unparseable revocation response at {}", e.path()))
-            }
-            Err(RequestTokenError::Other(m)) => Err(m),
+        let url = meta.revocation_url();
+        let form = [
+            ("token", refresh_token.secret()),
+            ("token_type_hint", "refresh_token"),
+            ("client_id", self.inner.config.client_id.as_str()),
+        ];
+        let resp = self
+            .inner
+            .http
+            .post(url.clone())
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| {
+                format!(
+                    "could not reach the revocation endpoint {url}: {}",
+                    transport_reason(&e)
+                )
+            })?;
+        let status = resp.status();
+        if status.is_success() {
+            return Ok(());
         }
+        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let error = body
+            .get("error")
+            .and_then(|v| v.as_str())
+            .unwrap_or("no error code");
+        let description = body
+            .get("error_description")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        Err(format!(
+            "revocation refused (HTTP {}): {error}{}",
+            status.as_u16(),
+            describe_opt(&description)
+        ))
     }
 
     /// The URL that ends the browser's SSO session: `end_session_endpoint` (OIDC RP-initiated logout)
