@@ -233,6 +233,6 @@ mod tests {
         let loaded = KeySet::load(&set.save().unwrap()).unwrap();
         assert_eq!(loaded.current.kid, set.current.kid);
         assert_eq!(loaded.previous[0].kid, old_kid);
-        assert_eq!(format!("{:?}", set.current).contains("redacted"), true);
+        assert!(format!("{:?}", set.current).contains("redacted"));
     }
 }

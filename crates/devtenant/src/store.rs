@@ -351,7 +351,7 @@ pub struct Tenant {
     pub jwks_fault: Option<Fault>,
     /// Seconds added to `iat`/`exp` of issued tokens.
     pub clock_skew_secs: i64,
-    /// Checkpoint-paging cursors: opaque `from` → index into the list.
+    /// Where `--data` saves the state (none: memory only).
     pub data_dir: Option<PathBuf>,
 }
 
