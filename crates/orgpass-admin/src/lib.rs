@@ -1,1 +1,19 @@
-//! orgpass-admin (placeholder until its issue lands).
+//! A typed Auth0 Management API client for organizations (credentials, rate limits, retries, paging) and the
+//! desired-state engine behind `orgpass-admin apply`.
+
+pub mod api;
+pub mod apply;
+pub mod error;
+pub mod http;
+pub mod keychain;
+pub mod model;
+pub mod secret;
+pub mod tenant;
+pub mod token;
+pub mod validate;
+
+pub use error::AdminError;
+pub use http::{ManagementClient, RetryPolicy, StatsSnapshot};
+pub use secret::{AccessToken, ClientSecret};
+pub use tenant::{Tenant, TenantError};
+pub use validate::ValidationError;

@@ -1,0 +1,548 @@
+//! The Management API endpoints orgpass-admin uses: organizations, their connections, members and invitations,
+//! and the tenant's connections. Paging (offset and checkpoint) is followed to the end.
+
+use reqwest::Method;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+use crate::http::{Bucket, Req};
+use crate::model::*;
+use crate::tenant::seg;
+use crate::{AdminError, ManagementClient};
+
+/// Page size for listing (Auth0's maximum for `per_page` and `take`).
+pub const PAGE_SIZE: u32 = 100;
+
+/// One page of a checkpoint-paged list: `{"organizations": [...], "next": "cursor"}`.
+#[derive(Deserialize)]
+struct Checkpoint {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
+}
+
+/// Items of a list answer that is either a bare array or `{key: [...], total?}`.
+fn items<T: DeserializeOwned>(
+    v: serde_json::Value,
+    key: &str,
+    what: &str,
+) -> Result<(Vec<T>, Option<u64>), AdminError> {
+    let decode = |e: serde_json::Error| AdminError::Decode {
+        what: what.to_owned(),
+        cause: e.to_string(),
+    };
+    match v {
+        serde_json::Value::Array(_) => Ok((serde_json::from_value(v).map_err(decode)?, None)),
+        serde_json::Value::Object(mut m) => {
+            let total = m.get("total").and_then(|t| t.as_u64());
+            let list = m.remove(key).unwrap_or(serde_json::Value::Array(vec![]));
+            Ok((serde_json::from_value(list).map_err(decode)?, total))
+        }
+        _ => Err(AdminError::Decode {
+            what: what.to_owned(),
+            cause: format!("expected a list of {key}"),
+        }),
+    }
+}
+
+impl ManagementClient {
+    /// Follows checkpoint paging (`take`/`from`) to the end; works past 1000 results, unlike page/per_page.
+    async fn checkpoint_all<T: DeserializeOwned>(
+        &self,
+        path: String,
+        key: &'static str,
+        bucket: Bucket,
+        scope: &'static str,
+        what: String,
+    ) -> Result<Vec<T>, AdminError> {
+        let mut out = Vec::new();
+        let mut from: Option<String> = None;
+        loop {
+            let mut req = Req::new(Method::GET, path.clone(), bucket, scope, what.clone())
+                .query("take", PAGE_SIZE);
+            if let Some(f) = &from {
+                req = req.query("from", f);
+            }
+            let page: Checkpoint = self.call(req).await?;
+            let list = serde_json::Value::Object(page.rest);
+            let (batch, _) = items::<T>(list, key, &what)?;
+            let n = batch.len();
+            out.extend(batch);
+            match page.next {
+                Some(next) if !next.is_empty() && n > 0 => from = Some(next),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    /// Follows offset paging (`page`/`per_page`/`include_totals`) to the end (Auth0 caps this at 1000 results).
+    async fn offset_all<T: DeserializeOwned>(
+        &self,
+        path: String,
+        extra: Vec<(&'static str, String)>,
+        key: &'static str,
+        bucket: Bucket,
+        scope: &'static str,
+        what: String,
+    ) -> Result<Vec<T>, AdminError> {
+        let mut out: Vec<T> = Vec::new();
+        for page in 0u32.. {
+            let mut req = Req::new(Method::GET, path.clone(), bucket, scope, what.clone())
+                .query("page", page)
+                .query("per_page", PAGE_SIZE)
+                .query("include_totals", "true");
+            for (k, v) in &extra {
+                req = req.query(k, v);
+            }
+            let v: serde_json::Value = self.call(req).await?;
+            let (batch, total) = items::<T>(v, key, &what)?;
+            let n = batch.len();
+            out.extend(batch);
+            let done = n < PAGE_SIZE as usize || total.is_some_and(|t| out.len() as u64 >= t);
+            if done {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- organizations
+
+    /// Every organization (checkpoint paging, so past 1000 too).
+    pub async fn list_organizations(&self) -> Result<Vec<Organization>, AdminError> {
+        self.checkpoint_all(
+            "organizations".into(),
+            "organizations",
+            Bucket::ReadOrganizations,
+            "read:organizations",
+            "listing organizations".into(),
+        )
+        .await
+    }
+
+    /// One page of organizations (offset paging; Auth0 refuses pages past 1000 results with `invalid_paging`).
+    pub async fn list_organizations_page(
+        &self,
+        page: u32,
+        per_page: u32,
+    ) -> Result<Vec<Organization>, AdminError> {
+        let req = Req::new(
+            Method::GET,
+            "organizations",
+            Bucket::ReadOrganizations,
+            "read:organizations",
+            "listing organizations",
+        )
+        .query("page", page)
+        .query("per_page", per_page)
+        .query("include_totals", "true");
+        let v: serde_json::Value = self.call(req).await?;
+        Ok(items(v, "organizations", "listing organizations")?.0)
+    }
+
+    /// `GET /organizations/{id}`.
+    pub async fn get_organization(&self, id: &str) -> Result<Organization, AdminError> {
+        let req = Req::new(
+            Method::GET,
+            format!("organizations/{}", seg(id)),
+            Bucket::ReadOrganizationById,
+            "read:organizations",
+            format!("organization {id}"),
+        );
+        self.call(req).await
+    }
+
+    /// `GET /organizations/name/{name}`; `Ok(None)` when there is none.
+    pub async fn find_organization_by_name(
+        &self,
+        name: &str,
+    ) -> Result<Option<Organization>, AdminError> {
+        crate::validate::org_name(name)?;
+        let req = Req::new(
+            Method::GET,
+            format!("organizations/name/{}", seg(name)),
+            Bucket::ReadOrganizationByName,
+            "read:organizations",
+            format!("organization {name}"),
+        );
+        match self.call(req).await {
+            Ok(o) => Ok(Some(o)),
+            Err(AdminError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// An organization by id (`org_…`) or by name.
+    pub async fn resolve_organization(&self, id_or_name: &str) -> Result<Organization, AdminError> {
+        if id_or_name.starts_with("org_") {
+            return self.get_organization(id_or_name).await;
+        }
+        self.find_organization_by_name(id_or_name)
+            .await?
+            .ok_or_else(|| AdminError::NotFound {
+                what: format!("organization {id_or_name}"),
+                message: "no organization has this name or id".into(),
+                hint: "orgs list",
+            })
+    }
+
+    /// `POST /organizations`, validated first. Never created twice: if the outcome of the request is unknown
+    /// (timeout, reset, 5xx), the organization is looked up by name before anything is repeated.
+    pub async fn create_organization(
+        &self,
+        new: &NewOrganization,
+    ) -> Result<Organization, AdminError> {
+        new.validate()?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let req = Req::new(
+                Method::POST,
+                "organizations",
+                Bucket::WriteOrganizations,
+                "create:organizations",
+                format!("creating organization {}", new.name),
+            )
+            .json(new);
+            match self.call(req).await {
+                Err(AdminError::Ambiguous { what, cause }) => {
+                    tracing::debug!(%what, %cause, "create outcome unknown; looking it up by name");
+                    if let Some(found) = self.find_organization_by_name(&new.name).await? {
+                        return Ok(found);
+                    }
+                    if attempt >= self.inner.retry.max_attempts {
+                        return Err(AdminError::Transport { what, cause });
+                    }
+                    self.inner
+                        .stats
+                        .retried
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    tokio::time::sleep(crate::http::backoff(
+                        attempt,
+                        self.inner.retry.base_delay,
+                        self.inner.retry.max_delay,
+                    ))
+                    .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// `PATCH /organizations/{id}`, validated first.
+    pub async fn update_organization(
+        &self,
+        id: &str,
+        update: &OrganizationUpdate,
+    ) -> Result<Organization, AdminError> {
+        update.validate()?;
+        let req = Req::new(
+            Method::PATCH,
+            format!("organizations/{}", seg(id)),
+            Bucket::WriteOrganizations,
+            "update:organizations",
+            format!("updating organization {id}"),
+        )
+        .json(update);
+        self.call(req).await
+    }
+
+    /// `DELETE /organizations/{id}`.
+    pub async fn delete_organization(&self, id: &str) -> Result<(), AdminError> {
+        let req = Req::new(
+            Method::DELETE,
+            format!("organizations/{}", seg(id)),
+            Bucket::WriteOrganizations,
+            "delete:organizations",
+            format!("deleting organization {id}"),
+        );
+        self.call_empty(req).await
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    /// The tenant's connections, optionally only one strategy (`auth0`, `google-oauth2`, `samlp`, …).
+    pub async fn list_connections(
+        &self,
+        strategy: Option<&str>,
+    ) -> Result<Vec<Connection>, AdminError> {
+        let extra = strategy
+            .map(|s| vec![("strategy", s.to_owned())])
+            .unwrap_or_default();
+        self.offset_all(
+            "connections".into(),
+            extra,
+            "connections",
+            Bucket::ReadConnections,
+            "read:connections",
+            "listing connections".into(),
+        )
+        .await
+    }
+
+    /// All connections, fetched once per client.
+    pub async fn connections_cached(&self) -> Result<&[Connection], AdminError> {
+        self.inner
+            .connections
+            .get_or_try_init(|| self.list_connections(None))
+            .await
+            .map(Vec::as_slice)
+    }
+
+    /// A connection by id (`con_…`) or name.
+    pub async fn resolve_connection(&self, id_or_name: &str) -> Result<Connection, AdminError> {
+        let all = self.connections_cached().await?;
+        all.iter()
+            .find(|c| c.id == id_or_name || c.name == id_or_name)
+            .cloned()
+            .ok_or_else(|| AdminError::NotFound {
+                what: format!("connection {id_or_name}"),
+                message: "no connection has this name or id".into(),
+                hint: "connections list",
+            })
+    }
+
+    // ---------------------------------------------------------------- organization connections
+
+    /// The connections enabled for an organization.
+    pub async fn list_enabled_connections(
+        &self,
+        org_id: &str,
+    ) -> Result<Vec<EnabledConnection>, AdminError> {
+        self.offset_all(
+            format!("organizations/{}/enabled_connections", seg(org_id)),
+            vec![],
+            "enabled_connections",
+            Bucket::ReadOrganizationConnections,
+            "read:organization_connections",
+            format!("listing connections of organization {org_id}"),
+        )
+        .await
+    }
+
+    /// One enabled connection; `Ok(None)` when it is not enabled.
+    pub async fn get_enabled_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> Result<Option<EnabledConnection>, AdminError> {
+        let req = Req::new(
+            Method::GET,
+            format!(
+                "organizations/{}/enabled_connections/{}",
+                seg(org_id),
+                seg(connection_id)
+            ),
+            Bucket::ReadOrganizationConnections,
+            "read:organization_connections",
+            format!("connection {connection_id} of organization {org_id}"),
+        );
+        match self.call(req).await {
+            Ok(c) => Ok(Some(c)),
+            Err(AdminError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Enables a connection for an organization. If the outcome is unknown, it is looked up before repeating.
+    pub async fn enable_connection(
+        &self,
+        org_id: &str,
+        settings: &ConnectionSettings,
+    ) -> Result<EnabledConnection, AdminError> {
+        crate::validate::connection_flags(
+            &settings.connection_id,
+            settings.assign_membership_on_login,
+            settings.is_signup_enabled,
+        )?;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let req = Req::new(
+                Method::POST,
+                format!("organizations/{}/enabled_connections", seg(org_id)),
+                Bucket::WriteOrganizationConnections,
+                "create:organization_connections",
+                format!(
+                    "enabling connection {} for organization {org_id}",
+                    settings.connection_id
+                ),
+            )
+            .hint("connections list")
+            .json(settings);
+            match self.call(req).await {
+                Err(AdminError::Ambiguous { what, cause }) => {
+                    if let Some(found) = self
+                        .get_enabled_connection(org_id, &settings.connection_id)
+                        .await?
+                    {
+                        return Ok(found);
+                    }
+                    if attempt >= self.inner.retry.max_attempts {
+                        return Err(AdminError::Transport { what, cause });
+                    }
+                    tokio::time::sleep(crate::http::backoff(
+                        attempt,
+                        self.inner.retry.base_delay,
+                        self.inner.retry.max_delay,
+                    ))
+                    .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Changes an enabled connection's settings.
+    pub async fn update_enabled_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+        update: &ConnectionSettingsUpdate,
+    ) -> Result<EnabledConnection, AdminError> {
+        if let Some(assign) = update.assign_membership_on_login {
+            crate::validate::connection_flags(connection_id, assign, update.is_signup_enabled)?;
+        }
+        let req = Req::new(
+            Method::PATCH,
+            format!(
+                "organizations/{}/enabled_connections/{}",
+                seg(org_id),
+                seg(connection_id)
+            ),
+            Bucket::WriteOrganizationConnections,
+            "update:organization_connections",
+            format!("updating connection {connection_id} of organization {org_id}"),
+        )
+        .hint("orgs connections list ORG")
+        .json(update);
+        self.call(req).await
+    }
+
+    /// Disables a connection for an organization.
+    pub async fn disable_connection(
+        &self,
+        org_id: &str,
+        connection_id: &str,
+    ) -> Result<(), AdminError> {
+        let req = Req::new(
+            Method::DELETE,
+            format!(
+                "organizations/{}/enabled_connections/{}",
+                seg(org_id),
+                seg(connection_id)
+            ),
+            Bucket::WriteOrganizationConnections,
+            "delete:organization_connections",
+            format!("disabling connection {connection_id} of organization {org_id}"),
+        )
+        .hint("orgs connections list ORG");
+        self.call_empty(req).await
+    }
+
+    // ---------------------------------------------------------------- members
+
+    /// An organization's members (checkpoint paging).
+    pub async fn list_members(&self, org_id: &str) -> Result<Vec<Member>, AdminError> {
+        self.checkpoint_all(
+            format!("organizations/{}/members", seg(org_id)),
+            "members",
+            Bucket::ReadOrganizationMembers,
+            "read:organization_members",
+            format!("listing members of organization {org_id}"),
+        )
+        .await
+    }
+
+    /// Adds users (by `user_id`) as members. Adding an existing member is a no-op, so this is safe to repeat.
+    pub async fn add_members(&self, org_id: &str, user_ids: &[String]) -> Result<(), AdminError> {
+        for chunk in user_ids.chunks(10) {
+            let req = Req::new(
+                Method::POST,
+                format!("organizations/{}/members", seg(org_id)),
+                Bucket::WriteOrganizationMembers,
+                "create:organization_members",
+                format!("adding members to organization {org_id}"),
+            )
+            .idempotent()
+            .json(&serde_json::json!({ "members": chunk }));
+            self.call_empty(req).await?;
+        }
+        Ok(())
+    }
+
+    /// Removes members.
+    pub async fn remove_members(
+        &self,
+        org_id: &str,
+        user_ids: &[String],
+    ) -> Result<(), AdminError> {
+        for chunk in user_ids.chunks(10) {
+            let req = Req::new(
+                Method::DELETE,
+                format!("organizations/{}/members", seg(org_id)),
+                Bucket::WriteOrganizationMembers,
+                "delete:organization_members",
+                format!("removing members from organization {org_id}"),
+            )
+            .json(&serde_json::json!({ "members": chunk }));
+            self.call_empty(req).await?;
+        }
+        Ok(())
+    }
+
+    // ---------------------------------------------------------------- invitations
+
+    /// Creates an invitation. Never repeated blindly: an unknown outcome is reported as [`AdminError::Ambiguous`].
+    pub async fn create_invitation(
+        &self,
+        org_id: &str,
+        inv: &NewInvitation,
+    ) -> Result<Invitation, AdminError> {
+        inv.validate()?;
+        let req = Req::new(
+            Method::POST,
+            format!("organizations/{}/invitations", seg(org_id)),
+            Bucket::Other,
+            "create:organization_invitations",
+            format!("inviting {} to organization {org_id}", inv.invitee.email),
+        )
+        .json(inv);
+        self.call(req).await
+    }
+
+    /// An organization's pending invitations.
+    pub async fn list_invitations(&self, org_id: &str) -> Result<Vec<Invitation>, AdminError> {
+        self.offset_all(
+            format!("organizations/{}/invitations", seg(org_id)),
+            vec![],
+            "invitations",
+            Bucket::Other,
+            "read:organization_invitations",
+            format!("listing invitations of organization {org_id}"),
+        )
+        .await
+    }
+
+    /// Revokes (deletes) an invitation.
+    pub async fn revoke_invitation(
+        &self,
+        org_id: &str,
+        invitation_id: &str,
+    ) -> Result<(), AdminError> {
+        let req = Req::new(
+            Method::DELETE,
+            format!(
+                "organizations/{}/invitations/{}",
+                seg(org_id),
+                seg(invitation_id)
+            ),
+            Bucket::Other,
+            "delete:organization_invitations",
+            format!("revoking invitation {invitation_id} of organization {org_id}"),
+        )
+        .hint("orgs invitations list ORG");
+        self.call_empty(req).await
+    }
+}

@@ -1,0 +1,666 @@
+//! The request engine: bearer token, concurrency limit, rate-limit gates per endpoint group, retries with
+//! backoff and jitter, and Auth0 error answers mapped to [`AdminError`].
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rand::Rng as _;
+use reqwest::header::HeaderMap;
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+
+use crate::error::{Auth0ErrorBody, scope_from_message};
+use crate::token::TokenProvider;
+use crate::{AdminError, Tenant};
+
+/// How hard to try.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    /// Attempts for a request that failed with 5xx, a timeout or a reset (idempotent requests only).
+    pub max_attempts: u32,
+    /// Attempts for a request answered 429 (always safe: the tenant did not run it).
+    pub max_rate_limited_attempts: u32,
+    /// First backoff step; doubles each attempt, with full jitter.
+    pub base_delay: Duration,
+    /// Longest backoff step.
+    pub max_delay: Duration,
+    /// Per-request timeout.
+    pub timeout: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 5,
+            max_rate_limited_attempts: 60,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(10),
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Whether a request may be sent again when its outcome is unknown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Safety {
+    /// GET, PATCH, DELETE, set-like POSTs: repeating does no harm.
+    Idempotent,
+    /// A create: repeating could create twice. Unknown outcomes come back as [`AdminError::Ambiguous`].
+    NotIdempotent,
+}
+
+/// Counters for reports and benchmarks.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// HTTP requests sent to the Management API (every attempt).
+    pub requests: AtomicU64,
+    /// Requests that succeeded (2xx).
+    pub succeeded: AtomicU64,
+    /// Answers with 429.
+    pub rate_limited: AtomicU64,
+    /// Attempts repeated after 5xx, timeouts or resets.
+    pub retried: AtomicU64,
+    /// Tokens replaced after a 401.
+    pub token_refreshes: AtomicU64,
+}
+
+/// A snapshot of [`Stats`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct StatsSnapshot {
+    pub requests: u64,
+    pub succeeded: u64,
+    pub rate_limited: u64,
+    pub retried: u64,
+    pub token_refreshes: u64,
+}
+
+impl Stats {
+    /// Current values.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let g = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        StatsSnapshot {
+            requests: g(&self.requests),
+            succeeded: g(&self.succeeded),
+            rate_limited: g(&self.rate_limited),
+            retried: g(&self.retried),
+            token_refreshes: g(&self.token_refreshes),
+        }
+    }
+}
+
+/// Auth0's rate-limit buckets (paid B2B plans publish one per group); each gets its own gate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Bucket {
+    ReadOrganizations,
+    ReadOrganizationById,
+    ReadOrganizationByName,
+    WriteOrganizations,
+    ReadOrganizationConnections,
+    WriteOrganizationConnections,
+    ReadOrganizationMembers,
+    WriteOrganizationMembers,
+    ReadConnections,
+    Other,
+}
+
+/// When a bucket may be used again.
+#[derive(Debug, Default)]
+struct Gates {
+    blocked_until: Mutex<HashMap<Bucket, Instant>>,
+}
+
+impl Gates {
+    async fn wait(&self, bucket: Bucket) {
+        loop {
+            let until = self
+                .blocked_until
+                .lock()
+                .expect("poisoned")
+                .get(&bucket)
+                .copied();
+            match until {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
+                _ => return,
+            }
+        }
+    }
+
+    fn block(&self, bucket: Bucket, until: Instant) {
+        let mut map = self.blocked_until.lock().expect("poisoned");
+        let e = map.entry(bucket).or_insert(until);
+        if *e < until {
+            *e = until;
+        }
+    }
+}
+
+/// The time until `x-ratelimit-reset` (UNIX seconds), if the header is there and in the future.
+pub(crate) fn reset_wait(headers: &HeaderMap) -> Option<Duration> {
+    let reset: f64 = headers
+        .get("x-ratelimit-reset")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_secs_f64();
+    (reset > now).then(|| Duration::from_secs_f64(reset - now))
+}
+
+fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
+    headers.get(name)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// Exponential backoff with full jitter: a random delay in `[base·2^(n-1) / 2, base·2^(n-1)]`, capped.
+pub(crate) fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
+    let exp = base
+        .saturating_mul(1u32 << attempt.saturating_sub(1).min(16))
+        .min(max);
+    let half = exp / 2;
+    half + Duration::from_micros(rand::thread_rng().gen_range(0..=half.as_micros().max(1) as u64))
+}
+
+/// One Management API request.
+pub(crate) struct Req {
+    pub method: Method,
+    pub path: String,
+    pub query: Vec<(&'static str, String)>,
+    pub body: Option<serde_json::Value>,
+    /// The scope this endpoint needs (named in the error if the tenant says 403).
+    pub scope: &'static str,
+    /// What we were doing, for messages: "creating organization acme".
+    pub what: String,
+    /// The listing command to suggest on 404.
+    pub hint: &'static str,
+    pub bucket: Bucket,
+    pub safety: Safety,
+}
+
+impl Req {
+    pub fn new(
+        method: Method,
+        path: impl Into<String>,
+        bucket: Bucket,
+        scope: &'static str,
+        what: impl Into<String>,
+    ) -> Self {
+        let safety = if method == Method::POST {
+            Safety::NotIdempotent
+        } else {
+            Safety::Idempotent
+        };
+        Self {
+            method,
+            path: path.into(),
+            query: Vec::new(),
+            body: None,
+            scope,
+            what: what.into(),
+            hint: "orgs list",
+            bucket,
+            safety,
+        }
+    }
+    pub fn query(mut self, k: &'static str, v: impl ToString) -> Self {
+        self.query.push((k, v.to_string()));
+        self
+    }
+    pub fn json(mut self, body: &impl serde::Serialize) -> Self {
+        self.body = Some(serde_json::to_value(body).expect("payloads serialise"));
+        self
+    }
+    pub fn hint(mut self, hint: &'static str) -> Self {
+        self.hint = hint;
+        self
+    }
+    pub fn idempotent(mut self) -> Self {
+        self.safety = Safety::Idempotent;
+        self
+    }
+}
+
+/// A typed Auth0 Management API client. Cheap to clone; clones share the token, the gates and the counters.
+#[derive(Clone)]
+pub struct ManagementClient {
+    pub(crate) inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub http: reqwest::Client,
+    pub tenant: Tenant,
+    pub tokens: TokenProvider,
+    pub retry: RetryPolicy,
+    pub permits: tokio::sync::Semaphore,
+    gates: Gates,
+    pub stats: Stats,
+    pub connections: tokio::sync::OnceCell<Vec<crate::model::Connection>>,
+}
+
+/// Builds a [`ManagementClient`].
+pub struct ClientBuilder {
+    tenant: Tenant,
+    client_id: String,
+    secret: crate::ClientSecret,
+    store: Option<Arc<dyn crate::keychain::SecretStore>>,
+    retry: RetryPolicy,
+    concurrency: usize,
+}
+
+impl ClientBuilder {
+    /// The keychain (or any store) in which tokens are cached between runs.
+    pub fn token_store(mut self, store: Arc<dyn crate::keychain::SecretStore>) -> Self {
+        self.store = Some(store);
+        self
+    }
+    /// Retry and timeout settings.
+    pub fn retry(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+    /// Most requests in flight at once (default 8).
+    pub fn concurrency(mut self, n: usize) -> Self {
+        self.concurrency = n.max(1);
+        self
+    }
+    /// The client.
+    pub fn build(self) -> Result<ManagementClient, AdminError> {
+        let http = reqwest::Client::builder()
+            .timeout(self.retry.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("orgpass-admin/", env!("CARGO_PKG_VERSION")))
+            .pool_max_idle_per_host(self.concurrency.max(8))
+            .build()
+            .map_err(|e| AdminError::Config(format!("could not set up HTTP: {e}")))?;
+        let tokens = TokenProvider::new(
+            http.clone(),
+            self.tenant.clone(),
+            self.client_id,
+            self.secret,
+            self.store,
+        );
+        Ok(ManagementClient {
+            inner: Arc::new(Inner {
+                http,
+                tenant: self.tenant,
+                tokens,
+                retry: self.retry,
+                permits: tokio::sync::Semaphore::new(self.concurrency),
+                gates: Gates::default(),
+                stats: Stats::default(),
+                connections: tokio::sync::OnceCell::new(),
+            }),
+        })
+    }
+}
+
+impl ManagementClient {
+    /// Starts a client for `tenant` with the M2M application's credentials.
+    pub fn builder(
+        tenant: Tenant,
+        client_id: impl Into<String>,
+        secret: crate::ClientSecret,
+    ) -> ClientBuilder {
+        ClientBuilder {
+            tenant,
+            client_id: client_id.into(),
+            secret,
+            store: None,
+            retry: RetryPolicy::default(),
+            concurrency: 8,
+        }
+    }
+
+    /// The tenant this client talks to.
+    pub fn tenant(&self) -> &Tenant {
+        &self.inner.tenant
+    }
+
+    /// The token provider (for `auth status`).
+    pub fn tokens(&self) -> &TokenProvider {
+        &self.inner.tokens
+    }
+
+    /// Request counters so far.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.inner.stats.snapshot()
+    }
+
+    /// Sends `req` and decodes a JSON answer.
+    pub(crate) async fn call<T: DeserializeOwned>(&self, req: Req) -> Result<T, AdminError> {
+        let what = req.what.clone();
+        let (_, body) = self.send(req).await?;
+        serde_json::from_slice(&body).map_err(|e| AdminError::Decode {
+            what,
+            cause: e.to_string(),
+        })
+    }
+
+    /// Sends `req`, ignoring the body of a 2xx answer.
+    pub(crate) async fn call_empty(&self, req: Req) -> Result<(), AdminError> {
+        self.send(req).await.map(|_| ())
+    }
+
+    /// The engine: gates, token, retries, error mapping.
+    pub(crate) async fn send(
+        &self,
+        req: Req,
+    ) -> Result<(StatusCode, bytes_alias::Bytes), AdminError> {
+        let inner = &self.inner;
+        let url = inner.tenant.api_url(&req.path);
+        let mut failures = 0u32;
+        let mut limited = 0u32;
+        let mut refreshed = false;
+        loop {
+            let _permit = inner
+                .permits
+                .acquire()
+                .await
+                .expect("semaphore never closed");
+            inner.gates.wait(req.bucket).await;
+            let token = inner.tokens.get().await?;
+            let mut rb = inner
+                .http
+                .request(req.method.clone(), url.clone())
+                .bearer_auth(token.token.secret());
+            if !req.query.is_empty() {
+                rb = rb.query(&req.query);
+            }
+            if let Some(b) = &req.body {
+                rb = rb.json(b);
+            }
+            inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+            let outcome = match rb.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            drop(_permit);
+            let (status, headers, body) = match outcome {
+                Ok(x) => x,
+                Err(e) => {
+                    failures += 1;
+                    let cause = transport_cause(&e);
+                    if req.safety == Safety::NotIdempotent {
+                        return Err(AdminError::Ambiguous {
+                            what: req.what,
+                            cause,
+                        });
+                    }
+                    if failures >= inner.retry.max_attempts {
+                        return Err(AdminError::Transport {
+                            what: req.what,
+                            cause,
+                        });
+                    }
+                    inner.stats.retried.fetch_add(1, Ordering::Relaxed);
+                    tracing::debug!(what = %req.what, %cause, failures, "request failed; retrying");
+                    tokio::time::sleep(backoff(
+                        failures,
+                        inner.retry.base_delay,
+                        inner.retry.max_delay,
+                    ))
+                    .await;
+                    continue;
+                }
+            };
+            self.observe(req.bucket, status, &headers, limited);
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                inner.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+                limited += 1;
+                if limited >= inner.retry.max_rate_limited_attempts {
+                    return Err(AdminError::RateLimited {
+                        what: req.what,
+                        attempts: limited,
+                    });
+                }
+                continue;
+            }
+            if status == StatusCode::UNAUTHORIZED && !refreshed {
+                refreshed = true;
+                inner.stats.token_refreshes.fetch_add(1, Ordering::Relaxed);
+                inner.tokens.invalidate(&token.token).await;
+                continue;
+            }
+            if status.is_server_error() {
+                failures += 1;
+                let cause = format!("{status}");
+                if req.safety == Safety::NotIdempotent {
+                    return Err(AdminError::Ambiguous {
+                        what: req.what,
+                        cause,
+                    });
+                }
+                if failures >= inner.retry.max_attempts {
+                    let e = parse_error(&body);
+                    return Err(AdminError::Api {
+                        what: req.what,
+                        status: status.as_u16(),
+                        error_code: e.error_code.or(e.error).unwrap_or_default(),
+                        message: e
+                            .message
+                            .unwrap_or_else(|| "server error; retry later".into()),
+                    });
+                }
+                inner.stats.retried.fetch_add(1, Ordering::Relaxed);
+                tokio::time::sleep(backoff(
+                    failures,
+                    inner.retry.base_delay,
+                    inner.retry.max_delay,
+                ))
+                .await;
+                continue;
+            }
+            if status.is_success() {
+                inner.stats.succeeded.fetch_add(1, Ordering::Relaxed);
+                return Ok((status, body.to_vec()));
+            }
+            return Err(map_client_error(&req, status, &body));
+        }
+    }
+
+    /// Reads `x-ratelimit-*`: on 429, or when the bucket is empty, the bucket's gate closes until the reset time.
+    fn observe(
+        &self,
+        bucket: Bucket,
+        status: StatusCode,
+        headers: &HeaderMap,
+        limited_before: u32,
+    ) {
+        let remaining = header_u64(headers, "x-ratelimit-remaining");
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        if !limited && remaining != Some(0) {
+            return;
+        }
+        let wait = match reset_wait(headers) {
+            Some(w) => w,
+            None if limited => backoff(
+                limited_before + 1,
+                Duration::from_millis(100),
+                self.inner.retry.max_delay,
+            ),
+            None => return,
+        };
+        // A little jitter so that waiting requests do not all wake at the same instant.
+        let jitter = Duration::from_millis(rand::thread_rng().gen_range(0..=15));
+        tracing::debug!(
+            ?bucket,
+            ?wait,
+            limited,
+            "rate limit: waiting for x-ratelimit-reset"
+        );
+        self.inner
+            .gates
+            .block(bucket, Instant::now() + wait + jitter);
+    }
+}
+
+mod bytes_alias {
+    pub type Bytes = Vec<u8>;
+}
+
+fn transport_cause(e: &reqwest::Error) -> String {
+    let mut s = if e.is_timeout() {
+        "timed out".to_owned()
+    } else if e.is_connect() {
+        "could not connect".to_owned()
+    } else {
+        "connection failed".to_owned()
+    };
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+fn parse_error(body: &[u8]) -> Auth0ErrorBody {
+    serde_json::from_slice(body).unwrap_or_default()
+}
+
+fn map_client_error(req: &Req, status: StatusCode, body: &[u8]) -> AdminError {
+    let e = parse_error(body);
+    let message = e
+        .message
+        .clone()
+        .unwrap_or_else(|| String::from_utf8_lossy(body).chars().take(300).collect());
+    let code = e.error_code.clone().or(e.error.clone()).unwrap_or_default();
+    match status.as_u16() {
+        403 if code == "insufficient_scope"
+            || message.to_lowercase().contains("insufficient scope") =>
+        {
+            AdminError::InsufficientScope {
+                what: req.what.clone(),
+                scope: scope_from_message(&message).unwrap_or_else(|| req.scope.to_owned()),
+            }
+        }
+        404 => AdminError::NotFound {
+            what: req.what.clone(),
+            message,
+            hint: req.hint,
+        },
+        409 => AdminError::Conflict {
+            what: req.what.clone(),
+            message,
+        },
+        400 if code == "invalid_paging" => AdminError::Api {
+            what: req.what.clone(),
+            status: 400,
+            error_code: code,
+            message: format!("{message} (past 1000 results use checkpoint paging: from/take)"),
+        },
+        s => AdminError::Api {
+            what: req.what.clone(),
+            status: s,
+            error_code: code,
+            message,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let base = Duration::from_millis(100);
+        let max = Duration::from_secs(1);
+        for _ in 0..50 {
+            let one = backoff(1, base, max);
+            assert!(
+                one >= Duration::from_millis(50) && one <= Duration::from_millis(100),
+                "{one:?}"
+            );
+            let four = backoff(4, base, max);
+            assert!(
+                four >= Duration::from_millis(400) && four <= Duration::from_millis(800),
+                "{four:?}"
+            );
+            let many = backoff(30, base, max);
+            assert!(
+                many >= Duration::from_millis(500) && many <= max,
+                "{many:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn reset_header_is_read_as_unix_seconds() {
+        let mut h = HeaderMap::new();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_secs();
+        h.insert("x-ratelimit-reset", (now + 3).to_string().parse().unwrap());
+        let w = reset_wait(&h).unwrap();
+        assert!(
+            w > Duration::from_secs(1) && w <= Duration::from_secs(3),
+            "{w:?}"
+        );
+        h.insert("x-ratelimit-reset", (now - 3).to_string().parse().unwrap());
+        assert_eq!(reset_wait(&h), None);
+        assert_eq!(reset_wait(&HeaderMap::new()), None);
+    }
+
+    fn req() -> Req {
+        Req::new(
+            Method::POST,
+            "organizations",
+            Bucket::WriteOrganizations,
+            "create:organizations",
+            "creating organization acme",
+        )
+    }
+
+    #[test]
+    fn errors_map_to_what_to_do() {
+        let e = map_client_error(
+            &req(),
+            StatusCode::FORBIDDEN,
+            br#"{"statusCode":403,"error":"Forbidden","message":"Insufficient scope, expected any of: create:organizations","errorCode":"insufficient_scope"}"#,
+        );
+        assert!(
+            matches!(&e, AdminError::InsufficientScope { scope, .. } if scope == "create:organizations"),
+            "{e}"
+        );
+        let e = map_client_error(
+            &req(),
+            StatusCode::FORBIDDEN,
+            br#"{"errorCode":"insufficient_scope","message":"nope"}"#,
+        );
+        assert!(
+            matches!(&e, AdminError::InsufficientScope { scope, .. } if scope == "create:organizations"),
+            "{e}"
+        );
+        let e = map_client_error(
+            &req(),
+            StatusCode::CONFLICT,
+            br#"{"statusCode":409,"error":"Conflict","message":"An organization with this name already exists.","errorCode":"organization_conflict"}"#,
+        );
+        assert_eq!(
+            e.to_string(),
+            "creating organization acme: it already exists (409: An organization with this name already exists.); pick another name, or change the existing one instead"
+        );
+        let e = map_client_error(
+            &req(),
+            StatusCode::BAD_REQUEST,
+            br#"{"errorCode":"invalid_paging","message":"Paging beyond 1000"}"#,
+        );
+        assert!(e.to_string().contains("checkpoint paging"), "{e}");
+        let e = map_client_error(&req(), StatusCode::NOT_FOUND, b"not json");
+        assert!(matches!(e, AdminError::NotFound { .. }));
+    }
+}

@@ -1,0 +1,277 @@
+//! Auth0's input rules for organizations, branding, metadata, connections and invitations, checked before sending.
+
+use std::collections::BTreeMap;
+
+/// Most metadata entries an organization may carry.
+pub const MAX_METADATA_ENTRIES: usize = 25;
+/// Longest metadata value (and key).
+pub const MAX_METADATA_CHARS: usize = 255;
+/// Most connections `POST /organizations` accepts in `enabled_connections`.
+pub const MAX_CONNECTIONS_ON_CREATE: usize = 10;
+/// Longest invitation lifetime Auth0 accepts (30 days).
+pub const MAX_INVITATION_TTL_SEC: u64 = 2_592_000;
+
+/// One broken rule, saying which and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ValidationError {
+    #[error(
+        "organization name {0:?} is invalid: use 1–50 lowercase letters, digits, '_' or '-' (e.g. \"acme-corp\")"
+    )]
+    OrgName(String),
+    #[error("display name must be 1–255 characters (got {0})")]
+    DisplayName(usize),
+    #[error(
+        "{field} colour {value:?} is not a hex colour: write it as #rgb or #rrggbb (e.g. \"#0059d6\")"
+    )]
+    Colour { field: &'static str, value: String },
+    #[error("branding colours need both primary and page_background")]
+    ColoursIncomplete,
+    #[error("logo URL {0:?} must be an absolute https:// URL")]
+    LogoUrl(String),
+    #[error("metadata has {0} entries; Auth0 allows at most 25")]
+    MetadataCount(usize),
+    #[error("metadata key {0:?} must be 1–255 characters")]
+    MetadataKey(String),
+    #[error("metadata value for {key:?} has {len} characters; Auth0 allows at most 255")]
+    MetadataValue { key: String, len: usize },
+    #[error(
+        "an organization can be created with at most 10 connections (got {0}); enable the rest afterwards"
+    )]
+    TooManyConnections(usize),
+    #[error(
+        "is_signup_enabled needs assign_membership_on_login = true (connection {0:?}): sign-ups must become members"
+    )]
+    SignupWithoutAssign(String),
+    #[error("is_signup_enabled applies to database connections only; {name:?} is {strategy:?}")]
+    SignupNotDatabase { name: String, strategy: String },
+    #[error("invitation ttl of {0} s is too long: at most 2592000 (30 days)")]
+    InvitationTtl(u64),
+    #[error("{0:?} is not an email address")]
+    Email(String),
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{0}")]
+    Other(String),
+}
+
+/// Org name: lowercase letters, digits, `_`, `-`; 1–50 chars; may start with a digit.
+pub fn org_name(name: &str) -> Result<(), ValidationError> {
+    let ok = (1..=50).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::OrgName(name.to_owned()))
+    }
+}
+
+/// `display_name`: 1–255 characters.
+pub fn display_name(value: &str) -> Result<(), ValidationError> {
+    let n = value.chars().count();
+    if (1..=255).contains(&n) {
+        Ok(())
+    } else {
+        Err(ValidationError::DisplayName(n))
+    }
+}
+
+/// `#rgb` or `#rrggbb`.
+pub fn colour(field: &'static str, value: &str) -> Result<(), ValidationError> {
+    let hex = value.strip_prefix('#').unwrap_or("");
+    let ok = (hex.len() == 3 || hex.len() == 6) && hex.bytes().all(|b| b.is_ascii_hexdigit());
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::Colour {
+            field,
+            value: value.to_owned(),
+        })
+    }
+}
+
+/// An absolute https URL with a host.
+pub fn logo_url(value: &str) -> Result<(), ValidationError> {
+    match url::Url::parse(value) {
+        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
+        _ => Err(ValidationError::LogoUrl(value.to_owned())),
+    }
+}
+
+/// At most 25 entries, keys and values at most 255 characters.
+pub fn metadata(map: &BTreeMap<String, String>) -> Result<(), ValidationError> {
+    if map.len() > MAX_METADATA_ENTRIES {
+        return Err(ValidationError::MetadataCount(map.len()));
+    }
+    for (k, v) in map {
+        if k.is_empty() || k.chars().count() > MAX_METADATA_CHARS {
+            return Err(ValidationError::MetadataKey(k.clone()));
+        }
+        let len = v.chars().count();
+        if len > MAX_METADATA_CHARS {
+            return Err(ValidationError::MetadataValue {
+                key: k.clone(),
+                len,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Organization branding as a whole.
+pub fn branding(b: &crate::model::Branding) -> Result<(), ValidationError> {
+    if let Some(url) = &b.logo_url {
+        logo_url(url)?;
+    }
+    if let Some(c) = &b.colors {
+        colour("primary", &c.primary)?;
+        colour("page_background", &c.page_background)?;
+    }
+    Ok(())
+}
+
+/// The enabled-connection flags' rule: sign-up needs membership on login.
+pub fn connection_flags(
+    name: &str,
+    assign: bool,
+    signup: Option<bool>,
+) -> Result<(), ValidationError> {
+    if signup == Some(true) && !assign {
+        return Err(ValidationError::SignupWithoutAssign(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// `is_signup_enabled` only for database connections (checked when the strategy is known).
+pub fn signup_strategy(
+    name: &str,
+    strategy: &str,
+    signup: Option<bool>,
+) -> Result<(), ValidationError> {
+    if signup == Some(true) && strategy != "auth0" {
+        return Err(ValidationError::SignupNotDatabase {
+            name: name.to_owned(),
+            strategy: strategy.to_owned(),
+        });
+    }
+    Ok(())
+}
+
+/// A plausible email address (Auth0 validates properly; this catches slips like a missing `@`).
+pub fn email(value: &str) -> Result<(), ValidationError> {
+    let ok = value
+        .split_once('@')
+        .is_some_and(|(l, d)| !l.is_empty() && d.contains('.') && !d.starts_with('.'))
+        && !value.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::Email(value.to_owned()))
+    }
+}
+
+/// Invitation lifetime in seconds.
+pub fn invitation_ttl(ttl: u64) -> Result<(), ValidationError> {
+    if ttl == 0 || ttl > MAX_INVITATION_TTL_SEC {
+        Err(ValidationError::InvitationTtl(ttl))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn org_names() {
+        let rows: &[(&str, bool)] = &[
+            ("acme", true),
+            ("acme-corp_2", true),
+            ("9lives", true),
+            (&"a".repeat(50), true),
+            (&"a".repeat(51), false),
+            ("", false),
+            ("Acme", false),
+            ("acme corp", false),
+            ("acme.corp", false),
+            ("ácme", false),
+            ("org/1", false),
+        ];
+        for (name, ok) in rows {
+            assert_eq!(org_name(name).is_ok(), *ok, "{name:?}");
+        }
+    }
+
+    #[test]
+    fn colours() {
+        let rows = [
+            ("#fff", true),
+            ("#0059D6", true),
+            ("#0059d6", true),
+            ("0059d6", false),
+            ("#0059d", false),
+            ("#00g9d6", false),
+            ("red", false),
+            ("#0059d6ff", false),
+            ("", false),
+        ];
+        for (c, ok) in rows {
+            assert_eq!(colour("primary", c).is_ok(), ok, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn logo_urls() {
+        let rows = [
+            ("https://cdn.example.com/logo.png", true),
+            ("http://cdn.example.com/logo.png", false),
+            ("cdn.example.com/logo.png", false),
+            ("https://", false),
+            ("javascript:alert(1)", false),
+        ];
+        for (u, ok) in rows {
+            assert_eq!(logo_url(u).is_ok(), ok, "{u:?}");
+        }
+    }
+
+    #[test]
+    fn metadata_limits() {
+        let mut m: BTreeMap<String, String> =
+            (0..25).map(|i| (format!("k{i}"), "v".into())).collect();
+        assert!(metadata(&m).is_ok());
+        m.insert("k25".into(), "v".into());
+        assert_eq!(metadata(&m), Err(ValidationError::MetadataCount(26)));
+        let long: BTreeMap<String, String> = [("k".to_string(), "x".repeat(256))].into();
+        assert_eq!(
+            metadata(&long),
+            Err(ValidationError::MetadataValue {
+                key: "k".into(),
+                len: 256
+            })
+        );
+        let ok: BTreeMap<String, String> = [("k".to_string(), "x".repeat(255))].into();
+        assert!(metadata(&ok).is_ok());
+        let empty_key: BTreeMap<String, String> = [(String::new(), "x".into())].into();
+        assert!(metadata(&empty_key).is_err());
+    }
+
+    #[test]
+    fn other_rules() {
+        assert!(display_name("Acme Inc.").is_ok());
+        assert_eq!(display_name(""), Err(ValidationError::DisplayName(0)));
+        assert!(display_name(&"x".repeat(256)).is_err());
+        assert!(connection_flags("db", true, Some(true)).is_ok());
+        assert!(connection_flags("db", false, Some(true)).is_err());
+        assert!(connection_flags("db", false, Some(false)).is_ok());
+        assert!(signup_strategy("g", "google-oauth2", Some(true)).is_err());
+        assert!(signup_strategy("db", "auth0", Some(true)).is_ok());
+        assert!(email("a@example.com").is_ok());
+        assert!(email("example.com").is_err());
+        assert!(email("a @example.com").is_err());
+        assert!(invitation_ttl(604_800).is_ok());
+        assert!(invitation_ttl(2_592_001).is_err());
+        assert!(invitation_ttl(0).is_err());
+    }
+}

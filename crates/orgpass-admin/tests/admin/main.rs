@@ -1,0 +1,7 @@
+//! Integration tests of orgpass-admin (library and binary) against devtenant over real sockets.
+
+mod apply;
+mod cli;
+mod faults;
+mod library;
+mod support;
