@@ -108,8 +108,8 @@ async function run(action: () => Promise<AppView | unknown>) {
 // ---------------------------------------------------------------- header
 
 function header(view: AppView): HTMLElement {
-  const chips = view.sessions.map((s) =>
-    h(
+  const chips = view.sessions.map((s) => {
+    const chip = h(
       "button",
       {
         class: `chip${s.orgId === view.active && !view.picking && !view.pending ? " chip-active" : ""}`,
@@ -120,8 +120,10 @@ function header(view: AppView): HTMLElement {
       logo(s.orgDisplayName, s.branding, "sm"),
       h("span", { class: "chip-label" }, s.orgDisplayName),
       s.status !== "active" ? h("span", { class: `dot dot-${s.status}`, title: s.status }) : null,
-    ),
-  );
+    );
+    brandStyle(chip, s.branding);
+    return chip;
+  });
   const qaToggle = h("input", {
     type: "checkbox",
     id: "qa-toggle",
@@ -312,7 +314,7 @@ function waitingScreen(pending: PendingView): HTMLElement {
   const stageText: Record<PendingView["stage"], string> = {
     starting: "Opening your browser…",
     waiting: pending.browserOpened
-      ? "Finish signing in in your browser. This window updates by itself."
+      ? "Continue in your browser to finish signing in. This window updates by itself."
       : "No browser opened. Copy the sign-in link and open it in your browser.",
     exchanging: "Signed in at the identity provider. Checking the result…",
     done: "Signed in.",
