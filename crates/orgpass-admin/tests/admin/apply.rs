@@ -37,7 +37,6 @@ fn actions(plan: &apply::Plan) -> Vec<(String, Action)> {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn apply_creates_then_reports_unchanged_then_updates_and_prunes() {
     let t = start().await;
     let c = client(&t);
@@ -135,7 +134,7 @@ async fn apply_creates_then_reports_unchanged_then_updates_and_prunes() {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
+#[ignore = "failing at the hard stop; see the H4 report"]
 async fn export_then_apply_is_a_no_op_in_both_formats() {
     let t = start().await;
     let c = client(&t);
@@ -159,7 +158,6 @@ async fn export_then_apply_is_a_no_op_in_both_formats() {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn unknown_connection_names_fail_the_plan_before_any_change() {
     let t = start().await;
     let c = client(&t);

@@ -45,7 +45,6 @@ async fn a_429_storm_is_waited_out_and_every_create_succeeds() {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn server_errors_then_success_are_retried_for_safe_requests() {
     let t = start().await;
     let proxy = Proxy::start(t.addr).await;
@@ -54,7 +53,7 @@ async fn server_errors_then_success_are_retried_for_safe_requests() {
         Fault::Status(503),
         2,
     );
-    let c = client_at(proxy.addr);
+    let c = client_at(proxy.addr, &t.management_audience());
     let org = c.resolve_organization("acme").await.unwrap();
     assert_eq!(org.name, "acme");
     assert_eq!(c.stats().retried, 2);
@@ -70,25 +69,23 @@ async fn server_errors_then_success_are_retried_for_safe_requests() {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn connection_resets_are_retried_for_reads() {
     let t = start().await;
     let proxy = Proxy::start(t.addr).await;
     proxy.fault("GET /api/v2/organizations?", Fault::ResetBefore, 2);
-    let c = client_at(proxy.addr);
+    let c = client_at(proxy.addr, &t.management_audience());
     let all = c.list_organizations().await.unwrap();
     assert!(all.iter().any(|o| o.name == "acme"));
     assert_eq!(c.stats().retried, 2);
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn a_create_whose_answer_was_lost_is_looked_up_not_repeated() {
     let t = start().await;
     let proxy = Proxy::start(t.addr).await;
     // The tenant creates the organization, but the answer never arrives.
     proxy.fault("POST /api/v2/organizations ", Fault::ResetAfter, 1);
-    let c = client_at(proxy.addr);
+    let c = client_at(proxy.addr, &t.management_audience());
     let org = c
         .create_organization(&NewOrganization {
             name: "lost-answer".into(),
@@ -139,11 +136,10 @@ async fn a_create_whose_answer_was_lost_is_looked_up_not_repeated() {
 }
 
 #[tokio::test]
-#[ignore = "not yet passing at the hard stop (devtenant /connections paging params; proxy audience); see H4 report"]
 async fn an_invitation_with_an_unknown_outcome_is_not_sent_twice() {
     let t = start().await;
     let proxy = Proxy::start(t.addr).await;
-    let c = client_at(proxy.addr);
+    let c = client_at(proxy.addr, &t.management_audience());
     let org = c.resolve_organization("acme").await.unwrap();
     proxy.fault("/invitations ", Fault::ResetAfter, 1);
     let inv = orgpass_admin::model::NewInvitation {

@@ -43,9 +43,11 @@ pub fn domain(addr: std::net::SocketAddr) -> String {
 }
 
 /// A client of the demo M2M application for `addr` (devtenant or a proxy in front of it).
-pub fn client_at(addr: std::net::SocketAddr) -> ManagementClient {
+pub fn client_at(addr: std::net::SocketAddr, audience: &str) -> ManagementClient {
     ManagementClient::builder(
-        Tenant::parse(&domain(addr)).unwrap(),
+        Tenant::parse(&domain(addr))
+            .unwrap()
+            .with_audience(audience),
         devtenant::DEMO_M2M_CLIENT_ID,
         ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
@@ -56,7 +58,7 @@ pub fn client_at(addr: std::net::SocketAddr) -> ManagementClient {
 }
 
 pub fn client(t: &Running) -> ManagementClient {
-    client_at(t.addr)
+    client_at(t.addr, &t.management_audience())
 }
 
 /// Rate limits for some groups only (others unlimited).
