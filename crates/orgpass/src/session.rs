@@ -419,10 +419,15 @@ impl KeychainStore {
     }
 
     /// Write and delete a probe entry, so a locked or missing keychain is reported before a browser opens.
+    ///
+    /// The probe entry's name is unique to this process and call: two `orgpass` processes probing at once must
+    /// not delete each other's entry (the Secret Service then answers "No such interface … Secret.Item").
     pub fn probe(&self) -> Result<(), StoreError> {
-        let account = "orgpass-probe";
-        self.backend.set(account, "probe")?;
-        self.backend.delete(account)?;
+        static PROBES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let n = PROBES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let account = format!("orgpass-probe-{}-{n}", std::process::id());
+        self.backend.set(&account, "probe")?;
+        self.backend.delete(&account)?;
         Ok(())
     }
 
