@@ -1,2 +1,3 @@
 //! Cross-crate end-to-end tests. One module per scenario family.
 mod app;
+mod devtenant_cli;

@@ -66,8 +66,10 @@ function forms(html) {
 function chooseForm(all) {
   const login = all.find((f) => f.fields.has('password'));
   if (login) {
-    const user = process.env.OP_TEST_USER ?? login.fields.get('login');
-    login.fields.set('login', user);
+    // oidc-provider's form names the identifier `login`; Auth0's Universal Login (and devtenant) `username`.
+    const field = login.fields.has('username') ? 'username' : 'login';
+    const user = process.env.OP_TEST_USER ?? login.fields.get(field);
+    login.fields.set(field, user);
     login.fields.set('password', process.env.OP_TEST_PASSWORD ?? `${user}-pw`);
     return login;
   }
