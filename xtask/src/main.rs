@@ -277,6 +277,79 @@ fn start_xvfb() -> Result<Option<(String, Child)>> {
     Err("no free X display between :99 and :119".into())
 }
 
-fn demo(_args: &[String]) -> Result {
-    Err("the demo needs the desktop app and devtenant; see README".into())
+/// Port devtenant listens on for the demo; the demo seed's native client accepts any loopback redirect port.
+const DEMO_PORT: &str = "4000";
+
+/// Builds what is needed, starts devtenant with the demo seed, launches the app pointed at it, and stops devtenant
+/// when the app quits. Extra arguments go to the app (for example `--qa`).
+fn demo(app_args: &[String]) -> Result {
+    ensure_system_packages(true)?;
+    build_ui()?;
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let root = root();
+    run(Command::new(&cargo)
+        .args([
+            "build",
+            "-p",
+            "devtenant",
+            "-p",
+            "orgpass-app",
+            "-p",
+            "orgpass-cli",
+        ])
+        .current_dir(&root))?;
+    let target = env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target.join("debug");
+
+    let mut tenant = Command::new(bin.join("devtenant"))
+        .args(["serve", "--port", DEMO_PORT])
+        .spawn()
+        .map_err(|e| format!("could not start devtenant: {e}"))?;
+    let issuer = format!("http://127.0.0.1:{DEMO_PORT}/");
+    let ready = wait_for_port(DEMO_PORT, Duration::from_secs(20));
+    let result = if !ready {
+        Err(format!(
+            "devtenant did not listen on 127.0.0.1:{DEMO_PORT} within 20 s (is the port busy?)"
+        ))
+    } else {
+        let mut xvfb = None;
+        if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
+            eprintln!(
+                "xtask: no display; starting the app under Xvfb (take screenshots with `import -window root`)"
+            );
+            xvfb = start_xvfb()?;
+        }
+        let mut app = Command::new(bin.join("orgpass-app"));
+        app.args(app_args)
+            .env("ORGPASS_ISSUER", &issuer)
+            .env("ORGPASS_CLIENT_ID", "orgpass-desktop");
+        if let Some((display, _)) = &xvfb {
+            app.env("DISPLAY", display);
+        }
+        eprintln!(
+            "xtask: devtenant at {issuer}; demo users are printed above. Quit the app to stop the demo."
+        );
+        let result = run(&mut app);
+        if let Some((_, mut child)) = xvfb {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        result
+    };
+    let _ = tenant.kill();
+    let _ = tenant.wait();
+    result
+}
+
+fn wait_for_port(port: &str, limit: Duration) -> bool {
+    let started = Instant::now();
+    while started.elapsed() < limit {
+        if std::net::TcpStream::connect(format!("127.0.0.1:{port}")).is_ok() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    false
 }
