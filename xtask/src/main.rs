@@ -230,7 +230,8 @@ fn test(cargo_args: &[String]) -> Result {
 fn test_inner(cargo_args: &[String]) -> Result {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Binaries first: the end-to-end tests run `orgpass`, `devtenant`, `orgpass-admin` and the app as users do.
-    run(Command::new(&cargo).args(["build", "--workspace", "--bins"]))?;
+    // `--tests` makes the features resolve as `cargo test` resolves them, so nothing is built twice.
+    run(Command::new(&cargo).args(["build", "--workspace", "--bins", "--tests"]))?;
     run(Command::new(&cargo)
         .args(["test", "--workspace", "--no-fail-fast"])
         .args(cargo_args))
@@ -321,8 +322,14 @@ fn demo(app_args: &[String]) -> Result {
             );
             xvfb = start_xvfb()?;
         }
+        // The company directory the app shows: the demo seed's organizations with their branding.
+        let config = env::temp_dir().join(format!("orgpass-demo-{}.toml", std::process::id()));
+        std::fs::write(&config, demo_app_config(&issuer))
+            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
         let mut app = Command::new(bin.join("orgpass-app"));
-        app.args(app_args)
+        app.arg("--config")
+            .arg(&config)
+            .args(app_args)
             .env("ORGPASS_ISSUER", &issuer)
             .env("ORGPASS_CLIENT_ID", "orgpass-desktop");
         if let Some((display, _)) = &xvfb {
@@ -332,6 +339,7 @@ fn demo(app_args: &[String]) -> Result {
             "xtask: devtenant at {issuer}; demo users are printed above. Quit the app to stop the demo."
         );
         let result = run(&mut app);
+        let _ = std::fs::remove_file(&config);
         if let Some((_, mut child)) = xvfb {
             let _ = child.kill();
             let _ = child.wait();
@@ -341,6 +349,44 @@ fn demo(app_args: &[String]) -> Result {
     let _ = tenant.kill();
     let _ = tenant.wait();
     result
+}
+
+/// The app configuration for the demo: devtenant's demo organizations as the company's directory.
+fn demo_app_config(issuer: &str) -> String {
+    let orgs = [
+        (
+            "org_AcmeA1b2C3d4E5f6",
+            "acme",
+            "Acme Corporation",
+            "acme.svg",
+            "#d9480f",
+            "#fff4e6",
+        ),
+        (
+            "org_GlobexG7h8I9j0K1",
+            "globex",
+            "Globex Industries",
+            "globex.svg",
+            "#2b8a3e",
+            "#ebfbee",
+        ),
+        (
+            "org_InitechL2m3N4o5p",
+            "initech",
+            "Initech",
+            "initech.svg",
+            "#1864ab",
+            "#e7f5ff",
+        ),
+    ];
+    let mut config = format!("issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\n");
+    for (id, name, display, logo, primary, background) in orgs {
+        config.push_str(&format!(
+            "\n[[organizations]]\nid = \"{id}\"\nname = \"{name}\"\ndisplay_name = \"{display}\"\n\
+             logo_url = \"{issuer}branding/{logo}\"\nprimary_color = \"{primary}\"\nbackground_color = \"{background}\"\n"
+        ));
+    }
+    config
 }
 
 fn wait_for_port(port: &str, limit: Duration) -> bool {
