@@ -264,12 +264,30 @@ pub struct Paging {
     take: Option<u32>,
 }
 
+/// `GET /connections` query. The paging fields are spelled out rather than `#[serde(flatten)]`ed from [`Paging`]:
+/// serde's flatten buffers values as strings, which `serde_urlencoded` then refuses to parse as numbers.
 #[derive(Debug, Deserialize)]
 pub struct ConnectionQuery {
     strategy: Option<String>,
     name: Option<String>,
-    #[serde(flatten)]
-    paging: Paging,
+    page: Option<u32>,
+    per_page: Option<u32>,
+    #[serde(default)]
+    include_totals: bool,
+    from: Option<String>,
+    take: Option<u32>,
+}
+
+impl ConnectionQuery {
+    fn paging(&self) -> Paging {
+        Paging {
+            page: self.page,
+            per_page: self.per_page,
+            include_totals: self.include_totals,
+            from: self.from.clone(),
+            take: self.take,
+        }
+    }
 }
 
 /// Offset paging (`page`/`per_page`/`include_totals`) with Auth0's 1000-record ceiling, or checkpoint paging
@@ -1203,7 +1221,7 @@ async fn list_connections(
         .collect();
     Ok(Json(paginate(
         items,
-        &q.paging,
+        &q.paging(),
         "connections",
         Some(|v| v["id"].as_str().unwrap_or_default().to_owned()),
     )?))

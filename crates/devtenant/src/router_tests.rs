@@ -1434,6 +1434,75 @@ async fn connections_clients_and_tenant_settings() {
     );
 }
 
+/// Paging on `/connections`: numbers and booleans in the query string parse (one row per paging shape).
+#[tokio::test]
+async fn connection_paging_offset_totals_and_checkpoints() {
+    let mut seed = Seed::demo();
+    seed.tenant.rate_limits = crate::ratelimit::RateLimitConfig::off();
+    let state = state_with(seed);
+    let app = app(state.clone());
+    let token = mgmt_token(&state, "read:connections");
+    let names = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let all = names(
+        &send(&app, api(Method::GET, "/connections", &token, None))
+            .await
+            .json(),
+    );
+    assert_eq!(all.len(), 3, "{all:?}");
+    let rows: [(&str, StatusCode, Value); 5] = [
+        (
+            "/connections?page=0&per_page=100&include_totals=true",
+            StatusCode::OK,
+            json!({ "start": 0, "limit": 100, "total": 3, "names": all }),
+        ),
+        (
+            "/connections?page=1&per_page=2&include_totals=true",
+            StatusCode::OK,
+            json!({ "start": 2, "limit": 2, "total": 3, "names": [all[2]] }),
+        ),
+        (
+            "/connections?page=0&per_page=2",
+            StatusCode::OK,
+            json!({ "names": all[..2] }),
+        ),
+        (
+            "/connections?take=2",
+            StatusCode::OK,
+            json!({ "names": all[..2], "next": true }),
+        ),
+        (
+            "/connections?page=0&per_page=0",
+            StatusCode::BAD_REQUEST,
+            json!({ "errorCode": "invalid_body" }),
+        ),
+    ];
+    for (uri, status, want) in rows {
+        let reply = send(&app, api(Method::GET, uri, &token, None)).await;
+        assert_eq!(reply.status, status, "{uri}: {}", reply.text());
+        let body = reply.json();
+        if status != StatusCode::OK {
+            assert_eq!(body["errorCode"], want["errorCode"], "{uri}");
+            continue;
+        }
+        let list = body.get("connections").cloned().unwrap_or(body.clone());
+        assert_eq!(json!(names(&list)), want["names"], "{uri}");
+        for key in ["start", "limit", "total"] {
+            assert_eq!(body.get(key), want.get(key), "{uri} {key}");
+        }
+        assert_eq!(
+            body.get("next").is_some(),
+            want.get("next").is_some(),
+            "{uri} next"
+        );
+    }
+}
+
 /// One row per bad Management API request: (name, method, path, scopes, body, status, errorCode).
 #[tokio::test]
 async fn management_bad_input_table() {

@@ -270,21 +270,6 @@ impl ManagementClient {
         let extra = strategy
             .map(|s| vec![("strategy", s.to_owned())])
             .unwrap_or_default();
-        // devtenant cannot parse paging parameters on /connections yet (requests-for-H3.md): one plain request.
-        if self.inner.tenant.base().scheme() == "http" {
-            let mut req = Req::new(
-                Method::GET,
-                "connections",
-                Bucket::ReadConnections,
-                "read:connections",
-                "listing connections",
-            );
-            for (k, v) in &extra {
-                req = req.query(k, v);
-            }
-            let v: serde_json::Value = self.call(req).await?;
-            return Ok(items(v, "connections", "listing connections")?.0);
-        }
         self.offset_all(
             "connections".into(),
             extra,
