@@ -193,7 +193,7 @@ impl ManagementClient {
         &self,
         new: &NewOrganization,
     ) -> Result<Organization, AdminError> {
-        new.validate()?;
+        new.validate(&self.inner.tenant)?;
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -236,7 +236,7 @@ impl ManagementClient {
         id: &str,
         update: &OrganizationUpdate,
     ) -> Result<Organization, AdminError> {
-        update.validate()?;
+        update.validate(&self.inner.tenant)?;
         let req = Req::new(
             Method::PATCH,
             format!("organizations/{}", seg(id)),

@@ -105,8 +105,9 @@ impl DesiredState {
         }
     }
 
-    /// Every rule that can be checked without the tenant: names, duplicates, branding, metadata, flags.
-    pub fn validate(&self) -> Result<(), ValidationError> {
+    /// Every rule that can be checked without reading the tenant: names, duplicates, branding (whose logo rule
+    /// depends on which tenant, see [`crate::validate::logo_url`]), metadata, flags.
+    pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), ValidationError> {
         let mut seen = BTreeSet::new();
         for o in &self.organizations {
             crate::validate::org_name(&o.name)?;
@@ -120,7 +121,7 @@ impl DesiredState {
                 crate::validate::display_name(d)?;
             }
             if let Some(b) = &o.branding {
-                crate::validate::branding(b)?;
+                crate::validate::branding(b, tenant)?;
             }
             if let Some(m) = &o.metadata {
                 crate::validate::metadata(m)?;
@@ -368,7 +369,7 @@ pub async fn plan(
     concurrency: usize,
     progress: &ProgressBar,
 ) -> Result<Plan, AdminError> {
-    desired.validate()?;
+    desired.validate(client.tenant())?;
     let wants_connections = desired
         .organizations
         .iter()
@@ -859,7 +860,8 @@ organizations:
             let text = t.render(f).unwrap();
             assert_eq!(DesiredState::parse(&text, f).unwrap(), t, "{text}");
         }
-        t.validate().unwrap();
+        t.validate(&crate::Tenant::parse("acme.eu.auth0.com").unwrap())
+            .unwrap();
     }
 
     #[test]
@@ -903,10 +905,11 @@ organizations:
                 "assign_membership_on_login",
             ),
         ];
+        let auth0 = crate::Tenant::parse("acme.eu.auth0.com").unwrap();
         for (mutate, needle) in rows {
             let mut d = base.clone();
             mutate(&mut d);
-            let e = d.validate().unwrap_err().to_string();
+            let e = d.validate(&auth0).unwrap_err().to_string();
             assert!(e.contains(needle), "{e:?} should mention {needle:?}");
         }
         assert!(

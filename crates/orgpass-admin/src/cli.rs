@@ -481,6 +481,7 @@ const ORG_HEADERS: &[&str] = &["ID", "NAME", "DISPLAY NAME", "PRIMARY", "LOGO"];
 fn branding_from(
     fields: &OrgFields,
     base: Option<Branding>,
+    tenant: &Tenant,
 ) -> Result<Option<Branding>, ValidationError> {
     let touched = fields.logo_url.is_some()
         || fields.primary_color.is_some()
@@ -512,7 +513,7 @@ fn branding_from(
         }
         (_, _, None) => return Err(ValidationError::ColoursIncomplete),
     }
-    orgpass_admin::validate::branding(&b)?;
+    orgpass_admin::validate::branding(&b, tenant)?;
     Ok(Some(b))
 }
 
@@ -763,7 +764,7 @@ async fn orgs(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliError> {
             let new = NewOrganization {
                 name: name.clone(),
                 display_name: fields.display_name.clone(),
-                branding: branding_from(fields, None)?,
+                branding: branding_from(fields, None, c.tenant())?,
                 metadata: (!metadata.is_empty()).then_some(metadata),
                 enabled_connections: enabled,
             };
@@ -785,7 +786,7 @@ async fn orgs(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliError> {
             let mut update = OrganizationUpdate {
                 name: name.clone(),
                 display_name: fields.display_name.clone(),
-                branding: branding_from(fields, current.branding.clone())?,
+                branding: branding_from(fields, current.branding.clone(), c.tenant())?,
                 metadata: None,
             };
             if *clear_logo {
@@ -1085,9 +1086,11 @@ mod tests {
             page_background_color: bg.map(Into::into),
             metadata: vec![],
         };
-        assert_eq!(branding_from(&f(None, None, None), None), Ok(None));
+        let auth0 = Tenant::parse("acme.eu.auth0.com").unwrap();
+        let dev = Tenant::parse("http://127.0.0.1:4000").unwrap();
+        assert_eq!(branding_from(&f(None, None, None), None, &auth0), Ok(None));
         assert_eq!(
-            branding_from(&f(None, Some("#000"), None), None),
+            branding_from(&f(None, Some("#000"), None), None, &auth0),
             Err(ValidationError::ColoursIncomplete)
         );
         let old = Branding {
@@ -1100,6 +1103,7 @@ mod tests {
         let b = branding_from(
             &f(Some("https://x.example/l.png"), Some("#333"), None),
             Some(old),
+            &auth0,
         )
         .unwrap()
         .unwrap();
@@ -1110,6 +1114,11 @@ mod tests {
                 page_background: "#222".into()
             }
         );
-        assert!(branding_from(&f(Some("http://x.example/l.png"), None, None), None).is_err());
+        assert!(
+            branding_from(&f(Some("http://x.example/l.png"), None, None), None, &auth0).is_err()
+        );
+        let local_logo = f(Some("http://127.0.0.1:4000/branding/acme.svg"), None, None);
+        assert!(branding_from(&local_logo, None, &auth0).is_err());
+        assert!(branding_from(&local_logo, None, &dev).unwrap().is_some());
     }
 }

@@ -59,14 +59,14 @@ pub struct NewOrganization {
 }
 
 impl NewOrganization {
-    /// Auth0's rules, checked before sending.
-    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+    /// Auth0's rules, checked before sending to `tenant`.
+    pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), crate::ValidationError> {
         crate::validate::org_name(&self.name)?;
         if let Some(d) = &self.display_name {
             crate::validate::display_name(d)?;
         }
         if let Some(b) = &self.branding {
-            crate::validate::branding(b)?;
+            crate::validate::branding(b, tenant)?;
         }
         if let Some(m) = &self.metadata {
             crate::validate::metadata(m)?;
@@ -107,8 +107,8 @@ impl OrganizationUpdate {
         self == &Self::default()
     }
 
-    /// Auth0's rules, checked before sending.
-    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+    /// Auth0's rules, checked before sending to `tenant`.
+    pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), crate::ValidationError> {
         if let Some(n) = &self.name {
             crate::validate::org_name(n)?;
         }
@@ -116,7 +116,7 @@ impl OrganizationUpdate {
             crate::validate::display_name(d)?;
         }
         if let Some(b) = &self.branding {
-            crate::validate::branding(b)?;
+            crate::validate::branding(b, tenant)?;
         }
         if let Some(m) = &self.metadata {
             crate::validate::metadata(m)?;
@@ -296,11 +296,25 @@ mod tests {
 
     #[test]
     fn new_org_validation() {
+        let auth0 = crate::Tenant::parse("acme.eu.auth0.com").unwrap();
+        let dev = crate::Tenant::parse("http://127.0.0.1:4000").unwrap();
         let mut o = NewOrganization {
             name: "acme".into(),
             ..Default::default()
         };
-        assert!(o.validate().is_ok());
+        assert!(o.validate(&auth0).is_ok());
+        o.branding = Some(Branding {
+            logo_url: Some("http://127.0.0.1:4000/branding/acme.svg".into()),
+            colors: None,
+        });
+        assert_eq!(
+            o.validate(&auth0),
+            Err(crate::ValidationError::LogoUrl(
+                "http://127.0.0.1:4000/branding/acme.svg".into()
+            ))
+        );
+        assert!(o.validate(&dev).is_ok());
+        o.branding = None;
         o.enabled_connections = (0..11)
             .map(|i| ConnectionSettings {
                 connection_id: format!("con_{i}"),
@@ -310,11 +324,11 @@ mod tests {
             })
             .collect();
         assert_eq!(
-            o.validate(),
+            o.validate(&auth0),
             Err(crate::ValidationError::TooManyConnections(11))
         );
         o.enabled_connections.clear();
         o.name = "Bad Name".into();
-        assert!(o.validate().is_err());
+        assert!(o.validate(&auth0).is_err());
     }
 }

@@ -90,6 +90,12 @@ impl Tenant {
         &self.audience
     }
 
+    /// A local development tenant (devtenant): its host is a loopback IP address (`127.0.0.1`, `[::1]`).
+    /// Auth0 tenants never are.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback(&self.base)
+    }
+
     /// A stable key for keychain entries: `scheme://host[:port]`.
     pub fn key(&self) -> String {
         self.base.as_str().trim_end_matches('/').to_owned()
@@ -130,8 +136,11 @@ mod tests {
         );
         assert_eq!(t.key(), "https://acme.eu.auth0.com");
 
+        assert!(!t.is_loopback());
+
         let d = Tenant::parse("http://127.0.0.1:4545").unwrap();
         assert_eq!(d.audience(), "http://127.0.0.1:4545/api/v2/");
+        assert!(d.is_loopback());
         assert!(Tenant::parse("http://[::1]:4545/").is_ok());
         assert!(Tenant::parse("https://acme.auth0.com/").is_ok());
 

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use crate::Tenant;
+
 /// Most metadata entries an organization may carry.
 pub const MAX_METADATA_ENTRIES: usize = 25;
 /// Longest metadata value (and key).
@@ -26,7 +28,10 @@ pub enum ValidationError {
     Colour { field: &'static str, value: String },
     #[error("branding colours need both primary and page_background")]
     ColoursIncomplete,
-    #[error("logo URL {0:?} must be an absolute https:// URL")]
+    #[error(
+        "logo URL {0:?} must be an absolute https:// URL (plain http:// only for a loopback logo on a loopback \
+         devtenant)"
+    )]
     LogoUrl(String),
     #[error("metadata has {0} entries; Auth0 allows at most 25")]
     MetadataCount(usize),
@@ -91,11 +96,28 @@ pub fn colour(field: &'static str, value: &str) -> Result<(), ValidationError> {
     }
 }
 
-/// An absolute https URL with a host.
-pub fn logo_url(value: &str) -> Result<(), ValidationError> {
-    match url::Url::parse(value) {
-        Ok(u) if u.scheme() == "https" && u.host_str().is_some_and(|h| !h.is_empty()) => Ok(()),
-        _ => Err(ValidationError::LogoUrl(value.to_owned())),
+/// An absolute https URL with a host, as Auth0 requires. The one exception is a development tenant: when
+/// `tenant` itself is on a loopback address (devtenant), a plain `http://` logo on a loopback IP address is
+/// accepted too, because devtenant serves its demo logos from `http://127.0.0.1:PORT/branding/`. A real Auth0
+/// tenant never gets an http logo from us, and a devtenant never gets an http logo from another host.
+pub fn logo_url(value: &str, tenant: &Tenant) -> Result<(), ValidationError> {
+    let Ok(u) = url::Url::parse(value) else {
+        return Err(ValidationError::LogoUrl(value.to_owned()));
+    };
+    let loopback_host = match u.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        _ => false,
+    };
+    let ok = match u.scheme() {
+        "https" => u.host_str().is_some_and(|h| !h.is_empty()),
+        "http" => loopback_host && tenant.is_loopback(),
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::LogoUrl(value.to_owned()))
     }
 }
 
@@ -119,10 +141,10 @@ pub fn metadata(map: &BTreeMap<String, String>) -> Result<(), ValidationError> {
     Ok(())
 }
 
-/// Organization branding as a whole.
-pub fn branding(b: &crate::model::Branding) -> Result<(), ValidationError> {
+/// Organization branding as a whole (the logo rule depends on the tenant, see [`logo_url`]).
+pub fn branding(b: &crate::model::Branding, tenant: &Tenant) -> Result<(), ValidationError> {
     if let Some(url) = &b.logo_url {
-        logo_url(url)?;
+        logo_url(url, tenant)?;
     }
     if let Some(c) = &b.colors {
         colour("primary", &c.primary)?;
@@ -222,17 +244,35 @@ mod tests {
         }
     }
 
+    /// (logo URL, tenant `--domain`, accepted): https everywhere; http only loopback logo + loopback tenant.
     #[test]
     fn logo_urls() {
+        let auth0 = "acme.eu.auth0.com";
+        let dev = "http://127.0.0.1:4000";
+        let dev6 = "http://[::1]:4000";
         let rows = [
-            ("https://cdn.example.com/logo.png", true),
-            ("http://cdn.example.com/logo.png", false),
-            ("cdn.example.com/logo.png", false),
-            ("https://", false),
-            ("javascript:alert(1)", false),
+            ("https://cdn.example.com/logo.png", auth0, true),
+            ("https://cdn.example.com/logo.png", dev, true),
+            ("https://127.0.0.1:4000/branding/acme.svg", auth0, true),
+            ("http://cdn.example.com/logo.png", auth0, false),
+            ("http://127.0.0.1:4000/branding/acme.svg", auth0, false),
+            ("http://[::1]:4000/branding/acme.svg", auth0, false),
+            ("http://127.0.0.1:4000/branding/acme.svg", dev, true),
+            ("http://127.0.0.2:9/branding/acme.svg", dev, true),
+            ("http://[::1]:4000/branding/acme.svg", dev6, true),
+            ("http://[::1]:4000/branding/acme.svg", dev, true),
+            ("http://cdn.example.com/logo.png", dev, false),
+            ("http://localhost:4000/branding/acme.svg", dev, false),
+            ("http://10.0.0.1/logo.png", dev, false),
+            ("ftp://127.0.0.1/logo.png", dev, false),
+            ("cdn.example.com/logo.png", auth0, false),
+            ("https://", auth0, false),
+            ("javascript:alert(1)", auth0, false),
+            ("javascript:alert(1)", dev, false),
         ];
-        for (u, ok) in rows {
-            assert_eq!(logo_url(u).is_ok(), ok, "{u:?}");
+        for (u, domain, ok) in rows {
+            let tenant = Tenant::parse(domain).unwrap();
+            assert_eq!(logo_url(u, &tenant).is_ok(), ok, "{u:?} on {domain}");
         }
     }
 

@@ -206,7 +206,6 @@ async fn bad_input_is_refused_before_sending_and_server_errors_are_clear() {
 }
 
 #[tokio::test]
-#[ignore = "failing at the hard stop; see the H4 report"]
 async fn connections_members_and_invitations() {
     let t = start().await;
     let c = client(&t);
@@ -288,7 +287,18 @@ async fn connections_members_and_invitations() {
         .collect();
     assert_eq!(ids, vec![ALICE.to_owned()]);
 
-    // Invitations.
+    // Invitations go through a connection enabled for the organization (Auth0 and devtenant refuse others).
+    c.enable_connection(
+        &org.id,
+        &ConnectionSettings {
+            connection_id: DB.into(),
+            assign_membership_on_login: true,
+            show_as_button: None,
+            is_signup_enabled: None,
+        },
+    )
+    .await
+    .unwrap();
     let inv = c
         .create_invitation(
             &org.id,
