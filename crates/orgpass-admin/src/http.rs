@@ -1,4 +1,4 @@
-//! The request engine: bearer token, concurrency limit, rate-limit gates per endpoint group, retries with
+//! The request engine: bearer token, concurrency limit, rate-limit pacing per endpoint group, retries with
 //! backoff and jitter, and Auth0 error answers mapped to [`AdminError`].
 
 use std::collections::HashMap;
@@ -105,34 +105,153 @@ pub enum Bucket {
     Other,
 }
 
-/// When a bucket may be used again.
-#[derive(Debug, Default)]
-struct Gates {
-    blocked_until: Mutex<HashMap<Bucket, Instant>>,
+/// Client-side pacing of one rate-limit bucket, learned from the tenant's `x-ratelimit-*` headers.
+///
+/// Auth0's buckets are token buckets: `x-ratelimit-limit` is the burst, `x-ratelimit-remaining` the tokens left,
+/// `x-ratelimit-reset` the (whole) UNIX second at which the bucket is full again. While tokens remain, requests go
+/// out freely. Once the tenant reports the bucket empty (or answers 429), requests are released one refill interval
+/// apart instead of all waiting for the full reset: waiting for a full bucket leaves it idle for burst/rate
+/// seconds each time (6–12 s on Auth0's plans) plus the reset's rounding to whole seconds. The refill rate starts
+/// from the headers (missing tokens over the time to reset, counted with one extra second so the rounding cannot
+/// make it too fast) and then adapts: a little faster while the tenant still reports spare tokens, slower after
+/// a 429. Pacing ends when the tenant reports a good part of the burst free again, or the bucket was idle long
+/// enough to refill.
+#[derive(Debug, Default, Clone, Copy)]
+struct Pace {
+    /// Estimated refill rate in requests per second; `None` while the tenant sent no usable headers.
+    rate: Option<f64>,
+    /// The burst (`x-ratelimit-limit`), once seen.
+    limit: Option<u64>,
+    /// While paced: the earliest instant the next request of this bucket may go out.
+    next: Option<Instant>,
 }
 
-impl Gates {
-    async fn wait(&self, bucket: Bucket) {
-        loop {
-            let until = self
-                .blocked_until
-                .lock()
-                .expect("poisoned")
-                .get(&bucket)
-                .copied();
-            match until {
-                Some(t) if t > Instant::now() => tokio::time::sleep_until(t.into()).await,
-                _ => return,
-            }
-        }
+/// Slowest rate the pacer assumes (one request per minute).
+const MIN_RATE: f64 = 1.0 / 60.0;
+
+impl Pace {
+    fn interval(&self) -> Duration {
+        self.rate
+            .map(|r| Duration::from_secs_f64(1.0 / r.max(MIN_RATE)))
+            .unwrap_or_default()
     }
 
-    fn block(&self, bucket: Bucket, until: Instant) {
-        let mut map = self.blocked_until.lock().expect("poisoned");
-        let e = map.entry(bucket).or_insert(until);
-        if *e < until {
-            *e = until;
+    /// Takes the next slot; `None` when unpaced.
+    fn take_slot(&mut self, now: Instant) -> Option<Instant> {
+        let next = self.next?;
+        // Idle for longer than a full refill: the bucket is full again, so the burst is available.
+        if let (Some(rate), Some(limit)) = (self.rate, self.limit)
+            && now > next + Duration::from_secs_f64(limit as f64 / rate.max(MIN_RATE))
+        {
+            self.next = None;
+            return None;
         }
+        let slot = next.max(now);
+        self.next = Some(slot + self.interval());
+        Some(slot)
+    }
+
+    /// Learns from one answer. `sent_paced`: the request went out in a paced slot (a 429 for a request sent
+    /// before pacing began says nothing about the pace). `reset_in` is the time until `x-ratelimit-reset`.
+    #[allow(clippy::too_many_arguments)]
+    fn observe(
+        &mut self,
+        now: Instant,
+        sent_paced: bool,
+        limited: bool,
+        limit: Option<u64>,
+        remaining: Option<u64>,
+        reset_in: Option<Duration>,
+        fallback: Duration,
+    ) {
+        if limit.is_some() {
+            self.limit = limit;
+        }
+        // Only from an answer with at least half the burst used: near a full bucket the reset is under a second
+        // away and its rounding to whole seconds makes the estimate meaningless.
+        if self.rate.is_none()
+            && let (Some(l), Some(r), Some(w)) = (limit, remaining, reset_in)
+            && l > r
+            && (l - r) * 2 >= l
+        {
+            self.rate = Some(((l - r) as f64 / (w.as_secs_f64() + 1.0)).max(MIN_RATE));
+        }
+        let paced = self.next.is_some();
+        match (limited, remaining) {
+            (true, _) => {
+                if sent_paced && let Some(r) = self.rate.as_mut() {
+                    *r = (*r * 0.95).max(MIN_RATE);
+                }
+                // One interval from now (or, knowing nothing, a backoff step) before this bucket is used again.
+                let wait = if self.rate.is_some() {
+                    self.interval()
+                } else {
+                    fallback
+                };
+                let until = now + wait;
+                self.next = Some(self.next.map_or(until, |n| n.max(until)));
+            }
+            (false, Some(0)) if !paced => self.next = Some(now + self.interval()),
+            (false, Some(spare)) if paced && spare > 0 => {
+                let plenty = self.limit.map_or(2, |l| (l / 2).max(2));
+                if spare >= plenty {
+                    self.next = None;
+                } else if let Some(r) = self.rate.as_mut() {
+                    *r *= 1.01;
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The pacing state of every bucket.
+#[derive(Debug, Default)]
+struct Pacer {
+    buckets: Mutex<HashMap<Bucket, Pace>>,
+}
+
+impl Pacer {
+    /// Waits for this request's turn in `bucket`; true when it was paced.
+    async fn wait(&self, bucket: Bucket) -> bool {
+        let slot = self
+            .buckets
+            .lock()
+            .expect("poisoned")
+            .entry(bucket)
+            .or_default()
+            .take_slot(Instant::now());
+        if let Some(slot) = slot {
+            tokio::time::sleep_until(slot.into()).await;
+        }
+        slot.is_some()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn observe(
+        &self,
+        bucket: Bucket,
+        sent_paced: bool,
+        limited: bool,
+        limit: Option<u64>,
+        remaining: Option<u64>,
+        reset_in: Option<Duration>,
+        fallback: Duration,
+    ) {
+        self.buckets
+            .lock()
+            .expect("poisoned")
+            .entry(bucket)
+            .or_default()
+            .observe(
+                Instant::now(),
+                sent_paced,
+                limited,
+                limit,
+                remaining,
+                reset_in,
+                fallback,
+            );
     }
 }
 
@@ -224,7 +343,7 @@ impl Req {
     }
 }
 
-/// A typed Auth0 Management API client. Cheap to clone; clones share the token, the gates and the counters.
+/// A typed Auth0 Management API client. Cheap to clone; clones share the token, the pacing and the counters.
 #[derive(Clone)]
 pub struct ManagementClient {
     pub(crate) inner: Arc<Inner>,
@@ -236,7 +355,7 @@ pub(crate) struct Inner {
     pub tokens: TokenProvider,
     pub retry: RetryPolicy,
     pub permits: tokio::sync::Semaphore,
-    gates: Gates,
+    pacer: Pacer,
     pub stats: Stats,
     pub connections: tokio::sync::OnceCell<Vec<crate::model::Connection>>,
 }
@@ -290,7 +409,7 @@ impl ClientBuilder {
                 tokens,
                 retry: self.retry,
                 permits: tokio::sync::Semaphore::new(self.concurrency),
-                gates: Gates::default(),
+                pacer: Pacer::default(),
                 stats: Stats::default(),
                 connections: tokio::sync::OnceCell::new(),
             }),
@@ -345,7 +464,7 @@ impl ManagementClient {
         self.send(req).await.map(|_| ())
     }
 
-    /// The engine: gates, token, retries, error mapping.
+    /// The engine: pacing, token, retries, error mapping.
     pub(crate) async fn send(
         &self,
         req: Req,
@@ -356,12 +475,13 @@ impl ManagementClient {
         let mut limited = 0u32;
         let mut refreshed = false;
         loop {
+            // The pacing slot first, so a request waiting for its bucket does not hold a permit other buckets need.
+            let paced = inner.pacer.wait(req.bucket).await;
             let _permit = inner
                 .permits
                 .acquire()
                 .await
                 .expect("semaphore never closed");
-            inner.gates.wait(req.bucket).await;
             let token = inner.tokens.get().await?;
             let mut rb = inner
                 .http
@@ -414,7 +534,7 @@ impl ManagementClient {
                     continue;
                 }
             };
-            self.observe(req.bucket, status, &headers, limited);
+            self.observe(req.bucket, paced, status, &headers, limited);
             if status == StatusCode::TOO_MANY_REQUESTS {
                 inner.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
                 limited += 1;
@@ -469,39 +589,30 @@ impl ManagementClient {
         }
     }
 
-    /// Reads `x-ratelimit-*`: on 429, or when the bucket is empty, the bucket's gate closes until the reset time.
+    /// Reads `x-ratelimit-*` into the bucket's pacing (see [`Pace`]).
     fn observe(
         &self,
         bucket: Bucket,
+        sent_paced: bool,
         status: StatusCode,
         headers: &HeaderMap,
         limited_before: u32,
     ) {
-        let remaining = header_u64(headers, "x-ratelimit-remaining");
         let limited = status == StatusCode::TOO_MANY_REQUESTS;
-        if !limited && remaining != Some(0) {
-            return;
-        }
-        let wait = match reset_wait(headers) {
-            Some(w) => w,
-            None if limited => backoff(
-                limited_before + 1,
-                Duration::from_millis(100),
-                self.inner.retry.max_delay,
-            ),
-            None => return,
-        };
-        // A little jitter so that waiting requests do not all wake at the same instant.
-        let jitter = Duration::from_millis(rand::thread_rng().gen_range(0..=15));
-        tracing::debug!(
-            ?bucket,
-            ?wait,
-            limited,
-            "rate limit: waiting for x-ratelimit-reset"
+        let fallback = backoff(
+            limited_before + 1,
+            Duration::from_millis(100),
+            self.inner.retry.max_delay,
         );
-        self.inner
-            .gates
-            .block(bucket, Instant::now() + wait + jitter);
+        self.inner.pacer.observe(
+            bucket,
+            sent_paced,
+            limited,
+            header_u64(headers, "x-ratelimit-limit"),
+            header_u64(headers, "x-ratelimit-remaining"),
+            reset_wait(headers),
+            fallback,
+        );
     }
 }
 
@@ -595,6 +706,117 @@ mod tests {
                 "{many:?}"
             );
         }
+    }
+
+    #[test]
+    fn pacing_releases_one_refill_interval_apart_instead_of_waiting_for_a_full_bucket() {
+        let t0 = Instant::now();
+        let ms = Duration::from_millis;
+        let mut p = Pace::default();
+        // Spare tokens: unpaced.
+        p.observe(
+            t0,
+            false,
+            false,
+            Some(250),
+            Some(10),
+            Some(ms(9_000)),
+            ms(100),
+        );
+        assert_eq!(p.take_slot(t0), None);
+        // Rate from the first headers: 240 missing tokens over 9 s (+1 s for the rounding) = 24/s.
+        assert!((p.rate.unwrap() - 24.0).abs() < 1e-9, "{:?}", p.rate);
+        // Empty bucket: paced 1/24 s apart, not 10 s until the reset.
+        p.observe(
+            t0,
+            false,
+            false,
+            Some(250),
+            Some(0),
+            Some(ms(10_000)),
+            ms(100),
+        );
+        let interval = Duration::from_secs_f64(1.0 / 24.0);
+        assert_eq!(p.take_slot(t0), Some(t0 + interval));
+        assert_eq!(p.take_slot(t0), Some(t0 + interval * 2));
+        // Spare tokens while paced: a little faster.
+        p.observe(
+            t0,
+            false,
+            false,
+            Some(250),
+            Some(1),
+            Some(ms(10_000)),
+            ms(100),
+        );
+        assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
+        // A 429 for a request sent before pacing began: no slower.
+        p.observe(
+            t0,
+            false,
+            true,
+            Some(250),
+            Some(0),
+            Some(ms(10_000)),
+            ms(100),
+        );
+        assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
+        // A 429 for a paced request: slower, and nothing before one interval from now.
+        let later = t0 + ms(1);
+        p.observe(
+            later,
+            true,
+            true,
+            Some(250),
+            Some(0),
+            Some(ms(10_000)),
+            ms(100),
+        );
+        assert!(
+            (p.rate.unwrap() - 24.24 * 0.95).abs() < 1e-9,
+            "{:?}",
+            p.rate
+        );
+        // Half the burst free again: unpaced.
+        p.observe(
+            later,
+            false,
+            false,
+            Some(250),
+            Some(125),
+            Some(ms(5_000)),
+            ms(100),
+        );
+        assert_eq!(p.take_slot(later), None);
+        // Paced again, then idle longer than a full refill: unpaced.
+        p.observe(
+            later,
+            false,
+            false,
+            Some(250),
+            Some(0),
+            Some(ms(10_000)),
+            ms(100),
+        );
+        assert!(p.take_slot(later).is_some());
+        assert_eq!(p.take_slot(later + ms(12_000)), None);
+    }
+
+    #[test]
+    fn a_429_without_headers_waits_a_backoff_step() {
+        let t0 = Instant::now();
+        let mut p = Pace::default();
+        p.observe(
+            t0,
+            false,
+            true,
+            None,
+            None,
+            None,
+            Duration::from_millis(300),
+        );
+        assert_eq!(p.take_slot(t0), Some(t0 + Duration::from_millis(300)));
+        assert_eq!(p.take_slot(t0), Some(t0 + Duration::from_millis(300)));
     }
 
     #[test]
