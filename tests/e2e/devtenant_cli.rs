@@ -18,19 +18,34 @@ const INITECH: &str = "org_InitechL2m3N4o5p";
 const CLIENT_ID: &str = "orgpass-desktop";
 
 fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
 }
 
 /// `target/debug/orgpass`, next to this test binary's `deps/` folder.
-fn orgpass_binary() -> PathBuf {
+pub(crate) fn orgpass_binary() -> PathBuf {
+    bin("orgpass", "orgpass-cli")
+}
+
+/// A workspace binary, `target/debug/NAME`, next to this test binary's `deps/` folder.
+pub(crate) fn bin(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    let debug = exe.parent().and_then(Path::parent).expect("target/debug/deps/<test>");
-    let bin = debug.join("orgpass");
-    assert!(bin.is_file(), "{} is missing: run `cargo build -p orgpass-cli` first (`cargo xtask test` does)", bin.display());
+    let debug = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/debug/deps/<test>");
+    let bin = debug.join(name);
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build -p {package}` first (`cargo xtask test` does)",
+        bin.display()
+    );
     bin
 }
 
-fn require_keychain() {
+pub(crate) fn require_keychain() {
     assert!(
         std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
         "DBUS_SESSION_BUS_ADDRESS is not set: these tests keep sessions in the real Secret Service; run them with \
@@ -39,18 +54,26 @@ fn require_keychain() {
 }
 
 /// One user's machine: its own config dir (the non-secret session index) and the shared keychain.
-struct Desktop {
+pub(crate) struct Desktop {
     home: TempDir,
     issuer: String,
 }
 
 impl Desktop {
-    fn new(issuer: &str) -> Self {
-        Self { home: tempfile::tempdir().expect("temp home"), issuer: issuer.to_owned() }
+    pub(crate) fn new(issuer: &str) -> Self {
+        Self {
+            home: tempfile::tempdir().expect("temp home"),
+            issuer: issuer.to_owned(),
+        }
     }
 
-    async fn orgpass(&self, args: &[&str], user: Option<(&str, &str)>) -> Output {
-        let browser = format!("node {}", repo_root().join("tests/oidc-provider/browser.mjs").display());
+    pub(crate) async fn orgpass(&self, args: &[&str], user: Option<(&str, &str)>) -> Output {
+        let browser = format!(
+            "node {}",
+            repo_root()
+                .join("tests/oidc-provider/browser.mjs")
+                .display()
+        );
         let mut command = tokio::process::Command::new(orgpass_binary());
         command
             .args(args)
@@ -61,19 +84,29 @@ impl Desktop {
             .env("ORGPASS_BROWSER", browser)
             .env_remove("ORGPASS_CONFIG");
         if let Some((email, password)) = user {
-            command.env("OP_TEST_USER", email).env("OP_TEST_PASSWORD", password);
+            command
+                .env("OP_TEST_USER", email)
+                .env("OP_TEST_PASSWORD", password);
         }
         let output = tokio::time::timeout(std::time::Duration::from_secs(60), command.output())
             .await
             .expect("orgpass finished within 60 s")
             .expect("orgpass ran");
         let stderr = String::from_utf8_lossy(&output.stderr);
-        assert!(!stderr.contains("eyJ"), "stderr must never show a token: {stderr}");
+        assert!(
+            !stderr.contains("eyJ"),
+            "stderr must never show a token: {stderr}"
+        );
         output
     }
 
-    async fn login(&self, org: &str, email: &str, password: &str) -> Value {
-        let out = self.orgpass(&["login", "--org", org, "--json", "--timeout", "30"], Some((email, password))).await;
+    pub(crate) async fn login(&self, org: &str, email: &str, password: &str) -> Value {
+        let out = self
+            .orgpass(
+                &["login", "--org", org, "--json", "--timeout", "30"],
+                Some((email, password)),
+            )
+            .await;
         assert_eq!(
             out.status.code(),
             Some(0),
@@ -83,16 +116,27 @@ impl Desktop {
         serde_json::from_slice(&out.stdout).expect("login --json prints one JSON object")
     }
 
-    async fn status(&self) -> Vec<Value> {
+    pub(crate) async fn status(&self) -> Vec<Value> {
         let out = self.orgpass(&["status", "--json"], None).await;
-        assert_eq!(out.status.code(), Some(0), "status: {}", String::from_utf8_lossy(&out.stderr));
-        let all: Vec<Value> = serde_json::from_slice(&out.stdout).expect("status --json is an array");
-        all.into_iter().filter(|s| s["issuer"] == self.issuer.as_str()).collect()
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "status: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let all: Vec<Value> =
+            serde_json::from_slice(&out.stdout).expect("status --json is an array");
+        all.into_iter()
+            .filter(|s| s["issuer"] == self.issuer.as_str())
+            .collect()
     }
 }
 
 fn org_ids(sessions: &[Value]) -> Vec<String> {
-    let mut ids: Vec<String> = sessions.iter().map(|s| s["org_id"].as_str().unwrap_or("-").to_owned()).collect();
+    let mut ids: Vec<String> = sessions
+        .iter()
+        .map(|s| s["org_id"].as_str().unwrap_or("-").to_owned())
+        .collect();
     ids.sort();
     ids
 }
@@ -100,20 +144,29 @@ fn org_ids(sessions: &[Value]) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_signs_in_to_each_demo_organization_by_name_id_and_invitation() {
     require_keychain();
-    let tenant = devtenant::spawn(Seed::demo(), SpawnOptions::default()).await.expect("devtenant starts");
+    let tenant = devtenant::spawn(Seed::demo(), SpawnOptions::default())
+        .await
+        .expect("devtenant starts");
     let desktop = Desktop::new(tenant.issuer.as_str());
 
     // By name: Alice, member of acme. The name is trimmed and lowercased; the ID is what is stored.
-    let acme = desktop.login("  ACME ", "alice@example.com", "Alice-pass-1").await;
+    let acme = desktop
+        .login("  ACME ", "alice@example.com", "Alice-pass-1")
+        .await;
     assert_eq!(acme["org_id"], ACME);
     assert_eq!(acme["org_name"], "acme");
     assert_eq!(acme["email"], "alice@example.com");
 
     // By ID: Alice, also member of globex; the devtenant SSO session cookie is the script's own, so a form again.
-    let globex = desktop.login(GLOBEX, "alice@example.com", "Alice-pass-1").await;
+    let globex = desktop
+        .login(GLOBEX, "alice@example.com", "Alice-pass-1")
+        .await;
     assert_eq!(globex["org_id"], GLOBEX);
     assert_eq!(globex["org_name"], "globex");
-    assert_eq!(globex["sub"], acme["sub"], "the same person in both organizations");
+    assert_eq!(
+        globex["sub"], acme["sub"],
+        "the same person in both organizations"
+    );
 
     // By invitation link: Bob is not yet a member of initech; accepting the invitation makes him one.
     let link = format!(
@@ -127,35 +180,71 @@ async fn cli_signs_in_to_each_demo_organization_by_name_id_and_invitation() {
     assert_eq!(org_ids(&sessions), vec![ACME, GLOBEX, INITECH]);
 
     // A valid access token for one of them, for devtenant's audience, bound to that organization.
-    let out = desktop.orgpass(&["token", "--org", GLOBEX, "--json"], None).await;
-    assert_eq!(out.status.code(), Some(0), "token: {}", String::from_utf8_lossy(&out.stderr));
+    let out = desktop
+        .orgpass(&["token", "--org", GLOBEX, "--json"], None)
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "token: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let token: Value = serde_json::from_slice(&out.stdout).expect("token --json");
     let access = token["access_token"].as_str().expect("access_token field");
-    assert_eq!(access.split('.').count(), 3, "devtenant's access tokens are JWTs");
+    assert_eq!(
+        access.split('.').count(),
+        3,
+        "devtenant's access tokens are JWTs"
+    );
 
     // Sign out of one: the other two stay.
     let out = desktop.orgpass(&["logout", "--org", ACME], None).await;
-    assert_eq!(out.status.code(), Some(0), "logout: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "logout: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(org_ids(&desktop.status().await), vec![GLOBEX, INITECH]);
 
     let out = desktop.orgpass(&["logout", "--all"], None).await;
-    assert_eq!(out.status.code(), Some(0), "logout --all: {}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "logout --all: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(desktop.status().await.is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn devtenant_refuses_a_non_member_and_nothing_is_stored() {
     require_keychain();
-    let tenant = devtenant::spawn(Seed::demo(), SpawnOptions::default()).await.expect("devtenant starts");
+    let tenant = devtenant::spawn(Seed::demo(), SpawnOptions::default())
+        .await
+        .expect("devtenant starts");
     let desktop = Desktop::new(tenant.issuer.as_str());
 
     // Nora belongs to no organization; acme's database connection does not assign membership on login.
     let out = desktop
-        .orgpass(&["login", "--org", "acme", "--json", "--timeout", "30"], Some(("nora@example.com", "Nora-pass-1")))
+        .orgpass(
+            &["login", "--org", "acme", "--json", "--timeout", "30"],
+            Some(("nora@example.com", "Nora-pass-1")),
+        )
         .await;
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "a refused sign-in exits 3; stderr: {stderr}");
-    assert!(stderr.contains("access_denied"), "the IdP's error is shown: {stderr}");
-    assert!(out.stdout.is_empty(), "nothing on stdout for a refused sign-in");
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "a refused sign-in exits 3; stderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("access_denied"),
+        "the IdP's error is shown: {stderr}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "nothing on stdout for a refused sign-in"
+    );
     assert!(desktop.status().await.is_empty(), "nothing stored");
 }

@@ -1,3 +1,4 @@
 //! Cross-crate end-to-end tests. One module per scenario family.
+mod admin_to_cli;
 mod app;
 mod devtenant_cli;
