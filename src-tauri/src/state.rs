@@ -813,22 +813,25 @@ impl Core {
         });
     }
 
-    /// Renew every session that needs it (all of them when `all`: checks they are still valid after a restart).
+    /// Renew every session that needs it. With `all` (after a restart), and for sessions that are offline or not
+    /// checked yet, the provider is asked (a forced refresh) even when the stored access token is still valid:
+    /// only the provider knows whether the refresh token was revoked, and only a request shows that the network
+    /// is back. Sessions that are merely close to expiry are renewed as needed.
     pub async fn refresh_all(&self, all: bool) {
         let Ok(ready) = self.ready() else { return };
         let now = OffsetDateTime::now_utc().unix_timestamp();
-        let due: Vec<(String, SessionKey)> = self
+        let due: Vec<(String, SessionKey, bool)> = self
             .lock()
             .sessions
             .iter()
-            .filter(|(_, s)| {
-                all || s.status != SessionStatus::Active
-                    || s.meta.expires_at - now < 2 * orgpass::REFRESH_MARGIN_SECS
+            .filter_map(|(id, s)| {
+                let check = all || s.status != SessionStatus::Active;
+                let expiring = s.meta.expires_at - now < 2 * orgpass::REFRESH_MARGIN_SECS;
+                (check || expiring).then(|| (id.clone(), s.meta.key.clone(), check))
             })
-            .map(|(id, s)| (id.clone(), s.meta.key.clone()))
             .collect();
-        for (org_id, key) in due {
-            let result = ready.client.token(&key).await;
+        for (org_id, key, check) in due {
+            let result = ready.client.token_with(&key, check).await;
             let mut inner = self.lock();
             let label = {
                 let name = inner
