@@ -5,12 +5,14 @@
 //! - [`commands`]: the `#[tauri::command]`s the window may call (each granted in `capabilities/main.json`).
 //! - [`view`]: the serializable view models and `IpcError` (twins in `ui/src/ipc.ts`).
 //! - [`errors`]: turning `orgpass` errors into sentences with a next step.
+//! - [`scheme`]: registering the `orgpass://` scheme with the desktop (Linux).
 
 pub mod commands;
 pub mod config;
 pub mod errors;
 pub mod opener;
 pub mod recent;
+pub mod scheme;
 pub mod state;
 pub mod timing;
 pub mod view;
@@ -105,11 +107,18 @@ pub fn run() {
 
 fn setup_deep_links<R: Runtime>(app: &mut tauri::App<R>) {
     use tauri_plugin_deep_link::DeepLinkExt;
-    #[cfg(any(target_os = "linux", all(debug_assertions, windows)))]
-    if std::env::var_os("ORGPASS_NO_SCHEME_REGISTRATION").is_none()
-        && let Err(e) = app.deep_link().register_all()
-    {
-        tracing::warn!(error = %e, "could not register the orgpass:// scheme");
+    if std::env::var_os("ORGPASS_NO_SCHEME_REGISTRATION").is_none() {
+        // Registering runs xdg-mime (and update-desktop-database): keep it off the start-up path.
+        #[cfg(target_os = "linux")]
+        std::thread::spawn(|| {
+            if let Err(e) = scheme::register() {
+                tracing::warn!(error = %e, "could not register the orgpass:// scheme");
+            }
+        });
+        #[cfg(all(debug_assertions, windows))]
+        if let Err(e) = app.deep_link().register_all() {
+            tracing::warn!(error = %e, "could not register the orgpass:// scheme");
+        }
     }
     let handle = app.handle().clone();
     app.deep_link().on_open_url(move |event| {
