@@ -180,10 +180,10 @@ async fn wait_screen(c: &Client, want: &str) {
     }
 }
 
-async fn wait_gone(c: &Client, screen_name: &str) {
+async fn wait_gone_css(c: &Client, css: &str) {
     let start = Instant::now();
-    while screen(c).await == screen_name {
-        assert!(start.elapsed() < WAIT, "the {screen_name} screen stayed");
+    while c.find(Locator::Css(css)).await.is_ok() {
+        assert!(start.elapsed() < WAIT, "`{css}` stayed");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -230,13 +230,45 @@ async fn next_opened(urls: &Path, seen: usize) -> String {
     }
 }
 
+/// The branded login page an organization must show: its own logo (served by devtenant, actually loaded).
+struct LoginPage<'a> {
+    issuer: &'a str,
+    org_name: &'a str,
+}
+
+impl LoginPage<'_> {
+    async fn check(&self, chrome: &Client) {
+        let want = format!("{}branding/{}.svg", self.issuer, self.org_name);
+        let start = Instant::now();
+        loop {
+            let loaded = chrome
+                .execute(
+                    "const i = document.getElementById('logo'); return i ? [i.src, i.complete && i.naturalWidth > 0] : null;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if loaded == json!([want, true]) {
+                break;
+            }
+            assert!(
+                start.elapsed() < WAIT,
+                "{}'s login page does not show its logo {want}: {loaded}",
+                self.org_name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        shot(chrome, &format!("app-login-page-{}", self.org_name)).await;
+    }
+}
+
 /// Headless Chromium as the person's browser: log in on devtenant's page (unless its SSO session skips it),
 /// then wait until the loopback page says whether it worked.
 async fn browse_login(
     chrome: &Client,
     url: &str,
     who: Option<(&str, &str)>,
-    page_shot: Option<&str>,
+    page_shot: Option<LoginPage<'_>>,
 ) -> String {
     chrome.goto(url).await.unwrap();
     let start = Instant::now();
@@ -253,8 +285,8 @@ async fn browse_login(
                 .unwrap_or_default();
         }
         if let Ok(form) = chrome.find(Locator::Css("#login-form")).await {
-            if let Some(name) = page_shot {
-                shot(chrome, name).await;
+            if let Some(page) = &page_shot {
+                page.check(chrome).await;
             }
             let (user, password) =
                 who.expect("the login page asked for a password but the test gave no user");
@@ -318,6 +350,46 @@ async fn app_session(port: u16) -> Client {
         .connect(&format!("http://127.0.0.1:{port}"))
         .await
         .expect("tauri-driver session")
+}
+
+/// The environment the app runs in (its config, and XDG dirs inside the test's temp dir, where it registers the
+/// `orgpass://` scheme); a second launch, or one by `xdg-open`, must see the same.
+fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    vec![
+        ("ORGPASS_APP_CONFIG", config.to_owned()),
+        ("XDG_CONFIG_HOME", dir.join("config")),
+        ("XDG_DATA_HOME", dir.join("data")),
+    ]
+}
+
+/// Run a command that must end by itself within `WAIT` (a second launch hands over and exits).
+fn run_bounded(cmd: &mut Command) -> std::process::ExitStatus {
+    let mut child = Proc(
+        cmd.stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|e| panic!("{cmd:?}: {e}")),
+    );
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "{cmd:?} is still running: the second launch did not hand over to the running app"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+async fn input_value(c: &Client) -> String {
+    c.execute("return document.getElementById('org-input').value", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn keychain_has(issuer: &str, org_id: &str) -> bool {
@@ -389,10 +461,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
                 "--native-port",
                 &native_port.to_string(),
             ])
-            .env("ORGPASS_APP_CONFIG", &config)
-            .env("XDG_CONFIG_HOME", dir.path().join("config"))
-            .env("XDG_DATA_HOME", dir.path().join("data"))
-            .env("ORGPASS_NO_SCHEME_REGISTRATION", "1")
+            .envs(app_env(&config, dir.path()))
             .env_remove("ORGPASS_ISSUER")
             .env_remove("ORGPASS_CLIENT_ID")
             .stdout(Stdio::null())
@@ -460,7 +529,10 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         &chrome,
         &url,
         Some(("alice@example.com", "Alice-pass-1")),
-        Some("app-login-page-acme"),
+        Some(LoginPage {
+            issuer: &issuer,
+            org_name: "acme",
+        }),
     )
     .await;
     assert!(page.contains("Signed in"), "loopback page: {page}");
@@ -488,25 +560,32 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     })
     .await;
     shot(&app, "app-qa").await;
-    click(&app, ".qa-switch").await;
 
-    // ---- A second organization from the configured directory (the browser's SSO session skips the password).
-    click(&app, "[data-testid='switch-org']").await;
-    wait_screen(&app, "picker").await;
-    click(&app, "[data-testid='directory-org_GlobexG7h8I9j0K1']").await;
+    // ---- QA: the next organization of the directory with prompt=login, so its own login page shows even
+    // though the browser has an SSO session.
+    click(&app, &format!("[data-testid='qa-switch-{GLOBEX}']")).await;
     wait_screen(&app, "waiting").await;
     let url = next_opened(&urls, 1).await;
+    assert!(
+        url.contains(&format!("organization={GLOBEX}")) && url.contains("prompt=login"),
+        "{url}"
+    );
     browse_login(
         &chrome,
         &url,
         Some(("alice@example.com", "Alice-pass-1")),
-        Some("app-login-page-globex"),
+        Some(LoginPage {
+            issuer: &issuer,
+            org_name: "globex",
+        }),
     )
     .await;
     wait_text(&app, "[data-testid='org-display-name']", |t| {
         t == "Globex Industries"
     })
     .await;
+    click(&app, ".qa-switch").await;
+    wait_gone_css(&app, "[data-testid='qa-panel']").await;
 
     // ---- Switching between signed-in organizations needs no browser.
     let before = opened(&urls).len();
@@ -529,13 +608,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     wait_text(&app, "#org-hint", |t| t == "✓ Initech (initech)").await;
     click(&app, "#continue").await;
     let url = next_opened(&urls, before).await;
-    browse_login(
-        &chrome,
-        &url,
-        Some(("alice@example.com", "Alice-pass-1")),
-        Some("app-login-page-initech"),
-    )
-    .await;
+    // The browser's SSO session skips the password; devtenant refuses the non-member.
+    browse_login(&chrome, &url, None, None).await;
     wait_screen(&app, "error").await;
     wait_text(&app, "[data-testid='error-message']", |t| {
         t == "You are not a member of Initech."
@@ -549,22 +623,29 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     shot(&app, "app-error").await;
     assert!(!keychain_has(&issuer, INITECH));
     click(&app, "[data-testid='error-back']").await;
-    wait_gone(&app, "error").await;
-    if screen(&app).await != "picker" {
-        // "Choose an organization" left the error; reach the picker from wherever the window went.
-        eprintln!(
-            "note: after dismissing the error the window showed {:?}",
-            screen(&app).await
-        );
-        click(&app, "[data-testid='switch-org']").await;
-    }
     wait_screen(&app, "picker").await;
 
-    // ---- Cancel while waiting.
-    type_org(&app, "globex").await;
-    wait_text(&app, "#org-hint", |t| t.starts_with('✓')).await;
-    click(&app, "#continue").await;
+    // ---- Picking a signed-in organization from the directory switches to it, no browser.
+    let seen = opened(&urls).len();
+    click(&app, &format!("[data-testid='directory-{ACME}']")).await;
+    wait_screen(&app, "signed-in").await;
+    wait_text(&app, "[data-testid='org-display-name']", |t| {
+        t == "Acme Corporation"
+    })
+    .await;
+    assert_eq!(opened(&urls).len(), seen, "switching opened a browser");
+    click(&app, &format!("[data-testid='session-chip-{GLOBEX}']")).await;
+    wait_text(&app, "[data-testid='org-display-name']", |t| {
+        t == "Globex Industries"
+    })
+    .await;
+
+    // ---- Pick one that is not signed in from the directory, then cancel while waiting.
+    click(&app, "[data-testid='switch-org']").await;
+    wait_screen(&app, "picker").await;
+    click(&app, &format!("[data-testid='directory-{INITECH}']")).await;
     wait_screen(&app, "waiting").await;
+    wait_text(&app, "[data-testid='waiting-org']", |t| t == "Initech").await;
     click(&app, "[data-testid='cancel-login']").await;
     // Cancel goes back to where the person was (Globex is signed in already), with no error.
     wait_screen(&app, "signed-in").await;
@@ -589,7 +670,16 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     assert!(url.contains("invitation=demoInviteBobToInitech"), "{url}");
     let profile_b = tempfile::tempdir().unwrap();
     let chrome = chrome_session(cd_port, profile_b.path()).await;
-    browse_login(&chrome, &url, Some(("bob@example.com", "Bob-pass-1")), None).await;
+    browse_login(
+        &chrome,
+        &url,
+        Some(("bob@example.com", "Bob-pass-1")),
+        Some(LoginPage {
+            issuer: &issuer,
+            org_name: "initech",
+        }),
+    )
+    .await;
     wait_text(&app, "[data-testid='org-display-name']", |t| t == "Initech").await;
     wait_text(&app, "[data-testid='person-name']", |t| t == "Bob Berg").await;
 
@@ -654,6 +744,50 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     assert!(
         logout.contains("logout") && logout.contains("client_id=orgpass-desktop"),
         "{logout}"
+    );
+
+    // ---- The OS opens an orgpass:// link: the scheme was registered at start (in the test's XDG dirs),
+    // `xdg-open` launches the app a second time, which hands the link to the running window and exits.
+    let entry = std::fs::read_to_string(
+        dir.path()
+            .join("data/applications/orgpass-app-handler.desktop"),
+    )
+    .expect("the app registered the orgpass:// scheme handler");
+    let exec = std::fs::canonicalize(app_binary()).unwrap();
+    assert!(
+        entry
+            .lines()
+            .any(|l| l == format!("Exec={} %u", exec.display())
+                || l == format!("Exec=\"{}\" %u", exec.display()))
+            && entry.contains("\nMimeType=x-scheme-handler/orgpass;\n"),
+        "{entry}"
+    );
+    let link = format!(
+        "orgpass://invite?invitation=demoInviteBobToInitech&organization={INITECH}&organization_name=initech"
+    );
+    let seen = opened(&urls).len();
+    let status = run_bounded(
+        Command::new("xdg-open")
+            .arg(&link)
+            .envs(app_env(&config, dir.path()))
+            // Were the scheme not registered, xdg-open would fall back to a web browser: make that fail.
+            .env("BROWSER", "false"),
+    );
+    assert!(status.success(), "xdg-open {link}: {status}");
+    wait_screen(&app, "picker").await;
+    wait_text(&app, "#org-hint", |t| t == "✓ Invitation to Initech").await;
+    assert_eq!(input_value(&app).await, link);
+    shot(&app, "app-deep-link").await;
+
+    // ---- A plain second launch (no link) hands over too: one window, nothing lost, no browser.
+    let status = run_bounded(Command::new(app_binary()).envs(app_env(&config, dir.path())));
+    assert!(status.success(), "second launch: {status}");
+    assert_eq!(screen(&app).await, "picker");
+    assert_eq!(input_value(&app).await, link);
+    assert_eq!(
+        opened(&urls).len(),
+        seen,
+        "a deep link opened a browser by itself"
     );
     app.close().await.unwrap();
 

@@ -28,6 +28,9 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("WebKitWebDriver", "webkit2gtk-driver"),
     ("import", "imagemagick"),
     ("pkg-config", "pkg-config"),
+    // The OS side of orgpass:// deep links (the app registers its scheme handler; the e2e opens a link).
+    ("xdg-open", "xdg-utils"),
+    ("update-desktop-database", "desktop-file-utils"),
 ];
 
 /// Development libraries for building the Tauri app, by their pkg-config name.
