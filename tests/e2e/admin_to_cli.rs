@@ -104,9 +104,10 @@ async fn an_org_provisioned_with_orgpass_admin_is_signed_into_with_the_cli() {
     assert_eq!(session["email"], "nora@example.com");
 
     let members = admin(&domain, home.path(), &["orgs", "members", "list", &org_id]).await;
-    let text = members.to_string();
-    assert!(
-        text.contains("nora@example.com") || text.contains("auth0|nora"),
-        "Nora is now a member: {text}"
-    );
+    let members = members
+        .as_array()
+        .unwrap_or_else(|| panic!("`orgs members list --json` prints an array: {members}"));
+    assert_eq!(members.len(), 1, "Nora alone is a member: {members:?}");
+    assert_eq!(members[0]["user_id"], session["sub"]);
+    assert_eq!(members[0]["email"], "nora@example.com");
 }
