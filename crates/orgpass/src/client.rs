@@ -1,4 +1,10 @@
 //! The engine: discovery, the login state machine (pending → callback → session), refresh and logout.
+//!
+//! Refresh is single-flight per session, within a process (a tokio mutex per [`SessionKey`]) and across
+//! processes (an OS file lock per session key from [`crate::lock`], taken when the store has a lock directory,
+//! as the system keychain store does). Under both, the session is read again from the keychain and the refresh is
+//! skipped when another caller already refreshed it, so a rotated refresh token is never presented twice (Auth0
+//! revokes the whole token family on reuse). The lock wait is bounded ([`DEFAULT_REFRESH_LOCK_WAIT`]).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -26,6 +32,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::discovery::{DiscoveryError, HttpJwks, JwksCache, ProviderMetadata};
 use crate::listener::{self, Callback, CallbackParams, ListenError, Page};
+use crate::lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError, RefreshLock};
 use crate::org::OrgInput;
 use crate::secret::Secret;
 use crate::session::{Session, SessionKey, SessionMeta, SessionStore, StoreError};
@@ -163,7 +170,10 @@ pub enum TokenError {
     },
     #[error("refresh response rejected: {0}")]
     BadResponse(String),
-    #[error("refreshed {0}")]
+    /// The refreshed ID token could not be accepted. A failed check ends the session (removed); only when the
+    /// issuer's keys could not be fetched ([`IdTokenError::Jwks`]) is the session kept, with its rotated refresh
+    /// token, for a later try.
+    #[error("refreshed {}; {}", .0, refused_refresh_outcome(.0))]
     IdToken(IdTokenError),
     #[error("could not reach the token endpoint: {0}; check your network")]
     Transport(String),
@@ -173,21 +183,26 @@ pub enum TokenError {
     Discovery(#[from] DiscoveryError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 impl TokenError {
     /// Classify for exit codes and UI.
     pub fn kind(&self) -> ErrorKind {
         match self {
+            Self::IdToken(IdTokenError::Jwks(_)) => ErrorKind::Other,
             Self::SignInAgain { .. }
             | Self::NotRefreshable
             | Self::TokenEndpoint { .. }
             | Self::BadResponse(_)
             | Self::IdToken(_) => ErrorKind::Refused,
             Self::WrongClient(_) => ErrorKind::Usage,
-            Self::NoSession(_) | Self::Transport(_) | Self::Discovery(_) | Self::Store(_) => {
-                ErrorKind::Other
-            }
+            Self::NoSession(_)
+            | Self::Transport(_)
+            | Self::Discovery(_)
+            | Self::Store(_)
+            | Self::Lock(_) => ErrorKind::Other,
         }
     }
 }
@@ -249,6 +264,9 @@ pub struct ClientOptions {
     pub clock: Option<Arc<dyn Clock>>,
     /// HTTP client (default: rustls, no redirects, 30 s timeout).
     pub http: Option<reqwest::Client>,
+    /// How long a refresh waits for another process that is refreshing the same session
+    /// (default [`DEFAULT_REFRESH_LOCK_WAIT`]).
+    pub refresh_lock_wait: Option<Duration>,
 }
 
 /// The engine for one issuer and client id. Cheap to clone; caches discovery and JWKS for its lifetime.
@@ -265,6 +283,7 @@ struct Inner {
     metadata: OnceCell<Arc<ProviderMetadata>>,
     jwks: OnceCell<Arc<JwksCache>>,
     refresh_locks: std::sync::Mutex<HashMap<SessionKey, Arc<tokio::sync::Mutex<()>>>>,
+    refresh_lock_wait: Duration,
 }
 
 /// The default HTTP client: rustls, no redirects followed, bounded time.
@@ -299,6 +318,9 @@ impl Client {
                 metadata: OnceCell::new(),
                 jwks: OnceCell::new(),
                 refresh_locks: Default::default(),
+                refresh_lock_wait: options
+                    .refresh_lock_wait
+                    .unwrap_or(DEFAULT_REFRESH_LOCK_WAIT),
             }),
         }
     }
@@ -432,7 +454,8 @@ impl Client {
     }
 
     /// Like [`Client::token`]; `force_refresh` refreshes even if the access token is still valid.
-    /// Only one refresh per session runs at a time; callers that waited get the refreshed token.
+    /// Only one refresh per session runs at a time, in this process and across processes sharing the store's
+    /// lock directory; callers that waited get the refreshed token from the keychain.
     pub async fn token_with(
         &self,
         key: &SessionKey,
@@ -452,7 +475,19 @@ impl Client {
             locks.entry(key.clone()).or_default().clone()
         };
         let _single_flight = lock.lock().await;
-        // Another caller may have refreshed while we waited: use its result instead of spending the
+        // Then the lock shared with other processes (the CLI run by git and by a script, the app), held until the
+        // rotated tokens are saved.
+        let _across_processes = match self.inner.store.lock_dir() {
+            Some(dir) => Some(
+                RefreshLock::acquire(
+                    &crate::lock::lock_path(&dir, key),
+                    self.inner.refresh_lock_wait,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        // Another caller or process may have refreshed while we waited: use its result instead of spending the
         // (rotated, single-use) refresh token again.
         let current = self.load(key).await?;
         let rotated_meanwhile = current.refresh_token.as_ref().map(Secret::secret)
@@ -526,12 +561,17 @@ impl Client {
                     org: OrgCheck::Same(session.meta.key.org_id.clone()),
                     sub: Some(&session.meta.sub),
                 };
-                let jwks = self.jwks().await?;
-                let claims = self
-                    .verifier(&meta)
-                    .verify(id, &expected, &jwks, now)
-                    .await
-                    .map_err(TokenError::IdToken)?;
+                let verified = match self.jwks().await {
+                    Ok(jwks) => self.verifier(&meta).verify(id, &expected, &jwks, now).await,
+                    Err(e) => Err(IdTokenError::Jwks(e.to_string())),
+                };
+                let claims = match verified {
+                    Ok(claims) => claims,
+                    Err(e @ IdTokenError::Jwks(_)) => {
+                        return Err(self.unverified_refresh(session, &resp, e).await);
+                    }
+                    Err(e) => return Err(self.refused_refresh(&session, &resp, e).await),
+                };
                 update_meta(&mut new_meta, &claims);
                 Secret::new(id.clone())
             }
@@ -561,6 +601,50 @@ impl Client {
             .await
             .expect("store task")?;
         Ok(access(refreshed, true))
+    }
+
+    /// The refreshed ID token failed a check (another `sub` or `org_id`, a bad signature, …). The stored refresh
+    /// token has been spent (rotation), and the new tokens are not trusted: the session is removed, and the new
+    /// refresh token is revoked at the provider so no usable credential is left behind.
+    async fn refused_refresh(
+        &self,
+        session: &Session,
+        resp: &TokenResp,
+        error: IdTokenError,
+    ) -> TokenError {
+        tracing::warn!(error = %error, "refreshed ID token rejected; removing the session");
+        if let Err(e) = self.delete_session(&session.meta.key).await {
+            tracing::warn!(error = %e, "could not remove the session after a rejected refresh");
+        }
+        if let Some(rt) = resp.refresh_token()
+            && let Err(reason) = self.revoke(Secret::new(rt.secret().clone())).await
+        {
+            tracing::warn!(%reason, "could not revoke the refresh token of the rejected refresh");
+        }
+        TokenError::IdToken(error)
+    }
+
+    /// The refreshed ID token could not be checked because the issuer's keys could not be fetched. The new tokens
+    /// are not used, but the rotated refresh token is kept in place of the spent one (the old session otherwise),
+    /// so a later try can refresh again instead of presenting a rotated token (which would end the session).
+    async fn unverified_refresh(
+        &self,
+        mut session: Session,
+        resp: &TokenResp,
+        error: IdTokenError,
+    ) -> TokenError {
+        tracing::warn!(error = %error, "could not check the refreshed ID token; keeping the session for a later try");
+        if let Some(rt) = resp.refresh_token() {
+            session.refresh_token = Some(Secret::new(rt.secret().clone()));
+            let store = self.inner.store.clone();
+            let saved = tokio::task::spawn_blocking(move || store.save(&session))
+                .await
+                .expect("store task");
+            if let Err(e) = saved {
+                tracing::warn!(error = %e, "could not save the rotated refresh token");
+            }
+        }
+        TokenError::IdToken(error)
     }
 
     async fn delete_session(&self, key: &SessionKey) -> Result<bool, StoreError> {
@@ -663,6 +747,13 @@ impl Client {
                 url
             }
         })
+    }
+}
+
+fn refused_refresh_outcome(e: &IdTokenError) -> &'static str {
+    match e {
+        IdTokenError::Jwks(_) => "the session is kept, try again when the issuer can be reached",
+        _ => "the session was removed, sign in again",
     }
 }
 

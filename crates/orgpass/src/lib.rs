@@ -22,6 +22,9 @@
 //! 6. List sessions without touching tokens: [`SessionStore::list`] → [`SessionMeta`] (issuer, client id,
 //!    org, user, expiry).
 //! 7. [`Client::token`]`(&meta.key)` returns a valid access token, refreshing once (single-flight) when needed.
+//!    The single flight spans processes: a lock file per session (no secret in it, see [`lock`]) is held around
+//!    "read the session → refresh if still needed → save the rotated tokens", so the CLI, scripts and the app
+//!    never redeem the same rotating refresh token twice (Auth0 would revoke the whole family).
 //!    A [`TokenError`] of kind [`ErrorKind::Refused`] means "sign in again" (the session was removed).
 //! 8. [`Client::logout`]`(&key)` removes the session and revokes its refresh token;
 //!    [`Client::end_session_url`] gives the URL that also ends the browser's SSO session.
@@ -34,6 +37,7 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 pub mod listener;
+pub mod lock;
 pub mod opener;
 pub mod org;
 pub mod secret;
@@ -51,6 +55,7 @@ pub use client::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, ConfigFile, Env, Issuer, PortPolicy};
 pub use discovery::{DiscoveryError, JwksCache, KeySet, ProviderMetadata};
+pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
 pub use org::{OrgInput, OrgInputError};
 pub use secret::Secret;

@@ -326,6 +326,12 @@ pub trait SessionStore: Send + Sync {
     fn delete(&self, key: &SessionKey) -> Result<bool, StoreError>;
     /// List sessions from the secret-free index (no keychain unlock needed).
     fn list(&self) -> Result<Vec<SessionMeta>, StoreError>;
+    /// The directory of the lock files through which processes sharing this store take turns refreshing a
+    /// session (see [`crate::lock`]), or `None` when the store is private to this process (in memory), where the
+    /// in-process single flight is enough.
+    fn lock_dir(&self) -> Option<PathBuf> {
+        None
+    }
 }
 
 /// Where the secret-free session index lives.
@@ -504,6 +510,15 @@ impl SessionStore for KeychainStore {
 
     fn list(&self) -> Result<Vec<SessionMeta>, StoreError> {
         self.index.read()
+    }
+
+    /// `locks/` next to the index file (the config dir, e.g. `~/.config/orgpass/locks`): every process of this
+    /// user (CLI, app) finds the same lock files there. None for an in-memory index.
+    fn lock_dir(&self) -> Option<PathBuf> {
+        match &self.index {
+            Index::File(path) => path.parent().map(|dir| dir.join("locks")),
+            Index::Memory(_) => None,
+        }
     }
 }
 

@@ -46,6 +46,8 @@ pub struct OpState {
     pub refresh_requests: AtomicUsize,
     pub revoked: Mutex<Vec<String>>,
     pub access_ttl: u64,
+    /// When set, the JWKS endpoint answers 503 (the issuer's keys cannot be fetched).
+    pub jwks_down: std::sync::atomic::AtomicBool,
 }
 
 pub struct Op {
@@ -72,6 +74,7 @@ impl Op {
             refresh_requests: AtomicUsize::new(0),
             revoked: Mutex::new(Vec::new()),
             access_ttl: 3600,
+            jwks_down: Default::default(),
         });
         let app = app(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -114,6 +117,9 @@ async fn discovery(State(s): State<Arc<OpState>>) -> Json<Value> {
 }
 
 async fn jwks(State(s): State<Arc<OpState>>) -> Response {
+    if s.jwks_down.load(Ordering::SeqCst) {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
     (
         [("content-type", "application/json")],
         support::jwks(&[&s.key]),

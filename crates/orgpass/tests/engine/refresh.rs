@@ -1,10 +1,15 @@
-//! Refresh against an in-test token endpoint: single flight, rotation saved first, invalid_grant ends the session.
+//! Refresh against an in-test token endpoint: single flight (in process and through the inter-process lock file),
+//! rotation saved first, invalid_grant and a refused refreshed ID token end the session.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use orgpass::{ErrorKind, Secret, Session, SessionKey, SessionMeta, SessionStore, TokenError};
+use orgpass::lock::lock_path;
+use orgpass::{
+    Client, ClientOptions, Config, ErrorKind, Index, Issuer, KeychainStore, LockError,
+    MemoryBackend, Secret, Session, SessionKey, SessionMeta, SessionStore, TokenError,
+};
 
 use crate::op::{self, Op, RefreshMode};
 
@@ -155,7 +160,7 @@ async fn logout_deletes_then_revokes() {
 }
 
 #[tokio::test]
-async fn refreshed_id_token_for_another_org_is_refused_and_not_saved() {
+async fn refreshed_id_token_for_another_org_ends_the_session_and_revokes_the_new_refresh_token() {
     let op = Op::start(false, Duration::ZERO).await;
     let store = crate::memory_store();
     let mut s = expired_session(&op);
@@ -166,15 +171,153 @@ async fn refreshed_id_token_for_another_org_is_refused_and_not_saved() {
     assert_eq!(
         err.to_string(),
         format!(
-            "refreshed ID token rejected: org_id is {}, expected org_Other",
+            "refreshed ID token rejected: org_id is {}, expected org_Other; the session was removed, sign in again",
             op::ORG_ID
         )
     );
-    let kept = store.load(&s.meta.key).unwrap().unwrap();
-    assert_eq!(
-        kept.access_token.secret(),
-        "at-1",
-        "nothing saved from a refused refresh"
+    assert_eq!(err.kind(), ErrorKind::Refused);
+    // The stored refresh token was spent by the rotation and the new tokens are not trusted: nothing of the
+    // refused refresh is saved, the session is gone, and the refresh token it brought is revoked.
+    assert!(
+        store.load(&s.meta.key).unwrap().is_none(),
+        "session deleted"
     );
-    let _ = Arc::clone(&store);
+    assert!(store.list().unwrap().is_empty(), "index entry deleted");
+    assert_eq!(*op.state.revoked.lock().unwrap(), vec!["rt-2".to_owned()]);
+}
+
+#[tokio::test]
+async fn unreachable_keys_after_a_refresh_keep_the_session_with_the_rotated_refresh_token() {
+    let op = Op::start(false, Duration::ZERO).await;
+    op.state.jwks_down.store(true, Ordering::SeqCst);
+    let store = crate::memory_store();
+    let s = expired_session(&op);
+    store.save(&s).unwrap();
+    let client = crate::client(&op, store.clone());
+    let err = client.token(&s.meta.key).await.unwrap_err();
+    assert!(
+        matches!(err, TokenError::IdToken(orgpass::IdTokenError::Jwks(_))),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        err.to_string()
+            .ends_with("the session is kept, try again when the issuer can be reached"),
+        "{err}"
+    );
+    // The unverified tokens are not used, but the spent refresh token was replaced by the rotated one.
+    let kept = store.load(&s.meta.key).unwrap().unwrap();
+    assert_eq!(kept.access_token.secret(), "at-1");
+    assert_eq!(kept.refresh_token.unwrap().secret(), "rt-2");
+    assert!(op.state.revoked.lock().unwrap().is_empty());
+    // Keys back: the next call refreshes with rt-2, which the provider accepts (no reuse).
+    op.state.jwks_down.store(false, Ordering::SeqCst);
+    let t = client.token(&s.meta.key).await.unwrap();
+    assert_eq!((t.token.secret(), t.refreshed), ("at-3", true));
+}
+
+/// A store like the system one (lock files next to a file index), with an in-memory keychain.
+fn file_indexed_store(dir: &std::path::Path) -> Arc<KeychainStore> {
+    Arc::new(KeychainStore::new(
+        MemoryBackend::default(),
+        Index::File(dir.join("orgpass/sessions.json")),
+    ))
+}
+
+#[tokio::test]
+async fn a_refresh_lock_held_by_another_process_is_waited_for_then_gives_a_clear_error() {
+    let op = Op::start(false, Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_indexed_store(dir.path());
+    let lock_dir = store
+        .lock_dir()
+        .expect("a file-indexed store has a lock directory");
+    assert_eq!(lock_dir, dir.path().join("orgpass/locks"));
+    let s = expired_session(&op);
+    store.save(&s).unwrap();
+    let mut config = Config::new(Issuer::parse(&op.issuer).unwrap(), op::CLIENT_ID);
+    config.timeout = Duration::from_secs(30);
+    let client = Client::with_options(
+        config,
+        store.clone(),
+        ClientOptions {
+            refresh_lock_wait: Some(Duration::from_millis(300)),
+            ..Default::default()
+        },
+    );
+
+    // "Another process" holds the session's lock: its own open file description of the same lock file.
+    std::fs::create_dir_all(&lock_dir).unwrap();
+    let other = std::fs::File::create(lock_path(&lock_dir, &s.meta.key)).unwrap();
+    other.lock().unwrap();
+    let start = std::time::Instant::now();
+    let err = client.token(&s.meta.key).await.unwrap_err();
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    assert!(
+        matches!(err, TokenError::Lock(LockError::TimedOut { .. })),
+        "{err:?}"
+    );
+    assert_eq!(err.kind(), ErrorKind::Other);
+    assert!(
+        err.to_string()
+            .contains("another orgpass process has been refreshing this session"),
+        "{err}"
+    );
+    assert_eq!(
+        op.state.refresh_requests.load(Ordering::SeqCst),
+        0,
+        "no refresh while another process holds the lock"
+    );
+    assert_eq!(
+        store
+            .load(&s.meta.key)
+            .unwrap()
+            .unwrap()
+            .access_token
+            .secret(),
+        "at-1",
+        "the session is untouched"
+    );
+
+    // Once it lets go, the refresh goes ahead.
+    other.unlock().unwrap();
+    let t = client.token(&s.meta.key).await.unwrap();
+    assert_eq!((t.token.secret(), t.refreshed), ("at-2", true));
+    assert_eq!(op.state.refresh_requests.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn after_the_lock_a_session_another_process_refreshed_is_used_as_is() {
+    let op = Op::start(false, Duration::ZERO).await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = file_indexed_store(dir.path());
+    let s = expired_session(&op);
+    store.save(&s).unwrap();
+    let lock_dir = store.lock_dir().unwrap();
+    std::fs::create_dir_all(&lock_dir).unwrap();
+    let other = std::fs::File::create(lock_path(&lock_dir, &s.meta.key)).unwrap();
+    other.lock().unwrap();
+    let client = crate::client(&op, store.clone());
+    let waiting = tokio::spawn({
+        let (client, key) = (client.clone(), s.meta.key.clone());
+        async move { client.token(&key).await }
+    });
+    // While our client waits, "the other process" refreshes and saves a fresh session, then lets go.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut fresh = s.clone();
+    fresh.access_token = Secret::new("at-from-the-other-process");
+    fresh.refresh_token = Some(Secret::new("rt-from-the-other-process"));
+    fresh.meta.expires_at = time::OffsetDateTime::now_utc().unix_timestamp() + 3600;
+    store.save(&fresh).unwrap();
+    other.unlock().unwrap();
+    let t = waiting.await.unwrap().unwrap();
+    assert_eq!(
+        (t.token.secret(), t.refreshed),
+        ("at-from-the-other-process", false)
+    );
+    assert_eq!(
+        op.state.refresh_requests.load(Ordering::SeqCst),
+        0,
+        "the waiter re-read the keychain and did not refresh again"
+    );
 }
