@@ -4,11 +4,13 @@
 //! tests also prove what the window may call. The "browser" is an in-process opener that walks devtenant's login
 //! page over HTTP like a person would (GET /authorize, POST the login form, follow the redirect to the loopback
 //! callback). The keychain is the engine's in-memory store; the real Secret Service is covered end to end.
+//! A restart is a new app on the same store and tenant; "the network is down" is the tenant stopped (its port
+//! closed), and "back" is it started again on that port from its persisted state.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use orgpass::{KeychainStore, OpenError, Opener, SessionStore};
+use orgpass::{KeychainStore, OpenError, Opener, Session, SessionStore};
 use orgpass_app::config::{AppConfig, Flags};
 use orgpass_app::recent::RecentStore;
 use orgpass_app::state::{Core, Services};
@@ -27,12 +29,20 @@ struct Tenant {
 }
 
 fn tenant() -> Tenant {
-    let running = tauri::async_runtime::block_on(devtenant::spawn(
-        devtenant::Seed::demo(),
-        devtenant::SpawnOptions::default(),
-    ))
-    .expect("devtenant starts");
+    tenant_with(devtenant::SpawnOptions::default())
+}
+
+fn tenant_with(opts: devtenant::SpawnOptions) -> Tenant {
+    let running = tauri::async_runtime::block_on(devtenant::spawn(devtenant::Seed::demo(), opts))
+        .expect("devtenant starts");
     Tenant { running }
+}
+
+impl Tenant {
+    /// The refresh tokens devtenant holds, by the SHA-256 of their value.
+    fn refresh_tokens(&self) -> std::collections::HashMap<String, devtenant::store::RefreshRecord> {
+        self.running.state.lock().store.refresh_tokens.clone()
+    }
 }
 
 /// Who the scripted browser signs in as; `None` means a browser that never comes back.
@@ -129,7 +139,8 @@ async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<
 }
 
 struct Harness {
-    _tenant: Tenant,
+    /// `None` while the tenant is down (the app sees a closed port).
+    tenant: Option<Tenant>,
     _dir: tempfile::TempDir,
     app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
@@ -173,6 +184,16 @@ primary_color = "#2b8a3e"
 
 fn harness_with(tenant: Tenant, dir: tempfile::TempDir, store: Arc<KeychainStore>) -> Harness {
     let issuer = tenant.running.issuer.to_string();
+    harness_on(issuer, Some(tenant), dir, store)
+}
+
+/// An app configured for `issuer`, whether or not a tenant answers there.
+fn harness_on(
+    issuer: String,
+    tenant: Option<Tenant>,
+    dir: tempfile::TempDir,
+    store: Arc<KeychainStore>,
+) -> Harness {
     let browser = Arc::new(Browser::default());
     let services = Services {
         store: Ok(store.clone() as Arc<dyn SessionStore>),
@@ -188,7 +209,7 @@ fn harness_with(tenant: Tenant, dir: tempfile::TempDir, store: Arc<KeychainStore
         .build()
         .expect("main window");
     Harness {
-        _tenant: tenant,
+        tenant,
         _dir: dir,
         app,
         window,
@@ -205,6 +226,19 @@ fn harness() -> Harness {
         tempfile::tempdir().unwrap(),
         Arc::new(KeychainStore::in_memory()),
     )
+}
+
+fn stored_session(store: &KeychainStore, org: &str) -> Option<Session> {
+    let meta = store
+        .list()
+        .unwrap()
+        .into_iter()
+        .find(|m| m.key.org_id.as_deref() == Some(org))?;
+    store.load(&meta.key).unwrap()
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
 }
 
 fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result<Value, Value> {
@@ -264,6 +298,27 @@ impl Harness {
             .unwrap()
             .iter()
             .find(|s| s["orgId"] == org)
+    }
+
+    /// Quit the app; what outlives it: the tenant, the app's folder and the keychain.
+    fn quit(self) -> (Option<Tenant>, tempfile::TempDir, Arc<KeychainStore>) {
+        let Harness {
+            tenant,
+            _dir,
+            store,
+            app,
+            window,
+            core,
+            ..
+        } = self;
+        drop((window, core));
+        drop(app);
+        (tenant, _dir, store)
+    }
+
+    /// The session of `org` as the keychain holds it (tokens included).
+    fn stored_session(&self, org: &str) -> Option<Session> {
+        stored_session(&self.store, org)
     }
 
     fn stored_orgs(&self) -> Vec<String> {
@@ -495,19 +550,9 @@ fn cancel_leaves_the_waiting_screen_without_an_error() {
 fn restart_restores_sessions_from_the_store_without_a_browser() {
     let first = harness();
     first.sign_in("globex", "alice@example.com", "Alice-pass-1");
-    let Harness {
-        _tenant,
-        _dir,
-        store,
-        app,
-        window,
-        core,
-        ..
-    } = first;
-    drop((window, core));
-    drop(app);
+    let (tenant, dir, store) = first.quit();
 
-    let second = harness_with(_tenant, _dir, store);
+    let second = harness_with(tenant.expect("tenant"), dir, store);
     second.core.restore_sessions();
     let s = second.wait_for("the restored session to be checked", |s| {
         Harness::session(s, GLOBEX).is_some_and(|g| g["status"] == "active")
@@ -522,6 +567,214 @@ fn restart_restores_sessions_from_the_store_without_a_browser() {
         .call("qa_details", json!({ "orgId": GLOBEX }))
         .unwrap();
     assert_eq!(qa["authorizeParams"][0][0], "(not recorded)");
+}
+
+fn expires_at(session: &Value) -> i64 {
+    let text = session["expiresAt"].as_str().expect("expiresAt");
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
+        .expect("RFC 3339 expiry")
+        .unix_timestamp()
+}
+
+/// Every session was checked with the provider (none is still "refreshing").
+fn all_checked(s: &Value) -> bool {
+    s["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|x| x["status"] != "refreshing")
+}
+
+#[test]
+fn restart_renews_an_expired_access_token_in_the_background() {
+    let first = harness();
+    first.sign_in("globex", "alice@example.com", "Alice-pass-1");
+    // The access token ran out while the app was closed.
+    let mut session = first.stored_session(GLOBEX).expect("stored session");
+    let old_refresh = session.refresh_token.clone().expect("a refresh token");
+    session.meta.expires_at = now() - 60;
+    first.store.save(&session).unwrap();
+    let (tenant, dir, store) = first.quit();
+    let tenant = tenant.expect("tenant");
+    let old_digest = devtenant::store::digest(old_refresh.secret());
+    assert_eq!(
+        tenant.refresh_tokens().get(&old_digest).map(|r| r.used),
+        Some(false)
+    );
+
+    let second = harness_with(tenant, dir, store);
+    second.core.restore_sessions();
+    let s = second.wait_for("the expired session to be renewed", all_checked);
+    let g = Harness::session(&s, GLOBEX).expect("globex session");
+    assert_eq!(g["status"], "active", "{s:#}");
+    assert!(g["statusNote"].is_null(), "{s:#}");
+    assert!(s["lastError"].is_null(), "{s:#}");
+    assert_eq!(s["active"], GLOBEX);
+    assert_eq!(g["email"], "alice@example.com");
+    // A new access token: the demo seed's lifetime is 24 h.
+    let expires = expires_at(g);
+    assert!(expires > now() + 23 * 3600, "expiry {expires} not renewed");
+    let renewed = second.stored_session(GLOBEX).expect("still stored");
+    assert_eq!(renewed.meta.expires_at, expires);
+    assert_ne!(renewed.access_token.secret(), session.access_token.secret());
+    // The refresh token was redeemed (a refresh_token grant) and rotated.
+    let new_refresh = renewed.refresh_token.expect("a rotated refresh token");
+    assert_ne!(new_refresh.secret(), old_refresh.secret());
+    let records = second.tenant.as_ref().unwrap().refresh_tokens();
+    let old = &records[&old_digest];
+    let new = &records[&devtenant::store::digest(new_refresh.secret())];
+    assert!(old.used, "the old refresh token was redeemed");
+    assert!(!new.used && new.family == old.family);
+    assert!(second.browser.opened().is_empty(), "no browser on restart");
+}
+
+#[test]
+fn restart_while_offline_shows_the_identity_offline_and_renews_it_when_back() {
+    let data = tempfile::tempdir().unwrap();
+    let opts = devtenant::SpawnOptions {
+        data_dir: Some(data.path().to_owned()),
+        ..Default::default()
+    };
+    let first = harness_with(
+        tenant_with(opts.clone()),
+        tempfile::tempdir().unwrap(),
+        Arc::new(KeychainStore::in_memory()),
+    );
+    first.sign_in("globex", "alice@example.com", "Alice-pass-1");
+    let old_refresh = first.stored_session(GLOBEX).unwrap().refresh_token.unwrap();
+    let issuer = first.issuer.clone();
+    let (tenant, dir, store) = first.quit();
+    // The network is down: nothing answers at the issuer any more.
+    let port = tenant.as_ref().unwrap().running.addr.port();
+    tauri::async_runtime::block_on(tenant.unwrap().running.shutdown());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
+
+    let mut second = harness_on(issuer.clone(), None, dir, store);
+    second.core.restore_sessions();
+    let s = second.wait_for("the restored session to be checked", all_checked);
+    let g = Harness::session(&s, GLOBEX).expect("the identity is still shown");
+    assert_eq!(g["status"], "offline", "{s:#}");
+    assert_eq!(
+        g["statusNote"],
+        format!(
+            "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
+        )
+    );
+    assert_eq!(g["email"], "alice@example.com");
+    assert!(s["lastError"].is_null(), "offline is not an error: {s:#}");
+    assert_eq!(s["active"], GLOBEX);
+    assert_eq!(second.stored_orgs(), [GLOBEX]);
+    let kept = second.stored_session(GLOBEX).unwrap();
+    assert_eq!(
+        kept.refresh_token.as_ref().unwrap().secret(),
+        old_refresh.secret()
+    );
+    assert!(second.browser.opened().is_empty(), "no browser on restart");
+
+    // The network is back (same port, same persisted tenant): the next check renews the session.
+    let back = tenant_with(devtenant::SpawnOptions {
+        port: Some(port),
+        ..opts
+    });
+    second.tenant = Some(back);
+    tauri::async_runtime::block_on(second.core.refresh_all(false));
+    let s = second.state();
+    let g = Harness::session(&s, GLOBEX).expect("globex session");
+    assert_eq!(g["status"], "active", "{s:#}");
+    assert!(
+        g["statusNote"].is_null() && s["lastError"].is_null(),
+        "{s:#}"
+    );
+    assert!(expires_at(g) > now() + 23 * 3600);
+    let renewed = second.stored_session(GLOBEX).unwrap();
+    let new_refresh = renewed.refresh_token.unwrap();
+    assert_ne!(new_refresh.secret(), old_refresh.secret());
+    let records = second.tenant.as_ref().unwrap().refresh_tokens();
+    assert!(records[&devtenant::store::digest(old_refresh.secret())].used);
+    assert!(!records[&devtenant::store::digest(new_refresh.secret())].used);
+    assert!(second.browser.opened().is_empty());
+}
+
+#[test]
+fn restart_after_the_refresh_token_was_revoked_asks_to_sign_in_again() {
+    let first = harness();
+    first.sign_in("acme", "alice@example.com", "Alice-pass-1");
+    first.sign_in(GLOBEX, "alice@example.com", "Alice-pass-1");
+    // Revoked at the provider while the app was closed (signed out elsewhere, or by an administrator).
+    let revoked = first.stored_session(ACME).unwrap().refresh_token.unwrap();
+    let status = tauri::async_runtime::block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}oauth/revoke", first.issuer))
+            .form(&[
+                ("client_id", "orgpass-desktop"),
+                ("token", revoked.secret()),
+            ])
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    })
+    .expect("revoke");
+    assert_eq!(status, 200);
+    let (tenant, dir, store) = first.quit();
+    let tenant = tenant.unwrap();
+    assert!(
+        !tenant
+            .refresh_tokens()
+            .contains_key(&devtenant::store::digest(revoked.secret()))
+    );
+
+    let second = harness_with(tenant, dir, store);
+    second.core.restore_sessions();
+    let s = second.wait_for("the restored sessions to be checked", all_checked);
+    assert!(Harness::session(&s, ACME).is_none(), "{s:#}");
+    assert_eq!(second.stored_orgs(), [GLOBEX]);
+    let e = &s["lastError"];
+    assert_eq!(
+        (
+            e["code"].as_str(),
+            e["message"].as_str(),
+            e["nextStep"].as_str()
+        ),
+        (
+            Some("session_ended"),
+            Some("Your session for Acme Corporation has ended (it was signed out or expired)."),
+            Some("Sign in again to continue.")
+        ),
+        "{s:#}"
+    );
+    assert!(
+        e["details"]
+            .as_str()
+            .unwrap()
+            .contains("Unknown or invalid refresh token"),
+        "{e:#}"
+    );
+    assert_eq!(s["prefill"], ACME);
+    assert!(s["pending"].is_null());
+    // The other organization is unaffected.
+    assert_eq!(s["active"], GLOBEX);
+    assert_eq!(Harness::session(&s, GLOBEX).unwrap()["status"], "active");
+    assert!(
+        second.browser.opened().is_empty(),
+        "no browser opens by itself"
+    );
+
+    // "Choose an organization": the picker, pre-filled; signing in again works.
+    let s = second
+        .call("show_org_picker", json!({ "show": true }))
+        .unwrap();
+    assert_eq!(
+        (s["picking"].as_bool(), s["prefill"].as_str()),
+        (Some(true), Some(ACME))
+    );
+    assert!(s["lastError"].is_null());
+    let s = second.sign_in(ACME, "alice@example.com", "Alice-pass-1");
+    assert!(s["lastError"].is_null(), "{s:#}");
+    assert_eq!(s["active"], ACME);
+    assert_eq!(second.browser.opened().len(), 1);
+    let mut stored = second.stored_orgs();
+    stored.sort();
+    assert_eq!(stored, [ACME, GLOBEX]);
 }
 
 #[test]
