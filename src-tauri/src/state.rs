@@ -482,11 +482,11 @@ impl Core {
     fn finish_pending(&self, login_id: u64, error: Option<IpcError>) {
         {
             let mut inner = self.lock();
-            if inner.pending.as_ref().is_some_and(|p| p.id == login_id) {
-                inner.pending = None;
-                if let Some(e) = error.filter(|e| e.code != ErrorCode::Cancelled) {
-                    inner.last_error = Some(e);
-                }
+            if let Some(pending) = inner.pending.take_if(|p| p.id == login_id)
+                && let Some(mut e) = error.filter(|e| e.code != ErrorCode::Cancelled)
+            {
+                e.retry = Some(pending.view.input);
+                inner.last_error = Some(e);
             }
         }
         self.notify();

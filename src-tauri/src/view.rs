@@ -43,6 +43,9 @@ pub struct IpcError {
     pub message: String,
     pub next_step: String,
     pub details: String,
+    /// The organization input of the sign-in that failed, when the error screen can offer to try it again
+    /// (with `prompt=login` after a refusal: "Sign in as someone else").
+    pub retry: Option<String>,
 }
 
 impl IpcError {
@@ -57,6 +60,7 @@ impl IpcError {
             message: message.into(),
             next_step: next_step.into(),
             details: details.into(),
+            retry: None,
         }
     }
 }

@@ -272,10 +272,18 @@ async fn browse_login(
 ) -> String {
     chrome.goto(url).await.unwrap();
     let start = Instant::now();
+    let mut page_seen = false;
     loop {
         let current = chrome.current_url().await.unwrap();
         let on_callback = current.path() == "/callback";
         if on_callback {
+            if let Some(page) = &page_shot {
+                assert!(
+                    page_seen,
+                    "{}'s login page was never shown (SSO skipped it?)",
+                    page.org_name
+                );
+            }
             return chrome
                 .find(Locator::Css("body"))
                 .await
@@ -287,6 +295,7 @@ async fn browse_login(
         if let Ok(form) = chrome.find(Locator::Css("#login-form")).await {
             if let Some(page) = &page_shot {
                 page.check(chrome).await;
+                page_seen = true;
             }
             let (user, password) =
                 who.expect("the login page asked for a password but the test gave no user");
@@ -622,6 +631,32 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     .await;
     shot(&app, "app-error").await;
     assert!(!keychain_has(&issuer, INITECH));
+
+    // ---- "Sign in as someone else" from the error: the same organization with prompt=login, so the login
+    // page shows despite the SSO session (Alice again here: refused again).
+    let seen = opened(&urls).len();
+    click(&app, "[data-testid='error-retry']").await;
+    wait_screen(&app, "waiting").await;
+    let url = next_opened(&urls, seen).await;
+    assert!(
+        url.contains("organization=initech") && url.contains("prompt=login"),
+        "{url}"
+    );
+    browse_login(
+        &chrome,
+        &url,
+        Some(("alice@example.com", "Alice-pass-1")),
+        Some(LoginPage {
+            issuer: &issuer,
+            org_name: "initech",
+        }),
+    )
+    .await;
+    wait_screen(&app, "error").await;
+    wait_text(&app, "[data-testid='error-message']", |t| {
+        t == "You are not a member of Initech."
+    })
+    .await;
     click(&app, "[data-testid='error-back']").await;
     wait_screen(&app, "picker").await;
 

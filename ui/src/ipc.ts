@@ -28,6 +28,8 @@ export interface IpcError {
   nextStep: string;
   /** Technical detail for support (never secrets). */
   details: string;
+  /** The organization input of the sign-in that failed, when it can be tried again from the error screen. */
+  retry: string | null;
 }
 
 export interface Branding {
@@ -130,9 +132,10 @@ export function asIpcError(e: unknown): IpcError {
       message: String(o.message ?? "Something went wrong."),
       nextStep: String(o.nextStep ?? ""),
       details: String(o.details ?? ""),
+      retry: typeof o.retry === "string" ? o.retry : null,
     };
   }
-  return { code: "internal", message: "Something went wrong inside Orgpass.", nextStep: "Try again.", details: String(e) };
+  return { code: "internal", message: "Something went wrong inside Orgpass.", nextStep: "Try again.", details: String(e), retry: null };
 }
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {

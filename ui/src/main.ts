@@ -577,6 +577,18 @@ function qaPanel(view: AppView, s: SessionView): HTMLElement {
 
 // ---------------------------------------------------------------- error
 
+/** After a refusal, sign in to the same organization with another account (prompt=login); else try again. */
+function retryButton(err: IpcError): HTMLElement | null {
+  const input = err.retry;
+  if (!input) return null;
+  const refused = err.code === "refused";
+  return h(
+    "button",
+    { "data-testid": "error-retry", onclick: () => signIn(input, refused) },
+    refused ? "Sign in as someone else" : "Try again",
+  );
+}
+
 function errorScreen(err: IpcError): HTMLElement {
   return h(
     "main",
@@ -591,6 +603,7 @@ function errorScreen(err: IpcError): HTMLElement {
         "div",
         { class: "actions" },
         h("button", { class: "primary", "data-testid": "error-back", autofocus: true, onclick: () => run(() => api.showOrgPicker(true)) }, "Choose an organization"),
+        retryButton(err),
       ),
       err.details ? h("details", { class: "support" }, h("summary", {}, "Details for support"), h("pre", { "data-testid": "error-details" }, `code: ${err.code}\n${err.details}`)) : null,
     ),
