@@ -222,6 +222,15 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
         | TokenError::IdToken(IdTokenError::Jwks(_)) => RefreshOutcome::Offline(format!(
             "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
         )),
+        // Any other check of the renewed ID token failed: the engine removed the session (see `TokenError::IdToken`).
+        TokenError::IdToken(_) => RefreshOutcome::Ended(IpcError::new(
+            ErrorCode::SessionEnded,
+            format!(
+                "Your session for {org} has ended: its renewal did not pass Orgpass's security checks."
+            ),
+            "Sign in again to continue. If it keeps happening, send the details below to your IT support.",
+            details,
+        )),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
         _ => RefreshOutcome::Problem(IpcError::new(
             ErrorCode::Refused,
@@ -330,6 +339,19 @@ mod tests {
         ));
         assert!(
             matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Keychain)
+        );
+        // The issuer's keys could not be fetched: the engine keeps the session, so does the app.
+        assert!(matches!(
+            refresh(
+                &TokenError::IdToken(IdTokenError::Jwks("refused".into())),
+                "Acme",
+                "i"
+            ),
+            RefreshOutcome::Offline(_)
+        ));
+        // A renewed ID token that fails a check: the engine removed the session, the app must not keep showing it.
+        assert!(
+            matches!(refresh(&TokenError::IdToken(IdTokenError::NonceMismatch), "Acme", "i"), RefreshOutcome::Ended(e) if e.code == ErrorCode::SessionEnded && e.message == "Your session for Acme has ended: its renewal did not pass Orgpass's security checks.")
         );
     }
 
