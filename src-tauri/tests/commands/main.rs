@@ -507,6 +507,8 @@ fn non_member_is_refused_with_a_sentence_and_nothing_is_stored() {
             .contains("Sign in as someone else")
     );
     assert!(e["details"].as_str().unwrap().contains("access_denied"));
+    // The error screen can offer the same sign-in again ("Sign in as someone else").
+    assert_eq!(e["retry"], "acme");
     assert!(h.stored_orgs().is_empty());
     // "Choose an organization" dismisses the error.
     let s = h.call("show_org_picker", json!({ "show": true })).unwrap();
