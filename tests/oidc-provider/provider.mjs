@@ -2,6 +2,15 @@
 // and for running the `orgpass` CLI by hand.
 //
 //   node tests/oidc-provider/provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS]
+//        [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]...
+//
+// Test switches (all off by default):
+// --refreshed-access-token-ttl: lifetime of access tokens issued by a refresh_token grant (default: the same as
+//   --access-token-ttl), so a test can start with an almost expired token and refresh to a fresh one.
+// --refresh-delay-ms: hold every refresh_token grant's response this long after the tokens were rotated, so
+//   concurrent clients are sure to overlap (a race that would present a rotated token twice shows up every time).
+// --refresh-id-token-claim NAME=VALUE: in the ID token of a refresh_token grant, set claim NAME to VALUE
+//   (re-signed with the provider's own key): a refresh that comes back for another `sub` or `org_id`.
 //
 // Listens on 127.0.0.1:PORT (default 0 = any free port). The FIRST stdout line is the issuer URL
 // (`http://127.0.0.1:PORT/`, with Auth0's trailing slash); every later stdout line is one JSON event
@@ -25,7 +34,7 @@
 
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { generateKeyPair, exportJWK } from 'jose';
+import { generateKeyPair, exportJWK, decodeJwt, SignJWT } from 'jose';
 import Provider, { errors } from 'oidc-provider';
 
 // oidc-provider prints its development notices with console.info; keep stdout for the issuer line and events.
@@ -50,7 +59,10 @@ export const INVITATIONS = [
 ];
 
 function parseArgs(argv) {
-  const out = { port: 0, accessTokenTtl: 3600, idTokenTtl: 3600 };
+  const out = {
+    port: 0, accessTokenTtl: 3600, idTokenTtl: 3600, refreshedAccessTokenTtl: undefined, refreshDelayMs: 0,
+    refreshIdTokenClaims: {},
+  };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     const value = () => {
@@ -61,8 +73,17 @@ function parseArgs(argv) {
     };
     if (arg === '--access-token-ttl') out.accessTokenTtl = value();
     else if (arg === '--id-token-ttl') out.idTokenTtl = value();
+    else if (arg === '--refreshed-access-token-ttl') out.refreshedAccessTokenTtl = value();
+    else if (arg === '--refresh-delay-ms') out.refreshDelayMs = value();
+    else if (arg === '--refresh-id-token-claim') {
+      const pair = argv[i + 1] ?? '';
+      const eq = pair.indexOf('=');
+      if (eq < 1) throw new Error(`${arg} needs NAME=VALUE`);
+      out.refreshIdTokenClaims[pair.slice(0, eq)] = pair.slice(eq + 1);
+      i += 1;
+    }
     else if (/^\d+$/.test(arg)) out.port = Number(arg);
-    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS]`);
+    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS] [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]...`);
   }
   return out;
 }
@@ -164,7 +185,9 @@ async function main() {
     rotateRefreshToken: () => true,
     issueRefreshToken: async (ctx, client, code) => client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     ttl: {
-      AccessToken: args.accessTokenTtl,
+      AccessToken: (ctx) => (ctx?.oidc?.params?.grant_type === 'refresh_token'
+        ? args.refreshedAccessTokenTtl ?? args.accessTokenTtl
+        : args.accessTokenTtl),
       IdToken: args.idTokenTtl,
       AuthorizationCode: 60,
       Interaction: 600,
@@ -224,6 +247,29 @@ async function main() {
       }
     }
     await next();
+  });
+
+  // Every token endpoint request, whatever its outcome: `{"event":"token_endpoint.request","grant_type":…,
+  // "status":…}` (tests count refresh_token grants the provider saw). Then the refresh test switches.
+  provider.use(async (ctx, next) => {
+    try {
+      await next();
+    } finally {
+      if (ctx.path === '/oauth/token' && ctx.method === 'POST') {
+        emit('token_endpoint.request', { grant_type: ctx.oidc?.params?.grant_type ?? null, status: ctx.status });
+      }
+    }
+    if (ctx.path !== '/oauth/token' || ctx.oidc?.params?.grant_type !== 'refresh_token' || ctx.status !== 200) return;
+    const changed = Object.keys(args.refreshIdTokenClaims);
+    if (changed.length > 0 && typeof ctx.body?.id_token === 'string') {
+      const claims = { ...decodeJwt(ctx.body.id_token), ...args.refreshIdTokenClaims };
+      ctx.body = {
+        ...ctx.body,
+        id_token: await new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: jwk.kid }).sign(privateKey),
+      };
+      emit('refresh.id_token_changed', { claims: changed });
+    }
+    if (args.refreshDelayMs > 0) await new Promise((resolve) => { setTimeout(resolve, args.refreshDelayMs); });
   });
 
   for (const name of ['authorization.success', 'authorization.error', 'grant.success', 'grant.error',
@@ -314,7 +360,10 @@ async function main() {
       const org = findOrg(params.organization);
       if (org) orgByGrant.set(grantId, org);
       emit('consent.granted', { grantId, sub: session.accountId, org_id: org?.id ?? null });
-      return finish({ consent: { grantId } });
+      // With `prompt=login` the login just submitted must count on resume, or oidc-provider would ask for it again
+      // (a loop): keep it in the result. Other requests finish with the consent alone, as before.
+      const promptedLogin = String(params.prompt ?? '').split(' ').includes('login');
+      return provider.interactionFinished(req, res, { consent: { grantId } }, { mergeWithLastSubmission: promptedLogin });
     }
     if (action === 'abort') {
       return finish({ error: 'access_denied', error_description: 'the user cancelled the sign-in' });

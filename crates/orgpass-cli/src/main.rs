@@ -3,6 +3,11 @@
 //! Exit codes: 0 success; 2 bad usage or input (nothing opened); 3 sign-in refused (IdP error or a failed
 //! token check; nothing stored); 4 timed out or cancelled; 1 anything else. Human messages go to stderr;
 //! no error ever prints a token, code or verifier.
+//!
+//! `token` exits 3 when the session has ended (the refresh was refused, or the refreshed ID token names another
+//! user or organization): the session is removed and the message says to sign in again. Several `token`
+//! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
+//! for another's refresh exits 1 saying so.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,6 +5,8 @@
 //! gnome-keyring (`cargo xtask test` sets both up).
 
 mod input;
+mod login_options;
 mod malicious;
 mod op;
+mod refresh;
 mod support;

@@ -124,6 +124,11 @@ impl Home {
         Self { dir }
     }
 
+    /// `XDG_CONFIG_HOME` of the runs (the session index and the refresh lock files live in `orgpass/` below it).
+    pub fn config_dir(&self) -> PathBuf {
+        self.dir.path().join("config")
+    }
+
     /// The file the scripted browser appends its requests to.
     pub fn browser_log(&self) -> PathBuf {
         self.dir.path().join("browser.log")
@@ -240,18 +245,32 @@ pub struct KeychainItem {
 /// Every `orgpass` entry in the Secret Service whose account belongs to `issuer`.
 pub fn keychain_items(issuer: &str) -> Vec<KeychainItem> {
     // secret-tool prints label and secret on stdout but the attributes on stderr: unbuffered and merged, each
-    // item's lines stay together.
-    let out = Command::new("sh")
-        .args([
-            "-c",
-            "stdbuf -o0 -e0 secret-tool search --all --unlock service \"$1\" 2>&1",
-            "sh",
-            KEYRING_SERVICE,
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .expect("sh runs secret-tool (Debian package libsecret-tools)");
-    let text = String::from_utf8_lossy(&out.stdout);
+    // item's lines stay together. When another test deletes one of its (other issuer's) entries during the search,
+    // secret-tool stops with "No such secret item at path …", exit 1 and no items at all: search again then.
+    let mut attempt = 0;
+    let text = loop {
+        let out = Command::new("sh")
+            .args([
+                "-c",
+                "stdbuf -o0 -e0 secret-tool search --all --unlock service \"$1\" 2>&1",
+                "sh",
+                KEYRING_SERVICE,
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .expect("sh runs secret-tool (Debian package libsecret-tools)");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() {
+            break text;
+        }
+        attempt += 1;
+        assert!(
+            attempt < 20 && text.contains("No such secret item"),
+            "secret-tool search failed ({}): {text}",
+            out.status
+        );
+        thread::sleep(Duration::from_millis(50));
+    };
     let mut items = Vec::new();
     let mut account: Option<String> = None;
     let mut secret: Option<String> = None;
