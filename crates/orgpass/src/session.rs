@@ -368,6 +368,37 @@ impl Index {
         }
     }
 
+    /// Read, change and write the index while holding its lock file (`sessions.json.lock`), so two processes
+    /// saving different sessions at once do not lose each other's entry.
+    fn update(&self, change: impl FnOnce(&mut Vec<SessionMeta>) -> bool) -> Result<(), StoreError> {
+        let _lock = match self {
+            Self::Memory(_) => None,
+            Self::File(path) => {
+                let err = |source| StoreError::Index {
+                    path: path.clone(),
+                    source,
+                };
+                if let Some(dir) = path.parent() {
+                    std::fs::create_dir_all(dir).map_err(err)?;
+                }
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .truncate(false)
+                    .write(true)
+                    .open(path.with_extension("json.lock"))
+                    .map_err(err)?;
+                // Held for one read and one write of a small file; released when `file` is dropped.
+                file.lock().map_err(err)?;
+                Some(file)
+            }
+        };
+        let mut metas = self.read()?;
+        if change(&mut metas) {
+            self.write(metas)?;
+        }
+        Ok(())
+    }
+
     fn write(&self, metas: Vec<SessionMeta>) -> Result<(), StoreError> {
         match self {
             Self::Memory(m) => {
@@ -382,7 +413,8 @@ impl Index {
                 if let Some(dir) = path.parent() {
                     std::fs::create_dir_all(dir).map_err(err)?;
                 }
-                let tmp = path.with_extension("json.tmp");
+                // A name of this process's own, so a concurrent writer never renames a half-written file.
+                let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
                 let body = serde_json::to_vec_pretty(&metas).expect("metadata serialises");
                 std::fs::write(&tmp, body).map_err(err)?;
                 std::fs::rename(&tmp, path).map_err(err)
@@ -464,11 +496,12 @@ impl SessionStore for KeychainStore {
             &session.meta.key.account(),
             value.secret(),
         )?;
-        let mut metas = self.index.read()?;
-        metas.retain(|m| m.key != session.meta.key);
-        metas.push(session.meta.clone());
-        metas.sort_by(|a, b| a.key.cmp(&b.key));
-        self.index.write(metas)
+        self.index.update(|metas| {
+            metas.retain(|m| m.key != session.meta.key);
+            metas.push(session.meta.clone());
+            metas.sort_by(|a, b| a.key.cmp(&b.key));
+            true
+        })
     }
 
     fn load(&self, key: &SessionKey) -> Result<Option<Session>, StoreError> {
@@ -498,13 +531,13 @@ impl SessionStore for KeychainStore {
     fn delete(&self, key: &SessionKey) -> Result<bool, StoreError> {
         let _g = self.lock.lock().expect("store lock");
         let existed = delete_chunked(self.backend.as_ref(), &key.account())?;
-        let mut metas = self.index.read()?;
-        let before = metas.len();
-        metas.retain(|m| &m.key != key);
-        let indexed = metas.len() != before;
-        if indexed {
-            self.index.write(metas)?;
-        }
+        let mut indexed = false;
+        self.index.update(|metas| {
+            let before = metas.len();
+            metas.retain(|m| &m.key != key);
+            indexed = metas.len() != before;
+            indexed
+        })?;
         Ok(existed || indexed)
     }
 
@@ -647,6 +680,55 @@ pub(crate) mod tests {
             store.list().unwrap()[0].key.org_id.as_deref(),
             Some("org_A")
         );
+    }
+
+    #[test]
+    fn concurrent_writers_of_one_index_file_lose_no_entry() {
+        // Two stores on one index file stand for two processes (each has its own file descriptors).
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orgpass/sessions.json");
+        let writers: Vec<_> = ["a", "b", "c"]
+            .into_iter()
+            .map(|w| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let store = KeychainStore::new(MemoryBackend::default(), Index::File(path));
+                    for i in 0..40 {
+                        store.save(&session(&format!("org_{w}{i}"), 10)).unwrap();
+                    }
+                    for i in 0..20 {
+                        assert!(
+                            store
+                                .delete(&session(&format!("org_{w}{i}"), 10).meta.key)
+                                .unwrap()
+                        );
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.join().unwrap();
+        }
+        let reader = KeychainStore::new(MemoryBackend::default(), Index::File(path.clone()));
+        let mut orgs: Vec<_> = reader
+            .list()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.key.org_id.unwrap())
+            .collect();
+        orgs.sort();
+        let mut want: Vec<_> = ["a", "b", "c"]
+            .iter()
+            .flat_map(|w| (20..40).map(move |i| format!("org_{w}{i}")))
+            .collect();
+        want.sort();
+        assert_eq!(orgs, want);
+        let leftovers: Vec<_> = std::fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
     }
 
     #[test]
