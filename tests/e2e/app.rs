@@ -136,13 +136,15 @@ async fn wait_css(c: &Client, css: &str) {
 }
 
 async fn click(c: &Client, css: &str) {
-    wait_css(c, css).await;
-    c.find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    let mut attempts = 0;
+    loop {
+        wait_css(c, css).await;
+        match c.find(Locator::Css(css)).await.unwrap().click().await {
+            Ok(_) => return,
+            Err(e) if is_stale(&e) && attempts < 5 => attempts += 1,
+            Err(e) => panic!("click {css}: {e}"),
+        }
+    }
 }
 
 async fn screen(c: &Client) -> String {
@@ -199,11 +201,26 @@ async fn shot(c: &Client, name: &str) {
 }
 
 /// Type into the organization field (replacing what is there) and wait for the validation message.
+/// The window re-renders on every state event, so an element found a moment ago can be gone: retry then.
 async fn type_org(c: &Client, text: &str) {
-    let field = c.find(Locator::Css("#org-input")).await.unwrap();
-    field.clear().await.unwrap();
-    // WebKitWebDriver's clear() does not fire `input`; type and let the app validate as the person types.
-    field.send_keys(text).await.unwrap();
+    let mut attempts = 0;
+    loop {
+        let field = c.find(Locator::Css("#org-input")).await.unwrap();
+        // WebKitWebDriver's clear() does not fire `input`; type and let the app validate as the person types.
+        let typed = match field.clear().await {
+            Ok(()) => field.send_keys(text).await,
+            Err(e) => Err(e),
+        };
+        match typed {
+            Ok(()) => return,
+            Err(e) if is_stale(&e) && attempts < 5 => attempts += 1,
+            Err(e) => panic!("type {text:?} into #org-input: {e}"),
+        }
+    }
+}
+
+fn is_stale(e: &fantoccini::error::CmdError) -> bool {
+    e.is_stale_element_reference()
 }
 
 /// The authorize URLs the app asked the "browser" to open, in order.
@@ -325,6 +342,30 @@ async fn browse_login(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A sign-in the app started with `prompt=login` (the `seen`-th URL it opened): the organization's own login
+/// page must show despite the browser's SSO session, and Alice signs in on it.
+async fn forced_login_as_alice(
+    app: &Client,
+    chrome: &Client,
+    (urls, seen): (&Path, usize),
+    organization: &str,
+    page: LoginPage<'_>,
+) {
+    wait_screen(app, "waiting").await;
+    let url = next_opened(urls, seen).await;
+    assert!(
+        url.contains(&format!("organization={organization}")) && url.contains("prompt=login"),
+        "{url}"
+    );
+    browse_login(
+        chrome,
+        &url,
+        Some(("alice@example.com", "Alice-pass-1")),
+        Some(page),
+    )
+    .await;
 }
 
 async fn chrome_session(port: u16, profile: &Path) -> Client {
@@ -573,20 +614,15 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     // ---- QA: the next organization of the directory with prompt=login, so its own login page shows even
     // though the browser has an SSO session.
     click(&app, &format!("[data-testid='qa-switch-{GLOBEX}']")).await;
-    wait_screen(&app, "waiting").await;
-    let url = next_opened(&urls, 1).await;
-    assert!(
-        url.contains(&format!("organization={GLOBEX}")) && url.contains("prompt=login"),
-        "{url}"
-    );
-    browse_login(
+    forced_login_as_alice(
+        &app,
         &chrome,
-        &url,
-        Some(("alice@example.com", "Alice-pass-1")),
-        Some(LoginPage {
+        (&urls, 1),
+        GLOBEX,
+        LoginPage {
             issuer: &issuer,
             org_name: "globex",
-        }),
+        },
     )
     .await;
     wait_text(&app, "[data-testid='org-display-name']", |t| {
@@ -636,20 +672,15 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     // page shows despite the SSO session (Alice again here: refused again).
     let seen = opened(&urls).len();
     click(&app, "[data-testid='error-retry']").await;
-    wait_screen(&app, "waiting").await;
-    let url = next_opened(&urls, seen).await;
-    assert!(
-        url.contains("organization=initech") && url.contains("prompt=login"),
-        "{url}"
-    );
-    browse_login(
+    forced_login_as_alice(
+        &app,
         &chrome,
-        &url,
-        Some(("alice@example.com", "Alice-pass-1")),
-        Some(LoginPage {
+        (&urls, seen),
+        "initech",
+        LoginPage {
             issuer: &issuer,
             org_name: "initech",
-        }),
+        },
     )
     .await;
     wait_screen(&app, "error").await;
