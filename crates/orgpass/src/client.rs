@@ -286,6 +286,12 @@ struct Inner {
     refresh_lock_wait: Duration,
 }
 
+/// See [`Client::guard`]; released when dropped.
+struct SessionGuard {
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
+    _across_processes: Option<RefreshLock>,
+}
+
 /// The default HTTP client: rustls, no redirects followed, bounded time.
 pub fn default_http() -> reqwest::Client {
     reqwest::Client::builder()
@@ -470,23 +476,8 @@ impl Client {
         if !force_refresh && self.is_fresh(&session) {
             return Ok(access(session, false));
         }
-        let lock = {
-            let mut locks = self.inner.refresh_locks.lock().expect("refresh locks");
-            locks.entry(key.clone()).or_default().clone()
-        };
-        let _single_flight = lock.lock().await;
-        // Then the lock shared with other processes (the CLI run by git and by a script, the app), held until the
-        // rotated tokens are saved.
-        let _across_processes = match self.inner.store.lock_dir() {
-            Some(dir) => Some(
-                RefreshLock::acquire(
-                    &crate::lock::lock_path(&dir, key),
-                    self.inner.refresh_lock_wait,
-                )
-                .await?,
-            ),
-            None => None,
-        };
+        // Held until the rotated tokens are saved.
+        let _guard = self.guard(key).await?;
         // Another caller or process may have refreshed while we waited: use its result instead of spending the
         // (rotated, single-use) refresh token again.
         let current = self.load(key).await?;
@@ -496,6 +487,43 @@ impl Client {
             return Ok(access(current, false));
         }
         self.refresh(current).await
+    }
+
+    /// Exclusive use of a session's keychain entries: this process's single flight, then the lock shared with
+    /// other processes (the CLI run by git and by a script, the app). Refresh, sign-in and sign-out all take it,
+    /// so a refresh can neither bring back a session signed out meanwhile nor overwrite a newer sign-in.
+    async fn guard(&self, key: &SessionKey) -> Result<SessionGuard, LockError> {
+        let lock = {
+            let mut locks = self.inner.refresh_locks.lock().expect("refresh locks");
+            locks.entry(key.clone()).or_default().clone()
+        };
+        let in_process = lock.lock_owned().await;
+        let across_processes = match self.inner.store.lock_dir() {
+            Some(dir) => Some(
+                RefreshLock::acquire(
+                    &crate::lock::lock_path(&dir, key),
+                    self.inner.refresh_lock_wait,
+                )
+                .await?,
+            ),
+            None => None,
+        };
+        Ok(SessionGuard {
+            _in_process: in_process,
+            _across_processes: across_processes,
+        })
+    }
+
+    /// [`Client::guard`] for changes that must happen anyway (sign-in, sign-out): if another process holds the
+    /// lock past the wait, go ahead without it rather than fail.
+    async fn guard_or_proceed(&self, key: &SessionKey) -> Option<SessionGuard> {
+        match self.guard(key).await {
+            Ok(g) => Some(g),
+            Err(e) => {
+                tracing::warn!(error = %e, "going ahead without the session lock");
+                None
+            }
+        }
     }
 
     fn is_fresh(&self, s: &Session) -> bool {
@@ -658,6 +686,7 @@ impl Client {
     /// Sign out: delete the session's keychain entries, then revoke its refresh token at the provider.
     /// The local session is removed even if the provider cannot be reached.
     pub async fn logout(&self, key: &SessionKey) -> Result<LogoutOutcome, StoreError> {
+        let guard = self.guard_or_proceed(key).await;
         let store = self.inner.store.clone();
         let k = key.clone();
         let session = tokio::task::spawn_blocking(move || store.load(&k)).await.expect("store task").unwrap_or_else(|e| {
@@ -665,6 +694,7 @@ impl Client {
             None
         });
         let removed = self.delete_session(key).await?;
+        drop(guard);
         let revocation = match session.and_then(|s| s.refresh_token.clone()) {
             None => Revocation::NothingToRevoke,
             Some(rt) => match self.revoke(rt).await {
@@ -1033,6 +1063,7 @@ impl CallbackReceived {
                 .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
             token_type: token_type(&resp),
         };
+        let _guard = client.guard_or_proceed(&session.meta.key).await;
         let store = client.inner.store.clone();
         let to_save = session.clone();
         tokio::task::spawn_blocking(move || store.save(&to_save))

@@ -159,6 +159,37 @@ async fn logout_deletes_then_revokes() {
     );
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sign_out_during_a_refresh_is_not_undone_by_it() {
+    let op = Op::start(false, Duration::from_millis(400)).await;
+    let store = crate::memory_store();
+    let s = expired_session(&op);
+    store.save(&s).unwrap();
+    let client = crate::client(&op, store.clone());
+    let refreshing = {
+        let (client, key) = (client.clone(), s.meta.key.clone());
+        tokio::spawn(async move { client.token(&key).await })
+    };
+    // Sign out while the provider is still answering the refresh.
+    while op.state.refresh_requests.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let out = client.logout(&s.meta.key).await.unwrap();
+    let refreshed = refreshing.await.unwrap().unwrap();
+    assert_eq!(
+        refreshed.token.secret(),
+        "at-2",
+        "the refresh finished first"
+    );
+    assert!(out.removed);
+    assert!(
+        store.load(&s.meta.key).unwrap().is_none(),
+        "the refresh brought back a session that was signed out"
+    );
+    // The sign-out revoked the rotated refresh token: nothing usable is left at the provider either.
+    assert_eq!(*op.state.revoked.lock().unwrap(), vec!["rt-2".to_owned()]);
+}
+
 #[tokio::test]
 async fn refreshed_id_token_for_another_org_ends_the_session_and_revokes_the_new_refresh_token() {
     let op = Op::start(false, Duration::ZERO).await;
