@@ -4,6 +4,9 @@
 //! token check; nothing stored); 4 timed out or cancelled; 1 anything else. Human messages go to stderr;
 //! no error ever prints a token, code or verifier.
 //!
+//! A locked or missing keychain exits 1 with the engine's message saying how to unlock or start it; nothing is
+//! removed then, and `status` still lists the sessions (it reads only the secret-free index).
+//!
 //! `token` exits 3 when the session has ended (the refresh was refused, or the refreshed ID token names another
 //! user or organization): the session is removed and the message says to sign in again. Several `token`
 //! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
@@ -471,6 +474,8 @@ async fn logout(
         ));
     }
     let store = open_store()?;
+    // A locked or missing keychain fails here, before anything is removed from the index or the keychain.
+    store.probe().map_err(|e| Failure::new(1, e))?;
     for meta in &matches {
         let client = client_for(meta, store.clone(), file, env)?;
         let outcome = tokio::time::timeout(Duration::from_secs(60), client.logout(&meta.key))

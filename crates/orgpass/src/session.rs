@@ -92,11 +92,19 @@ impl Drop for Stored {
 /// Why the session store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// No keychain to talk to (on Linux: no Secret Service on the D-Bus session bus, or no session bus at all).
     #[error(
-        "the OS keychain is not available ({0}). On Linux, orgpass needs a running, unlocked Secret Service (GNOME Keyring or KWallet) on the D-Bus session bus; it never falls back to a plaintext file"
+        "no OS keychain is available ({0}). Orgpass keeps sessions only in the keychain, never in a plain file: on \
+         Linux it needs a Secret Service on the D-Bus session bus. Install and start GNOME Keyring \
+         (`gnome-keyring-daemon --start --components=secrets`) or KWallet in your desktop session, then try again"
     )]
     Unavailable(String),
-    #[error("the keychain refused access ({0}); unlock your keyring and try again")]
+    /// The keychain is there but locked, and unlocking it was refused or impossible (no prompt could be shown).
+    #[error(
+        "the OS keychain is locked ({0}), so orgpass cannot read or store sessions; nothing was removed. Unlock it, \
+         then try again: log in to your desktop session or unlock the Login keyring in Passwords and Keys; without a \
+         desktop (SSH), run `gnome-keyring-daemon --replace --unlock`, type the keyring password and press Ctrl-D"
+    )]
     Locked(String),
     #[error("keychain error: {0}")]
     Backend(String),

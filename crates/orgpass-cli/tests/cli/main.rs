@@ -1,10 +1,12 @@
 //! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
-//! malicious provider's table of attacks, bad input, with sessions in the real Secret Service.
+//! malicious provider's table of attacks, bad input, with sessions in the real Secret Service; a locked keyring and a
+//! bus without a Secret Service in private D-Bus sessions of their own (`keychain`).
 //!
 //! Needs `npm ci --prefix tests` (node fixtures) and, for the keychain tests, a D-Bus session with an unlocked
 //! gnome-keyring (`cargo xtask test` sets both up).
 
 mod input;
+mod keychain;
 mod login_options;
 mod malicious;
 mod op;
