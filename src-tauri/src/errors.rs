@@ -3,12 +3,17 @@
 //! The engine's messages are precise but technical; they go into `details`. No error text here quotes a token:
 //! the engine's errors never contain one.
 
-use orgpass::{DiscoveryError, IdTokenError, LoginError, OrgInputError, StoreError, TokenError};
+use orgpass::{
+    DiscoveryError, IdTokenError, LockError, LoginError, OrgInputError, StoreError, TokenError,
+};
 
 use crate::config::AppConfigError;
 use crate::view::{ErrorCode, IpcError};
 
-const KEYCHAIN_NEXT: &str = "Unlock your keyring (GNOME Keyring, KWallet, macOS Keychain or Windows Credential Manager) and try again. Orgpass never keeps sessions in a plain file.";
+/// The keychain is there but locked (and no unlock prompt could be shown, or it was dismissed).
+const KEYCHAIN_LOCKED_NEXT: &str = "Unlock your keychain, then try again: on Linux, sign in to your desktop again or unlock the “Login” keyring in Passwords and Keys; on a Mac, unlock it in Keychain Access. Orgpass never keeps sessions in a plain file.";
+/// There is no keychain to talk to (on Linux: no Secret Service on the D-Bus session bus).
+const KEYCHAIN_MISSING_NEXT: &str = "Install and start a keyring in your desktop session (GNOME Keyring or KWallet; they provide the Secret Service), then start Orgpass again. Orgpass never keeps sessions in a plain file.";
 const SUPPORT_NEXT: &str =
     "Try again. If it keeps happening, send the details below to your IT support.";
 
@@ -47,20 +52,27 @@ pub fn config(e: &AppConfigError) -> IpcError {
 
 /// The keychain could not be opened or used.
 pub fn keychain(e: &StoreError) -> IpcError {
-    let message = match e {
-        StoreError::Locked(_) => "Your keychain is locked, so Orgpass cannot keep you signed in.",
-        StoreError::Corrupt(_) => "A session stored in your keychain is damaged.",
-        StoreError::Index { .. } => "Orgpass could not update its list of sessions.",
-        _ => {
-            "Orgpass cannot reach your keychain (the system's password store), so it cannot keep you signed in."
-        }
-    };
-    let next = match e {
-        StoreError::Corrupt(_) => "Sign out of that organization and sign in again.",
-        StoreError::Index { .. } => {
-            "Check that your configuration folder is writable, then try again."
-        }
-        _ => KEYCHAIN_NEXT,
+    let (message, next) = match e {
+        StoreError::Locked(_) => (
+            "Your keychain is locked, so Orgpass cannot keep you signed in.",
+            KEYCHAIN_LOCKED_NEXT,
+        ),
+        StoreError::Unavailable(_) => (
+            "Orgpass found no keychain (the system's password store, called Secret Service on Linux), so it cannot keep you signed in.",
+            KEYCHAIN_MISSING_NEXT,
+        ),
+        StoreError::Corrupt(_) => (
+            "A session stored in your keychain is damaged.",
+            "Sign out of that organization and sign in again.",
+        ),
+        StoreError::Index { .. } => (
+            "Orgpass could not update its list of sessions.",
+            "Check that your configuration folder is writable, then try again.",
+        ),
+        StoreError::Backend(_) => (
+            "Your keychain reported an error, so Orgpass cannot keep you signed in.",
+            SUPPORT_NEXT,
+        ),
     };
     IpcError::new(ErrorCode::Keychain, message, next, e.to_string())
 }
@@ -232,6 +244,26 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
             details,
         )),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
+        // Another orgpass process (the CLI, a script) holds this session's refresh lock: the session is kept.
+        TokenError::Lock(LockError::TimedOut { waited, .. }) => {
+            RefreshOutcome::Problem(IpcError::new(
+                ErrorCode::Busy,
+                format!(
+                    "Another Orgpass program (such as the orgpass command) has been renewing your session for {org} for {} seconds and has not finished.",
+                    waited.as_secs()
+                ),
+                "You stay signed in. Wait a minute and try again; if it keeps happening, stop any orgpass command that is still running (it may be stuck on a slow network).",
+                details,
+            ))
+        }
+        TokenError::Lock(LockError::Io { .. }) => RefreshOutcome::Problem(IpcError::new(
+            ErrorCode::Internal,
+            format!(
+                "Orgpass could not open the lock file it needs to renew your session for {org}."
+            ),
+            "You stay signed in. Check that your configuration folder (and its orgpass/locks folder) is writable, then try again.",
+            details,
+        )),
         _ => RefreshOutcome::Problem(IpcError::new(
             ErrorCode::Refused,
             format!("Orgpass could not renew your session for {org}."),
@@ -353,6 +385,90 @@ mod tests {
         assert!(
             matches!(refresh(&TokenError::IdToken(IdTokenError::NonceMismatch), "Acme", "i"), RefreshOutcome::Ended(e) if e.code == ErrorCode::SessionEnded && e.message == "Your session for Acme has ended: its renewal did not pass Orgpass's security checks.")
         );
+    }
+
+    #[test]
+    fn keychain_locked_and_missing_have_their_own_next_step() {
+        let locked = keychain(&StoreError::Locked("SS error: prompt dismissed".into()));
+        assert_eq!(
+            (
+                locked.code,
+                locked.message.as_str(),
+                locked.next_step.as_str()
+            ),
+            (
+                ErrorCode::Keychain,
+                "Your keychain is locked, so Orgpass cannot keep you signed in.",
+                "Unlock your keychain, then try again: on Linux, sign in to your desktop again or unlock the “Login” keyring in Passwords and Keys; on a Mac, unlock it in Keychain Access. Orgpass never keeps sessions in a plain file.",
+            )
+        );
+        assert_eq!(
+            locked.details,
+            StoreError::Locked("SS error: prompt dismissed".into()).to_string()
+        );
+        let missing = keychain(&StoreError::Unavailable(
+            "Platform failure: zbus error: org.freedesktop.DBus.Error.ServiceUnknown".into(),
+        ));
+        assert_eq!(
+            (
+                missing.code,
+                missing.message.as_str(),
+                missing.next_step.as_str()
+            ),
+            (
+                ErrorCode::Keychain,
+                "Orgpass found no keychain (the system's password store, called Secret Service on Linux), so it cannot keep you signed in.",
+                "Install and start a keyring in your desktop session (GNOME Keyring or KWallet; they provide the Secret Service), then start Orgpass again. Orgpass never keeps sessions in a plain file.",
+            )
+        );
+        assert!(
+            missing.details.contains("ServiceUnknown"),
+            "{}",
+            missing.details
+        );
+        // A locked keychain during a renewal keeps the session and says how to unlock.
+        assert!(
+            matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.next_step == locked.next_step)
+        );
+        let other = keychain(&StoreError::Backend("no such object".into()));
+        assert_eq!(
+            other.message,
+            "Your keychain reported an error, so Orgpass cannot keep you signed in."
+        );
+        assert_eq!(other.next_step, SUPPORT_NEXT);
+    }
+
+    #[test]
+    fn refresh_lock_held_by_another_process_is_its_own_problem() {
+        let e = TokenError::Lock(LockError::TimedOut {
+            path: "/home/ada/.config/orgpass/locks/refresh-0123.lock".into(),
+            waited: Duration::from_secs(30),
+        });
+        let RefreshOutcome::Problem(ipc) = refresh(&e, "Acme", "https://i/") else {
+            panic!("a held refresh lock must keep the session");
+        };
+        assert_eq!(
+            (ipc.code, ipc.message.as_str(), ipc.next_step.as_str()),
+            (
+                ErrorCode::Busy,
+                "Another Orgpass program (such as the orgpass command) has been renewing your session for Acme for 30 seconds and has not finished.",
+                "You stay signed in. Wait a minute and try again; if it keeps happening, stop any orgpass command that is still running (it may be stuck on a slow network).",
+            )
+        );
+        assert_eq!(ipc.details, e.to_string());
+        let e = TokenError::Lock(LockError::Io {
+            path: "/ro/orgpass/locks/refresh-0123.lock".into(),
+            source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        });
+        let RefreshOutcome::Problem(ipc) = refresh(&e, "Acme", "https://i/") else {
+            panic!("an unwritable lock dir must keep the session");
+        };
+        assert_eq!(ipc.code, ErrorCode::Internal);
+        assert_eq!(
+            ipc.message,
+            "Orgpass could not open the lock file it needs to renew your session for Acme."
+        );
+        assert!(ipc.next_step.starts_with("You stay signed in."));
     }
 
     #[test]
