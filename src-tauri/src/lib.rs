@@ -100,9 +100,50 @@ pub fn run() {
             );
             Ok(())
         })
-        .build(tauri::generate_context!())
-        .expect("the Tauri app could not be built");
+        .build(tauri::generate_context!());
+    let app = match app {
+        Ok(app) => app,
+        // An Orgpass that is still closing owns the single-instance name but no longer answers.
+        Err(tauri::Error::PluginInitialization(plugin, reason)) if plugin == "single-instance" => {
+            start_again_when_the_previous_instance_is_gone(&reason)
+        }
+        Err(e) => panic!("the Tauri app could not be built: {e}"),
+    };
     app.run(|_, _| {});
+}
+
+/// How many times a launch starts itself again while a closing instance still holds the single-instance name.
+const RESTART_ATTEMPTS: u32 = 25;
+const RESTART_ENV: &str = "ORGPASS_RESTART_ATTEMPT";
+
+/// Quit and relaunch in quick succession: the old process still owns its D-Bus name for a moment, so the
+/// single-instance plugin hands our arguments to it, gets no answer, and fails. Start again (a fresh process:
+/// the GUI toolkit cannot be initialised twice in one) until the name is free or answered, for up to ~5 s.
+fn start_again_when_the_previous_instance_is_gone(reason: &str) -> ! {
+    let attempt: u32 = std::env::var(RESTART_ENV)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    if attempt < RESTART_ATTEMPTS {
+        tracing::info!(%reason, attempt, "another Orgpass is still closing; starting again");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        #[cfg(unix)]
+        {
+            use std::os::unix::process::CommandExt;
+            if let Ok(exe) = std::env::current_exe() {
+                let err = std::process::Command::new(exe)
+                    .args(std::env::args_os().skip(1))
+                    .env(RESTART_ENV, (attempt + 1).to_string())
+                    .exec();
+                tracing::warn!(error = %err, "could not start again");
+            }
+        }
+    }
+    eprintln!(
+        "orgpass-app: another Orgpass window is still running but does not answer ({reason}). \
+         Close it (or wait a moment) and start Orgpass again."
+    );
+    std::process::exit(1);
 }
 
 fn setup_deep_links<R: Runtime>(app: &mut tauri::App<R>) {

@@ -857,6 +857,58 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     );
     app.close().await.unwrap();
 
+    // ---- Quit and start again at once: the closing instance still owns the single-instance D-Bus name, takes
+    // the launch's hand-over call, and disconnects without answering (played here by the test: a connection that
+    // holds the name, never replies, then closes). The launch must start once it is gone, not crash.
+    const INSTANCE_NAME: &str = "dev.orgpass.app.SingleInstance";
+    let closing = zbus::blocking::Connection::session().expect("the D-Bus session bus");
+    let observer = zbus::blocking::Connection::session().unwrap();
+    let dbus = zbus::blocking::fdo::DBusProxy::new(&observer).unwrap();
+    let held = Instant::now();
+    while closing.request_name(INSTANCE_NAME).is_err() {
+        // The app closed just now may not have released it yet.
+        assert!(
+            held.elapsed() < WAIT,
+            "{INSTANCE_NAME} stays owned after the app closed"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut launch = Proc(
+        Command::new(app_binary())
+            .envs(app_env(&config, dir.path()))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        launch.0.try_wait().unwrap(),
+        None,
+        "the launch ended while another instance held the name"
+    );
+    closing.close().unwrap();
+    let start = Instant::now();
+    loop {
+        let owner_pid = zbus::names::BusName::try_from(INSTANCE_NAME)
+            .ok()
+            .and_then(|name| dbus.get_connection_unix_process_id(name).ok());
+        if owner_pid == Some(launch.0.id()) {
+            break;
+        }
+        assert_eq!(
+            launch.0.try_wait().unwrap(),
+            None,
+            "the launch ended instead of becoming the running instance"
+        );
+        assert!(
+            start.elapsed() < WAIT,
+            "the launch never became the running instance (owner: {owner_pid:?})"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(launch);
+
     let figures = format!(
         "cold start to interactive organization screen (via tauri-driver, debug build): {} ms\nrelaunch to signed-in view (via tauri-driver, debug build): {} ms\n",
         cold_start.as_millis(),
