@@ -31,6 +31,8 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     // The OS side of orgpass:// deep links (the app registers its scheme handler; the e2e opens a link).
     ("xdg-open", "xdg-utils"),
     ("update-desktop-database", "desktop-file-utils"),
+    // gdbus: the keychain tests lock the keyring through it; the wrapper below waits for the Secret Service.
+    ("gdbus", "libglib2.0-bin"),
 ];
 
 /// Development libraries for building the Tauri app, by their pkg-config name.
@@ -194,7 +196,11 @@ fn test(cargo_args: &[String]) -> Result {
 
     let mut xvfb = start_xvfb()?;
     let me = env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+    // `--unlock` returns before the daemon owns its bus name; wait for it so no test activates a second daemon.
     let script = "printf orgpass-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
+                  && for i in $(seq 100); do gdbus call --session --dest org.freedesktop.DBus \
+                     --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner \
+                     org.freedesktop.secrets | grep -q true && break; sleep 0.05; done \
                   && exec \"$0\" \"$@\"";
     let mut command = Command::new("dbus-run-session");
     command
