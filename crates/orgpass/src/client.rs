@@ -288,8 +288,10 @@ struct Inner {
 
 /// See [`Client::guard`]; released when dropped.
 struct SessionGuard {
-    _in_process: tokio::sync::OwnedMutexGuard<()>,
+    // Dropped in declaration order: the file lock first, so a task of this process that takes the in-process
+    // lock next finds the file lock free too.
     _across_processes: Option<RefreshLock>,
+    _in_process: tokio::sync::OwnedMutexGuard<()>,
 }
 
 /// The default HTTP client: rustls, no redirects followed, bounded time.

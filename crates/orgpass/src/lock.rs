@@ -27,13 +27,14 @@ const POLL: Duration = Duration::from_millis(20);
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "another orgpass process has been refreshing this session for {} s and still holds its lock ({}); \
+        "another orgpass process has been using this session for {} s and still holds its lock ({}); \
          it may be stuck on a slow network: wait for it to finish or stop it, then try again",
         .waited.as_secs(), .path.display()
     )]
     TimedOut { path: PathBuf, waited: Duration },
     #[error(
-        "could not open the refresh lock file {}: {source}; make sure that directory is writable by you",
+        "could not open or lock the session lock file {}: {source}; make sure that directory is writable by you \
+         and on a local disk",
         .path.display()
     )]
     Io {
@@ -62,15 +63,7 @@ impl RefreshLock {
             path: path.to_owned(),
             source,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(io)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .map_err(io)?;
+        let file = open_private(path).map_err(io)?;
         let deadline = tokio::time::Instant::now() + wait;
         let mut logged = false;
         loop {
@@ -80,7 +73,7 @@ impl RefreshLock {
                 Err(TryLockError::Error(e)) => return Err(io(e)),
             }
             if !logged {
-                tracing::info!(path = %path.display(), "another process is refreshing this session; waiting for it");
+                tracing::info!(path = %path.display(), "another process is using this session; waiting for it");
                 logged = true;
             }
             if tokio::time::Instant::now() >= deadline {
@@ -90,6 +83,43 @@ impl RefreshLock {
                 });
             }
             tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// Open (creating if needed) a lock file only its owner may open, in a directory only its owner may enter:
+/// nobody else can take a lock that would stall this user's orgpass.
+pub(crate) fn open_private(path: &Path) -> std::io::Result<File> {
+    let mut dir = std::fs::DirBuilder::new();
+    dir.recursive(true);
+    let mut file = OpenOptions::new();
+    file.create(true).truncate(false).write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+        dir.mode(0o700);
+        file.mode(0o600);
+    }
+    if let Some(parent) = path.parent() {
+        dir.create(parent)?;
+    }
+    file.open(path)
+}
+
+/// Take `file`'s lock, polling, for at most `wait` (for short critical sections in blocking code).
+pub(crate) fn lock_blocking(file: &File, wait: Duration) -> std::io::Result<()> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(TryLockError::Error(e)) => return Err(e),
+            Err(TryLockError::WouldBlock) if std::time::Instant::now() >= deadline => {
+                return Err(std::io::Error::other(format!(
+                    "another orgpass process has held it for {} s; stop stuck orgpass processes, then try again",
+                    wait.as_secs()
+                )));
+            }
+            Err(TryLockError::WouldBlock) => std::thread::sleep(POLL),
         }
     }
 }

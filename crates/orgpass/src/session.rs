@@ -14,6 +14,8 @@ pub const KEYRING_SERVICE: &str = "orgpass";
 /// Longest value stored in one keychain entry (Windows Credential Manager allows ~1280 characters).
 pub const CHUNK_LEN: usize = 1200;
 const CHUNK_HEADER: &str = "orgpass-chunks:";
+/// How long an index update waits for another process's (a read and a write of a small file).
+const INDEX_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Identifies a session: one per issuer, client id and organization.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -386,17 +388,10 @@ impl Index {
                     path: path.clone(),
                     source,
                 };
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(err)?;
-                }
-                let file = std::fs::OpenOptions::new()
-                    .create(true)
-                    .truncate(false)
-                    .write(true)
-                    .open(path.with_extension("json.lock"))
-                    .map_err(err)?;
+                let file =
+                    crate::lock::open_private(&path.with_extension("json.lock")).map_err(err)?;
                 // Held for one read and one write of a small file; released when `file` is dropped.
-                file.lock().map_err(err)?;
+                crate::lock::lock_blocking(&file, INDEX_LOCK_WAIT).map_err(err)?;
                 Some(file)
             }
         };

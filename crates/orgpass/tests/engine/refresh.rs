@@ -291,7 +291,7 @@ async fn a_refresh_lock_held_by_another_process_is_waited_for_then_gives_a_clear
     assert_eq!(err.kind(), ErrorKind::Other);
     assert!(
         err.to_string()
-            .contains("another orgpass process has been refreshing this session"),
+            .contains("another orgpass process has been using this session"),
         "{err}"
     );
     assert_eq!(
