@@ -50,6 +50,9 @@ pub fn with_core<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Core>) -> tau
 
 /// Start the desktop app (the binary's `main`).
 pub fn run() {
+    let restarting_since = std::env::var(RESTART_ENV).ok().and_then(|v| v.parse().ok());
+    // SAFETY: nothing else runs yet (no thread has been started), so nobody reads the environment meanwhile.
+    unsafe { std::env::remove_var(RESTART_ENV) };
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG")
@@ -105,27 +108,36 @@ pub fn run() {
         Ok(app) => app,
         // An Orgpass that is still closing owns the single-instance name but no longer answers.
         Err(tauri::Error::PluginInitialization(plugin, reason)) if plugin == "single-instance" => {
-            start_again_when_the_previous_instance_is_gone(&reason)
+            start_again_when_the_previous_instance_is_gone(restarting_since, &reason)
         }
         Err(e) => panic!("the Tauri app could not be built: {e}"),
     };
     app.run(|_, _| {});
 }
 
-/// How many times a launch starts itself again while a closing instance still holds the single-instance name.
-const RESTART_ATTEMPTS: u32 = 25;
-const RESTART_ENV: &str = "ORGPASS_RESTART_ATTEMPT";
+/// How long a launch keeps starting itself again while a closing instance still holds the single-instance name.
+const RESTART_FOR_MS: u128 = 5_000;
+/// Set on a launch started again: when the first attempt began (Unix ms). Read and removed at the start of
+/// [`run`], so nothing the app starts (a browser, a later `orgpass://` launch) inherits it.
+const RESTART_ENV: &str = "ORGPASS_RESTART_SINCE_MS";
+
+fn now_ms() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0)
+}
 
 /// Quit and relaunch in quick succession: the old process still owns its D-Bus name for a moment, so the
 /// single-instance plugin hands our arguments to it, gets no answer, and fails. Start again (a fresh process:
-/// the GUI toolkit cannot be initialised twice in one) until the name is free or answered, for up to ~5 s.
-fn start_again_when_the_previous_instance_is_gone(reason: &str) -> ! {
-    let attempt: u32 = std::env::var(RESTART_ENV)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    if attempt < RESTART_ATTEMPTS {
-        tracing::info!(%reason, attempt, "another Orgpass is still closing; starting again");
+/// a Tauri app cannot be built twice in one) until the name is free or answered, for up to [`RESTART_FOR_MS`].
+fn start_again_when_the_previous_instance_is_gone(
+    restarting_since: Option<u128>,
+    reason: &str,
+) -> ! {
+    let since = restarting_since.unwrap_or_else(now_ms);
+    if now_ms().saturating_sub(since) < RESTART_FOR_MS {
+        tracing::info!(%reason, "another Orgpass is still closing; starting again");
         std::thread::sleep(std::time::Duration::from_millis(200));
         #[cfg(unix)]
         {
@@ -133,7 +145,7 @@ fn start_again_when_the_previous_instance_is_gone(reason: &str) -> ! {
             if let Ok(exe) = std::env::current_exe() {
                 let err = std::process::Command::new(exe)
                     .args(std::env::args_os().skip(1))
-                    .env(RESTART_ENV, (attempt + 1).to_string())
+                    .env(RESTART_ENV, since.to_string())
                     .exec();
                 tracing::warn!(error = %err, "could not start again");
             }

@@ -74,12 +74,26 @@ pub fn applications_dir() -> Option<PathBuf> {
     dirs::data_dir().map(|d| d.join("applications"))
 }
 
-/// The program the desktop should start: the AppImage when running from one, else this binary.
+/// The program the desktop should start: the AppImage when running from one, else this binary. `APPIMAGE` is
+/// trusted only when this binary runs from inside that image's mount (`APPDIR`): a program started from another
+/// AppImage inherits its `APPIMAGE`, and must not register that other program as our handler.
 pub fn program() -> io::Result<PathBuf> {
-    match std::env::var_os("APPIMAGE") {
-        Some(appimage) => Ok(PathBuf::from(appimage)),
-        None => std::env::current_exe(),
-    }
+    let exe = std::env::current_exe()?;
+    Ok(appimage_of(
+        &exe,
+        std::env::var_os("APPIMAGE"),
+        std::env::var_os("APPDIR"),
+    )
+    .unwrap_or(exe))
+}
+
+fn appimage_of(
+    exe: &Path,
+    appimage: Option<std::ffi::OsString>,
+    appdir: Option<std::ffi::OsString>,
+) -> Option<PathBuf> {
+    let (appimage, appdir) = (PathBuf::from(appimage?), PathBuf::from(appdir?));
+    (!appdir.as_os_str().is_empty() && exe.starts_with(&appdir)).then_some(appimage)
 }
 
 /// Register this binary as the `orgpass://` handler for the current user. Needs `xdg-mime` (xdg-utils);
@@ -131,6 +145,32 @@ mod tests {
         assert_eq!(
             exec_line(Path::new("/tmp/100%/app")),
             "\"/tmp/100%%/app\" %u"
+        );
+    }
+
+    #[test]
+    fn appimage_is_trusted_only_from_inside_its_mount() {
+        let image = || Some("/home/a/Orgpass.AppImage".into());
+        assert_eq!(
+            appimage_of(
+                Path::new("/tmp/.mount_OrgpaX/usr/bin/orgpass-app"),
+                image(),
+                Some("/tmp/.mount_OrgpaX".into())
+            ),
+            Some(PathBuf::from("/home/a/Orgpass.AppImage"))
+        );
+        // Started from a terminal that another AppImage launched: its APPIMAGE/APPDIR are not ours.
+        assert_eq!(
+            appimage_of(
+                Path::new("/usr/bin/orgpass-app"),
+                image(),
+                Some("/tmp/.mount_OtherX".into())
+            ),
+            None
+        );
+        assert_eq!(
+            appimage_of(Path::new("/usr/bin/orgpass-app"), image(), None),
+            None
         );
     }
 

@@ -873,6 +873,21 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Everything sent to the name arrives on `closing`: wait for the launch's hand-over call.
+    let (handed_over, seen) = std::sync::mpsc::channel();
+    let incoming = zbus::blocking::MessageIterator::from(&closing);
+    std::thread::spawn(move || {
+        for message in incoming.flatten() {
+            if message
+                .header()
+                .member()
+                .is_some_and(|m| m.as_str() == "ExecuteCallback")
+            {
+                let _ = handed_over.send(());
+                return;
+            }
+        }
+    });
     let mut launch = Proc(
         Command::new(app_binary())
             .envs(app_env(&config, dir.path()))
@@ -881,7 +896,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
             .spawn()
             .unwrap(),
     );
-    std::thread::sleep(Duration::from_millis(1500));
+    seen.recv_timeout(WAIT)
+        .expect("the launch never tried to hand over to the instance holding the name");
     assert_eq!(
         launch.0.try_wait().unwrap(),
         None,

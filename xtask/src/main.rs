@@ -340,7 +340,9 @@ fn demo(app_args: &[String]) -> Result {
             .arg(&config)
             .args(app_args)
             .env("ORGPASS_ISSUER", &issuer)
-            .env("ORGPASS_CLIENT_ID", "orgpass-desktop");
+            .env("ORGPASS_CLIENT_ID", "orgpass-desktop")
+            // A demo build must not take over orgpass:// links from an installed Orgpass.
+            .env("ORGPASS_NO_SCHEME_REGISTRATION", "1");
         if let Some((display, _)) = &xvfb {
             app.env("DISPLAY", display);
         }
