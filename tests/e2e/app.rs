@@ -191,6 +191,16 @@ async fn wait_gone_css(c: &Client, css: &str) {
 }
 
 async fn shot(c: &Client, name: &str) {
+    // WebKitWebDriver can hand back the last frame it painted, a step behind the DOM on a busy machine (seen: the
+    // "waiting" shot showed the picker). Wait until the page has painted twice since, then a moment more.
+    c.execute_async(
+        "const done = arguments[arguments.length - 1]; \
+         requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("waiting for a paint before screenshot {name}: {e}"));
+    tokio::time::sleep(Duration::from_millis(250)).await;
     let png = c
         .screenshot()
         .await
