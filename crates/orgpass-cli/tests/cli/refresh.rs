@@ -43,10 +43,23 @@ fn concurrent_token_processes_redeem_the_refresh_token_once() {
                 .expect("orgpass binary starts")
         })
         .collect();
-    let outputs: Vec<Output> = children
-        .into_iter()
-        .map(|c| c.wait_with_output().expect("wait for orgpass token"))
-        .collect();
+    // Bounded, so a deadlock fails the test instead of hanging CI (each process waits 30 s at most for the lock).
+    let (done, ended) = std::sync::mpsc::channel();
+    for (i, child) in children.into_iter().enumerate() {
+        let done = done.clone();
+        std::thread::spawn(move || {
+            let _ = done.send((i, child.wait_with_output()));
+        });
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let mut outputs: Vec<Option<Output>> = (0..N).map(|_| None).collect();
+    for _ in 0..N {
+        let (i, output) = ended
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("every `orgpass token` ends within 120 s");
+        outputs[i] = Some(output.expect("wait for orgpass token"));
+    }
+    let outputs: Vec<Output> = outputs.into_iter().map(Option::unwrap).collect();
 
     let describe = |o: &Output| {
         format!(
