@@ -5,14 +5,14 @@
 //! unlock prompt (gcr-prompter) cannot open a window, so the unlock attempt is dismissed at once instead of waiting
 //! for a person. Every child process runs under a time limit, so nothing here can hang.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::support::{ACME_ID, CLIENT_ID, Home, Provider, Run, browser_command};
+use crate::support::{ACME_ID, CLIENT_ID, Home, Provider, Run, browser_command, drain};
 
 /// The password of the throwaway login keyring.
 const KEYRING_PASSWORD: &str = "orgpass-test-keyring-pw";
@@ -59,16 +59,6 @@ fn bare_command(program: &str, home: &Home) -> Command {
         .env("XDG_CACHE_HOME", dir.join("cache"))
         .env("XDG_STATE_HOME", dir.join("state"));
     cmd
-}
-
-fn drain(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        let _ = tx.send(String::from_utf8_lossy(&bytes).into_owned());
-    });
-    rx
 }
 
 /// Wait for `child` to exit within `limit`, else kill it and panic naming `what`.

@@ -219,7 +219,8 @@ impl Home {
     }
 }
 
-fn drain(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+/// Read a child's pipe to the end on a thread (so a full pipe never blocks the child); the text arrives once.
+pub fn drain(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         let mut bytes = Vec::new();
