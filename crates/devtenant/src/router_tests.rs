@@ -52,6 +52,11 @@ impl Reply {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|_| panic!("not JSON: {}", String::from_utf8_lossy(&self.body)))
     }
+    /// Asserts the status (showing the body if it differs) and returns the JSON body.
+    fn expect(&self, status: StatusCode) -> Value {
+        assert_eq!(self.status, status, "{}", self.text());
+        self.json()
+    }
     fn text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
@@ -63,6 +68,16 @@ impl Reply {
             .to_str()
             .unwrap();
         Url::parse(ISSUER).unwrap().join(loc).unwrap()
+    }
+    /// The `name=value` part of the `set-cookie` header.
+    fn session_cookie(&self) -> String {
+        self.headers["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned()
     }
     fn query(&self, key: &str) -> Option<String> {
         self.location()
@@ -88,6 +103,13 @@ async fn send(app: &Router, req: Request<Body>) -> Reply {
 
 fn get(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
+}
+
+fn with_cookie(uri: &str, cookie: &str) -> Request<Body> {
+    Request::get(uri)
+        .header("cookie", cookie)
+        .body(Body::empty())
+        .unwrap()
 }
 
 fn form(uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
@@ -169,6 +191,29 @@ async fn exchange(app: &Router, code: &str, verifier: &str) -> Reply {
     .await
 }
 
+/// [`login`] into `org` with nothing else changed on `/authorize`.
+async fn login_to(app: &Router, org: &str, email: &str, password: &str) -> Reply {
+    login(app, &[("organization", org)], email, password).await
+}
+
+/// Exchanges the code in `r`'s redirect with the [`pkce`] verifier; returns the token response body.
+async fn code_tokens(app: &Router, r: &Reply) -> Value {
+    exchange(app, &r.query("code").unwrap(), &pkce().0)
+        .await
+        .json()
+}
+
+fn refresh(refresh_token: &str) -> Request<Body> {
+    form(
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", NATIVE),
+            ("refresh_token", refresh_token),
+        ],
+    )
+}
+
 fn claims(jwt: &str) -> Value {
     let payload = jwt.split('.').nth(1).unwrap();
     serde_json::from_slice(&B64.decode(payload).unwrap()).unwrap()
@@ -182,17 +227,57 @@ fn mgmt_token(state: &AppState, scopes: &str) -> String {
     }))
 }
 
-fn api(method: Method, path: &str, token: &str, body: Option<&str>) -> Request<Body> {
-    let b = Request::builder()
-        .method(method)
-        .uri(format!("/api/v2{path}"))
-        .header("authorization", format!("Bearer {token}"));
+/// Finishes `b` with `body` as JSON, or with no body.
+fn json_body(b: axum::http::request::Builder, body: Option<&str>) -> Request<Body> {
     match body {
         Some(json) => b
             .header("content-type", "application/json")
             .body(Body::from(json.to_owned()))
             .unwrap(),
         None => b.body(Body::empty()).unwrap(),
+    }
+}
+
+fn api(method: Method, path: &str, token: &str, body: Option<&str>) -> Request<Body> {
+    let b = Request::builder()
+        .method(method)
+        .uri(format!("/api/v2{path}"))
+        .header("authorization", format!("Bearer {token}"));
+    json_body(b, body)
+}
+
+/// A Management API caller: the app and one bearer token.
+struct Mgmt {
+    app: Router,
+    token: String,
+}
+
+impl Mgmt {
+    fn new(app: &Router, token: String) -> Self {
+        Self {
+            app: app.clone(),
+            token,
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
+        send(&self.app, api(method, path, &self.token, body)).await
+    }
+
+    async fn get(&self, path: &str) -> Reply {
+        self.call(Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: &str) -> Reply {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    async fn patch(&self, path: &str, body: &str) -> Reply {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    async fn delete(&self, path: &str) -> Reply {
+        self.call(Method::DELETE, path, None).await
     }
 }
 
@@ -234,8 +319,7 @@ async fn client_credentials_grants_the_m2m_scopes_for_both_audience_spellings() 
             ),
         )
         .await;
-        assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-        let body = r.json();
+        let body = r.expect(StatusCode::OK);
         assert_eq!(body["token_type"], "Bearer");
         let c = claims(body["access_token"].as_str().unwrap());
         assert_eq!(c["aud"], audience);
@@ -306,13 +390,7 @@ async fn client_credentials_refusals_match_auth0() {
 #[tokio::test]
 async fn database_login_issues_org_bound_tokens_with_iss_in_the_redirect() {
     let app = app(state());
-    let r = login(
-        &app,
-        &[("organization", ACME)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
+    let r = login_to(&app, ACME, "alice@example.com", "Alice-pass-1").await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     assert!(r.location().as_str().starts_with(CALLBACK));
     assert_eq!(r.query("state").as_deref(), Some("st-123"));
@@ -327,8 +405,7 @@ async fn database_login_issues_org_bound_tokens_with_iss_in_the_redirect() {
     );
     let (verifier, _) = pkce();
     let t = exchange(&app, &r.query("code").unwrap(), &verifier).await;
-    assert_eq!(t.status, StatusCode::OK, "{}", t.text());
-    let body = t.json();
+    let body = t.expect(StatusCode::OK);
     let id = claims(body["id_token"].as_str().unwrap());
     assert_eq!(id["iss"], ISSUER);
     assert_eq!(id["aud"], NATIVE);
@@ -360,16 +437,8 @@ async fn org_name_claim_is_absent_when_the_tenant_setting_is_off() {
     let mut seed = Seed::demo();
     seed.tenant.allow_organization_name_in_authentication_api = false;
     let app = app(state_with(seed));
-    let r = login(
-        &app,
-        &[("organization", GLOBEX)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
-    let t = exchange(&app, &r.query("code").unwrap(), &pkce().0)
-        .await
-        .json();
+    let r = login_to(&app, GLOBEX, "alice@example.com", "Alice-pass-1").await;
+    let t = code_tokens(&app, &r).await;
     let id = claims(t["id_token"].as_str().unwrap());
     assert_eq!(id["org_id"], GLOBEX);
     assert!(id.get("org_name").is_none());
@@ -378,28 +447,10 @@ async fn org_name_claim_is_absent_when_the_tenant_setting_is_off() {
 #[tokio::test]
 async fn refresh_rotates_and_reuse_revokes_the_family() {
     let app = app(state());
-    let r = login(
-        &app,
-        &[("organization", ACME)],
-        "bob@example.com",
-        "Bob-pass-1",
-    )
-    .await;
-    let first = exchange(&app, &r.query("code").unwrap(), &pkce().0)
-        .await
-        .json();
+    let r = login_to(&app, ACME, "bob@example.com", "Bob-pass-1").await;
+    let first = code_tokens(&app, &r).await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_owned();
-    let refresh = |rt: String| {
-        form(
-            "/oauth/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", NATIVE),
-                ("refresh_token", &rt),
-            ],
-        )
-    };
-    let second = send(&app, refresh(rt1.clone())).await;
+    let second = send(&app, refresh(&rt1)).await;
     assert_eq!(second.status, StatusCode::OK, "{}", second.text());
     let rt2 = second.json()["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(rt1, rt2);
@@ -408,41 +459,21 @@ async fn refresh_rotates_and_reuse_revokes_the_family() {
         ACME
     );
     // Reusing the rotated token fails and revokes rt2 as well.
-    let reuse = send(&app, refresh(rt1)).await;
+    let reuse = send(&app, refresh(&rt1)).await;
     assert_eq!(
         (reuse.status, reuse.json()["error"].clone()),
         (StatusCode::FORBIDDEN, json!("invalid_grant"))
     );
-    let after = send(&app, refresh(rt2)).await;
+    let after = send(&app, refresh(&rt2)).await;
     assert_eq!(after.json()["error"], "invalid_grant");
 }
 
 #[tokio::test]
 async fn sso_cookie_skips_the_password_unless_prompt_login() {
     let app = app(state());
-    let first = login(
-        &app,
-        &[("organization", ACME)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
-    let cookie = first
-        .headers
-        .get("set-cookie")
-        .unwrap()
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let with_cookie = |uri: String| {
-        Request::get(uri)
-            .header("cookie", &cookie)
-            .body(Body::empty())
-            .unwrap()
-    };
+    let first = login_to(&app, ACME, "alice@example.com", "Alice-pass-1").await;
+    let cookie = first.session_cookie();
+    let with_cookie = |uri: String| with_cookie(&uri, &cookie);
     let silent = send(
         &app,
         with_cookie(authorize_uri(&[
@@ -500,13 +531,7 @@ async fn assign_membership_on_login_and_invitations_add_members() {
     let state = state();
     let app = app(state.clone());
     // globex auto-assigns database users: Nora (member of nothing) joins.
-    let r = login(
-        &app,
-        &[("organization", GLOBEX)],
-        "nora@example.com",
-        "Nora-pass-1",
-    )
-    .await;
+    let r = login_to(&app, GLOBEX, "nora@example.com", "Nora-pass-1").await;
     assert!(r.query("code").is_some(), "{}", r.location());
     assert!(
         state
@@ -520,13 +545,7 @@ async fn assign_membership_on_login_and_invitations_add_members() {
     );
     // initech does not, but Bob holds an invitation.
     let initech = "org_InitechL2m3N4o5p";
-    let refused = login(
-        &app,
-        &[("organization", initech)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
+    let refused = login_to(&app, initech, "alice@example.com", "Alice-pass-1").await;
     assert_eq!(refused.query("error").as_deref(), Some("access_denied"));
     let invited = login(
         &app,
@@ -585,9 +604,7 @@ async fn post_login_prompt_shows_only_the_users_organizations() {
         ),
     )
     .await;
-    let t = exchange(&app, &picked.query("code").unwrap(), &pkce().0)
-        .await
-        .json();
+    let t = code_tokens(&app, &picked).await;
     assert_eq!(claims(t["id_token"].as_str().unwrap())["org_id"], GLOBEX);
     let nora = login(&app, &[], "nora@example.com", "Nora-pass-1").await;
     assert_eq!(nora.query("error").as_deref(), Some("access_denied"));
@@ -1023,16 +1040,8 @@ async fn oidc_logout_redirects_with_state_only_to_allowed_urls() {
 #[tokio::test]
 async fn revoke_kills_the_refresh_token_family() {
     let app = app(state());
-    let r = login(
-        &app,
-        &[("organization", ACME)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
-    let rt = exchange(&app, &r.query("code").unwrap(), &pkce().0)
-        .await
-        .json()["refresh_token"]
+    let r = login_to(&app, ACME, "alice@example.com", "Alice-pass-1").await;
+    let rt = code_tokens(&app, &r).await["refresh_token"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -1042,18 +1051,7 @@ async fn revoke_kills_the_refresh_token_family() {
     )
     .await;
     assert_eq!(revoked.status, StatusCode::OK);
-    let after = send(
-        &app,
-        form(
-            "/oauth/token",
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", NATIVE),
-                ("refresh_token", &rt),
-            ],
-        ),
-    )
-    .await;
+    let after = send(&app, refresh(&rt)).await;
     assert_eq!(after.json()["error"], "invalid_grant");
 }
 
@@ -1063,70 +1061,38 @@ async fn revoke_kills_the_refresh_token_family() {
 async fn organizations_crud_with_auth0_shapes() {
     let state = state();
     let app = app(state.clone());
-    let token = mgmt_token(
-        &state,
-        "create:organizations read:organizations update:organizations delete:organizations",
-    );
-    let created = send(
+    let m = Mgmt::new(
         &app,
-        api(Method::POST, "/organizations", &token, Some(r##"{"name":"hooli","display_name":"Hooli","branding":{"logo_url":"https://hooli.example/logo.png","colors":{"primary":"#123456","page_background":"#abcdef"}},"metadata":{"tier":"free"}}"##)),
-    )
-    .await;
-    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
-    let org = created.json();
+        mgmt_token(
+            &state,
+            "create:organizations read:organizations update:organizations delete:organizations",
+        ),
+    );
+    let org = m.post("/organizations", r##"{"name":"hooli","display_name":"Hooli","branding":{"logo_url":"https://hooli.example/logo.png","colors":{"primary":"#123456","page_background":"#abcdef"}},"metadata":{"tier":"free"}}"##)
+    .await
+    .expect(StatusCode::CREATED);
     let id = org["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("org_") && id.len() == 20);
     assert_eq!(org["branding"]["colors"]["primary"], "#123456");
-    let dup = send(
-        &app,
-        api(
-            Method::POST,
-            "/organizations",
-            &token,
-            Some(r#"{"name":"hooli"}"#),
-        ),
-    )
-    .await;
+    let dup = m.post("/organizations", r#"{"name":"hooli"}"#).await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(
         dup.json(),
         json!({"statusCode": 409, "error": "Conflict", "message": "An organization with this name already exists.", "errorCode": "organization_conflict"})
     );
-    let by_name = send(
-        &app,
-        api(Method::GET, "/organizations/name/hooli", &token, None),
-    )
-    .await
-    .json();
+    let by_name = m.get("/organizations/name/hooli").await.json();
     assert_eq!(by_name["id"], id);
-    let patched = send(
-        &app,
-        api(
-            Method::PATCH,
+    let patched = m
+        .patch(
             &format!("/organizations/{id}"),
-            &token,
-            Some(r#"{"display_name":"Hooli XYZ","branding":null}"#),
-        ),
-    )
-    .await;
+            r#"{"display_name":"Hooli XYZ","branding":null}"#,
+        )
+        .await;
     assert_eq!(patched.json()["display_name"], "Hooli XYZ");
     assert!(patched.json().get("branding").is_none());
-    let deleted = send(
-        &app,
-        api(
-            Method::DELETE,
-            &format!("/organizations/{id}"),
-            &token,
-            None,
-        ),
-    )
-    .await;
+    let deleted = m.delete(&format!("/organizations/{id}")).await;
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
-    let gone = send(
-        &app,
-        api(Method::GET, &format!("/organizations/{id}"), &token, None),
-    )
-    .await;
+    let gone = m.get(&format!("/organizations/{id}")).await;
     assert_eq!(gone.status, StatusCode::NOT_FOUND);
     assert_eq!(gone.json()["statusCode"], 404);
 }
@@ -1135,18 +1101,11 @@ async fn organizations_crud_with_auth0_shapes() {
 async fn organization_paging_offset_totals_and_checkpoints() {
     let state = state();
     let app = app(state.clone());
-    let token = mgmt_token(&state, "read:organizations");
-    let page = send(
-        &app,
-        api(
-            Method::GET,
-            "/organizations?page=0&per_page=2&include_totals=true",
-            &token,
-            None,
-        ),
-    )
-    .await
-    .json();
+    let m = Mgmt::new(&app, mgmt_token(&state, "read:organizations"));
+    let page = m
+        .get("/organizations?page=0&per_page=2&include_totals=true")
+        .await
+        .json();
     assert_eq!(
         (
             page["start"].clone(),
@@ -1156,49 +1115,18 @@ async fn organization_paging_offset_totals_and_checkpoints() {
         (json!(0), json!(2), json!(3))
     );
     assert_eq!(page["organizations"].as_array().unwrap().len(), 2);
-    let plain = send(
-        &app,
-        api(
-            Method::GET,
-            "/organizations?page=1&per_page=2",
-            &token,
-            None,
-        ),
-    )
-    .await
-    .json();
+    let plain = m.get("/organizations?page=1&per_page=2").await.json();
     assert_eq!(plain.as_array().unwrap().len(), 1);
-    let first = send(
-        &app,
-        api(Method::GET, "/organizations?take=2", &token, None),
-    )
-    .await
-    .json();
+    let first = m.get("/organizations?take=2").await.json();
     assert_eq!(first["organizations"][0]["name"], "acme");
     let next = first["next"].as_str().unwrap().to_owned();
-    let second = send(
-        &app,
-        api(
-            Method::GET,
-            &format!("/organizations?take=2&from={next}"),
-            &token,
-            None,
-        ),
-    )
-    .await
-    .json();
+    let second = m
+        .get(&format!("/organizations?take=2&from={next}"))
+        .await
+        .json();
     assert_eq!(second["organizations"][0]["name"], "initech");
     assert!(second.get("next").is_none());
-    let deep = send(
-        &app,
-        api(
-            Method::GET,
-            "/organizations?page=20&per_page=50",
-            &token,
-            None,
-        ),
-    )
-    .await;
+    let deep = m.get("/organizations?page=20&per_page=50").await;
     assert_eq!(
         (deep.status, deep.json()["errorCode"].clone()),
         (StatusCode::BAD_REQUEST, json!("invalid_paging"))
@@ -1209,99 +1137,61 @@ async fn organization_paging_offset_totals_and_checkpoints() {
 async fn enabled_connections_members_and_invitations() {
     let state = state();
     let app = app(state.clone());
-    let token = mgmt_token(
-        &state,
-        "read:organization_connections create:organization_connections update:organization_connections delete:organization_connections read:organization_members create:organization_members delete:organization_members read:organization_invitations create:organization_invitations delete:organization_invitations",
+    let m = Mgmt::new(
+        &app,
+        mgmt_token(
+            &state,
+            "read:organization_connections create:organization_connections update:organization_connections delete:organization_connections read:organization_members create:organization_members delete:organization_members read:organization_invitations create:organization_invitations delete:organization_invitations",
+        ),
     );
     let base = format!("/organizations/{GLOBEX}");
-    let add = send(
-        &app,
-        api(
-            Method::POST,
+    let add = m
+        .post(
             &format!("{base}/enabled_connections"),
-            &token,
-            Some(r#"{"connection_id":"con_SocGgggggggggg02","assign_membership_on_login":true}"#),
-        ),
-    )
-    .await;
+            r#"{"connection_id":"con_SocGgggggggggg02","assign_membership_on_login":true}"#,
+        )
+        .await;
     assert_eq!(add.status, StatusCode::CREATED, "{}", add.text());
     assert_eq!(
         add.json()["connection"],
         json!({"name": "google-oauth2", "strategy": "google-oauth2"})
     );
-    let bad_signup = send(
-        &app,
-        api(
-            Method::PATCH,
+    let bad_signup = m
+        .patch(
             &format!("{base}/enabled_connections/con_SocGgggggggggg02"),
-            &token,
-            Some(r#"{"is_signup_enabled":true}"#),
-        ),
-    )
-    .await;
+            r#"{"is_signup_enabled":true}"#,
+        )
+        .await;
     assert_eq!(bad_signup.status, StatusCode::BAD_REQUEST);
-    let list = send(
-        &app,
-        api(
-            Method::GET,
-            &format!("{base}/enabled_connections"),
-            &token,
-            None,
-        ),
-    )
-    .await
-    .json();
+    let list = m.get(&format!("{base}/enabled_connections")).await.json();
     assert_eq!(list.as_array().unwrap().len(), 2);
-    let del = send(
-        &app,
-        api(
-            Method::DELETE,
-            &format!("{base}/enabled_connections/con_SocGgggggggggg02"),
-            &token,
-            None,
-        ),
-    )
-    .await;
+    let del = m
+        .delete(&format!("{base}/enabled_connections/con_SocGgggggggggg02"))
+        .await;
     assert_eq!(del.status, StatusCode::NO_CONTENT);
 
-    let members = send(
-        &app,
-        api(
-            Method::POST,
+    let members = m
+        .post(
             &format!("{base}/members"),
-            &token,
-            Some(r#"{"members":["auth0|bob00000000000000000000002"]}"#),
-        ),
-    )
-    .await;
+            r#"{"members":["auth0|bob00000000000000000000002"]}"#,
+        )
+        .await;
     assert_eq!(members.status, StatusCode::NO_CONTENT);
-    let list = send(
-        &app,
-        api(
-            Method::GET,
-            &format!("{base}/members?include_totals=true"),
-            &token,
-            None,
-        ),
-    )
-    .await
-    .json();
+    let list = m
+        .get(&format!("{base}/members?include_totals=true"))
+        .await
+        .json();
     assert_eq!(list["total"], 2);
-    let removed = send(
-        &app,
-        api(
+    let removed = m
+        .call(
             Method::DELETE,
             &format!("{base}/members"),
-            &token,
             Some(r#"{"members":["auth0|bob00000000000000000000002"]}"#),
-        ),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
 
-    let inv = send(&app, api(Method::POST, &format!("{base}/invitations"), &token, Some(r#"{"inviter":{"name":"Alice"},"invitee":{"email":"Carol@Example.com"},"client_id":"orgpass-desktop","ttl_sec":3600}"#))).await;
-    assert_eq!(inv.status, StatusCode::CREATED, "{}", inv.text());
-    let inv = inv.json();
+    let inv = m.post(&format!("{base}/invitations"), r#"{"inviter":{"name":"Alice"},"invitee":{"email":"Carol@Example.com"},"client_id":"orgpass-desktop","ttl_sec":3600}"#).await.expect(StatusCode::CREATED);
     let ticket = inv["ticket_id"].as_str().unwrap();
     let url = Url::parse(inv["invitation_url"].as_str().unwrap()).unwrap();
     let q: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
@@ -1325,29 +1215,14 @@ async fn enabled_connections_members_and_invitations() {
     )
     .unwrap();
     assert_eq!((expires - created).whole_seconds(), 3600);
-    let too_long = send(&app, api(Method::POST, &format!("{base}/invitations"), &token, Some(r#"{"inviter":{"name":"A"},"invitee":{"email":"c@example.com"},"client_id":"orgpass-desktop","ttl_sec":2592001}"#))).await;
+    let too_long = m.post(&format!("{base}/invitations"), r#"{"inviter":{"name":"A"},"invitee":{"email":"c@example.com"},"client_id":"orgpass-desktop","ttl_sec":2592001}"#).await;
     assert_eq!(too_long.status, StatusCode::BAD_REQUEST);
     let id = inv["id"].as_str().unwrap();
     assert_eq!(
-        send(
-            &app,
-            api(
-                Method::DELETE,
-                &format!("{base}/invitations/{id}"),
-                &token,
-                None
-            )
-        )
-        .await
-        .status,
+        m.delete(&format!("{base}/invitations/{id}")).await.status,
         StatusCode::NO_CONTENT
     );
-    let list = send(
-        &app,
-        api(Method::GET, &format!("{base}/invitations"), &token, None),
-    )
-    .await
-    .json();
+    let list = m.get(&format!("{base}/invitations")).await.json();
     assert_eq!(list, json!([]));
 }
 
@@ -1355,16 +1230,14 @@ async fn enabled_connections_members_and_invitations() {
 async fn connections_clients_and_tenant_settings() {
     let state = state();
     let app = app(state.clone());
-    let token = mgmt_token(
-        &state,
-        "read:connections read:clients update:clients read:tenant_settings update:tenant_settings",
-    );
-    let db = send(
+    let m = Mgmt::new(
         &app,
-        api(Method::GET, "/connections?strategy=auth0", &token, None),
-    )
-    .await
-    .json();
+        mgmt_token(
+            &state,
+            "read:connections read:clients update:clients read:tenant_settings update:tenant_settings",
+        ),
+    );
+    let db = m.get("/connections?strategy=auth0").await.json();
     assert_eq!(
         db.as_array()
             .unwrap()
@@ -1373,12 +1246,7 @@ async fn connections_clients_and_tenant_settings() {
             .collect::<Vec<_>>(),
         vec![json!("Username-Password-Authentication")]
     );
-    let client = send(
-        &app,
-        api(Method::GET, &format!("/clients/{NATIVE}"), &token, None),
-    )
-    .await
-    .json();
+    let client = m.get(&format!("/clients/{NATIVE}")).await.json();
     assert_eq!(
         (
             client["organization_usage"].clone(),
@@ -1387,40 +1255,28 @@ async fn connections_clients_and_tenant_settings() {
         (json!("require"), json!("post_login_prompt"))
     );
     assert!(client.get("client_secret").is_none());
-    let patched = send(
-        &app,
-        api(
-            Method::PATCH,
+    let patched = m
+        .patch(
             &format!("/clients/{NATIVE}"),
-            &token,
-            Some(r#"{"organization_require_behavior":"pre_login_prompt"}"#),
-        ),
-    )
-    .await
-    .json();
+            r#"{"organization_require_behavior":"pre_login_prompt"}"#,
+        )
+        .await
+        .json();
     assert_eq!(patched["organization_require_behavior"], "pre_login_prompt");
-    let bad = send(
-        &app,
-        api(
-            Method::PATCH,
+    let bad = m
+        .patch(
             &format!("/clients/{NATIVE}"),
-            &token,
-            Some(r#"{"organization_usage":"sometimes"}"#),
-        ),
-    )
-    .await;
+            r#"{"organization_usage":"sometimes"}"#,
+        )
+        .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
-    let settings = send(
-        &app,
-        api(
-            Method::PATCH,
+    let settings = m
+        .patch(
             "/tenants/settings",
-            &token,
-            Some(r#"{"allow_organization_name_in_authentication_api":false}"#),
-        ),
-    )
-    .await
-    .json();
+            r#"{"allow_organization_name_in_authentication_api":false}"#,
+        )
+        .await
+        .json();
     assert_eq!(
         settings["allow_organization_name_in_authentication_api"],
         false
@@ -1441,7 +1297,7 @@ async fn connection_paging_offset_totals_and_checkpoints() {
     seed.tenant.rate_limits = crate::ratelimit::RateLimitConfig::off();
     let state = state_with(seed);
     let app = app(state.clone());
-    let token = mgmt_token(&state, "read:connections");
+    let m = Mgmt::new(&app, mgmt_token(&state, "read:connections"));
     let names = |v: &Value| -> Vec<String> {
         v.as_array()
             .unwrap()
@@ -1449,11 +1305,7 @@ async fn connection_paging_offset_totals_and_checkpoints() {
             .map(|c| c["name"].as_str().unwrap().to_owned())
             .collect()
     };
-    let all = names(
-        &send(&app, api(Method::GET, "/connections", &token, None))
-            .await
-            .json(),
-    );
+    let all = names(&m.get("/connections").await.json());
     assert_eq!(all.len(), 3, "{all:?}");
     let rows: [(&str, StatusCode, Value); 5] = [
         (
@@ -1483,7 +1335,7 @@ async fn connection_paging_offset_totals_and_checkpoints() {
         ),
     ];
     for (uri, status, want) in rows {
-        let reply = send(&app, api(Method::GET, uri, &token, None)).await;
+        let reply = m.get(uri).await;
         assert_eq!(reply.status, status, "{uri}: {}", reply.text());
         let body = reply.json();
         if status != StatusCode::OK {
@@ -1691,7 +1543,8 @@ async fn tokens_for_other_audiences_or_issuers_are_refused() {
         ("expired", expired),
         ("foreign key", foreign),
     ] {
-        let r = send(&app, api(Method::GET, "/organizations", &token, None)).await;
+        let m = Mgmt::new(&app, token);
+        let r = m.get("/organizations").await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}");
     }
 }
@@ -1702,10 +1555,13 @@ async fn free_plan_rate_limit_answers_429_with_headers() {
     seed.tenant.rate_limits.preset = crate::ratelimit::Preset::Free;
     let state = state_with(seed);
     let app = app(state.clone());
-    let token = mgmt_token(&state, "read:organizations read:connections");
-    let a = send(&app, api(Method::GET, "/organizations", &token, None)).await;
-    let b = send(&app, api(Method::GET, "/connections", &token, None)).await;
-    let c = send(&app, api(Method::GET, "/organizations", &token, None)).await;
+    let m = Mgmt::new(
+        &app,
+        mgmt_token(&state, "read:organizations read:connections"),
+    );
+    let a = m.get("/organizations").await;
+    let b = m.get("/connections").await;
+    let c = m.get("/organizations").await;
     assert_eq!(
         (a.status, b.status, c.status),
         (
@@ -1736,13 +1592,12 @@ fn admin(method: Method, path: &str, secret: &str, body: Option<&str>) -> Reques
         .method(method)
         .uri(format!("/__devtenant{path}"))
         .header("x-devtenant-admin-secret", secret);
-    match body {
-        Some(json) => b
-            .header("content-type", "application/json")
-            .body(Body::from(json.to_owned()))
-            .unwrap(),
-        None => b.body(Body::empty()).unwrap(),
-    }
+    json_body(b, body)
+}
+
+/// POSTs to the admin endpoint `path` with the right secret.
+async fn admin_post(app: &Router, path: &str, body: Option<&str>) -> Reply {
+    send(app, admin(Method::POST, path, "admin-secret", body)).await
 }
 
 #[tokio::test]
@@ -1760,37 +1615,25 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
     )
     .await;
     assert_eq!(denied.status, StatusCode::UNAUTHORIZED);
-    let set = send(
+    let set = admin_post(
         &app,
-        admin(
-            Method::POST,
-            "/faults",
-            "admin-secret",
-            Some(r#"{"target":"jwks","mode":"fail","count":2}"#),
-        ),
+        "/faults",
+        Some(r#"{"target":"jwks","mode":"fail","count":2}"#),
     )
     .await;
     assert_eq!(set.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        send(&app, get("/.well-known/jwks.json")).await.status,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
-    assert_eq!(
-        send(&app, get("/.well-known/jwks.json")).await.status,
-        StatusCode::SERVICE_UNAVAILABLE
-    );
-    assert_eq!(
-        send(&app, get("/.well-known/jwks.json")).await.status,
-        StatusCode::OK
-    );
-    send(
+    for want in [
+        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::SERVICE_UNAVAILABLE,
+        StatusCode::OK,
+    ] {
+        let jwks = send(&app, get("/.well-known/jwks.json")).await;
+        assert_eq!(jwks.status, want);
+    }
+    admin_post(
         &app,
-        admin(
-            Method::POST,
-            "/faults",
-            "admin-secret",
-            Some(r#"{"target":"token","mode":"garbage"}"#),
-        ),
+        "/faults",
+        Some(r#"{"target":"token","mode":"garbage"}"#),
     )
     .await;
     let garbage = send(
@@ -1800,14 +1643,10 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
     .await;
     assert_eq!(garbage.status, StatusCode::OK);
     assert!(serde_json::from_slice::<Value>(&garbage.body).is_err());
-    send(
+    admin_post(
         &app,
-        admin(
-            Method::POST,
-            "/faults",
-            "admin-secret",
-            Some(r#"{"target":"token","mode":"slow","delay_ms":300}"#),
-        ),
+        "/faults",
+        Some(r#"{"target":"token","mode":"slow","delay_ms":300}"#),
     )
     .await;
     let started = std::time::Instant::now();
@@ -1828,33 +1667,10 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
 async fn clock_skew_and_session_expiry() {
     let state = state();
     let app = app(state.clone());
-    send(
-        &app,
-        admin(
-            Method::POST,
-            "/clock",
-            "admin-secret",
-            Some(r#"{"skew_secs":-7200}"#),
-        ),
-    )
-    .await;
-    let r = login(
-        &app,
-        &[("organization", ACME)],
-        "alice@example.com",
-        "Alice-pass-1",
-    )
-    .await;
-    let cookie = r.headers["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_owned();
-    let t = exchange(&app, &r.query("code").unwrap(), &pkce().0)
-        .await
-        .json();
+    admin_post(&app, "/clock", Some(r#"{"skew_secs":-7200}"#)).await;
+    let r = login_to(&app, ACME, "alice@example.com", "Alice-pass-1").await;
+    let cookie = r.session_cookie();
+    let t = code_tokens(&app, &r).await;
     let iat = claims(t["id_token"].as_str().unwrap())["iat"]
         .as_i64()
         .unwrap();
@@ -1862,19 +1678,14 @@ async fn clock_skew_and_session_expiry() {
         (crate::now_unix() - 7200 - iat).abs() <= 2,
         "iat is skewed by two hours"
     );
-    let expired = send(
-        &app,
-        admin(Method::POST, "/sessions/expire", "admin-secret", None),
-    )
-    .await
-    .json();
+    let expired = admin_post(&app, "/sessions/expire", None).await.json();
     assert_eq!(expired["expired_sessions"], 1);
     let silent = send(
         &app,
-        Request::get(authorize_uri(&[("organization", ACME), ("prompt", "none")]))
-            .header("cookie", cookie)
-            .body(Body::empty())
-            .unwrap(),
+        with_cookie(
+            &authorize_uri(&[("organization", ACME), ("prompt", "none")]),
+            &cookie,
+        ),
     )
     .await;
     assert_eq!(silent.query("error").as_deref(), Some("login_required"));
@@ -1885,12 +1696,7 @@ async fn key_rotation_keeps_the_previous_key_published() {
     let state = state();
     let app = app(state.clone());
     let before = keys().current.kid;
-    let r = send(
-        &app,
-        admin(Method::POST, "/keys/rotate", "admin-secret", None),
-    )
-    .await
-    .json();
+    let r = admin_post(&app, "/keys/rotate", None).await.json();
     assert_ne!(r["current_kid"], before);
     assert_eq!(r["previous_kids"], json!([before]));
     let jwks = send(&app, get("/.well-known/jwks.json")).await.json();
