@@ -44,12 +44,15 @@ type Params = HashMap<String, String>;
 
 /// A page for errors that cannot be redirected (unknown client, unregistered redirect URI).
 fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let body = format!(
-        "<h1>{}</h1><p class=\"error\" id=\"error\">{}</p>",
-        esc(title),
-        esc(detail)
-    );
+    let body = format!("<h1>{}</h1>{}", esc(title), error_html(Some(detail)));
     (status, Html(page(title, "#c92a2a", "#f8f9fa", &body))).into_response()
+}
+
+/// The error paragraph of a page, or nothing.
+fn error_html(error: Option<&str>) -> String {
+    error
+        .map(|e| format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)))
+        .unwrap_or_default()
 }
 
 /// `redirect_uri?error=..&error_description=..&state=..&iss=..` (RFC 6749 §4.1.2.1, RFC 9207).
@@ -573,6 +576,13 @@ struct Look {
     background: String,
 }
 
+impl Look {
+    /// A whole page in these colours.
+    fn page(&self, title: &str, body: &str) -> String {
+        page(title, &self.primary, &self.background, body)
+    }
+}
+
 fn look(state: &AppState, t: &Tenant, tx: &Transaction) -> Look {
     let org = tx.org_id.as_ref().and_then(|o| t.store.org(o));
     let branding = org.and_then(|o| o.branding.clone()).unwrap_or_default();
@@ -657,9 +667,7 @@ fn login_html(
 ) -> String {
     let l = look(state, t, tx);
     let mut body = header_html(&l, &format!("Log in to {}", l.title));
-    if let Some(e) = error {
-        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
-    }
+    body.push_str(&error_html(error));
     let conns = offered(t, tx);
     if conns.iter().any(|(c, _, _)| c.is_database()) {
         let prefill = if username.is_empty() {
@@ -698,16 +706,11 @@ fn login_html(
         body.push_str(&format!("<p class=\"hint\">Don't have an account? <a id=\"signup-link\" href=\"/u/signup?state={}\">Sign up</a></p>", esc(key)));
     }
     if conns.is_empty() {
-        body.push_str(
-            "<p class=\"error\" id=\"error\">No connection is enabled for this organization.</p>",
-        );
+        body.push_str(&error_html(Some(
+            "No connection is enabled for this organization.",
+        )));
     }
-    page(
-        &format!("Log in | {}", l.title),
-        &l.primary,
-        &l.background,
-        &body,
-    )
+    l.page(&format!("Log in | {}", l.title), &body)
 }
 
 #[derive(serde::Deserialize)]
@@ -715,12 +718,23 @@ struct StateQuery {
     state: String,
 }
 
-async fn login_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+/// Renders the page of the login transaction `key`, or the invalid-state page.
+fn tx_page(
+    state: &AppState,
+    key: &str,
+    render: impl FnOnce(&AppState, &Tenant, &str, &Transaction) -> String,
+) -> Response {
     let t = state.lock();
-    match take_tx(&t, &q.state) {
-        Ok(tx) => Html(login_html(&state, &t, &q.state, &tx, None, "")).into_response(),
+    match take_tx(&t, key) {
+        Ok(tx) => Html(render(state, &t, key, &tx)).into_response(),
         Err(r) => r,
     }
+}
+
+async fn login_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
+    tx_page(&state, &q.state, |state, t, key, tx| {
+        login_html(state, t, key, tx, None, "")
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -774,9 +788,7 @@ fn signup_html(
 ) -> String {
     let l = look(state, t, tx);
     let mut body = header_html(&l, &format!("Sign up for {}", l.title));
-    if let Some(e) = error {
-        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
-    }
+    body.push_str(&error_html(error));
     body.push_str(&format!(
         r#"<form method="post" action="/u/signup" id="signup-form">
 <input type="hidden" name="state" value="{key}">
@@ -789,20 +801,13 @@ fn signup_html(
         key = esc(key),
         hint = esc(tx.login_hint.as_deref().unwrap_or_default())
     ));
-    page(
-        &format!("Sign up | {}", l.title),
-        &l.primary,
-        &l.background,
-        &body,
-    )
+    l.page(&format!("Sign up | {}", l.title), &body)
 }
 
 async fn signup_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
-    let t = state.lock();
-    match take_tx(&t, &q.state) {
-        Ok(tx) => Html(signup_html(&state, &t, &q.state, &tx, None)).into_response(),
-        Err(r) => r,
-    }
+    tx_page(&state, &q.state, |state, t, key, tx| {
+        signup_html(state, t, key, tx, None)
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -871,9 +876,7 @@ fn org_prompt_html(
 ) -> String {
     let l = look(state, t, tx);
     let mut body = header_html(&l, "Enter your organization name");
-    if let Some(e) = error {
-        body.push_str(&format!("<p class=\"error\" id=\"error\">{}</p>", esc(e)));
-    }
+    body.push_str(&error_html(error));
     body.push_str(&format!(
         r#"<form method="post" action="/u/organization" id="organization-form">
 <input type="hidden" name="state" value="{key}">
@@ -883,20 +886,13 @@ fn org_prompt_html(
 </form>"#,
         key = esc(key)
     ));
-    page(
-        &format!("Organization | {}", l.title),
-        &l.primary,
-        &l.background,
-        &body,
-    )
+    l.page(&format!("Organization | {}", l.title), &body)
 }
 
 async fn org_prompt_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
-    let t = state.lock();
-    match take_tx(&t, &q.state) {
-        Ok(tx) => Html(org_prompt_html(&state, &t, &q.state, &tx, None)).into_response(),
-        Err(r) => r,
-    }
+    tx_page(&state, &q.state, |state, t, key, tx| {
+        org_prompt_html(state, t, key, tx, None)
+    })
 }
 
 #[derive(serde::Deserialize)]
@@ -929,6 +925,14 @@ async fn org_prompt_submit(State(state): State<AppState>, Form(f): Form<OrgForm>
     Redirect::to(&format!("/u/login?state={}", f.state)).into_response()
 }
 
+fn not_logged_in() -> Response {
+    error_page(
+        StatusCode::BAD_REQUEST,
+        "Invalid state",
+        "Log in before choosing an organization.",
+    )
+}
+
 async fn picker_page(State(state): State<AppState>, Query(q): Query<StateQuery>) -> Response {
     let t = state.lock();
     let tx = match take_tx(&t, &q.state) {
@@ -936,11 +940,7 @@ async fn picker_page(State(state): State<AppState>, Query(q): Query<StateQuery>)
         Err(r) => return r,
     };
     let Some((user_id, _)) = &tx.authenticated else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid state",
-            "Log in before choosing an organization.",
-        );
+        return not_logged_in();
     };
     let l = look(&state, &t, &tx);
     let mut body = header_html(&l, "Choose an organization");
@@ -959,13 +959,7 @@ async fn picker_page(State(state): State<AppState>, Query(q): Query<StateQuery>)
             display = esc(&o.display_name)
         ));
     }
-    Html(page(
-        "Choose an organization",
-        &l.primary,
-        &l.background,
-        &body,
-    ))
-    .into_response()
+    Html(l.page("Choose an organization", &body)).into_response()
 }
 
 #[derive(serde::Deserialize)]
@@ -985,11 +979,7 @@ async fn picker_submit(
         Err(r) => return r,
     };
     let Some((user_id, _)) = tx.authenticated.clone() else {
-        return error_page(
-            StatusCode::BAD_REQUEST,
-            "Invalid state",
-            "Log in before choosing an organization.",
-        );
+        return not_logged_in();
     };
     if !t
         .store
