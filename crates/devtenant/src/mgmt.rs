@@ -290,6 +290,16 @@ impl ConnectionQuery {
     }
 }
 
+/// The checkpoint key of a record with an `id`.
+fn id_key(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_default().to_owned()
+}
+
+/// The checkpoint key of a member.
+fn user_id_key(v: &Value) -> String {
+    v["user_id"].as_str().unwrap_or_default().to_owned()
+}
+
 /// Offset paging (`page`/`per_page`/`include_totals`) with Auth0's 1000-record ceiling, or checkpoint paging
 /// (`from`/`take`) when `checkpoint_key` is given and either parameter is present.
 fn paginate(
@@ -301,10 +311,7 @@ fn paginate(
     if let Some(id_of) = checkpoint_key
         && (paging.from.is_some() || paging.take.is_some())
     {
-        let take = paging.take.unwrap_or(50) as usize;
-        if !(1..=100).contains(&take) {
-            return Err(invalid("take", "Expected a number between 1 and 100"));
-        }
+        let take = page_size("take", paging.take)? as usize;
         let start = match &paging.from {
             None => 0,
             Some(from) => items
@@ -324,10 +331,7 @@ fn paginate(
         }
         return Ok(out);
     }
-    let per_page = paging.per_page.unwrap_or(50);
-    if !(1..=100).contains(&per_page) {
-        return Err(invalid("per_page", "Expected a number between 1 and 100"));
-    }
+    let per_page = page_size("per_page", paging.per_page)?;
     let page = paging.page.unwrap_or(0);
     let start = page as usize * per_page as usize;
     if start + per_page as usize > 1000 {
@@ -347,6 +351,15 @@ fn paginate(
     } else {
         Ok(Value::Array(slice))
     }
+}
+
+/// A page size parameter: 50 when absent, else 1 to 100.
+fn page_size(property: &str, value: Option<u32>) -> Result<u32, ApiError> {
+    let n = value.unwrap_or(50);
+    if !(1..=100).contains(&n) {
+        return Err(invalid(property, "Expected a number between 1 and 100"));
+    }
+    Ok(n)
 }
 
 // ---------------------------------------------------------------- views
@@ -512,17 +525,16 @@ fn valid_branding(state: &AppState, b: BrandingBody) -> Result<Branding, ApiErro
                     "Missing required property: primary and page_background",
                 ));
             };
-            if !is_hex_colour(&primary) {
-                return Err(invalid(
-                    "branding.colors.primary",
-                    "String does not match pattern ^#([0-9a-fA-F]{3}){1,2}$",
-                ));
-            }
-            if !is_hex_colour(&page_background) {
-                return Err(invalid(
-                    "branding.colors.page_background",
-                    "String does not match pattern ^#([0-9a-fA-F]{3}){1,2}$",
-                ));
+            for (property, colour) in [
+                ("branding.colors.primary", &primary),
+                ("branding.colors.page_background", &page_background),
+            ] {
+                if !is_hex_colour(colour) {
+                    return Err(invalid(
+                        property,
+                        "String does not match pattern ^#([0-9a-fA-F]{3}){1,2}$",
+                    ));
+                }
             }
             Some(Colors {
                 primary,
@@ -584,6 +596,13 @@ fn check_signup(is_database: bool, assign: bool, signup: bool) -> Result<(), Api
     Ok(())
 }
 
+fn org_name_taken() -> ApiError {
+    ApiError::conflict(
+        "organization_conflict",
+        "An organization with this name already exists.",
+    )
+}
+
 fn with_org<T>(
     state: &AppState,
     id: &str,
@@ -637,10 +656,7 @@ async fn create_org(
         .map(|b| valid_enabled_conn(&t.store, b))
         .collect::<Result<Vec<_>, _>>()?;
     if t.store.org_by_name(&body.name).is_some() {
-        return Err(ApiError::conflict(
-            "organization_conflict",
-            "An organization with this name already exists.",
-        ));
+        return Err(org_name_taken());
     }
     let org = Organization {
         id: format!("org_{}", random_alnum(16)),
@@ -674,7 +690,7 @@ async fn list_orgs(
         items,
         &paging,
         "organizations",
-        Some(|v| v["id"].as_str().unwrap_or_default().to_owned()),
+        Some(id_key),
     )?))
 }
 
@@ -752,10 +768,7 @@ async fn patch_org(
                 .iter()
                 .any(|o| &o.name == n && o.id != id)
         {
-            return Err(ApiError::conflict(
-                "organization_conflict",
-                "An organization with this name already exists.",
-            ));
+            return Err(org_name_taken());
         }
         let org = t.store.org_mut(&id).expect("checked");
         if let Some(n) = body.name {
@@ -957,7 +970,7 @@ async fn list_members(
         items,
         &paging,
         "members",
-        Some(|v| v["user_id"].as_str().unwrap_or_default().to_owned()),
+        Some(user_id_key),
     )?))
 }
 
@@ -1223,7 +1236,7 @@ async fn list_connections(
         items,
         &q.paging(),
         "connections",
-        Some(|v| v["id"].as_str().unwrap_or_default().to_owned()),
+        Some(id_key),
     )?))
 }
 
@@ -1291,6 +1304,16 @@ pub struct PatchClient {
     organization_require_behavior: Option<String>,
 }
 
+/// Refuses a `value` outside `allowed`; an absent value passes.
+fn one_of(property: &str, value: Option<&str>, allowed: &[&str]) -> Result<(), ApiError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => {
+            Err(invalid(property, &format!("No enum match for: \"{v}\"")))
+        }
+        _ => Ok(()),
+    }
+}
+
 async fn patch_client(
     State(state): State<AppState>,
     caller: Caller,
@@ -1298,22 +1321,16 @@ async fn patch_client(
     Body(body): Body<PatchClient>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("update:clients")?;
-    if let Some(u) = &body.organization_usage
-        && !["deny", "allow", "require"].contains(&u.as_str())
-    {
-        return Err(invalid(
-            "organization_usage",
-            &format!("No enum match for: \"{u}\""),
-        ));
-    }
-    if let Some(b) = &body.organization_require_behavior
-        && !["no_prompt", "pre_login_prompt", "post_login_prompt"].contains(&b.as_str())
-    {
-        return Err(invalid(
-            "organization_require_behavior",
-            &format!("No enum match for: \"{b}\""),
-        ));
-    }
+    one_of(
+        "organization_usage",
+        body.organization_usage.as_deref(),
+        &["deny", "allow", "require"],
+    )?;
+    one_of(
+        "organization_require_behavior",
+        body.organization_require_behavior.as_deref(),
+        &["no_prompt", "pre_login_prompt", "post_login_prompt"],
+    )?;
     let mut t = state.lock();
     let c = t
         .store
