@@ -615,6 +615,19 @@ fn with_org<T>(
     f(&mut t)
 }
 
+/// [`with_org`] for a change: the tenant is saved when `f` succeeds.
+fn update_org<T>(
+    state: &AppState,
+    id: &str,
+    f: impl FnOnce(&mut crate::Tenant) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    with_org(state, id, |t| {
+        let out = f(t)?;
+        state.persist(t);
+        Ok(out)
+    })
+}
+
 // ---------------------------------------------------------------- organizations
 
 #[derive(Debug, Deserialize)]
@@ -761,7 +774,7 @@ async fn patch_org(
         Some(None) => Some(BTreeMap::new()),
         Some(Some(m)) => Some(valid_metadata(m)?),
     };
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         if let Some(n) = &body.name
             && t.store
                 .organizations
@@ -784,7 +797,6 @@ async fn patch_org(
             org.metadata = m;
         }
         let view = org_json(&state, org);
-        state.persist(t);
         Ok(Json(view))
     })
 }
@@ -795,10 +807,9 @@ async fn delete_org(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:organizations")?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         t.store.organizations.retain(|o| o.id != id);
         t.store.invitations.retain(|i| i.organization_id != id);
-        state.persist(t);
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -830,7 +841,7 @@ async fn add_org_conn(
     Body(body): Body<EnabledConnBody>,
 ) -> Result<Response, ApiError> {
     caller.require("create:organization_connections")?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         let ec = valid_enabled_conn(&t.store, body)?;
         let org = t.store.org(&id).expect("checked");
         if org
@@ -855,7 +866,6 @@ async fn add_org_conn(
             .expect("checked")
             .enabled_connections
             .push(ec);
-        state.persist(t);
         Ok((StatusCode::CREATED, Json(view)).into_response())
     })
 }
@@ -899,7 +909,7 @@ async fn patch_org_conn(
     Body(body): Body<PatchEnabledConn>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("update:organization_connections")?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         let is_db = t.store.connection(&conn).is_some_and(|c| c.is_database());
         let org = t.store.org_mut(&id).expect("checked");
         let ec = org
@@ -919,7 +929,6 @@ async fn patch_org_conn(
         }
         let ec = ec.clone();
         let view = enabled_conn_json(&t.store, &ec);
-        state.persist(t);
         Ok(Json(view))
     })
 }
@@ -930,14 +939,13 @@ async fn delete_org_conn(
     Path((id, conn)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:organization_connections")?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         let org = t.store.org_mut(&id).expect("checked");
         let before = org.enabled_connections.len();
         org.enabled_connections.retain(|e| e.connection_id != conn);
         if org.enabled_connections.len() == before {
             return Err(conn_not_enabled());
         }
-        state.persist(t);
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -992,7 +1000,7 @@ async fn add_members(
 ) -> Result<StatusCode, ApiError> {
     caller.require("create:organization_members")?;
     check_members_body(&body)?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         if let Some(missing) = body.members.iter().find(|m| t.store.user(m).is_none()) {
             return Err(ApiError::not_found(
                 "inexistent_user",
@@ -1005,7 +1013,6 @@ async fn add_members(
                 org.members.push(m);
             }
         }
-        state.persist(t);
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -1018,13 +1025,12 @@ async fn delete_members(
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:organization_members")?;
     check_members_body(&body)?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         t.store
             .org_mut(&id)
             .expect("checked")
             .members
             .retain(|m| !body.members.contains(m));
-        state.persist(t);
         Ok(StatusCode::NO_CONTENT)
     })
 }
@@ -1091,7 +1097,7 @@ async fn create_invitation(
         t if (1..=2_592_000).contains(&t) => t,
         _ => return Err(invalid("ttl_sec", "Value must be between 0 and 2592000")),
     };
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         let client = t.store.client(&body.client_id).ok_or_else(|| {
             ApiError::not_found("inexistent_client", "The client_id does not exist")
         })?;
@@ -1129,7 +1135,6 @@ async fn create_invitation(
         };
         let view = invitation_json(&t.store, &inv);
         t.store.invitations.push(inv);
-        state.persist(t);
         Ok((StatusCode::CREATED, Json(view)).into_response())
     })
 }
@@ -1179,7 +1184,7 @@ async fn delete_invitation(
     Path((id, inv)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     caller.require("delete:organization_invitations")?;
-    with_org(&state, &id, |t| {
+    update_org(&state, &id, |t| {
         let before = t.store.invitations.len();
         t.store
             .invitations
@@ -1187,7 +1192,6 @@ async fn delete_invitation(
         if before == t.store.invitations.len() {
             return Err(invitation_not_found());
         }
-        state.persist(t);
         Ok(StatusCode::NO_CONTENT)
     })
 }
