@@ -46,27 +46,100 @@ fn items<T: DeserializeOwned>(
     }
 }
 
+/// `Ok(None)` when the tenant answered 404, the value otherwise.
+fn found<T>(r: Result<T, AdminError>) -> Result<Option<T>, AdminError> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(AdminError::NotFound { .. }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// `organizations/{org_id}` followed by `tail` (`""`, `"/members"`, …), the id escaped.
+fn org_path(org_id: &str, tail: &str) -> String {
+    format!("organizations/{}{tail}", seg(org_id))
+}
+
+/// `organizations/{org_id}/enabled_connections/{connection_id}`, both escaped.
+fn enabled_connection_path(org_id: &str, connection_id: &str) -> String {
+    org_path(
+        org_id,
+        &format!("/enabled_connections/{}", seg(connection_id)),
+    )
+}
+
+/// `GET /organizations`, without paging.
+fn organizations_list() -> Req {
+    Req::new(
+        Method::GET,
+        "organizations",
+        Bucket::ReadOrganizations,
+        "read:organizations",
+        "listing organizations",
+    )
+}
+
 impl ManagementClient {
+    /// Sends a create (`req`, not idempotent) at most once per attempt: when its outcome is unknown, `lookup` is
+    /// asked whether it happened, and only if not is it sent again after a backoff step. `count_retry` counts such
+    /// repeats in [`crate::http::Stats::retried`].
+    async fn create_once<T, F, Fut>(
+        &self,
+        req: Req,
+        lookup: F,
+        count_retry: bool,
+    ) -> Result<T, AdminError>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, AdminError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            match self.call(req.clone()).await {
+                Err(AdminError::Ambiguous { what, cause }) => {
+                    tracing::debug!(%what, %cause, "create outcome unknown; looking it up");
+                    if let Some(found) = lookup().await? {
+                        return Ok(found);
+                    }
+                    if attempt >= self.inner.retry.max_attempts {
+                        return Err(AdminError::Transport { what, cause });
+                    }
+                    if count_retry {
+                        self.inner
+                            .stats
+                            .retried
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    tokio::time::sleep(crate::http::backoff(
+                        attempt,
+                        self.inner.retry.base_delay,
+                        self.inner.retry.max_delay,
+                    ))
+                    .await;
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// Follows checkpoint paging (`take`/`from`) to the end; works past 1000 results, unlike page/per_page.
+    /// `list` is the GET without paging; `key` names the array in each page.
     async fn checkpoint_all<T: DeserializeOwned>(
         &self,
-        path: String,
+        list: Req,
         key: &'static str,
-        bucket: Bucket,
-        scope: &'static str,
-        what: String,
     ) -> Result<Vec<T>, AdminError> {
         let mut out = Vec::new();
         let mut from: Option<String> = None;
         loop {
-            let mut req = Req::new(Method::GET, path.clone(), bucket, scope, what.clone())
-                .query("take", PAGE_SIZE);
+            let mut req = list.clone().query("take", PAGE_SIZE);
             if let Some(f) = &from {
                 req = req.query("from", f);
             }
             let page: Checkpoint = self.call(req).await?;
-            let list = serde_json::Value::Object(page.rest);
-            let (batch, _) = items::<T>(list, key, &what)?;
+            let (batch, _) = items::<T>(serde_json::Value::Object(page.rest), key, &list.what)?;
             let n = batch.len();
             out.extend(batch);
             match page.next {
@@ -76,27 +149,34 @@ impl ManagementClient {
         }
     }
 
+    /// One offset page (`page`, `per_page`, `include_totals=true`) of `list`: its items and the total, if sent.
+    async fn offset_page<T: DeserializeOwned>(
+        &self,
+        list: &Req,
+        key: &'static str,
+        page: u32,
+        per_page: u32,
+    ) -> Result<(Vec<T>, Option<u64>), AdminError> {
+        let mut req = list.clone();
+        let extra = std::mem::take(&mut req.query);
+        req = req
+            .query("page", page)
+            .query("per_page", per_page)
+            .query("include_totals", "true");
+        req.query.extend(extra);
+        let v: serde_json::Value = self.call(req).await?;
+        items::<T>(v, key, &list.what)
+    }
+
     /// Follows offset paging (`page`/`per_page`/`include_totals`) to the end (Auth0 caps this at 1000 results).
     async fn offset_all<T: DeserializeOwned>(
         &self,
-        path: String,
-        extra: Vec<(&'static str, String)>,
+        list: Req,
         key: &'static str,
-        bucket: Bucket,
-        scope: &'static str,
-        what: String,
     ) -> Result<Vec<T>, AdminError> {
         let mut out: Vec<T> = Vec::new();
         for page in 0u32.. {
-            let mut req = Req::new(Method::GET, path.clone(), bucket, scope, what.clone())
-                .query("page", page)
-                .query("per_page", PAGE_SIZE)
-                .query("include_totals", "true");
-            for (k, v) in &extra {
-                req = req.query(k, v);
-            }
-            let v: serde_json::Value = self.call(req).await?;
-            let (batch, total) = items::<T>(v, key, &what)?;
+            let (batch, total) = self.offset_page::<T>(&list, key, page, PAGE_SIZE).await?;
             let n = batch.len();
             out.extend(batch);
             let done = n < PAGE_SIZE as usize || total.is_some_and(|t| out.len() as u64 >= t);
@@ -111,14 +191,8 @@ impl ManagementClient {
 
     /// Every organization (checkpoint paging, so past 1000 too).
     pub async fn list_organizations(&self) -> Result<Vec<Organization>, AdminError> {
-        self.checkpoint_all(
-            "organizations".into(),
-            "organizations",
-            Bucket::ReadOrganizations,
-            "read:organizations",
-            "listing organizations".into(),
-        )
-        .await
+        self.checkpoint_all(organizations_list(), "organizations")
+            .await
     }
 
     /// One page of organizations (offset paging; Auth0 refuses pages past 1000 results with `invalid_paging`).
@@ -127,25 +201,17 @@ impl ManagementClient {
         page: u32,
         per_page: u32,
     ) -> Result<Vec<Organization>, AdminError> {
-        let req = Req::new(
-            Method::GET,
-            "organizations",
-            Bucket::ReadOrganizations,
-            "read:organizations",
-            "listing organizations",
-        )
-        .query("page", page)
-        .query("per_page", per_page)
-        .query("include_totals", "true");
-        let v: serde_json::Value = self.call(req).await?;
-        Ok(items(v, "organizations", "listing organizations")?.0)
+        let (orgs, _) = self
+            .offset_page(&organizations_list(), "organizations", page, per_page)
+            .await?;
+        Ok(orgs)
     }
 
     /// `GET /organizations/{id}`.
     pub async fn get_organization(&self, id: &str) -> Result<Organization, AdminError> {
         let req = Req::new(
             Method::GET,
-            format!("organizations/{}", seg(id)),
+            org_path(id, ""),
             Bucket::ReadOrganizationById,
             "read:organizations",
             format!("organization {id}"),
@@ -166,11 +232,7 @@ impl ManagementClient {
             "read:organizations",
             format!("organization {name}"),
         );
-        match self.call(req).await {
-            Ok(o) => Ok(Some(o)),
-            Err(AdminError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        found(self.call(req).await)
     }
 
     /// An organization by id (`org_…`) or by name.
@@ -194,40 +256,16 @@ impl ManagementClient {
         new: &NewOrganization,
     ) -> Result<Organization, AdminError> {
         new.validate(&self.inner.tenant)?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let req = Req::new(
-                Method::POST,
-                "organizations",
-                Bucket::WriteOrganizations,
-                "create:organizations",
-                format!("creating organization {}", new.name),
-            )
-            .json(new);
-            match self.call(req).await {
-                Err(AdminError::Ambiguous { what, cause }) => {
-                    tracing::debug!(%what, %cause, "create outcome unknown; looking it up by name");
-                    if let Some(found) = self.find_organization_by_name(&new.name).await? {
-                        return Ok(found);
-                    }
-                    if attempt >= self.inner.retry.max_attempts {
-                        return Err(AdminError::Transport { what, cause });
-                    }
-                    self.inner
-                        .stats
-                        .retried
-                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    tokio::time::sleep(crate::http::backoff(
-                        attempt,
-                        self.inner.retry.base_delay,
-                        self.inner.retry.max_delay,
-                    ))
-                    .await;
-                }
-                other => return other,
-            }
-        }
+        let req = Req::new(
+            Method::POST,
+            "organizations",
+            Bucket::WriteOrganizations,
+            "create:organizations",
+            format!("creating organization {}", new.name),
+        )
+        .json(new);
+        self.create_once(req, || self.find_organization_by_name(&new.name), true)
+            .await
     }
 
     /// `PATCH /organizations/{id}`, validated first.
@@ -239,7 +277,7 @@ impl ManagementClient {
         update.validate(&self.inner.tenant)?;
         let req = Req::new(
             Method::PATCH,
-            format!("organizations/{}", seg(id)),
+            org_path(id, ""),
             Bucket::WriteOrganizations,
             "update:organizations",
             format!("updating organization {id}"),
@@ -252,7 +290,7 @@ impl ManagementClient {
     pub async fn delete_organization(&self, id: &str) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            format!("organizations/{}", seg(id)),
+            org_path(id, ""),
             Bucket::WriteOrganizations,
             "delete:organizations",
             format!("deleting organization {id}"),
@@ -267,18 +305,17 @@ impl ManagementClient {
         &self,
         strategy: Option<&str>,
     ) -> Result<Vec<Connection>, AdminError> {
-        let extra = strategy
-            .map(|s| vec![("strategy", s.to_owned())])
-            .unwrap_or_default();
-        self.offset_all(
-            "connections".into(),
-            extra,
+        let mut list = Req::new(
+            Method::GET,
             "connections",
             Bucket::ReadConnections,
             "read:connections",
-            "listing connections".into(),
-        )
-        .await
+            "listing connections",
+        );
+        if let Some(s) = strategy {
+            list = list.query("strategy", s);
+        }
+        self.offset_all(list, "connections").await
     }
 
     /// All connections, fetched once per client.
@@ -311,12 +348,14 @@ impl ManagementClient {
         org_id: &str,
     ) -> Result<Vec<EnabledConnection>, AdminError> {
         self.offset_all(
-            format!("organizations/{}/enabled_connections", seg(org_id)),
-            vec![],
+            Req::new(
+                Method::GET,
+                org_path(org_id, "/enabled_connections"),
+                Bucket::ReadOrganizationConnections,
+                "read:organization_connections",
+                format!("listing connections of organization {org_id}"),
+            ),
             "enabled_connections",
-            Bucket::ReadOrganizationConnections,
-            "read:organization_connections",
-            format!("listing connections of organization {org_id}"),
         )
         .await
     }
@@ -329,20 +368,12 @@ impl ManagementClient {
     ) -> Result<Option<EnabledConnection>, AdminError> {
         let req = Req::new(
             Method::GET,
-            format!(
-                "organizations/{}/enabled_connections/{}",
-                seg(org_id),
-                seg(connection_id)
-            ),
+            enabled_connection_path(org_id, connection_id),
             Bucket::ReadOrganizationConnections,
             "read:organization_connections",
             format!("connection {connection_id} of organization {org_id}"),
         );
-        match self.call(req).await {
-            Ok(c) => Ok(Some(c)),
-            Err(AdminError::NotFound { .. }) => Ok(None),
-            Err(e) => Err(e),
-        }
+        found(self.call(req).await)
     }
 
     /// Enables a connection for an organization. If the outcome is unknown, it is looked up before repeating.
@@ -356,42 +387,24 @@ impl ManagementClient {
             settings.assign_membership_on_login,
             settings.is_signup_enabled,
         )?;
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let req = Req::new(
-                Method::POST,
-                format!("organizations/{}/enabled_connections", seg(org_id)),
-                Bucket::WriteOrganizationConnections,
-                "create:organization_connections",
-                format!(
-                    "enabling connection {} for organization {org_id}",
-                    settings.connection_id
-                ),
-            )
-            .hint("connections list")
-            .json(settings);
-            match self.call(req).await {
-                Err(AdminError::Ambiguous { what, cause }) => {
-                    if let Some(found) = self
-                        .get_enabled_connection(org_id, &settings.connection_id)
-                        .await?
-                    {
-                        return Ok(found);
-                    }
-                    if attempt >= self.inner.retry.max_attempts {
-                        return Err(AdminError::Transport { what, cause });
-                    }
-                    tokio::time::sleep(crate::http::backoff(
-                        attempt,
-                        self.inner.retry.base_delay,
-                        self.inner.retry.max_delay,
-                    ))
-                    .await;
-                }
-                other => return other,
-            }
-        }
+        let req = Req::new(
+            Method::POST,
+            org_path(org_id, "/enabled_connections"),
+            Bucket::WriteOrganizationConnections,
+            "create:organization_connections",
+            format!(
+                "enabling connection {} for organization {org_id}",
+                settings.connection_id
+            ),
+        )
+        .hint("connections list")
+        .json(settings);
+        self.create_once(
+            req,
+            || self.get_enabled_connection(org_id, &settings.connection_id),
+            false,
+        )
+        .await
     }
 
     /// Changes an enabled connection's settings.
@@ -406,11 +419,7 @@ impl ManagementClient {
         }
         let req = Req::new(
             Method::PATCH,
-            format!(
-                "organizations/{}/enabled_connections/{}",
-                seg(org_id),
-                seg(connection_id)
-            ),
+            enabled_connection_path(org_id, connection_id),
             Bucket::WriteOrganizationConnections,
             "update:organization_connections",
             format!("updating connection {connection_id} of organization {org_id}"),
@@ -428,11 +437,7 @@ impl ManagementClient {
     ) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            format!(
-                "organizations/{}/enabled_connections/{}",
-                seg(org_id),
-                seg(connection_id)
-            ),
+            enabled_connection_path(org_id, connection_id),
             Bucket::WriteOrganizationConnections,
             "delete:organization_connections",
             format!("disabling connection {connection_id} of organization {org_id}"),
@@ -446,11 +451,14 @@ impl ManagementClient {
     /// An organization's members (checkpoint paging).
     pub async fn list_members(&self, org_id: &str) -> Result<Vec<Member>, AdminError> {
         self.checkpoint_all(
-            format!("organizations/{}/members", seg(org_id)),
+            Req::new(
+                Method::GET,
+                org_path(org_id, "/members"),
+                Bucket::ReadOrganizationMembers,
+                "read:organization_members",
+                format!("listing members of organization {org_id}"),
+            ),
             "members",
-            Bucket::ReadOrganizationMembers,
-            "read:organization_members",
-            format!("listing members of organization {org_id}"),
         )
         .await
     }
@@ -460,7 +468,7 @@ impl ManagementClient {
         for chunk in user_ids.chunks(10) {
             let req = Req::new(
                 Method::POST,
-                format!("organizations/{}/members", seg(org_id)),
+                org_path(org_id, "/members"),
                 Bucket::WriteOrganizationMembers,
                 "create:organization_members",
                 format!("adding members to organization {org_id}"),
@@ -481,7 +489,7 @@ impl ManagementClient {
         for chunk in user_ids.chunks(10) {
             let req = Req::new(
                 Method::DELETE,
-                format!("organizations/{}/members", seg(org_id)),
+                org_path(org_id, "/members"),
                 Bucket::WriteOrganizationMembers,
                 "delete:organization_members",
                 format!("removing members from organization {org_id}"),
@@ -503,7 +511,7 @@ impl ManagementClient {
         inv.validate()?;
         let req = Req::new(
             Method::POST,
-            format!("organizations/{}/invitations", seg(org_id)),
+            org_path(org_id, "/invitations"),
             Bucket::Other,
             "create:organization_invitations",
             format!("inviting {} to organization {org_id}", inv.invitee.email),
@@ -515,12 +523,14 @@ impl ManagementClient {
     /// An organization's pending invitations.
     pub async fn list_invitations(&self, org_id: &str) -> Result<Vec<Invitation>, AdminError> {
         self.offset_all(
-            format!("organizations/{}/invitations", seg(org_id)),
-            vec![],
+            Req::new(
+                Method::GET,
+                org_path(org_id, "/invitations"),
+                Bucket::Other,
+                "read:organization_invitations",
+                format!("listing invitations of organization {org_id}"),
+            ),
             "invitations",
-            Bucket::Other,
-            "read:organization_invitations",
-            format!("listing invitations of organization {org_id}"),
         )
         .await
     }
@@ -533,11 +543,7 @@ impl ManagementClient {
     ) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            format!(
-                "organizations/{}/invitations/{}",
-                seg(org_id),
-                seg(invitation_id)
-            ),
+            org_path(org_id, &format!("/invitations/{}", seg(invitation_id))),
             Bucket::Other,
             "delete:organization_invitations",
             format!("revoking invitation {invitation_id} of organization {org_id}"),

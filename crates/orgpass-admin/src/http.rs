@@ -285,6 +285,7 @@ pub(crate) fn backoff(attempt: u32, base: Duration, max: Duration) -> Duration {
 }
 
 /// One Management API request.
+#[derive(Clone)]
 pub(crate) struct Req {
     pub method: Method,
     pub path: String,
