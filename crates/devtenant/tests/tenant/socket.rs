@@ -7,15 +7,19 @@ use serde_json::{Value, json};
 
 use crate::common::*;
 
-async fn verify(http: &reqwest::Client, issuer: &url::Url, token: &str, audience: &str) -> Value {
-    let jwks: jsonwebtoken::jwk::JwkSet = http
-        .get(issuer.join(".well-known/jwks.json").unwrap())
+/// The issuer's published JWKS, parsed as `T`.
+async fn jwks<T: serde::de::DeserializeOwned>(http: &reqwest::Client, issuer: &url::Url) -> T {
+    http.get(issuer.join(".well-known/jwks.json").unwrap())
         .send()
         .await
         .unwrap()
         .json()
         .await
-        .unwrap();
+        .unwrap()
+}
+
+async fn verify(http: &reqwest::Client, issuer: &url::Url, token: &str, audience: &str) -> Value {
+    let jwks: jsonwebtoken::jwk::JwkSet = jwks(http, issuer).await;
     let kid = decode_header(token).unwrap().kid.unwrap();
     let jwk = jwks.find(&kid).expect("kid is published");
     let mut v = Validation::new(Algorithm::RS256);
@@ -144,14 +148,7 @@ async fn state_and_keys_survive_a_restart_with_a_data_dir() {
     let first = devtenant::spawn(Seed::demo(), opts()).await.unwrap();
     let http = http();
     let kid = |jwks: Value| jwks["keys"][0]["kid"].as_str().unwrap().to_owned();
-    let kid1 = kid(http
-        .get(first.issuer.join(".well-known/jwks.json").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap());
+    let kid1 = kid(jwks(&http, &first.issuer).await);
     // A login with auto-assign makes Nora a member of globex; that must persist.
     let pkce = pkce();
     let cb = form_login(
@@ -170,14 +167,7 @@ async fn state_and_keys_survive_a_restart_with_a_data_dir() {
     assert!(param(&cb, "code").is_some());
     first.shutdown().await;
     let second = devtenant::spawn(Seed::demo(), opts()).await.unwrap();
-    let kid2 = kid(http
-        .get(second.issuer.join(".well-known/jwks.json").unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap());
+    let kid2 = kid(jwks(&http, &second.issuer).await);
     assert_eq!(kid1, kid2);
     let t = second.state.lock();
     assert!(
