@@ -60,17 +60,17 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
+fn internal(e: impl ToString) -> ApiError {
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
+}
+
 async fn rotate(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
     let mut keys = state.lock().keys.clone();
     let rotated =
         tokio::task::spawn_blocking(move || keys.rotate(crate::now_unix()).map(|()| keys))
             .await
-            .map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?
-            .map_err(|e| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", e.to_string())
-            })?;
+            .map_err(internal)?
+            .map_err(internal)?;
     let mut t = state.lock();
     t.keys = rotated;
     let body = json!({
