@@ -112,6 +112,16 @@ fn with_cookie(uri: &str, cookie: &str) -> Request<Body> {
         .unwrap()
 }
 
+/// GETs `uri`.
+async fn fetch(app: &Router, uri: &str) -> Reply {
+    send(app, get(uri)).await
+}
+
+/// POSTs `pairs` as a form to `uri`.
+async fn post_form(app: &Router, uri: &str, pairs: &[(&str, &str)]) -> Reply {
+    send(app, form(uri, pairs)).await
+}
+
 fn form(uri: &str, pairs: &[(&str, &str)]) -> Request<Body> {
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
@@ -154,7 +164,7 @@ fn authorize_uri(extra: &[(&str, &str)]) -> String {
 
 /// Runs `/authorize` then the database login form; returns the final reply (a redirect to the callback).
 async fn login(app: &Router, extra: &[(&str, &str)], email: &str, password: &str) -> Reply {
-    let r = send(app, get(&authorize_uri(extra))).await;
+    let r = fetch(app, &authorize_uri(extra)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     let loc = r.location();
     assert_eq!(loc.path(), "/u/login", "{loc}");
@@ -164,29 +174,25 @@ async fn login(app: &Router, extra: &[(&str, &str)], email: &str, password: &str
         .unwrap()
         .1
         .into_owned();
-    send(
+    post_form(
         app,
-        form(
-            "/u/login",
-            &[("state", &key), ("username", email), ("password", password)],
-        ),
+        "/u/login",
+        &[("state", &key), ("username", email), ("password", password)],
     )
     .await
 }
 
 async fn exchange(app: &Router, code: &str, verifier: &str) -> Reply {
-    send(
+    post_form(
         app,
-        form(
-            "/oauth/token",
-            &[
-                ("grant_type", "authorization_code"),
-                ("client_id", NATIVE),
-                ("code", code),
-                ("code_verifier", verifier),
-                ("redirect_uri", CALLBACK),
-            ],
-        ),
+        "/oauth/token",
+        &[
+            ("grant_type", "authorization_code"),
+            ("client_id", NATIVE),
+            ("code", code),
+            ("code_verifier", verifier),
+            ("redirect_uri", CALLBACK),
+        ],
     )
     .await
 }
@@ -260,6 +266,11 @@ impl Mgmt {
         }
     }
 
+    /// A caller with a fresh app on `state` and a token with `scopes`.
+    fn with_scopes(state: &AppState, scopes: &str) -> Self {
+        Self::new(&app(state.clone()), mgmt_token(state, scopes))
+    }
+
     async fn call(&self, method: Method, path: &str, body: Option<&str>) -> Reply {
         send(&self.app, api(method, path, &self.token, body)).await
     }
@@ -286,7 +297,7 @@ impl Mgmt {
 #[tokio::test]
 async fn discovery_and_jwks_describe_this_issuer() {
     let app = app(state());
-    let d = send(&app, get("/.well-known/openid-configuration"))
+    let d = fetch(&app, "/.well-known/openid-configuration")
         .await
         .json();
     assert_eq!(d["issuer"], ISSUER);
@@ -294,7 +305,7 @@ async fn discovery_and_jwks_describe_this_issuer() {
     assert_eq!(d["end_session_endpoint"], format!("{ISSUER}oidc/logout"));
     assert_eq!(d["authorization_response_iss_parameter_supported"], true);
     assert_eq!(d["code_challenge_methods_supported"], json!(["S256"]));
-    let jwks = send(&app, get("/.well-known/jwks.json")).await.json();
+    let jwks = fetch(&app, "/.well-known/jwks.json").await.json();
     assert_eq!(jwks["keys"][0]["kid"], keys().current.kid);
     assert_eq!(jwks["keys"][0]["alg"], "RS256");
 }
@@ -306,17 +317,15 @@ async fn client_credentials_grants_the_m2m_scopes_for_both_audience_spellings() 
         format!("{ISSUER}api/v2/"),
         "https://127.0.0.1:4000/api/v2/".to_owned(),
     ] {
-        let r = send(
+        let r = post_form(
             &app,
-            form(
-                "/oauth/token",
-                &[
-                    ("grant_type", "client_credentials"),
-                    ("client_id", "orgpass-admin"),
-                    ("client_secret", crate::DEMO_M2M_CLIENT_SECRET),
-                    ("audience", &audience),
-                ],
-            ),
+            "/oauth/token",
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "orgpass-admin"),
+                ("client_secret", crate::DEMO_M2M_CLIENT_SECRET),
+                ("audience", &audience),
+            ],
         )
         .await;
         let body = r.expect(StatusCode::OK);
@@ -376,7 +385,7 @@ async fn client_credentials_refusals_match_auth0() {
         };
         let mut pairs = vec![("grant_type", "client_credentials"), ("client_id", client)];
         pairs.extend(extra);
-        let r = send(&app, form("/oauth/token", &pairs)).await;
+        let r = post_form(&app, "/oauth/token", &pairs).await;
         assert_eq!(
             (r.status, r.json()["error"].as_str().unwrap().to_owned()),
             (status, error.to_owned()),
@@ -497,12 +506,9 @@ async fn sso_cookie_skips_the_password_unless_prompt_login() {
     )
     .await;
     assert_eq!(forced.location().path(), "/u/login");
-    let no_cookie = send(
+    let no_cookie = fetch(
         &app,
-        get(&authorize_uri(&[
-            ("organization", GLOBEX),
-            ("prompt", "none"),
-        ])),
+        &authorize_uri(&[("organization", GLOBEX), ("prompt", "none")]),
     )
     .await;
     assert_eq!(no_cookie.query("error").as_deref(), Some("login_required"));
@@ -579,12 +585,9 @@ async fn post_login_prompt_shows_only_the_users_organizations() {
     let r = login(&app, &[], "alice@example.com", "Alice-pass-1").await;
     let loc = r.location();
     assert_eq!(loc.path(), "/u/organization-picker");
-    let page = send(
-        &app,
-        get(&format!("{}?{}", loc.path(), loc.query().unwrap())),
-    )
-    .await
-    .text();
+    let page = fetch(&app, &format!("{}?{}", loc.path(), loc.query().unwrap()))
+        .await
+        .text();
     assert!(
         page.contains("Acme Corporation")
             && page.contains("Globex Industries")
@@ -596,12 +599,10 @@ async fn post_login_prompt_shows_only_the_users_organizations() {
         .unwrap()
         .1
         .into_owned();
-    let picked = send(
+    let picked = post_form(
         &app,
-        form(
-            "/u/organization-picker",
-            &[("state", &key), ("organization", GLOBEX)],
-        ),
+        "/u/organization-picker",
+        &[("state", &key), ("organization", GLOBEX)],
     )
     .await;
     let t = code_tokens(&app, &picked).await;
@@ -615,30 +616,24 @@ async fn pre_login_prompt_asks_for_the_organization_name() {
     let mut seed = Seed::demo();
     seed.clients[0].organization_require_behavior = Some("pre_login_prompt".into());
     let app = app(state_with(seed));
-    let r = send(&app, get(&authorize_uri(&[]))).await;
+    let r = fetch(&app, &authorize_uri(&[])).await;
     assert_eq!(r.location().path(), "/u/organization");
     let key = r.query("state").unwrap();
-    let wrong = send(
+    let wrong = post_form(
         &app,
-        form(
-            "/u/organization",
-            &[("state", &key), ("organizationName", "nope")],
-        ),
+        "/u/organization",
+        &[("state", &key), ("organizationName", "nope")],
     )
     .await;
     assert_eq!(wrong.status, StatusCode::BAD_REQUEST);
-    let ok = send(
+    let ok = post_form(
         &app,
-        form(
-            "/u/organization",
-            &[("state", &key), ("organizationName", "Globex")],
-        ),
+        "/u/organization",
+        &[("state", &key), ("organizationName", "Globex")],
     )
     .await;
     assert_eq!(ok.location().path(), "/u/login");
-    let page = send(&app, get(&format!("/u/login?state={key}")))
-        .await
-        .text();
+    let page = fetch(&app, &format!("/u/login?state={key}")).await.text();
     assert!(page.contains("globex.svg") && page.contains("#2b8a3e"));
 }
 
@@ -672,13 +667,10 @@ async fn login_pages_carry_each_organizations_branding_and_only_its_connections(
         ),
     ];
     for (org, logo, primary, background, present, absent) in rows {
-        let r = send(&app, get(&authorize_uri(&[("organization", org)]))).await;
-        let page = send(
-            &app,
-            get(&format!("/u/login?{}", r.location().query().unwrap())),
-        )
-        .await
-        .text();
+        let r = fetch(&app, &authorize_uri(&[("organization", org)])).await;
+        let page = fetch(&app, &format!("/u/login?{}", r.location().query().unwrap()))
+            .await
+            .text();
         assert!(
             page.contains(&format!("src=\"{ISSUER}branding/{logo}\"")),
             "{org} logo"
@@ -698,40 +690,38 @@ async fn login_pages_carry_each_organizations_branding_and_only_its_connections(
             assert!(!page.contains(a), "{org} hides {a}");
         }
     }
-    let svg = send(&app, get("/branding/acme.svg")).await;
+    let svg = fetch(&app, "/branding/acme.svg").await;
     assert_eq!(svg.headers.get("content-type").unwrap(), "image/svg+xml");
 }
 
 #[tokio::test]
 async fn social_and_enterprise_logins_go_through_the_upstream_page() {
     let app = app(state());
-    let r = send(
+    let r = fetch(
         &app,
-        get(&authorize_uri(&[
+        &authorize_uri(&[
             ("organization", "org_InitechL2m3N4o5p"),
             ("connection", "initech-sso"),
-        ])),
+        ]),
     )
     .await;
     assert_eq!(r.location().path(), "/u/upstream");
     let key = r.query("state").unwrap();
-    let page = send(
+    let page = fetch(
         &app,
-        get(&format!("/u/upstream?state={key}&connection=initech-sso")),
+        &format!("/u/upstream?state={key}&connection=initech-sso"),
     )
     .await
     .text();
     assert!(page.contains("peter@initech.example") && !page.contains("alice@example.com"));
-    let done = send(
+    let done = post_form(
         &app,
-        form(
-            "/u/upstream",
-            &[
-                ("state", &key),
-                ("connection", "initech-sso"),
-                ("user_id", "oidc|initech|samir"),
-            ],
-        ),
+        "/u/upstream",
+        &[
+            ("state", &key),
+            ("connection", "initech-sso"),
+            ("user_id", "oidc|initech|samir"),
+        ],
     )
     .await;
     assert!(
@@ -745,26 +735,21 @@ async fn social_and_enterprise_logins_go_through_the_upstream_page() {
 async fn signup_creates_a_user_where_the_org_allows_it() {
     let state = state();
     let app = app(state.clone());
-    let r = send(
+    let r = fetch(
         &app,
-        get(&authorize_uri(&[
-            ("organization", GLOBEX),
-            ("screen_hint", "signup"),
-        ])),
+        &authorize_uri(&[("organization", GLOBEX), ("screen_hint", "signup")]),
     )
     .await;
     assert_eq!(r.location().path(), "/u/signup");
     let key = r.query("state").unwrap();
-    let done = send(
+    let done = post_form(
         &app,
-        form(
-            "/u/signup",
-            &[
-                ("state", &key),
-                ("email", "new@example.com"),
-                ("password", "long-enough-1"),
-            ],
-        ),
+        "/u/signup",
+        &[
+            ("state", &key),
+            ("email", "new@example.com"),
+            ("password", "long-enough-1"),
+        ],
     )
     .await;
     assert!(done.query("code").is_some(), "{}", done.text());
@@ -776,25 +761,20 @@ async fn signup_creates_a_user_where_the_org_allows_it() {
             .iter()
             .any(|u| u.email == "new@example.com")
     );
-    let acme = send(
+    let acme = fetch(
         &app,
-        get(&authorize_uri(&[
-            ("organization", ACME),
-            ("screen_hint", "signup"),
-        ])),
+        &authorize_uri(&[("organization", ACME), ("screen_hint", "signup")]),
     )
     .await;
     let key = acme.query("state").unwrap();
-    let refused = send(
+    let refused = post_form(
         &app,
-        form(
-            "/u/signup",
-            &[
-                ("state", &key),
-                ("email", "x@example.com"),
-                ("password", "long-enough-1"),
-            ],
-        ),
+        "/u/signup",
+        &[
+            ("state", &key),
+            ("email", "x@example.com"),
+            ("password", "long-enough-1"),
+        ],
     )
     .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
@@ -910,7 +890,7 @@ async fn authentication_bad_input_table() {
         let opt = |k: &str| params.iter().find(|(pk, _)| *pk == k).map(|(_, v)| *v);
         match expect {
             Expect::Page(status) => {
-                let r = send(&app, get(&authorize_uri(&authz))).await;
+                let r = fetch(&app, &authorize_uri(&authz)).await;
                 assert_eq!(r.status, status, "{name}");
                 assert!(
                     r.headers.get("location").is_none(),
@@ -921,7 +901,7 @@ async fn authentication_bad_input_table() {
                 let r = if opt("login_hint") == Some("nora") {
                     login(&app, &authz, "nora@example.com", "Nora-pass-1").await
                 } else {
-                    send(&app, get(&authorize_uri(&authz))).await
+                    fetch(&app, &authorize_uri(&authz)).await
                 };
                 assert_eq!(r.status, StatusCode::SEE_OTHER, "{name}: {}", r.text());
                 assert!(r.location().as_str().starts_with(CALLBACK), "{name}");
@@ -978,7 +958,7 @@ async fn organization_names_need_the_tenant_setting() {
     let mut seed = Seed::demo();
     seed.tenant.allow_organization_name_in_authentication_api = false;
     let app = app(state_with(seed));
-    let by_name = send(&app, get(&authorize_uri(&[("organization", "acme")]))).await;
+    let by_name = fetch(&app, &authorize_uri(&[("organization", "acme")])).await;
     assert_eq!(by_name.query("error").as_deref(), Some("invalid_request"));
     assert!(
         by_name
@@ -986,7 +966,7 @@ async fn organization_names_need_the_tenant_setting() {
             .unwrap()
             .contains("allow_organization_name_in_authentication_api")
     );
-    let by_id = send(&app, get(&authorize_uri(&[("organization", ACME)]))).await;
+    let by_id = fetch(&app, &authorize_uri(&[("organization", ACME)])).await;
     assert_eq!(by_id.location().path(), "/u/login");
     // With the setting on (demo default), names resolve case-insensitively.
     let on = app_default();
@@ -1003,7 +983,7 @@ async fn exact_loopback_mode_refuses_other_ports() {
     let mut seed = Seed::demo();
     seed.tenant.loopback_redirects = crate::seed::LoopbackRedirects::Exact;
     let app = app(state_with(seed));
-    let r = send(&app, get(&authorize_uri(&[("organization", ACME)]))).await;
+    let r = fetch(&app, &authorize_uri(&[("organization", ACME)])).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 }
 
@@ -1012,7 +992,7 @@ async fn no_prompt_clients_must_send_an_organization() {
     let mut seed = Seed::demo();
     seed.clients[0].organization_require_behavior = Some("no_prompt".into());
     let app = app(state_with(seed));
-    let r = send(&app, get(&authorize_uri(&[]))).await;
+    let r = fetch(&app, &authorize_uri(&[])).await;
     assert_eq!(
         r.query("error_description").as_deref(),
         Some("parameter organization is required for this client")
@@ -1022,16 +1002,14 @@ async fn no_prompt_clients_must_send_an_organization() {
 #[tokio::test]
 async fn oidc_logout_redirects_with_state_only_to_allowed_urls() {
     let app = app(state());
-    let ok = send(&app, get(&format!("/oidc/logout?client_id={NATIVE}&post_logout_redirect_uri=http://127.0.0.1:4444/logout&state=s1"))).await;
+    let ok = fetch(&app, &format!("/oidc/logout?client_id={NATIVE}&post_logout_redirect_uri=http://127.0.0.1:4444/logout&state=s1")).await;
     assert_eq!(
         ok.location().as_str(),
         "http://127.0.0.1:4444/logout?state=s1"
     );
-    let bad = send(
+    let bad = fetch(
         &app,
-        get(&format!(
-            "/oidc/logout?client_id={NATIVE}&post_logout_redirect_uri=https://evil.example/"
-        )),
+        &format!("/oidc/logout?client_id={NATIVE}&post_logout_redirect_uri=https://evil.example/"),
     )
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
@@ -1045,9 +1023,10 @@ async fn revoke_kills_the_refresh_token_family() {
         .as_str()
         .unwrap()
         .to_owned();
-    let revoked = send(
+    let revoked = post_form(
         &app,
-        form("/oauth/revoke", &[("client_id", NATIVE), ("token", &rt)]),
+        "/oauth/revoke",
+        &[("client_id", NATIVE), ("token", &rt)],
     )
     .await;
     assert_eq!(revoked.status, StatusCode::OK);
@@ -1060,13 +1039,9 @@ async fn revoke_kills_the_refresh_token_family() {
 #[tokio::test]
 async fn organizations_crud_with_auth0_shapes() {
     let state = state();
-    let app = app(state.clone());
-    let m = Mgmt::new(
-        &app,
-        mgmt_token(
-            &state,
-            "create:organizations read:organizations update:organizations delete:organizations",
-        ),
+    let m = Mgmt::with_scopes(
+        &state,
+        "create:organizations read:organizations update:organizations delete:organizations",
     );
     let org = m.post("/organizations", r##"{"name":"hooli","display_name":"Hooli","branding":{"logo_url":"https://hooli.example/logo.png","colors":{"primary":"#123456","page_background":"#abcdef"}},"metadata":{"tier":"free"}}"##)
     .await
@@ -1100,8 +1075,7 @@ async fn organizations_crud_with_auth0_shapes() {
 #[tokio::test]
 async fn organization_paging_offset_totals_and_checkpoints() {
     let state = state();
-    let app = app(state.clone());
-    let m = Mgmt::new(&app, mgmt_token(&state, "read:organizations"));
+    let m = Mgmt::with_scopes(&state, "read:organizations");
     let page = m
         .get("/organizations?page=0&per_page=2&include_totals=true")
         .await
@@ -1136,13 +1110,9 @@ async fn organization_paging_offset_totals_and_checkpoints() {
 #[tokio::test]
 async fn enabled_connections_members_and_invitations() {
     let state = state();
-    let app = app(state.clone());
-    let m = Mgmt::new(
-        &app,
-        mgmt_token(
-            &state,
-            "read:organization_connections create:organization_connections update:organization_connections delete:organization_connections read:organization_members create:organization_members delete:organization_members read:organization_invitations create:organization_invitations delete:organization_invitations",
-        ),
+    let m = Mgmt::with_scopes(
+        &state,
+        "read:organization_connections create:organization_connections update:organization_connections delete:organization_connections read:organization_members create:organization_members delete:organization_members read:organization_invitations create:organization_invitations delete:organization_invitations",
     );
     let base = format!("/organizations/{GLOBEX}");
     let add = m
@@ -1229,13 +1199,9 @@ async fn enabled_connections_members_and_invitations() {
 #[tokio::test]
 async fn connections_clients_and_tenant_settings() {
     let state = state();
-    let app = app(state.clone());
-    let m = Mgmt::new(
-        &app,
-        mgmt_token(
-            &state,
-            "read:connections read:clients update:clients read:tenant_settings update:tenant_settings",
-        ),
+    let m = Mgmt::with_scopes(
+        &state,
+        "read:connections read:clients update:clients read:tenant_settings update:tenant_settings",
     );
     let db = m.get("/connections?strategy=auth0").await.json();
     assert_eq!(
@@ -1296,8 +1262,7 @@ async fn connection_paging_offset_totals_and_checkpoints() {
     let mut seed = Seed::demo();
     seed.tenant.rate_limits = crate::ratelimit::RateLimitConfig::off();
     let state = state_with(seed);
-    let app = app(state.clone());
-    let m = Mgmt::new(&app, mgmt_token(&state, "read:connections"));
+    let m = Mgmt::with_scopes(&state, "read:connections");
     let names = |v: &Value| -> Vec<String> {
         v.as_array()
             .unwrap()
@@ -1554,11 +1519,7 @@ async fn free_plan_rate_limit_answers_429_with_headers() {
     let mut seed = Seed::demo();
     seed.tenant.rate_limits.preset = crate::ratelimit::Preset::Free;
     let state = state_with(seed);
-    let app = app(state.clone());
-    let m = Mgmt::new(
-        &app,
-        mgmt_token(&state, "read:organizations read:connections"),
-    );
+    let m = Mgmt::with_scopes(&state, "read:organizations read:connections");
     let a = m.get("/organizations").await;
     let b = m.get("/connections").await;
     let c = m.get("/organizations").await;
@@ -1627,7 +1588,7 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
         StatusCode::SERVICE_UNAVAILABLE,
         StatusCode::OK,
     ] {
-        let jwks = send(&app, get("/.well-known/jwks.json")).await;
+        let jwks = fetch(&app, "/.well-known/jwks.json").await;
         assert_eq!(jwks.status, want);
     }
     admin_post(
@@ -1636,9 +1597,10 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
         Some(r#"{"target":"token","mode":"garbage"}"#),
     )
     .await;
-    let garbage = send(
+    let garbage = post_form(
         &app,
-        form("/oauth/token", &[("grant_type", "client_credentials")]),
+        "/oauth/token",
+        &[("grant_type", "client_credentials")],
     )
     .await;
     assert_eq!(garbage.status, StatusCode::OK);
@@ -1650,9 +1612,10 @@ async fn faults_need_the_admin_secret_and_hit_the_next_n_requests() {
     )
     .await;
     let started = std::time::Instant::now();
-    let slow = send(
+    let slow = post_form(
         &app,
-        form("/oauth/token", &[("grant_type", "client_credentials")]),
+        "/oauth/token",
+        &[("grant_type", "client_credentials")],
     )
     .await;
     assert!(started.elapsed() >= std::time::Duration::from_millis(300));
@@ -1699,7 +1662,7 @@ async fn key_rotation_keeps_the_previous_key_published() {
     let r = admin_post(&app, "/keys/rotate", None).await.json();
     assert_ne!(r["current_kid"], before);
     assert_eq!(r["previous_kids"], json!([before]));
-    let jwks = send(&app, get("/.well-known/jwks.json")).await.json();
+    let jwks = fetch(&app, "/.well-known/jwks.json").await.json();
     let kids: Vec<_> = jwks["keys"]
         .as_array()
         .unwrap()
