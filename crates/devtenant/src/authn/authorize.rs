@@ -666,8 +666,7 @@ fn login_html(
     username: &str,
 ) -> String {
     let l = look(state, t, tx);
-    let mut body = header_html(&l, &format!("Log in to {}", l.title));
-    body.push_str(&error_html(error));
+    let mut body = header_html(&l, &format!("Log in to {}", l.title)) + &error_html(error);
     let conns = offered(t, tx);
     if conns.iter().any(|(c, _, _)| c.is_database()) {
         let prefill = if username.is_empty() {
@@ -787,8 +786,7 @@ fn signup_html(
     error: Option<&str>,
 ) -> String {
     let l = look(state, t, tx);
-    let mut body = header_html(&l, &format!("Sign up for {}", l.title));
-    body.push_str(&error_html(error));
+    let mut body = header_html(&l, &format!("Sign up for {}", l.title)) + &error_html(error);
     body.push_str(&format!(
         r#"<form method="post" action="/u/signup" id="signup-form">
 <input type="hidden" name="state" value="{key}">
@@ -875,8 +873,7 @@ fn org_prompt_html(
     error: Option<&str>,
 ) -> String {
     let l = look(state, t, tx);
-    let mut body = header_html(&l, "Enter your organization name");
-    body.push_str(&error_html(error));
+    let mut body = header_html(&l, "Enter your organization name") + &error_html(error);
     body.push_str(&format!(
         r#"<form method="post" action="/u/organization" id="organization-form">
 <input type="hidden" name="state" value="{key}">
@@ -1084,11 +1081,27 @@ fn clear_session(t: &mut Tenant, headers: &HeaderMap) {
     }
 }
 
-fn clear_cookie() -> (header::HeaderName, &'static str) {
-    (
+/// Ends the SSO session and saves the tenant, then answers with a redirect to `redirect` (or the logged-out
+/// page) that also clears the session cookie.
+fn log_out(
+    state: &AppState,
+    t: &mut Tenant,
+    headers: &HeaderMap,
+    redirect: Option<String>,
+) -> Response {
+    clear_session(t, headers);
+    state.persist(t);
+    let mut response = match redirect {
+        Some(to) => Redirect::to(&to).into_response(),
+        None => logged_out_page(),
+    };
+    response.headers_mut().append(
         header::SET_COOKIE,
-        "devtenant_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
-    )
+        axum::http::HeaderValue::from_static(
+            "devtenant_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0",
+        ),
+    );
+    response
 }
 
 fn logged_out_page() -> Response {
@@ -1130,17 +1143,8 @@ async fn v2_logout(
             "The returnTo URL is not in the allowed logout URLs.",
         );
     }
-    clear_session(&mut t, &headers);
-    state.persist(&t);
-    let mut response = match p.get("returnTo") {
-        Some(r) => Redirect::to(r).into_response(),
-        None => logged_out_page(),
-    };
-    let (k, v) = clear_cookie();
-    response
-        .headers_mut()
-        .append(k, axum::http::HeaderValue::from_static(v));
-    response
+    let return_to = p.get("returnTo").cloned();
+    log_out(&state, &mut t, &headers, return_to)
 }
 
 /// `GET /oidc/logout?id_token_hint&post_logout_redirect_uri&client_id&state` (OIDC RP-Initiated Logout).
@@ -1190,25 +1194,16 @@ async fn oidc_logout(
             );
         }
     }
-    clear_session(&mut t, &headers);
-    state.persist(&t);
-    let mut response = match p
+    let redirect = p
         .get("post_logout_redirect_uri")
         .and_then(|u| Url::parse(u).ok())
-    {
-        Some(mut url) => {
+        .map(|mut url| {
             if let Some(s) = p.get("state") {
                 url.query_pairs_mut().append_pair("state", s);
             }
-            Redirect::to(url.as_str()).into_response()
-        }
-        None => logged_out_page(),
-    };
-    let (k, v) = clear_cookie();
-    response
-        .headers_mut()
-        .append(k, axum::http::HeaderValue::from_static(v));
-    response
+            url.to_string()
+        });
+    log_out(&state, &mut t, &headers, redirect)
 }
 
 #[cfg(test)]
