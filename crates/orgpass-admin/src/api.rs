@@ -112,12 +112,7 @@ impl ManagementClient {
                             .retried
                             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
-                    tokio::time::sleep(crate::http::backoff(
-                        attempt,
-                        self.inner.retry.base_delay,
-                        self.inner.retry.max_delay,
-                    ))
-                    .await;
+                    self.backoff_sleep(attempt).await;
                 }
                 other => return other,
             }

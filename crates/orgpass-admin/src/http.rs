@@ -512,26 +512,10 @@ impl ManagementClient {
                 Err(e) => {
                     failures += 1;
                     let cause = transport_cause(&e);
-                    if req.safety == Safety::NotIdempotent {
-                        return Err(AdminError::Ambiguous {
-                            what: req.what,
-                            cause,
-                        });
-                    }
-                    if failures >= inner.retry.max_attempts {
-                        return Err(AdminError::Transport {
-                            what: req.what,
-                            cause,
-                        });
-                    }
-                    inner.stats.retried.fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(what = %req.what, %cause, failures, "request failed; retrying");
-                    tokio::time::sleep(backoff(
-                        failures,
-                        inner.retry.base_delay,
-                        inner.retry.max_delay,
-                    ))
-                    .await;
+                    self.retry_unknown_outcome(&req, failures, cause, |what, cause| {
+                        AdminError::Transport { what, cause }
+                    })
+                    .await?;
                     continue;
                 }
             };
@@ -555,31 +539,18 @@ impl ManagementClient {
             }
             if status.is_server_error() {
                 failures += 1;
-                let cause = format!("{status}");
-                if req.safety == Safety::NotIdempotent {
-                    return Err(AdminError::Ambiguous {
-                        what: req.what,
-                        cause,
-                    });
-                }
-                if failures >= inner.retry.max_attempts {
+                self.retry_unknown_outcome(&req, failures, format!("{status}"), |what, _| {
                     let e = parse_error(&body);
-                    return Err(AdminError::Api {
-                        what: req.what,
+                    AdminError::Api {
+                        what,
                         status: status.as_u16(),
                         error_code: e.error_code.or(e.error).unwrap_or_default(),
                         message: e
                             .message
                             .unwrap_or_else(|| "server error; retry later".into()),
-                    });
-                }
-                inner.stats.retried.fetch_add(1, Ordering::Relaxed);
-                tokio::time::sleep(backoff(
-                    failures,
-                    inner.retry.base_delay,
-                    inner.retry.max_delay,
-                ))
-                .await;
+                    }
+                })
+                .await?;
                 continue;
             }
             if status.is_success() {
@@ -588,6 +559,35 @@ impl ManagementClient {
             }
             return Err(map_client_error(&req, status, &body));
         }
+    }
+
+    /// After the `failures`-th failure with an unknown outcome (`cause`: transport error or 5xx): a create comes
+    /// back as [`AdminError::Ambiguous`], the last allowed attempt as `exhausted(what, cause)`; otherwise the
+    /// repeat is counted and one backoff step waited, and the caller sends again.
+    async fn retry_unknown_outcome(
+        &self,
+        req: &Req,
+        failures: u32,
+        cause: String,
+        exhausted: impl FnOnce(String, String) -> AdminError,
+    ) -> Result<(), AdminError> {
+        let what = req.what.clone();
+        if req.safety == Safety::NotIdempotent {
+            return Err(AdminError::Ambiguous { what, cause });
+        }
+        if failures >= self.inner.retry.max_attempts {
+            return Err(exhausted(what, cause));
+        }
+        self.inner.stats.retried.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!(%what, %cause, failures, "request failed; retrying");
+        self.backoff_sleep(failures).await;
+        Ok(())
+    }
+
+    /// Waits one backoff step (see [`backoff`]) after the `attempt`-th attempt.
+    pub(crate) async fn backoff_sleep(&self, attempt: u32) {
+        let retry = &self.inner.retry;
+        tokio::time::sleep(backoff(attempt, retry.base_delay, retry.max_delay)).await;
     }
 
     /// Reads `x-ratelimit-*` into the bucket's pacing (see [`Pace`]).
@@ -709,96 +709,61 @@ mod tests {
         }
     }
 
+    /// `p.observe` with a burst of 250, `remaining` tokens, the reset `reset_ms` away and a 100 ms fallback.
+    fn see(
+        p: &mut Pace,
+        now: Instant,
+        sent_paced: bool,
+        limited: bool,
+        remaining: u64,
+        reset_ms: u64,
+    ) {
+        let ms = Duration::from_millis;
+        p.observe(
+            now,
+            sent_paced,
+            limited,
+            Some(250),
+            Some(remaining),
+            Some(ms(reset_ms)),
+            ms(100),
+        );
+    }
+
     #[test]
     fn pacing_releases_one_refill_interval_apart_instead_of_waiting_for_a_full_bucket() {
         let t0 = Instant::now();
         let ms = Duration::from_millis;
         let mut p = Pace::default();
         // Spare tokens: unpaced.
-        p.observe(
-            t0,
-            false,
-            false,
-            Some(250),
-            Some(10),
-            Some(ms(9_000)),
-            ms(100),
-        );
+        see(&mut p, t0, false, false, 10, 9_000);
         assert_eq!(p.take_slot(t0), None);
         // Rate from the first headers: 240 missing tokens over 9 s (+1 s for the rounding) = 24/s.
         assert!((p.rate.unwrap() - 24.0).abs() < 1e-9, "{:?}", p.rate);
         // Empty bucket: paced 1/24 s apart, not 10 s until the reset.
-        p.observe(
-            t0,
-            false,
-            false,
-            Some(250),
-            Some(0),
-            Some(ms(10_000)),
-            ms(100),
-        );
+        see(&mut p, t0, false, false, 0, 10_000);
         let interval = Duration::from_secs_f64(1.0 / 24.0);
         assert_eq!(p.take_slot(t0), Some(t0 + interval));
         assert_eq!(p.take_slot(t0), Some(t0 + interval * 2));
         // Spare tokens while paced: a little faster.
-        p.observe(
-            t0,
-            false,
-            false,
-            Some(250),
-            Some(1),
-            Some(ms(10_000)),
-            ms(100),
-        );
+        see(&mut p, t0, false, false, 1, 10_000);
         assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
         // A 429 for a request sent before pacing began: no slower.
-        p.observe(
-            t0,
-            false,
-            true,
-            Some(250),
-            Some(0),
-            Some(ms(10_000)),
-            ms(100),
-        );
+        see(&mut p, t0, false, true, 0, 10_000);
         assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
         // A 429 for a paced request: slower, and nothing before one interval from now.
         let later = t0 + ms(1);
-        p.observe(
-            later,
-            true,
-            true,
-            Some(250),
-            Some(0),
-            Some(ms(10_000)),
-            ms(100),
-        );
+        see(&mut p, later, true, true, 0, 10_000);
         assert!(
             (p.rate.unwrap() - 24.24 * 0.95).abs() < 1e-9,
             "{:?}",
             p.rate
         );
         // Half the burst free again: unpaced.
-        p.observe(
-            later,
-            false,
-            false,
-            Some(250),
-            Some(125),
-            Some(ms(5_000)),
-            ms(100),
-        );
+        see(&mut p, later, false, false, 125, 5_000);
         assert_eq!(p.take_slot(later), None);
         // Paced again, then idle longer than a full refill: unpaced.
-        p.observe(
-            later,
-            false,
-            false,
-            Some(250),
-            Some(0),
-            Some(ms(10_000)),
-            ms(100),
-        );
+        see(&mut p, later, false, false, 0, 10_000);
         assert!(p.take_slot(later).is_some());
         assert_eq!(p.take_slot(later + ms(12_000)), None);
     }
