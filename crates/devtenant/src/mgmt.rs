@@ -603,7 +603,19 @@ fn org_name_taken() -> ApiError {
     )
 }
 
-fn with_org<T>(
+/// Runs `f` on organization `id` and the store holding it; 404 when there is no such organization.
+fn read_org<T>(
+    state: &AppState,
+    id: &str,
+    f: impl FnOnce(&Store, &Organization) -> Result<T, ApiError>,
+) -> Result<T, ApiError> {
+    let t = state.lock();
+    let org = t.store.org(id).ok_or_else(ApiError::org_not_found)?;
+    f(&t.store, org)
+}
+
+/// Runs the change `f` when organization `id` exists (404 otherwise); the tenant is saved when `f` succeeds.
+fn update_org<T>(
     state: &AppState,
     id: &str,
     f: impl FnOnce(&mut crate::Tenant) -> Result<T, ApiError>,
@@ -612,20 +624,9 @@ fn with_org<T>(
     if t.store.org(id).is_none() {
         return Err(ApiError::org_not_found());
     }
-    f(&mut t)
-}
-
-/// [`with_org`] for a change: the tenant is saved when `f` succeeds.
-fn update_org<T>(
-    state: &AppState,
-    id: &str,
-    f: impl FnOnce(&mut crate::Tenant) -> Result<T, ApiError>,
-) -> Result<T, ApiError> {
-    with_org(state, id, |t| {
-        let out = f(t)?;
-        state.persist(t);
-        Ok(out)
-    })
+    let out = f(&mut t)?;
+    state.persist(&t);
+    Ok(out)
 }
 
 // ---------------------------------------------------------------- organizations
@@ -713,11 +714,7 @@ async fn get_org(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organizations")?;
-    let t = state.lock();
-    t.store
-        .org(&id)
-        .map(|o| Json(org_json(&state, o)))
-        .ok_or_else(ApiError::org_not_found)
+    read_org(&state, &id, |_, o| Ok(Json(org_json(&state, o))))
 }
 
 async fn get_org_by_name(
@@ -823,12 +820,11 @@ async fn list_org_conns(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organization_connections")?;
-    let items = with_org(&state, &id, |t| {
-        let org = t.store.org(&id).expect("checked");
+    let items = read_org(&state, &id, |store, org| {
         Ok(org
             .enabled_connections
             .iter()
-            .map(|ec| enabled_conn_json(&t.store, ec))
+            .map(|ec| enabled_conn_json(store, ec))
             .collect::<Vec<_>>())
     })?;
     Ok(Json(paginate(items, &paging, "enabled_connections", None)?))
@@ -883,14 +879,13 @@ async fn get_org_conn(
     Path((id, conn)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organization_connections")?;
-    with_org(&state, &id, |t| {
-        let org = t.store.org(&id).expect("checked");
+    read_org(&state, &id, |store, org| {
         let ec = org
             .enabled_connections
             .iter()
             .find(|e| e.connection_id == conn)
             .ok_or_else(conn_not_enabled)?;
-        Ok(Json(enabled_conn_json(&t.store, ec)))
+        Ok(Json(enabled_conn_json(store, ec)))
     })
 }
 
@@ -965,12 +960,11 @@ async fn list_members(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organization_members")?;
-    let items = with_org(&state, &id, |t| {
-        let org = t.store.org(&id).expect("checked");
+    let items = read_org(&state, &id, |store, org| {
         Ok(org
             .members
             .iter()
-            .filter_map(|uid| t.store.user(uid))
+            .filter_map(|uid| store.user(uid))
             .map(|u| json!({ "user_id": u.user_id, "email": u.email, "name": u.name, "picture": "" }))
             .collect::<Vec<_>>())
     })?;
@@ -1146,12 +1140,12 @@ async fn list_invitations(
     Query(paging): Query<Paging>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organization_invitations")?;
-    let items = with_org(&state, &id, |t| {
-        Ok(t.store
+    let items = read_org(&state, &id, |store, _| {
+        Ok(store
             .invitations
             .iter()
             .filter(|i| i.organization_id == id)
-            .map(|i| invitation_json(&t.store, i))
+            .map(|i| invitation_json(store, i))
             .collect::<Vec<_>>())
     })?;
     Ok(Json(paginate(items, &paging, "invitations", None)?))
@@ -1167,14 +1161,13 @@ async fn get_invitation(
     Path((id, inv)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
     caller.require("read:organization_invitations")?;
-    with_org(&state, &id, |t| {
-        let i = t
-            .store
+    read_org(&state, &id, |store, _| {
+        let i = store
             .invitations
             .iter()
             .find(|i| i.id == inv && i.organization_id == id)
             .ok_or_else(invitation_not_found)?;
-        Ok(Json(invitation_json(&t.store, i)))
+        Ok(Json(invitation_json(store, i)))
     })
 }
 
