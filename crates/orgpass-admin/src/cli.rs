@@ -416,8 +416,8 @@ impl Out {
             self.table(headers, rows)
         }
     }
-    /// JSON `{"ok": true, ...}` or a sentence.
-    fn done(&self, v: serde_json::Value, text: impl AsRef<str>) -> Result<(), CliError> {
+    /// `v` as JSON under --json (e.g. `{"disabled": …}` or the changed object), else a sentence.
+    fn done<T: Serialize>(&self, v: &T, text: impl AsRef<str>) -> Result<(), CliError> {
         if self.json {
             self.json(&v)
         } else {
@@ -551,7 +551,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let key = keychain::secret_key(&t, &id);
             blocking(move || OsKeychain.set(&key, stored.secret())).await?;
             out.done(
-                serde_json::json!({"stored": true, "client_id": id, "domain": t.key(), "scopes": tok.scopes}),
+                &serde_json::json!({"stored": true, "client_id": id, "domain": t.key(), "scopes": tok.scopes}),
                 format!(
                     "Stored the client secret for {id} at {} in the OS keychain.\nGranted scopes: {}",
                     t.key(),
@@ -599,7 +599,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             })
             .await?;
             out.done(
-                serde_json::json!({"removed": true}),
+                &serde_json::json!({"removed": true}),
                 "Removed the stored client secret and token.",
             )
         }
@@ -680,7 +680,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
                     })?;
                     std::fs::write(path, state.render(f)?)?;
                     out.done(
-                        serde_json::json!({"written": path, "organizations": state.organizations.len()}),
+                        &serde_json::json!({"written": path, "organizations": state.organizations.len()}),
                         format!("Wrote {} organization(s) to {}", state.organizations.len(), path.display()),
                     )
                 }
@@ -769,11 +769,7 @@ async fn orgs(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliError> {
                 enabled_connections: enabled,
             };
             let o = c.create_organization(&new).await?;
-            if out.json {
-                out.json(&o)
-            } else {
-                out.line(format!("Created organization {} ({})", o.name, o.id))
-            }
+            out.done(&o, format!("Created organization {} ({})", o.name, o.id))
         }
         OrgsCmd::Update {
             org,
@@ -814,17 +810,13 @@ async fn orgs(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliError> {
                 ));
             }
             let o = c.update_organization(&current.id, &update).await?;
-            if out.json {
-                out.json(&o)
-            } else {
-                out.line(format!("Updated organization {} ({})", o.name, o.id))
-            }
+            out.done(&o, format!("Updated organization {} ({})", o.name, o.id))
         }
         OrgsCmd::Delete { org } => {
             let o = c.resolve_organization(org).await?;
             c.delete_organization(&o.id).await?;
             out.done(
-                serde_json::json!({"deleted": o.id, "name": o.name}),
+                &serde_json::json!({"deleted": o.id, "name": o.name}),
                 format!("Deleted organization {} ({})", o.name, o.id),
             )
         }
@@ -881,13 +873,7 @@ async fn org_connections(
             connection,
             flags,
         } => {
-            let o = c.resolve_organization(org).await?;
-            let conn = c.resolve_connection(connection).await?;
-            orgpass_admin::validate::signup_strategy(
-                &conn.name,
-                &conn.strategy,
-                flags.is_signup_enabled,
-            )?;
+            let (o, conn) = org_and_connection_for(c, org, connection, flags).await?;
             let s = ConnectionSettings {
                 connection_id: conn.id.clone(),
                 assign_membership_on_login: flags.assign_membership_on_login.unwrap_or(false),
@@ -895,24 +881,14 @@ async fn org_connections(
                 is_signup_enabled: flags.is_signup_enabled,
             };
             let e = c.enable_connection(&o.id, &s).await?;
-            if out.json {
-                out.json(&e)
-            } else {
-                out.line(format!("Enabled {} for {}", conn.name, o.name))
-            }
+            out.done(&e, format!("Enabled {} for {}", conn.name, o.name))
         }
         OrgConnectionsCmd::Update {
             org,
             connection,
             flags,
         } => {
-            let o = c.resolve_organization(org).await?;
-            let conn = c.resolve_connection(connection).await?;
-            orgpass_admin::validate::signup_strategy(
-                &conn.name,
-                &conn.strategy,
-                flags.is_signup_enabled,
-            )?;
+            let (o, conn) = org_and_connection_for(c, org, connection, flags).await?;
             let u = ConnectionSettingsUpdate {
                 assign_membership_on_login: flags.assign_membership_on_login,
                 show_as_button: flags.show_as_button,
@@ -924,22 +900,40 @@ async fn org_connections(
                 ));
             }
             let e = c.update_enabled_connection(&o.id, &conn.id, &u).await?;
-            if out.json {
-                out.json(&e)
-            } else {
-                out.line(format!("Updated {} for {}", conn.name, o.name))
-            }
+            out.done(&e, format!("Updated {} for {}", conn.name, o.name))
         }
         OrgConnectionsCmd::Disable { org, connection } => {
-            let o = c.resolve_organization(org).await?;
-            let conn = c.resolve_connection(connection).await?;
+            let (o, conn) = org_and_connection(c, org, connection).await?;
             c.disable_connection(&o.id, &conn.id).await?;
             out.done(
-                serde_json::json!({"disabled": conn.id, "organization": o.id}),
+                &serde_json::json!({"disabled": conn.id, "organization": o.id}),
                 format!("Disabled {} for {}", conn.name, o.name),
             )
         }
     }
+}
+
+/// The organization and the connection named on the command line (each by id or name), in that order.
+async fn org_and_connection(
+    c: &ManagementClient,
+    org: &str,
+    connection: &str,
+) -> Result<(Organization, Connection), CliError> {
+    let o = c.resolve_organization(org).await?;
+    let conn = c.resolve_connection(connection).await?;
+    Ok((o, conn))
+}
+
+/// [`org_and_connection`], checked that `flags` may enable signup for this connection's strategy.
+async fn org_and_connection_for(
+    c: &ManagementClient,
+    org: &str,
+    connection: &str,
+    flags: &ConnFlags,
+) -> Result<(Organization, Connection), CliError> {
+    let (o, conn) = org_and_connection(c, org, connection).await?;
+    orgpass_admin::validate::signup_strategy(&conn.name, &conn.strategy, flags.is_signup_enabled)?;
+    Ok((o, conn))
 }
 
 async fn members(c: &ManagementClient, out: &Out, cmd: &MembersCmd) -> Result<(), CliError> {
@@ -963,7 +957,7 @@ async fn members(c: &ManagementClient, out: &Out, cmd: &MembersCmd) -> Result<()
             let o = c.resolve_organization(org).await?;
             c.add_members(&o.id, user_ids).await?;
             out.done(
-                serde_json::json!({"added": user_ids, "organization": o.id}),
+                &serde_json::json!({"added": user_ids, "organization": o.id}),
                 format!("Added {} member(s) to {}", user_ids.len(), o.name),
             )
         }
@@ -971,7 +965,7 @@ async fn members(c: &ManagementClient, out: &Out, cmd: &MembersCmd) -> Result<()
             let o = c.resolve_organization(org).await?;
             c.remove_members(&o.id, user_ids).await?;
             out.done(
-                serde_json::json!({"removed": user_ids, "organization": o.id}),
+                &serde_json::json!({"removed": user_ids, "organization": o.id}),
                 format!("Removed {} member(s) from {}", user_ids.len(), o.name),
             )
         }
@@ -1013,11 +1007,7 @@ async fn invitations(
                 send_invitation_email: *send_email,
             };
             let created = c.create_invitation(&o.id, &inv).await?;
-            if out.json {
-                out.json(&created)
-            } else {
-                out.line(&created.invitation_url)
-            }
+            out.done(&created, &created.invitation_url)
         }
         InvitationsCmd::List { org } => {
             let o = c.resolve_organization(org).await?;
@@ -1039,7 +1029,7 @@ async fn invitations(
             let o = c.resolve_organization(org).await?;
             c.revoke_invitation(&o.id, invitation_id).await?;
             out.done(
-                serde_json::json!({"revoked": invitation_id, "organization": o.id}),
+                &serde_json::json!({"revoked": invitation_id, "organization": o.id}),
                 format!("Revoked invitation {invitation_id} of {}", o.name),
             )
         }
