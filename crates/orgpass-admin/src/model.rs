@@ -62,15 +62,12 @@ impl NewOrganization {
     /// Auth0's rules, checked before sending to `tenant`.
     pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), crate::ValidationError> {
         crate::validate::org_name(&self.name)?;
-        if let Some(d) = &self.display_name {
-            crate::validate::display_name(d)?;
-        }
-        if let Some(b) = &self.branding {
-            crate::validate::branding(b, tenant)?;
-        }
-        if let Some(m) = &self.metadata {
-            crate::validate::metadata(m)?;
-        }
+        validate_org_fields(
+            self.display_name.as_deref(),
+            self.branding.as_ref(),
+            self.metadata.as_ref(),
+            tenant,
+        )?;
         if self.enabled_connections.len() > crate::validate::MAX_CONNECTIONS_ON_CREATE {
             return Err(crate::ValidationError::TooManyConnections(
                 self.enabled_connections.len(),
@@ -85,6 +82,25 @@ impl NewOrganization {
         }
         Ok(())
     }
+}
+
+/// The optional organization fields shared by create and update, checked against Auth0's rules for `tenant`.
+fn validate_org_fields(
+    display_name: Option<&str>,
+    branding: Option<&Branding>,
+    metadata: Option<&BTreeMap<String, String>>,
+    tenant: &crate::Tenant,
+) -> Result<(), crate::ValidationError> {
+    if let Some(d) = display_name {
+        crate::validate::display_name(d)?;
+    }
+    if let Some(b) = branding {
+        crate::validate::branding(b, tenant)?;
+    }
+    if let Some(m) = metadata {
+        crate::validate::metadata(m)?;
+    }
+    Ok(())
 }
 
 /// `PATCH /organizations/{id}` body: only the fields to change.
@@ -112,16 +128,12 @@ impl OrganizationUpdate {
         if let Some(n) = &self.name {
             crate::validate::org_name(n)?;
         }
-        if let Some(d) = &self.display_name {
-            crate::validate::display_name(d)?;
-        }
-        if let Some(b) = &self.branding {
-            crate::validate::branding(b, tenant)?;
-        }
-        if let Some(m) = &self.metadata {
-            crate::validate::metadata(m)?;
-        }
-        Ok(())
+        validate_org_fields(
+            self.display_name.as_deref(),
+            self.branding.as_ref(),
+            self.metadata.as_ref(),
+            tenant,
+        )
     }
 }
 
