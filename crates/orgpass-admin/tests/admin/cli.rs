@@ -25,6 +25,26 @@ fn cmd(t: &Running) -> Command {
     c
 }
 
+/// The binary as a user runs it after `auth login`: this environment (D-Bus session, HOME), no secret in it.
+fn keychain_cmd(t: &Running) -> Command {
+    let mut c = Command::new(BIN);
+    c.env("ORGPASS_ADMIN_DOMAIN", domain(t.addr))
+        .env("ORGPASS_ADMIN_CLIENT_ID", devtenant::DEMO_M2M_CLIENT_ID)
+        .env_remove("ORGPASS_ADMIN_CLIENT_SECRET");
+    c
+}
+
+/// Runs `c` with `input` on its stdin (then closed) and collects its output.
+async fn feed(mut c: Command, input: &[u8]) -> Output {
+    use tokio::io::AsyncWriteExt as _;
+    c.stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    child.stdin.take().unwrap().write_all(input).await.unwrap();
+    child.wait_with_output().await.unwrap()
+}
+
 async fn run(t: &Running, args: &[&str]) -> Output {
     cmd(t).args(args).output().await.unwrap()
 }
@@ -398,20 +418,8 @@ async fn without_a_secret_service_login_fails_clearly_and_writes_nothing() {
             "DBUS_SESSION_BUS_ADDRESS",
             format!("unix:path={}/no-bus", dir.path().display()),
         )
-        .args(["auth", "login"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use tokio::io::AsyncWriteExt as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(devtenant::DEMO_M2M_CLIENT_SECRET.as_bytes())
-        .await
-        .unwrap();
-    let o = child.wait_with_output().await.unwrap();
+        .args(["auth", "login"]);
+    let o = feed(c, devtenant::DEMO_M2M_CLIENT_SECRET.as_bytes()).await;
     assert_eq!(o.status.code(), Some(1));
     let err = stderr(&o);
     assert!(
@@ -447,54 +455,30 @@ async fn login_stores_the_secret_in_the_os_keychain() {
          HOME=$(mktemp -d) dbus-run-session -- sh -c 'printf pw | gnome-keyring-daemon --unlock --components=secrets >/dev/null; cargo test -p orgpass-admin'"
     );
     let t = start().await;
-    let mut c = Command::new(BIN);
-    c.env("ORGPASS_ADMIN_DOMAIN", domain(t.addr))
-        .env("ORGPASS_ADMIN_CLIENT_ID", devtenant::DEMO_M2M_CLIENT_ID)
-        .env_remove("ORGPASS_ADMIN_CLIENT_SECRET")
-        .args(["auth", "login"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped());
-    let mut child = c.spawn().unwrap();
-    use tokio::io::AsyncWriteExt as _;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{}\n", devtenant::DEMO_M2M_CLIENT_SECRET).as_bytes())
-        .await
-        .unwrap();
-    let o = child.wait_with_output().await.unwrap();
+    let mut c = keychain_cmd(&t);
+    c.args(["auth", "login"]);
+    let secret_line = format!("{}\n", devtenant::DEMO_M2M_CLIENT_SECRET);
+    let o = feed(c, secret_line.as_bytes()).await;
     let out = ok(&o);
     assert!(
         out.contains("Stored the client secret") && out.contains("create:organizations"),
         "{out}"
     );
 
-    let mut c = Command::new(BIN);
-    let o = c
-        .env("ORGPASS_ADMIN_DOMAIN", domain(t.addr))
-        .env("ORGPASS_ADMIN_CLIENT_ID", devtenant::DEMO_M2M_CLIENT_ID)
-        .env_remove("ORGPASS_ADMIN_CLIENT_SECRET")
+    let o = keychain_cmd(&t)
         .args(["--json", "auth", "status"])
         .output()
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_str(&ok(&o)).unwrap();
     assert_eq!(v["secret_from"], "OS keychain");
-    let o = Command::new(BIN)
-        .env("ORGPASS_ADMIN_DOMAIN", domain(t.addr))
-        .env("ORGPASS_ADMIN_CLIENT_ID", devtenant::DEMO_M2M_CLIENT_ID)
-        .env_remove("ORGPASS_ADMIN_CLIENT_SECRET")
+    let o = keychain_cmd(&t)
         .args(["auth", "logout"])
         .output()
         .await
         .unwrap();
     ok(&o);
-    let o = Command::new(BIN)
-        .env("ORGPASS_ADMIN_DOMAIN", domain(t.addr))
-        .env("ORGPASS_ADMIN_CLIENT_ID", devtenant::DEMO_M2M_CLIENT_ID)
-        .env_remove("ORGPASS_ADMIN_CLIENT_SECRET")
+    let o = keychain_cmd(&t)
         .args(["orgs", "list"])
         .output()
         .await
