@@ -122,15 +122,10 @@ async fn apply_creates_then_reports_unchanged_then_updates_and_prunes() {
     assert_eq!(plan.counts().delete, 2);
     let report = apply::execute(&c, &plan, 4, &pb).await;
     assert!(report.failures.is_empty(), "{:?}", report.failures);
-    let mut names: Vec<String> = c
-        .list_organizations()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
-    names.sort();
-    assert_eq!(names, vec!["acme".to_owned(), "stark".to_owned()]);
+    assert_eq!(
+        org_names(&c).await,
+        vec!["acme".to_owned(), "stark".to_owned()]
+    );
 }
 
 #[tokio::test]

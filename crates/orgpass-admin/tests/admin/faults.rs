@@ -1,7 +1,6 @@
 //! Rate limits, server errors and connection resets: retried where safe, looked up where not.
 
 use orgpass_admin::AdminError;
-use orgpass_admin::model::NewOrganization;
 
 use crate::support::*;
 
@@ -14,13 +13,7 @@ async fn a_429_storm_is_waited_out_and_every_create_succeeds() {
     let started = std::time::Instant::now();
     let futs = (0..8).map(|i| {
         let c = c.clone();
-        async move {
-            c.create_organization(&NewOrganization {
-                name: format!("storm-{i}"),
-                ..Default::default()
-            })
-            .await
-        }
+        async move { c.create_organization(&new_org(format!("storm-{i}"))).await }
     });
     for r in futures_util::future::join_all(futs).await {
         r.unwrap();
@@ -87,10 +80,7 @@ async fn a_create_whose_answer_was_lost_is_looked_up_not_repeated() {
     proxy.fault("POST /api/v2/organizations ", Fault::ResetAfter, 1);
     let c = client_at(proxy.addr, &t.management_audience());
     let org = c
-        .create_organization(&NewOrganization {
-            name: "lost-answer".into(),
-            ..Default::default()
-        })
+        .create_organization(&new_org("lost-answer"))
         .await
         .unwrap();
     assert_eq!(org.name, "lost-answer");
@@ -109,10 +99,7 @@ async fn a_create_whose_answer_was_lost_is_looked_up_not_repeated() {
     // The create never reached the tenant: looked up, not found, then sent again.
     proxy.fault("POST /api/v2/organizations ", Fault::ResetBefore, 1);
     let org = c
-        .create_organization(&NewOrganization {
-            name: "never-arrived".into(),
-            ..Default::default()
-        })
+        .create_organization(&new_org("never-arrived"))
         .await
         .unwrap();
     assert_eq!(org.name, "never-arrived");
@@ -127,12 +114,7 @@ async fn a_create_whose_answer_was_lost_is_looked_up_not_repeated() {
 
     // 503 on a create is ambiguous too: looked up first.
     proxy.fault("POST /api/v2/organizations ", Fault::Status(503), 1);
-    c.create_organization(&NewOrganization {
-        name: "after-503".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
+    c.create_organization(&new_org("after-503")).await.unwrap();
 }
 
 #[tokio::test]

@@ -24,6 +24,19 @@ fn branding() -> Branding {
     }
 }
 
+/// The user ids of an organization's members, sorted.
+async fn member_ids(c: &ManagementClient, org_id: &str) -> Vec<String> {
+    let mut ids: Vec<String> = c
+        .list_members(org_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.user_id)
+        .collect();
+    ids.sort();
+    ids
+}
+
 #[tokio::test]
 async fn organizations_create_get_update_list_delete() {
     let t = start().await;
@@ -88,13 +101,7 @@ async fn organizations_create_get_update_list_delete() {
         "PATCH without branding keeps it"
     );
 
-    let names: Vec<String> = c
-        .list_organizations()
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|o| o.name)
-        .collect();
+    let names = org_names(&c).await;
     assert_eq!(names.iter().filter(|n| *n == "umbrella").count(), 1);
     assert!(names.contains(&"acme".to_owned()), "{names:?}");
 
@@ -110,19 +117,10 @@ async fn bad_input_is_refused_before_sending_and_server_errors_are_clear() {
     let c = client(&t);
     let rows: Vec<(NewOrganization, &str)> = vec![
         (
-            NewOrganization {
-                name: "Bad Name".into(),
-                ..Default::default()
-            },
+            new_org("Bad Name"),
             "organization name \"Bad Name\" is invalid",
         ),
-        (
-            NewOrganization {
-                name: "x".repeat(51),
-                ..Default::default()
-            },
-            "is invalid",
-        ),
+        (new_org("x".repeat(51)), "is invalid"),
         (
             NewOrganization {
                 name: "colours".into(),
@@ -180,13 +178,7 @@ async fn bad_input_is_refused_before_sending_and_server_errors_are_clear() {
     );
 
     // Duplicate name: 409 with a clear message.
-    let e = c
-        .create_organization(&NewOrganization {
-            name: "acme".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let e = c.create_organization(&new_org("acme")).await.unwrap_err();
     assert!(matches!(e, AdminError::Conflict { .. }), "{e}");
     assert!(
         e.to_string()
@@ -217,13 +209,7 @@ async fn connections_members_and_invitations() {
         vec![GOOGLE]
     );
 
-    let org = c
-        .create_organization(&NewOrganization {
-            name: "wayne".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let org = c.create_organization(&new_org("wayne")).await.unwrap();
     // Enable, update, list, disable.
     let e = c
         .enable_connection(
@@ -268,24 +254,12 @@ async fn connections_members_and_invitations() {
         .await
         .unwrap();
     c.add_members(&org.id, &[ALICE.into()]).await.unwrap();
-    let mut ids: Vec<String> = c
-        .list_members(&org.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    ids.sort();
-    assert_eq!(ids, vec![ALICE.to_owned(), NORA.to_owned()]);
+    assert_eq!(
+        member_ids(&c, &org.id).await,
+        vec![ALICE.to_owned(), NORA.to_owned()]
+    );
     c.remove_members(&org.id, &[NORA.into()]).await.unwrap();
-    let ids: Vec<String> = c
-        .list_members(&org.id)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|m| m.user_id)
-        .collect();
-    assert_eq!(ids, vec![ALICE.to_owned()]);
+    assert_eq!(member_ids(&c, &org.id).await, vec![ALICE.to_owned()]);
 
     // Invitations go through a connection enabled for the organization (Auth0 and devtenant refuse others).
     c.enable_connection(
@@ -368,11 +342,8 @@ async fn listing_follows_checkpoint_paging_past_1000_organizations() {
     let futs = (0..1010).map(|i| {
         let c = c.clone();
         async move {
-            c.create_organization(&NewOrganization {
-                name: format!("bulk-{i:04}"),
-                ..Default::default()
-            })
-            .await
+            c.create_organization(&new_org(format!("bulk-{i:04}")))
+                .await
         }
     });
     for r in futures_util::future::join_all(futs).await {
@@ -412,13 +383,7 @@ async fn missing_scope_names_the_scope_to_grant() {
         vec!["read:organizations".to_owned()]
     );
     c.resolve_organization("acme").await.unwrap();
-    let e = c
-        .create_organization(&NewOrganization {
-            name: "nope".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap_err();
+    let e = c.create_organization(&new_org("nope")).await.unwrap_err();
     assert!(
         matches!(&e, AdminError::InsufficientScope { scope, .. } if scope == "create:organizations"),
         "{e}"

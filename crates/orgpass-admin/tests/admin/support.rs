@@ -27,6 +27,27 @@ pub async fn start_with(seed: Seed) -> Running {
         .expect("devtenant starts")
 }
 
+/// An organization to create with only a name.
+pub fn new_org(name: impl Into<String>) -> orgpass_admin::model::NewOrganization {
+    orgpass_admin::model::NewOrganization {
+        name: name.into(),
+        ..Default::default()
+    }
+}
+
+/// The names of every organization on the tenant, sorted.
+pub async fn org_names(c: &ManagementClient) -> Vec<String> {
+    let mut names: Vec<String> = c
+        .list_organizations()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|o| o.name)
+        .collect();
+    names.sort();
+    names
+}
+
 /// Fast retries so fault tests finish quickly.
 pub fn fast_retry() -> RetryPolicy {
     RetryPolicy {
