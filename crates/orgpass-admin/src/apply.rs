@@ -117,15 +117,12 @@ impl DesiredState {
                     o.name
                 )));
             }
-            if let Some(d) = &o.display_name {
-                crate::validate::display_name(d)?;
-            }
-            if let Some(b) = &o.branding {
-                crate::validate::branding(b, tenant)?;
-            }
-            if let Some(m) = &o.metadata {
-                crate::validate::metadata(m)?;
-            }
+            crate::model::validate_org_fields(
+                o.display_name.as_deref(),
+                o.branding.as_ref(),
+                o.metadata.as_ref(),
+                tenant,
+            )?;
             if let Some(cs) = &o.connections {
                 let mut names = BTreeSet::new();
                 for c in cs {

@@ -84,8 +84,9 @@ impl NewOrganization {
     }
 }
 
-/// The optional organization fields shared by create and update, checked against Auth0's rules for `tenant`.
-fn validate_org_fields(
+/// The optional organization fields shared by create, update and desired state (`apply`), checked against
+/// Auth0's rules for `tenant`.
+pub(crate) fn validate_org_fields(
     display_name: Option<&str>,
     branding: Option<&Branding>,
     metadata: Option<&BTreeMap<String, String>>,
