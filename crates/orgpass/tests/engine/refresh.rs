@@ -2,7 +2,7 @@
 //! rotation saved first, invalid_grant and a refused refreshed ID token end the session.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use orgpass::lock::lock_path;
@@ -317,11 +317,40 @@ async fn a_refresh_lock_held_by_another_process_is_waited_for_then_gives_a_clear
     assert_eq!(op.state.refresh_requests.load(Ordering::SeqCst), 1);
 }
 
+/// A store that counts keychain reads, so a test can tell when a caller has read the session.
+struct CountingLoads {
+    inner: Arc<KeychainStore>,
+    loads: AtomicUsize,
+}
+
+impl SessionStore for CountingLoads {
+    fn save(&self, session: &Session) -> Result<(), orgpass::StoreError> {
+        self.inner.save(session)
+    }
+    fn load(&self, key: &SessionKey) -> Result<Option<Session>, orgpass::StoreError> {
+        let loaded = self.inner.load(key);
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        loaded
+    }
+    fn delete(&self, key: &SessionKey) -> Result<bool, orgpass::StoreError> {
+        self.inner.delete(key)
+    }
+    fn list(&self) -> Result<Vec<SessionMeta>, orgpass::StoreError> {
+        self.inner.list()
+    }
+    fn lock_dir(&self) -> Option<std::path::PathBuf> {
+        self.inner.lock_dir()
+    }
+}
+
 #[tokio::test]
 async fn after_the_lock_a_session_another_process_refreshed_is_used_as_is() {
     let op = Op::start(false, Duration::ZERO).await;
     let dir = tempfile::tempdir().unwrap();
-    let store = file_indexed_store(dir.path());
+    let store = Arc::new(CountingLoads {
+        inner: file_indexed_store(dir.path()),
+        loads: AtomicUsize::new(0),
+    });
     let s = expired_session(&op);
     store.save(&s).unwrap();
     let lock_dir = store.lock_dir().unwrap();
@@ -333,8 +362,11 @@ async fn after_the_lock_a_session_another_process_refreshed_is_used_as_is() {
         let (client, key) = (client.clone(), s.meta.key.clone());
         async move { client.token(&key).await }
     });
-    // While our client waits, "the other process" refreshes and saves a fresh session, then lets go.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Once our client has read the expired session (and so goes for the lock), "the other process" refreshes and
+    // saves a fresh session, then lets go.
+    while store.loads.load(Ordering::SeqCst) == 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let mut fresh = s.clone();
     fresh.access_token = Secret::new("at-from-the-other-process");
     fresh.refresh_token = Some(Secret::new("rt-from-the-other-process"));
@@ -350,5 +382,10 @@ async fn after_the_lock_a_session_another_process_refreshed_is_used_as_is() {
         op.state.refresh_requests.load(Ordering::SeqCst),
         0,
         "the waiter re-read the keychain and did not refresh again"
+    );
+    assert_eq!(
+        store.loads.load(Ordering::SeqCst),
+        2,
+        "one read before the lock, one after"
     );
 }
