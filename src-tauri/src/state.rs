@@ -633,12 +633,9 @@ impl Core {
         self.view()
     }
 
-    /// Sign out of one organization: delete its keychain entries, revoke its refresh token, and optionally
-    /// open the provider's logout page to end the browser's SSO session.
-    pub async fn sign_out(&self, org_id: &str, end_sso: bool) -> Result<AppView, IpcError> {
-        let ready = self.ready()?;
-        let key = self
-            .lock()
+    /// The session key of a signed-in organization, or "You are not signed in to …" with `next_step`.
+    fn signed_in_key(&self, org_id: &str, next_step: &str) -> Result<SessionKey, IpcError> {
+        self.lock()
             .sessions
             .get(org_id)
             .map(|s| s.meta.key.clone())
@@ -646,10 +643,17 @@ impl Core {
                 IpcError::new(
                     ErrorCode::NotFound,
                     format!("You are not signed in to {org_id}."),
-                    "Nothing to do.",
+                    next_step,
                     String::new(),
                 )
-            })?;
+            })
+    }
+
+    /// Sign out of one organization: delete its keychain entries, revoke its refresh token, and optionally
+    /// open the provider's logout page to end the browser's SSO session.
+    pub async fn sign_out(&self, org_id: &str, end_sso: bool) -> Result<AppView, IpcError> {
+        let ready = self.ready()?;
+        let key = self.signed_in_key(org_id, "Nothing to do.")?;
         let outcome = ready
             .client
             .logout(&key)
@@ -692,19 +696,7 @@ impl Core {
     /// QA details of a session: the verified ID-token claims and the authorize parameters sent.
     pub async fn qa_details(&self, org_id: &str) -> Result<QaView, IpcError> {
         let ready = self.ready()?;
-        let key = self
-            .lock()
-            .sessions
-            .get(org_id)
-            .map(|s| s.meta.key.clone())
-            .ok_or_else(|| {
-                IpcError::new(
-                    ErrorCode::NotFound,
-                    format!("You are not signed in to {org_id}."),
-                    "Sign in first.",
-                    String::new(),
-                )
-            })?;
+        let key = self.signed_in_key(org_id, "Sign in first.")?;
         let store = ready.client.store().clone();
         let session = tauri::async_runtime::spawn_blocking(move || store.load(&key))
             .await

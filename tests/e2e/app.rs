@@ -131,6 +131,11 @@ async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     }
 }
 
+/// Wait until the signed-in view shows `display_name` as the organization.
+async fn wait_org(c: &Client, display_name: &str) {
+    wait_text(c, "[data-testid='org-display-name']", |t| t == display_name).await;
+}
+
 async fn wait_css(c: &Client, css: &str) {
     wait_text(c, css, |_| true).await;
 }
@@ -141,7 +146,7 @@ async fn click(c: &Client, css: &str) {
         wait_css(c, css).await;
         match c.find(Locator::Css(css)).await.unwrap().click().await {
             Ok(_) => return,
-            Err(e) if is_stale(&e) && attempts < 5 => attempts += 1,
+            Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
             Err(e) => panic!("click {css}: {e}"),
         }
     }
@@ -223,14 +228,10 @@ async fn type_org(c: &Client, text: &str) {
         };
         match typed {
             Ok(()) => return,
-            Err(e) if is_stale(&e) && attempts < 5 => attempts += 1,
+            Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
             Err(e) => panic!("type {text:?} into #org-input: {e}"),
         }
     }
-}
-
-fn is_stale(e: &fantoccini::error::CmdError) -> bool {
-    e.is_stale_element_reference()
 }
 
 /// The authorize URLs the app asked the "browser" to open, in order.
@@ -598,10 +599,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     assert!(page.contains("Signed in"), "loopback page: {page}");
     wait_screen(&app, "signed-in").await;
     wait_text(&app, "[data-testid='person-name']", |t| t == "Alice Anders").await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Acme Corporation"
-    })
-    .await;
+    wait_org(&app, "Acme Corporation").await;
     wait_text(&app, "[data-testid='org-id']", |t| t.starts_with(ACME)).await;
     shot(&app, "app-signed-in").await;
     assert!(
@@ -635,25 +633,16 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         },
     )
     .await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Globex Industries"
-    })
-    .await;
+    wait_org(&app, "Globex Industries").await;
     click(&app, ".qa-switch").await;
     wait_gone_css(&app, "[data-testid='qa-panel']").await;
 
     // ---- Switching between signed-in organizations needs no browser.
     let before = opened(&urls).len();
     click(&app, &format!("[data-testid='session-chip-{ACME}']")).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Acme Corporation"
-    })
-    .await;
+    wait_org(&app, "Acme Corporation").await;
     click(&app, &format!("[data-testid='session-chip-{GLOBEX}']")).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Globex Industries"
-    })
-    .await;
+    wait_org(&app, "Globex Industries").await;
     assert_eq!(opened(&urls).len(), before, "switching opened a browser");
 
     // ---- Not a member: refused, in a sentence, with details for support.
@@ -705,16 +694,10 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let seen = opened(&urls).len();
     click(&app, &format!("[data-testid='directory-{ACME}']")).await;
     wait_screen(&app, "signed-in").await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Acme Corporation"
-    })
-    .await;
+    wait_org(&app, "Acme Corporation").await;
     assert_eq!(opened(&urls).len(), seen, "switching opened a browser");
     click(&app, &format!("[data-testid='session-chip-{GLOBEX}']")).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Globex Industries"
-    })
-    .await;
+    wait_org(&app, "Globex Industries").await;
 
     // ---- Pick one that is not signed in from the directory, then cancel while waiting.
     click(&app, "[data-testid='switch-org']").await;
@@ -756,15 +739,12 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         }),
     )
     .await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| t == "Initech").await;
+    wait_org(&app, "Initech").await;
     wait_text(&app, "[data-testid='person-name']", |t| t == "Bob Berg").await;
 
     // ---- Sign out of Globex → its keychain entries are gone; it stays in the recent list.
     click(&app, &format!("[data-testid='session-chip-{GLOBEX}']")).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Globex Industries"
-    })
-    .await;
+    wait_org(&app, "Globex Industries").await;
     assert!(keychain_has(&issuer, GLOBEX));
     click(&app, "[data-testid='sign-out']").await;
     click(&app, "[data-testid='confirm-signout']").await;
@@ -786,10 +766,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     click(&app, &format!("[data-testid='recent-{GLOBEX}']")).await;
     let url = next_opened(&urls, seen).await;
     browse_login(&chrome, &url, Some(("bob@example.com", "Bob-pass-1")), None).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| {
-        t == "Globex Industries"
-    })
-    .await;
+    wait_org(&app, "Globex Industries").await;
     chrome.close().await.unwrap();
 
     // ---- Quit and relaunch: signed in again from the keychain, no browser.
@@ -806,7 +783,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
 
     // ---- Sign out (with the browser's SSO session) → keychain empty for that org.
     click(&app, &format!("[data-testid='session-chip-{INITECH}']")).await;
-    wait_text(&app, "[data-testid='org-display-name']", |t| t == "Initech").await;
+    wait_org(&app, "Initech").await;
     click(&app, "[data-testid='sign-out']").await;
     wait_css(&app, "[data-testid='signout-dialog']").await;
     click(&app, "[data-testid='end-sso']").await;
