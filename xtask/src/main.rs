@@ -50,7 +50,7 @@ fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
-        Some("deps") => ensure_system_packages(true).map(|_| ()),
+        Some("deps") => ensure_system_packages(true).and_then(|_| ensure_tauri_driver()),
         Some("ui") => build_ui(),
         _ => {
             eprintln!(
@@ -58,7 +58,7 @@ fn main() -> ExitCode {
                  commands:\n  \
                  test [ARGS…]  run every test suite (real Secret Service, Xvfb, browsers); ARGS go to `cargo test`\n  \
                  demo          start devtenant with the demo seed and the desktop app pointed at it\n  \
-                 deps          install the Debian packages the project needs (as root), or print the command\n  \
+                 deps          install the Debian packages (as root, or print the command) and tauri-driver\n  \
                  ui            build the frontend into ui/dist"
             );
             return ExitCode::from(2);
@@ -143,6 +143,24 @@ fn ensure_system_packages(install: bool) -> Result<bool> {
     ))
 }
 
+/// The cargo home: where `cargo install` puts binaries.
+fn cargo_home() -> PathBuf {
+    env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
+        Path::new(&env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"))).join(".cargo")
+    })
+}
+
+/// tauri-driver (the WebDriver front for the app window) is a crates.io binary, not a Debian package:
+/// `cargo install --locked` it into the cargo home unless it is already there or on `PATH`.
+fn ensure_tauri_driver() -> Result {
+    if on_path("tauri-driver") || cargo_home().join("bin/tauri-driver").is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing tauri-driver from crates.io (`cargo install tauri-driver --locked`)");
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["install", "tauri-driver", "--locked", "--version", "^2"]))
+}
+
 /// `npm ci` in a folder with a lockfile, unless its node_modules is already newer than the lockfile.
 fn npm_ci(dir: &Path) -> Result {
     let lock = dir.join("package-lock.json");
@@ -180,6 +198,7 @@ fn test(cargo_args: &[String]) -> Result {
         return test_inner(cargo_args);
     }
     ensure_system_packages(true)?;
+    ensure_tauri_driver()?;
     let root = root();
     npm_ci(&root.join("tests"))?;
     build_ui()?;
@@ -189,8 +208,7 @@ fn test(cargo_args: &[String]) -> Result {
     let home = env::temp_dir().join(format!("orgpass-xtask-home-{}", std::process::id()));
     std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
     let real_home = env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
-    let cargo_home =
-        env::var_os("CARGO_HOME").unwrap_or_else(|| Path::new(&real_home).join(".cargo").into());
+    let cargo_home = cargo_home();
     let rustup_home =
         env::var_os("RUSTUP_HOME").unwrap_or_else(|| Path::new(&real_home).join(".rustup").into());
 
