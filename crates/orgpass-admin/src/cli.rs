@@ -546,8 +546,8 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             let secret = read_secret_input()?;
             let stored = ClientSecret::new(secret.secret());
             let c = build_client(&cli, t.clone(), &id, secret)?;
-            // Check the secret before storing it.
-            let tok = c.tokens().get().await?;
+            // Check the secret with the tenant before storing it: a new token, never one cached by an earlier login.
+            let tok = c.tokens().fetch_new().await?;
             let key = keychain::secret_key(&t, &id);
             blocking(move || OsKeychain.set(&key, stored.secret())).await?;
             out.done(
@@ -592,12 +592,12 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Auth(AuthCmd::Logout) => {
             let t = tenant(&cli)?;
             let id = client_id(&cli)?.to_owned();
-            let (k1, k2) = (keychain::secret_key(&t, &id), keychain::token_key(&t, &id));
-            blocking(move || {
-                OsKeychain.delete(&k1)?;
-                OsKeychain.delete(&k2)
-            })
-            .await?;
+            let keys = [
+                keychain::secret_key(&t, &id),
+                keychain::token_key(&t, &id),
+                keychain::legacy_token_key(&t, &id),
+            ];
+            blocking(move || keys.iter().try_for_each(|k| OsKeychain.delete(k))).await?;
             out.done(
                 &serde_json::json!({"removed": true}),
                 "Removed the stored client secret and token.",

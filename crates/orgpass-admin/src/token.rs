@@ -124,6 +124,18 @@ impl TokenProvider {
         Ok(t)
     }
 
+    /// A new token from the token endpoint, never a cached one, so the tenant itself checks the client secret
+    /// (`auth login` stores a secret only after this). On success the new token replaces the cached one (in memory
+    /// and in the store); on failure the cache is left as it was.
+    pub async fn fetch_new(&self) -> Result<CachedToken, AdminError> {
+        let mut state = self.state.lock().await;
+        let t = self.fetch().await?;
+        self.save_stored(&t).await;
+        state.token = Some(t.clone());
+        state.store_checked = true;
+        Ok(t)
+    }
+
     /// Forgets `token` (the tenant rejected it with 401) so the next [`get`](Self::get) fetches a new one.
     pub async fn invalidate(&self, token: &AccessToken) {
         let mut state = self.state.lock().await;

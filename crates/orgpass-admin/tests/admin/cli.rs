@@ -489,3 +489,66 @@ async fn login_stores_the_secret_in_the_os_keychain() {
         stderr(&o)
     );
 }
+
+/// Reads `key` from the real OS keychain (off the async runtime, as the binary does).
+async fn keychain_get(key: String) -> Option<String> {
+    use orgpass_admin::keychain::{OsKeychain, SecretStore as _};
+    tokio::task::spawn_blocking(move || OsKeychain.get(&key))
+        .await
+        .unwrap()
+        .unwrap()
+}
+
+/// `auth login` asks the tenant even when the keychain holds a still-valid token from an earlier login: a wrong
+/// secret is refused with the credentials error and the stored (right) secret stays.
+#[tokio::test]
+async fn login_with_a_wrong_secret_is_refused_despite_a_cached_token() {
+    assert!(
+        std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some(),
+        "this test needs a D-Bus session with an unlocked Secret Service: run `cargo xtask test -p orgpass-admin`"
+    );
+    let t = start().await;
+    let tenant = orgpass_admin::Tenant::parse(&domain(t.addr)).unwrap();
+    let id = devtenant::DEMO_M2M_CLIENT_ID;
+    let secret_key = orgpass_admin::keychain::secret_key(&tenant, id);
+    let token_key = orgpass_admin::keychain::token_key(&tenant, id);
+
+    let mut c = keychain_cmd(&t);
+    c.args(["auth", "login"]);
+    ok(&feed(
+        c,
+        format!("{}\n", devtenant::DEMO_M2M_CLIENT_SECRET).as_bytes(),
+    )
+    .await);
+    let cached = keychain_get(token_key.clone()).await;
+    assert!(cached.is_some(), "the first login cached a token");
+
+    let mut c = keychain_cmd(&t);
+    c.args(["auth", "login"]);
+    let o = feed(c, b"not-the-secret\n").await;
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(
+            "error: the token endpoint refused the client credentials (access_denied: Unauthorized); check \
+             --client-id and the client secret"
+        ),
+        "{err}"
+    );
+    assert!(!err.contains("not-the-secret"), "never echoed: {err}");
+    assert_eq!(
+        keychain_get(secret_key).await.as_deref(),
+        Some(devtenant::DEMO_M2M_CLIENT_SECRET),
+        "the right secret is still stored"
+    );
+    assert_eq!(
+        keychain_get(token_key).await,
+        cached,
+        "the cached token is left as it was"
+    );
+    ok(&keychain_cmd(&t)
+        .args(["auth", "logout"])
+        .output()
+        .await
+        .unwrap());
+}

@@ -455,15 +455,41 @@ async fn token_is_cached_reused_and_refreshed_when_the_tenant_rejects_it() {
 
     // A second client (a second run) reuses the stored token without fetching.
     let c2 = ManagementClient::builder(
-        tenant,
+        tenant.clone(),
         devtenant::DEMO_M2M_CLIENT_ID,
         ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
-    .token_store(store)
+    .token_store(store.clone())
     .build()
     .unwrap();
     c2.resolve_organization("acme").await.unwrap();
     assert_eq!(c2.tokens().fetches(), 0);
+
+    // A run with another --audience (devtenant takes `https://{host}/api/v2/` too) fetches its own token: a token
+    // for one audience is never used for another.
+    let other = tenant
+        .clone()
+        .with_audience(format!("https://{}/api/v2/", t.addr));
+    let c3 = ManagementClient::builder(
+        other.clone(),
+        devtenant::DEMO_M2M_CLIENT_ID,
+        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+    )
+    .token_store(store.clone())
+    .build()
+    .unwrap();
+    c3.resolve_organization("acme").await.unwrap();
+    assert_eq!(c3.tokens().fetches(), 1, "not the other audience's token");
+    let key3 = orgpass_admin::keychain::token_key(&other, devtenant::DEMO_M2M_CLIENT_ID);
+    assert_ne!(key3, key);
+    assert_eq!(
+        (
+            store.get(&key).unwrap(),
+            store.get(&key3).unwrap().is_some()
+        ),
+        (Some(stored), true),
+        "each audience has its own entry; the first one is untouched"
+    );
 }
 
 #[tokio::test]
