@@ -59,6 +59,20 @@ pub enum AdminError {
     )]
     Transport { what: String, cause: String },
 
+    /// The tenant answered a redirect (3xx). Redirects are never followed: following one would send the request
+    /// (for the token request, the client secret) to another address.
+    #[error(
+        "{what}: the tenant answered {request} with {status}, a redirect to {location}, which orgpass-admin does not \
+         follow (it would send the request, and for a token the client secret, there); check --domain: it must be \
+         the tenant's own domain (e.g. `your-tenant.eu.auth0.com`, or its custom domain)"
+    )]
+    Redirect {
+        what: String,
+        request: String,
+        status: u16,
+        location: String,
+    },
+
     /// The tenant answered something we could not read.
     #[error("{what}: unreadable response from the tenant ({cause})")]
     Decode { what: String, cause: String },

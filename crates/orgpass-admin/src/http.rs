@@ -1,5 +1,5 @@
 //! The request engine: bearer token, concurrency limit, rate-limit pacing per endpoint group, retries with
-//! backoff and jitter, and Auth0 error answers mapped to [`AdminError`].
+//! backoff and jitter, redirects never followed, and Auth0 error answers mapped to [`AdminError`].
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -390,6 +390,9 @@ impl ClientBuilder {
     /// The client.
     pub fn build(self) -> Result<ManagementClient, AdminError> {
         let http = reqwest::Client::builder()
+            // Never follow a redirect: reqwest's default policy re-sends the body on 307/308 (for the token
+            // request, the client secret) and follows https to http. A 3xx is an error, see `redirect_error`.
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.retry.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("orgpass-admin/", env!("CARGO_PKG_VERSION")))
@@ -553,6 +556,15 @@ impl ManagementClient {
                 .await?;
                 continue;
             }
+            if status.is_redirection() {
+                return Err(redirect_error(
+                    req.what,
+                    &req.method,
+                    &url,
+                    status,
+                    &headers,
+                ));
+            }
             if status.is_success() {
                 inner.stats.succeeded.fetch_add(1, Ordering::Relaxed);
                 return Ok((status, body.to_vec()));
@@ -636,6 +648,31 @@ fn transport_cause(e: &reqwest::Error) -> String {
         src = inner.source();
     }
     s
+}
+
+/// The error for a 3xx answer to `method url`: redirects are never followed (see [`ClientBuilder::build`]).
+pub(crate) fn redirect_error(
+    what: String,
+    method: &Method,
+    url: &url::Url,
+    status: StatusCode,
+    headers: &HeaderMap,
+) -> AdminError {
+    let location = headers
+        .get(reqwest::header::LOCATION)
+        .map(|l| {
+            String::from_utf8_lossy(l.as_bytes())
+                .chars()
+                .take(300)
+                .collect()
+        })
+        .unwrap_or_else(|| "(no Location)".to_owned());
+    AdminError::Redirect {
+        what,
+        request: format!("{method} {url}"),
+        status: status.as_u16(),
+        location,
+    }
 }
 
 fn parse_error(body: &[u8]) -> Auth0ErrorBody {

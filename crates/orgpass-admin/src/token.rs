@@ -239,6 +239,15 @@ impl TokenProvider {
                 }
             };
             let status = resp.status();
+            if status.is_redirection() {
+                return Err(crate::http::redirect_error(
+                    "getting a Management API token".into(),
+                    &reqwest::Method::POST,
+                    &self.tenant.token_url(),
+                    status,
+                    resp.headers(),
+                ));
+            }
             if (status.is_server_error() || status.as_u16() == 429) && attempt < 8 {
                 let wait = crate::http::reset_wait(resp.headers()).unwrap_or_else(|| {
                     crate::http::backoff(

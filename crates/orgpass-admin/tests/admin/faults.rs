@@ -1,6 +1,7 @@
-//! Rate limits, server errors and connection resets: retried where safe, looked up where not.
+//! Rate limits, server errors and connection resets (retried where safe, looked up where not), and redirects
+//! (never followed).
 
-use orgpass_admin::AdminError;
+use orgpass_admin::{AdminError, ClientSecret, ManagementClient, Tenant};
 
 use crate::support::*;
 
@@ -146,4 +147,106 @@ async fn an_invitation_with_an_unknown_outcome_is_not_sent_twice() {
         .filter(|l| l.starts_with("POST") && l.contains("/invitations"))
         .count();
     assert_eq!(posts, 1);
+}
+
+/// A tenant that answers a redirect (3xx), whether for the token (whose form carries the client secret) or for a
+/// Management API call: the redirect is not followed (the place it points to receives nothing) and the error says
+/// what was asked, where the tenant pointed and to check --domain.
+#[tokio::test]
+async fn redirects_are_not_followed() {
+    // (request line the tenant redirects, its answer, what the error says was being done, method, path)
+    let rows = [
+        (
+            "POST /oauth/token ",
+            "307 Temporary Redirect",
+            "getting a Management API token",
+            "POST",
+            "oauth/token",
+        ),
+        (
+            "POST /oauth/token ",
+            "308 Permanent Redirect",
+            "getting a Management API token",
+            "POST",
+            "oauth/token",
+        ),
+        (
+            "GET /api/v2/organizations",
+            "307 Temporary Redirect",
+            "listing organizations",
+            "GET",
+            "api/v2/organizations",
+        ),
+        (
+            "GET /api/v2/organizations",
+            "302 Found",
+            "listing organizations",
+            "GET",
+            "api/v2/organizations",
+        ),
+    ];
+    for (redirected, status, what, method, path) in rows {
+        let elsewhere = Stub::start(|_| raw_response("200 OK", "", "{}")).await;
+        let target = format!("http://{}/collect", elsewhere.addr);
+        let location = format!("location: {target}\r\n");
+        let tenant = Stub::start(move |line| {
+            if line.starts_with(redirected) {
+                raw_response(status, &location, "")
+            } else if line.starts_with("POST /oauth/token ") {
+                raw_response(
+                    "200 OK",
+                    "",
+                    r#"{"access_token":"tok","expires_in":3600,"token_type":"Bearer"}"#,
+                )
+            } else {
+                raw_response("404 Not Found", "", r#"{"statusCode":404}"#)
+            }
+        })
+        .await;
+        let c = ManagementClient::builder(
+            Tenant::parse(&domain(tenant.addr)).unwrap(),
+            "m2m",
+            ClientSecret::new("s3cret"),
+        )
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+        let e = c.list_organizations().await.unwrap_err();
+        let code = &status[..3];
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "{what}: the tenant answered {method} http://{}/{path} with {code}, a redirect to {target}, which \
+                 orgpass-admin does not follow (it would send the request, and for a token the client secret, \
+                 there); check --domain: it must be the tenant's own domain (e.g. `your-tenant.eu.auth0.com`, or \
+                 its custom domain)",
+                tenant.addr
+            ),
+            "{redirected} answered {status}"
+        );
+        assert!(
+            matches!(&e, AdminError::Redirect { location, .. } if *location == target),
+            "{e:?}"
+        );
+        assert!(
+            tenant
+                .seen
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|l| l.starts_with(redirected))
+                .count()
+                == 1,
+            "asked once, not retried: {:?}",
+            tenant.seen.lock().unwrap()
+        );
+        assert_eq!(
+            (
+                *elsewhere.connections.lock().unwrap(),
+                elsewhere.seen.lock().unwrap().clone()
+            ),
+            (0, Vec::<String>::new()),
+            "{redirected} answered {status}: nothing reached {target}"
+        );
+    }
 }

@@ -245,3 +245,54 @@ async fn forward(request: &[u8], upstream: std::net::SocketAddr) -> std::io::Res
     up.read_to_end(&mut resp).await?;
     Ok(resp)
 }
+
+/// A loopback HTTP/1.1 server standing in for a misbehaving tenant (or the place it points to): it records every
+/// connection and request line and answers each request with `answer(request line)`, a whole raw response.
+#[derive(Clone)]
+pub struct Stub {
+    pub addr: std::net::SocketAddr,
+    /// Connections accepted.
+    pub connections: Arc<Mutex<u32>>,
+    /// Request lines received (`POST /oauth/token HTTP/1.1`).
+    pub seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Stub {
+    pub async fn start(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let s = Stub {
+            addr: listener.local_addr().unwrap(),
+            connections: Arc::default(),
+            seen: Arc::default(),
+        };
+        let me = s.clone();
+        let answer = Arc::new(answer);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                *me.connections.lock().unwrap() += 1;
+                let (me, answer) = (me.clone(), answer.clone());
+                tokio::spawn(async move {
+                    while let Ok(Some(request)) = read_request(&mut sock).await {
+                        let line = String::from_utf8_lossy(
+                            &request[..request.iter().position(|b| *b == b'\r').unwrap_or(0)],
+                        )
+                        .into_owned();
+                        me.seen.lock().unwrap().push(line.clone());
+                        if sock.write_all(answer(&line).as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        s
+    }
+}
+
+/// A raw HTTP/1.1 response with a JSON body and extra header lines (`"location: …\r\n"`).
+pub fn raw_response(status: &str, extra_headers: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\n{extra_headers}content-length: {}\r\n\r\n{body}",
+        body.len()
+    )
+}
