@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use crate::http::{Bucket, Req};
 use crate::model::*;
 use crate::tenant::seg;
+use crate::validate::{self, ValidationError};
 use crate::{AdminError, ManagementClient};
 
 /// Page size for listing (Auth0's maximum for `per_page` and `take`).
@@ -55,17 +56,31 @@ fn found<T>(r: Result<T, AdminError>) -> Result<Option<T>, AdminError> {
     }
 }
 
-/// `organizations/{org_id}` followed by `tail` (`""`, `"/members"`, …), the id escaped.
-fn org_path(org_id: &str, tail: &str) -> String {
-    format!("organizations/{}{tail}", seg(org_id))
+/// `organizations/{org_id}` followed by `tail` (`""`, `"/members"`, …), once the id is checked (see
+/// [`validate::org_id`]): escaping alone would leave `..` and `.`, which the URL parser takes as dot segments and
+/// which would rewrite the path. Every path with an id in it is built here or by the functions below.
+fn org_path(org_id: &str, tail: &'static str) -> Result<String, ValidationError> {
+    validate::org_id(org_id)?;
+    Ok(format!("organizations/{}{tail}", seg(org_id)))
 }
 
-/// `organizations/{org_id}/enabled_connections/{connection_id}`, both escaped.
-fn enabled_connection_path(org_id: &str, connection_id: &str) -> String {
-    org_path(
-        org_id,
-        &format!("/enabled_connections/{}", seg(connection_id)),
-    )
+/// `organizations/{org_id}/enabled_connections/{connection_id}`, both checked.
+fn enabled_connection_path(org_id: &str, connection_id: &str) -> Result<String, ValidationError> {
+    let base = org_path(org_id, "/enabled_connections/")?;
+    validate::connection_id(connection_id)?;
+    Ok(format!("{base}{}", seg(connection_id)))
+}
+
+/// `organizations/{org_id}/invitations/{invitation_id}`, both checked.
+fn invitation_path(org_id: &str, invitation_id: &str) -> Result<String, ValidationError> {
+    let base = org_path(org_id, "/invitations/")?;
+    validate::invitation_id(invitation_id)?;
+    Ok(format!("{base}{}", seg(invitation_id)))
+}
+
+/// Every user id of a members request, checked before the first chunk is sent.
+fn check_user_ids(ids: &[String]) -> Result<(), ValidationError> {
+    ids.iter().try_for_each(|id| validate::user_id(id))
 }
 
 /// `GET /organizations`, without paging.
@@ -206,7 +221,7 @@ impl ManagementClient {
     pub async fn get_organization(&self, id: &str) -> Result<Organization, AdminError> {
         let req = Req::new(
             Method::GET,
-            org_path(id, ""),
+            org_path(id, "")?,
             Bucket::ReadOrganizationById,
             "read:organizations",
             format!("organization {id}"),
@@ -219,7 +234,7 @@ impl ManagementClient {
         &self,
         name: &str,
     ) -> Result<Option<Organization>, AdminError> {
-        crate::validate::org_name(name)?;
+        validate::org_name(name)?;
         let req = Req::new(
             Method::GET,
             format!("organizations/name/{}", seg(name)),
@@ -230,7 +245,8 @@ impl ManagementClient {
         found(self.call(req).await)
     }
 
-    /// An organization by id (`org_…`) or by name.
+    /// An organization by id (anything starting with `org_`, checked by [`validate::org_id`]) or else by name
+    /// (checked by [`validate::org_name`]).
     pub async fn resolve_organization(&self, id_or_name: &str) -> Result<Organization, AdminError> {
         if id_or_name.starts_with("org_") {
             return self.get_organization(id_or_name).await;
@@ -272,7 +288,7 @@ impl ManagementClient {
         update.validate(&self.inner.tenant)?;
         let req = Req::new(
             Method::PATCH,
-            org_path(id, ""),
+            org_path(id, "")?,
             Bucket::WriteOrganizations,
             "update:organizations",
             format!("updating organization {id}"),
@@ -285,7 +301,7 @@ impl ManagementClient {
     pub async fn delete_organization(&self, id: &str) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            org_path(id, ""),
+            org_path(id, "")?,
             Bucket::WriteOrganizations,
             "delete:organizations",
             format!("deleting organization {id}"),
@@ -345,7 +361,7 @@ impl ManagementClient {
         self.offset_all(
             Req::new(
                 Method::GET,
-                org_path(org_id, "/enabled_connections"),
+                org_path(org_id, "/enabled_connections")?,
                 Bucket::ReadOrganizationConnections,
                 "read:organization_connections",
                 format!("listing connections of organization {org_id}"),
@@ -363,7 +379,7 @@ impl ManagementClient {
     ) -> Result<Option<EnabledConnection>, AdminError> {
         let req = Req::new(
             Method::GET,
-            enabled_connection_path(org_id, connection_id),
+            enabled_connection_path(org_id, connection_id)?,
             Bucket::ReadOrganizationConnections,
             "read:organization_connections",
             format!("connection {connection_id} of organization {org_id}"),
@@ -377,14 +393,16 @@ impl ManagementClient {
         org_id: &str,
         settings: &ConnectionSettings,
     ) -> Result<EnabledConnection, AdminError> {
-        crate::validate::connection_flags(
+        // Checked here, not only in the lookup's path: the create must not go out with an id the lookup refuses.
+        validate::connection_id(&settings.connection_id)?;
+        validate::connection_flags(
             &settings.connection_id,
             settings.assign_membership_on_login,
             settings.is_signup_enabled,
         )?;
         let req = Req::new(
             Method::POST,
-            org_path(org_id, "/enabled_connections"),
+            org_path(org_id, "/enabled_connections")?,
             Bucket::WriteOrganizationConnections,
             "create:organization_connections",
             format!(
@@ -410,11 +428,11 @@ impl ManagementClient {
         update: &ConnectionSettingsUpdate,
     ) -> Result<EnabledConnection, AdminError> {
         if let Some(assign) = update.assign_membership_on_login {
-            crate::validate::connection_flags(connection_id, assign, update.is_signup_enabled)?;
+            validate::connection_flags(connection_id, assign, update.is_signup_enabled)?;
         }
         let req = Req::new(
             Method::PATCH,
-            enabled_connection_path(org_id, connection_id),
+            enabled_connection_path(org_id, connection_id)?,
             Bucket::WriteOrganizationConnections,
             "update:organization_connections",
             format!("updating connection {connection_id} of organization {org_id}"),
@@ -432,7 +450,7 @@ impl ManagementClient {
     ) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            enabled_connection_path(org_id, connection_id),
+            enabled_connection_path(org_id, connection_id)?,
             Bucket::WriteOrganizationConnections,
             "delete:organization_connections",
             format!("disabling connection {connection_id} of organization {org_id}"),
@@ -448,7 +466,7 @@ impl ManagementClient {
         self.checkpoint_all(
             Req::new(
                 Method::GET,
-                org_path(org_id, "/members"),
+                org_path(org_id, "/members")?,
                 Bucket::ReadOrganizationMembers,
                 "read:organization_members",
                 format!("listing members of organization {org_id}"),
@@ -460,10 +478,12 @@ impl ManagementClient {
 
     /// Adds users (by `user_id`) as members. Adding an existing member is a no-op, so this is safe to repeat.
     pub async fn add_members(&self, org_id: &str, user_ids: &[String]) -> Result<(), AdminError> {
+        let path = org_path(org_id, "/members")?;
+        check_user_ids(user_ids)?;
         for chunk in user_ids.chunks(10) {
             let req = Req::new(
                 Method::POST,
-                org_path(org_id, "/members"),
+                path.clone(),
                 Bucket::WriteOrganizationMembers,
                 "create:organization_members",
                 format!("adding members to organization {org_id}"),
@@ -481,10 +501,12 @@ impl ManagementClient {
         org_id: &str,
         user_ids: &[String],
     ) -> Result<(), AdminError> {
+        let path = org_path(org_id, "/members")?;
+        check_user_ids(user_ids)?;
         for chunk in user_ids.chunks(10) {
             let req = Req::new(
                 Method::DELETE,
-                org_path(org_id, "/members"),
+                path.clone(),
                 Bucket::WriteOrganizationMembers,
                 "delete:organization_members",
                 format!("removing members from organization {org_id}"),
@@ -506,7 +528,7 @@ impl ManagementClient {
         inv.validate()?;
         let req = Req::new(
             Method::POST,
-            org_path(org_id, "/invitations"),
+            org_path(org_id, "/invitations")?,
             Bucket::Other,
             "create:organization_invitations",
             format!("inviting {} to organization {org_id}", inv.invitee.email),
@@ -520,7 +542,7 @@ impl ManagementClient {
         self.offset_all(
             Req::new(
                 Method::GET,
-                org_path(org_id, "/invitations"),
+                org_path(org_id, "/invitations")?,
                 Bucket::Other,
                 "read:organization_invitations",
                 format!("listing invitations of organization {org_id}"),
@@ -538,7 +560,7 @@ impl ManagementClient {
     ) -> Result<(), AdminError> {
         let req = Req::new(
             Method::DELETE,
-            org_path(org_id, &format!("/invitations/{}", seg(invitation_id))),
+            invitation_path(org_id, invitation_id)?,
             Bucket::Other,
             "delete:organization_invitations",
             format!("revoking invitation {invitation_id} of organization {org_id}"),

@@ -106,7 +106,7 @@ impl DesiredState {
     }
 
     /// Every rule that can be checked without reading the tenant: names, duplicates, branding (whose logo rule
-    /// depends on which tenant, see [`crate::validate::logo_url`]), metadata, flags.
+    /// depends on which tenant, see [`crate::validate::logo_url`]), metadata, member user ids, flags.
     pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), ValidationError> {
         let mut seen = BTreeSet::new();
         for o in &self.organizations {
@@ -123,6 +123,9 @@ impl DesiredState {
                 o.metadata.as_ref(),
                 tenant,
             )?;
+            for m in o.members.iter().flatten() {
+                crate::validate::user_id(m)?;
+            }
             if let Some(cs) = &o.connections {
                 let mut names = BTreeSet::new();
                 for c in cs {
@@ -900,6 +903,12 @@ organizations:
                         false
                 }),
                 "assign_membership_on_login",
+            ),
+            (
+                Box::new(|d| {
+                    d.organizations[0].members = Some(vec!["auth0|ok".into(), String::new()])
+                }),
+                "user id \"\" is invalid",
             ),
         ];
         let auth0 = crate::Tenant::parse("acme.eu.auth0.com").unwrap();

@@ -1,4 +1,5 @@
-//! Auth0's input rules for organizations, branding, metadata, connections and invitations, checked before sending.
+//! Auth0's input rules for organizations, branding, metadata, connections, invitations and ids, checked before
+//! sending.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,11 @@ pub const MAX_METADATA_CHARS: usize = 255;
 pub const MAX_CONNECTIONS_ON_CREATE: usize = 10;
 /// Longest invitation lifetime Auth0 accepts (30 days).
 pub const MAX_INVITATION_TTL_SEC: u64 = 2_592_000;
+/// Longest organization, connection or invitation id, prefix included (the Management API's `maxLength` for an
+/// organization id; Auth0 issues them as the prefix and 16 letters or digits).
+pub const MAX_ID_CHARS: usize = 50;
+/// Longest user id.
+pub const MAX_USER_ID_CHARS: usize = 255;
 
 /// One broken rule, saying which and how to fix it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -53,6 +59,26 @@ pub enum ValidationError {
     InvitationTtl(u64),
     #[error("{0:?} is not an email address")]
     Email(String),
+    #[error(
+        "organization id {0:?} is invalid: an organization id is \"org_\" and then only letters and digits, at most \
+         50 characters in all (e.g. \"org_AcmeA1b2C3d4E5f6\"); `orgpass-admin orgs list` shows them"
+    )]
+    OrgId(String),
+    #[error(
+        "connection id {0:?} is invalid: a connection id is \"con_\" and then only letters and digits, at most 50 \
+         characters in all (e.g. \"con_DbAaaaaaaaaaaa01\"); `orgpass-admin connections list` shows them"
+    )]
+    ConnectionId(String),
+    #[error(
+        "invitation id {0:?} is invalid: an invitation id is \"uinv_\" and then only letters and digits, at most 50 \
+         characters in all (e.g. \"uinv_A1b2C3d4E5f6G7h8\"); `orgpass-admin orgs invitations list ORG` shows them"
+    )]
+    InvitationId(String),
+    #[error(
+        "user id {0:?} is invalid: a user id is 1–255 characters without control characters (e.g. \
+         \"auth0|64b7f3c2a1e9d8\")"
+    )]
+    UserId(String),
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
     #[error("{0}")]
@@ -69,6 +95,53 @@ pub fn org_name(name: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::OrgName(name.to_owned()))
+    }
+}
+
+/// `prefix` and then 1 or more ASCII letters or digits, at most [`MAX_ID_CHARS`] in all. Nothing else can reach a
+/// URL path: no `/`, no `.` or `..` (a dot segment to the URL parser, which would rewrite the path), no `%`.
+fn prefixed_id(value: &str, prefix: &str) -> bool {
+    value.len() <= MAX_ID_CHARS
+        && value
+            .strip_prefix(prefix)
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// An organization id: `org_` and letters or digits (Auth0's `org_` + 16), at most 50 characters.
+pub fn org_id(value: &str) -> Result<(), ValidationError> {
+    if prefixed_id(value, "org_") {
+        Ok(())
+    } else {
+        Err(ValidationError::OrgId(value.to_owned()))
+    }
+}
+
+/// A connection id: `con_` and letters or digits, at most 50 characters.
+pub fn connection_id(value: &str) -> Result<(), ValidationError> {
+    if prefixed_id(value, "con_") {
+        Ok(())
+    } else {
+        Err(ValidationError::ConnectionId(value.to_owned()))
+    }
+}
+
+/// An invitation id: `uinv_` and letters or digits, at most 50 characters.
+pub fn invitation_id(value: &str) -> Result<(), ValidationError> {
+    if prefixed_id(value, "uinv_") {
+        Ok(())
+    } else {
+        Err(ValidationError::InvitationId(value.to_owned()))
+    }
+}
+
+/// A user id (sent in request bodies, e.g. members): 1–255 characters, no control characters. Auth0's ids are
+/// `provider|id` (`auth0|…`, `google-oauth2|…`, `oidc|connection|sub`), so little more can be said.
+pub fn user_id(value: &str) -> Result<(), ValidationError> {
+    let n = value.chars().count();
+    if (1..=MAX_USER_ID_CHARS).contains(&n) && !value.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(ValidationError::UserId(value.to_owned()))
     }
 }
 
@@ -224,6 +297,80 @@ mod tests {
         for (name, ok) in rows {
             assert_eq!(org_name(name).is_ok(), *ok, "{name:?}");
         }
+    }
+
+    /// Every id devtenant issues or seeds passes; anything that could change a URL path, or that Auth0 never
+    /// issues, does not.
+    #[test]
+    fn ids() {
+        type Check = fn(&str) -> Result<(), ValidationError>;
+        let long = format!("org_{}", "a".repeat(46));
+        let too_long = format!("org_{}", "a".repeat(56));
+        let rows: &[(Check, &str, bool)] = &[
+            (org_id, "org_AcmeA1b2C3d4E5f6", true),
+            (org_id, "org_GlobexG7h8I9j0K1", true),
+            (org_id, "org_InitechL2m3N4o5p", true),
+            (org_id, "org_aaaaaaaaaaaaaaaa", true),
+            (org_id, "org_x", true),
+            (org_id, &long, true),
+            (org_id, &too_long, false),
+            (org_id, "..", false),
+            (org_id, ".", false),
+            (org_id, "", false),
+            (org_id, "org_", false),
+            (org_id, "org_../x", false),
+            (org_id, "org_..", false),
+            (org_id, "org_%2e%2e", false),
+            (org_id, "org_a/b", false),
+            (org_id, "org_a b", false),
+            (org_id, "org_a?b", false),
+            (org_id, "org_a#b", false),
+            (org_id, "org_ä", false),
+            (org_id, "ORG_abc", false),
+            (org_id, "acme", false),
+            (org_id, "con_DbAaaaaaaaaaaa01", false),
+            (connection_id, "con_DbAaaaaaaaaaaa01", true),
+            (connection_id, "con_SocGgggggggggg02", true),
+            (connection_id, "con_EntOoooooooooo03", true),
+            (connection_id, "con_..", false),
+            (connection_id, "con_", false),
+            (connection_id, "con_a/b", false),
+            (connection_id, "org_AcmeA1b2C3d4E5f6", false),
+            (invitation_id, "uinv_A1b2C3d4E5f6G7h8", true),
+            (invitation_id, "uinv_..", false),
+            (invitation_id, "uinv_", false),
+            (invitation_id, "demoInviteBobToInitech", false),
+            (user_id, "auth0|alice0000000000000000001", true),
+            (user_id, "google-oauth2|100000000000000000004", true),
+            (user_id, "oidc|initech|peter", true),
+            (user_id, "../x", true),
+            (user_id, &"u".repeat(255), true),
+            (user_id, &"u".repeat(256), false),
+            (user_id, "", false),
+            (user_id, "auth0|a\nb", false),
+            (user_id, "auth0|a\u{7f}", false),
+        ];
+        for (check, id, ok) in rows {
+            assert_eq!(check(id).is_ok(), *ok, "{id:?}");
+        }
+        assert_eq!(
+            org_id("org_a/b"),
+            Err(ValidationError::OrgId("org_a/b".into()))
+        );
+        assert_eq!(
+            connection_id("con_.."),
+            Err(ValidationError::ConnectionId("con_..".into()))
+        );
+        assert_eq!(
+            invitation_id("uinv_.."),
+            Err(ValidationError::InvitationId("uinv_..".into()))
+        );
+        assert_eq!(user_id(""), Err(ValidationError::UserId(String::new())));
+        assert_eq!(
+            org_id("..").unwrap_err().to_string(),
+            "organization id \"..\" is invalid: an organization id is \"org_\" and then only letters and digits, at \
+             most 50 characters in all (e.g. \"org_AcmeA1b2C3d4E5f6\"); `orgpass-admin orgs list` shows them"
+        );
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use futures_util::future::{BoxFuture, FutureExt as _, TryFutureExt as _};
 use orgpass_admin::keychain::{MemoryStore, SecretStore};
 use orgpass_admin::model::*;
 use orgpass_admin::{AdminError, ClientSecret, ManagementClient, Tenant};
@@ -194,6 +195,200 @@ async fn bad_input_is_refused_before_sending_and_server_errors_are_clear() {
     assert!(
         e.to_string().contains("orgpass-admin connections list"),
         "{e}"
+    );
+}
+
+/// What kind of id a row of [`bad_ids_are_refused_before_any_request`] passes.
+#[derive(Clone, Copy, Debug)]
+enum Id {
+    Org,
+    Connection,
+    Invitation,
+    User,
+}
+
+/// Every client call that takes an id of `kind`, with `id` in that place and valid values elsewhere.
+fn calls_with<'a>(
+    c: &'a ManagementClient,
+    kind: Id,
+    id: &'a str,
+) -> Vec<(&'static str, BoxFuture<'a, Result<(), AdminError>>)> {
+    const ACME: &str = "org_AcmeA1b2C3d4E5f6";
+    const INVITATION: &str = "uinv_A1b2C3d4E5f6G7h8";
+    let settings = |connection_id: &str| ConnectionSettings {
+        connection_id: connection_id.into(),
+        assign_membership_on_login: true,
+        show_as_button: None,
+        is_signup_enabled: None,
+    };
+    let invitation = NewInvitation {
+        inviter: Inviter { name: "Ops".into() },
+        invitee: Invitee {
+            email: "new.hire@example.com".into(),
+        },
+        client_id: devtenant::DEMO_NATIVE_CLIENT_ID.into(),
+        connection_id: Some(DB.into()),
+        ttl_sec: None,
+        roles: vec![],
+        send_invitation_email: false,
+    };
+    let up = ConnectionSettingsUpdate::default();
+    match kind {
+        Id::Org => vec![
+            (
+                "get_organization",
+                c.get_organization(id).map_ok(drop).boxed(),
+            ),
+            (
+                "update_organization",
+                async move {
+                    c.update_organization(id, &OrganizationUpdate::default())
+                        .await
+                        .map(drop)
+                }
+                .boxed(),
+            ),
+            ("delete_organization", c.delete_organization(id).boxed()),
+            (
+                "list_enabled_connections",
+                c.list_enabled_connections(id).map_ok(drop).boxed(),
+            ),
+            (
+                "get_enabled_connection",
+                c.get_enabled_connection(id, DB).map_ok(drop).boxed(),
+            ),
+            (
+                "enable_connection",
+                async move { c.enable_connection(id, &settings(DB)).await.map(drop) }.boxed(),
+            ),
+            (
+                "update_enabled_connection",
+                async move { c.update_enabled_connection(id, DB, &up).await.map(drop) }.boxed(),
+            ),
+            ("disable_connection", c.disable_connection(id, DB).boxed()),
+            ("list_members", c.list_members(id).map_ok(drop).boxed()),
+            (
+                "add_members",
+                async move { c.add_members(id, &[ALICE.into()]).await }.boxed(),
+            ),
+            (
+                "remove_members",
+                async move { c.remove_members(id, &[ALICE.into()]).await }.boxed(),
+            ),
+            (
+                "create_invitation",
+                async move { c.create_invitation(id, &invitation).await.map(drop) }.boxed(),
+            ),
+            (
+                "list_invitations",
+                c.list_invitations(id).map_ok(drop).boxed(),
+            ),
+            (
+                "revoke_invitation",
+                c.revoke_invitation(id, INVITATION).boxed(),
+            ),
+        ],
+        Id::Connection => vec![
+            (
+                "get_enabled_connection",
+                c.get_enabled_connection(ACME, id).map_ok(drop).boxed(),
+            ),
+            (
+                "enable_connection",
+                async move { c.enable_connection(ACME, &settings(id)).await.map(drop) }.boxed(),
+            ),
+            (
+                "update_enabled_connection",
+                async move { c.update_enabled_connection(ACME, id, &up).await.map(drop) }.boxed(),
+            ),
+            ("disable_connection", c.disable_connection(ACME, id).boxed()),
+        ],
+        Id::Invitation => vec![("revoke_invitation", c.revoke_invitation(ACME, id).boxed())],
+        // A good id first: nothing is sent, not even the first chunk.
+        Id::User => vec![
+            (
+                "add_members",
+                async move { c.add_members(ACME, &[ALICE.into(), id.into()]).await }.boxed(),
+            ),
+            (
+                "remove_members",
+                async move { c.remove_members(ACME, &[ALICE.into(), id.into()]).await }.boxed(),
+            ),
+        ],
+    }
+}
+
+/// Ids are checked before any URL is built: escaping leaves `.` and `..`, which the URL parser takes as dot
+/// segments (`organizations/..` is the API root), and Auth0 issues only `org_`/`con_`/`uinv_` + letters and
+/// digits. Each bad id is refused by every call that takes it, with the exact error, and nothing is sent (no
+/// Management API request, no token request). A non-`org_` input to `resolve_organization` is a name.
+#[tokio::test]
+async fn bad_ids_are_refused_before_any_request() {
+    use orgpass_admin::ValidationError as V;
+    let t = start().await;
+    let c = client(&t);
+    let sixty = format!("org_{}", "a".repeat(56));
+    let long_user = "u".repeat(256);
+    let rows: Vec<(Id, &str)> = vec![
+        (Id::Org, ".."),
+        (Id::Org, "."),
+        (Id::Org, "org_../x"),
+        (Id::Org, "org_.."),
+        (Id::Org, "org_%2e%2e"),
+        (Id::Org, "org_a/b"),
+        (Id::Org, "org_"),
+        (Id::Org, "org_a b"),
+        (Id::Org, &sixty),
+        (Id::Org, ""),
+        (Id::Connection, "con_.."),
+        (Id::Connection, "con_a/b"),
+        (Id::Connection, ".."),
+        (Id::Connection, "con_"),
+        (Id::Invitation, "uinv_.."),
+        (Id::Invitation, "uinv_a/b"),
+        (Id::Invitation, ".."),
+        (Id::User, ""),
+        (Id::User, "auth0|a\nb"),
+        (Id::User, &long_user),
+    ];
+    for (kind, id) in rows {
+        let want = match kind {
+            Id::Org => V::OrgId(id.into()),
+            Id::Connection => V::ConnectionId(id.into()),
+            Id::Invitation => V::InvitationId(id.into()),
+            Id::User => V::UserId(id.into()),
+        };
+        for (call, fut) in calls_with(&c, kind, id) {
+            match fut.await {
+                Err(AdminError::Invalid(got)) => assert_eq!(got, want, "{call}({kind:?} {id:?})"),
+                other => panic!("{call}({kind:?} {id:?}): {other:?}"),
+            }
+        }
+        assert_eq!(
+            (c.stats().requests, c.tokens().fetches()),
+            (0, 0),
+            "nothing sent for {kind:?} {id:?}"
+        );
+    }
+    // By id when it starts with `org_`, else by name (names have their own rule).
+    for (input, want) in [
+        ("..", V::OrgName("..".into())),
+        ("org_../x", V::OrgId("org_../x".into())),
+        ("org_a b", V::OrgId("org_a b".into())),
+    ] {
+        match c.resolve_organization(input).await {
+            Err(AdminError::Invalid(got)) => assert_eq!(got, want, "{input:?}"),
+            other => panic!("{input:?}: {other:?}"),
+        }
+    }
+    assert_eq!(c.stats().requests, 0);
+    // The seeded ids pass and reach the tenant.
+    assert_eq!(
+        c.resolve_organization("org_AcmeA1b2C3d4E5f6")
+            .await
+            .unwrap()
+            .name,
+        "acme"
     );
 }
 
