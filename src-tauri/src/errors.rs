@@ -86,6 +86,16 @@ fn network(detail: String, issuer: &str) -> IpcError {
     )
 }
 
+/// The tenant (or a proxy in front of it) answered with a server failure rather than an OAuth answer.
+fn server_failing(detail: String, issuer: &str) -> IpcError {
+    IpcError::new(
+        ErrorCode::Network,
+        format!("Your organization's sign-in service ({issuer}) is having trouble right now."),
+        "Try again in a few minutes; if it keeps happening, tell your IT support.",
+        detail,
+    )
+}
+
 fn discovery(e: &DiscoveryError, issuer: &str) -> IpcError {
     match e {
         DiscoveryError::Transport { .. } => network(e.to_string(), issuer),
@@ -150,6 +160,7 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
         LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => {
             network(details, issuer)
         }
+        LoginError::ServerFailed(_) => server_failing(details, issuer),
         LoginError::Discovery(d) => discovery(d, issuer),
         LoginError::Store(s) => keychain(s),
         LoginError::TokenEndpoint { error, .. } if error == "invalid_grant" => IpcError::new(
@@ -243,6 +254,7 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
             "Sign in again to continue. If it keeps happening, send the details below to your IT support.",
             details,
         )),
+        TokenError::ServerFailed(_) => RefreshOutcome::Problem(server_failing(details, issuer)),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
         // Another orgpass process (the CLI, a script) holds this session's refresh lock: the session is kept.
         TokenError::Lock(LockError::TimedOut { waited, .. }) => {
@@ -338,6 +350,13 @@ mod tests {
                 "Orgpass could not reach your organization's sign-in service (https://i/).",
             ),
             (
+                LoginError::ServerFailed(
+                    "the server failed with HTTP 500: Internal Server Error".into(),
+                ),
+                ErrorCode::Network,
+                "Your organization's sign-in service (https://i/) is having trouble right now.",
+            ),
+            (
                 LoginError::Store(StoreError::Locked("dismissed".into())),
                 ErrorCode::Keychain,
                 "Your keychain is locked, so Orgpass cannot keep you signed in.",
@@ -371,6 +390,10 @@ mod tests {
         ));
         assert!(
             matches!(refresh(&TokenError::Store(StoreError::Locked("x".into())), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Keychain)
+        );
+        // The tenant answered 500: the session is kept, the person told the service is failing.
+        assert!(
+            matches!(refresh(&TokenError::ServerFailed("HTTP 502".into()), "Acme", "i"), RefreshOutcome::Problem(e) if e.code == ErrorCode::Network && e.message == "Your organization's sign-in service (i) is having trouble right now.")
         );
         // The issuer's keys could not be fetched: the engine keeps the session, so does the app.
         assert!(matches!(

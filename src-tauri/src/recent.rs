@@ -77,16 +77,12 @@ impl RecentStore {
     }
 
     fn save(&self, list: &[RecentEntry]) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
         let text = serde_json::to_string_pretty(&FileShape {
             organizations: list.to_vec(),
         })
         .map_err(std::io::Error::other)?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, &self.path)
+        // Names and emails of the person's organizations: private to the user, like the session index.
+        orgpass::private::write_atomic(&self.path, text.as_bytes())
     }
 }
 

@@ -145,9 +145,12 @@ fn ensure_system_packages(install: bool) -> Result<bool> {
 
 /// The cargo home: where `cargo install` puts binaries.
 fn cargo_home() -> PathBuf {
-    env::var_os("CARGO_HOME").map(PathBuf::from).unwrap_or_else(|| {
-        Path::new(&env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"))).join(".cargo")
-    })
+    env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(&env::var_os("HOME").unwrap_or_else(|| OsString::from("/root")))
+                .join(".cargo")
+        })
 }
 
 /// tauri-driver (the WebDriver front for the app window) is a crates.io binary, not a Debian package:
@@ -156,7 +159,9 @@ fn ensure_tauri_driver() -> Result {
     if on_path("tauri-driver") || cargo_home().join("bin/tauri-driver").is_file() {
         return Ok(());
     }
-    eprintln!("xtask: installing tauri-driver from crates.io (`cargo install tauri-driver --locked`)");
+    eprintln!(
+        "xtask: installing tauri-driver from crates.io (`cargo install tauri-driver --locked`)"
+    );
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run(Command::new(cargo).args(["install", "tauri-driver", "--locked", "--version", "^2"]))
 }

@@ -36,6 +36,7 @@ use crate::lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError, RefreshLock};
 use crate::org::OrgInput;
 use crate::secret::Secret;
 use crate::session::{Session, SessionKey, SessionMeta, SessionStore, StoreError};
+use crate::token_http::{self, TokenHttpError};
 use crate::verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};
 
 /// An access token is refreshed when it expires within this margin.
@@ -120,6 +121,12 @@ pub enum LoginError {
     IdToken(#[from] IdTokenError),
     #[error("could not reach the token endpoint: {0}; check your network")]
     Transport(String),
+    /// The token endpoint answered an error that is not an OAuth error (a 5xx page).
+    #[error(
+        "the token endpoint could not complete the sign-in: {0}; the tenant (or a proxy in front of it) \
+             is failing, try again in a few minutes"
+    )]
+    ServerFailed(String),
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("sign-in timed out after {} s without a response from the browser; run the command again", .0.as_secs())]
@@ -147,9 +154,11 @@ impl LoginError {
             | Self::IdToken(_) => ErrorKind::Refused,
             Self::TimedOut(_) => ErrorKind::TimedOut,
             Self::Cancelled => ErrorKind::Cancelled,
-            Self::Discovery(_) | Self::Listen(_) | Self::Transport(_) | Self::Store(_) => {
-                ErrorKind::Other
-            }
+            Self::Discovery(_)
+            | Self::Listen(_)
+            | Self::Transport(_)
+            | Self::ServerFailed(_)
+            | Self::Store(_) => ErrorKind::Other,
         }
     }
 }
@@ -177,6 +186,12 @@ pub enum TokenError {
     IdToken(IdTokenError),
     #[error("could not reach the token endpoint: {0}; check your network")]
     Transport(String),
+    /// The token endpoint answered an error that is not an OAuth error (a 5xx page); the session is kept.
+    #[error(
+        "the token endpoint could not renew the session: {0}; the tenant (or a proxy in front of it) \
+             is failing, try again in a few minutes"
+    )]
+    ServerFailed(String),
     #[error("session {0} belongs to another issuer or client than this configuration")]
     WrongClient(String),
     #[error(transparent)]
@@ -200,6 +215,7 @@ impl TokenError {
             Self::WrongClient(_) => ErrorKind::Usage,
             Self::NoSession(_)
             | Self::Transport(_)
+            | Self::ServerFailed(_)
             | Self::Discovery(_)
             | Self::Store(_)
             | Self::Lock(_) => ErrorKind::Other,
@@ -446,6 +462,7 @@ impl Client {
             authorize_url,
             redirect_uri,
             cancel: CancellationToken::new(),
+            close_on_drop: Some(stop.clone().drop_guard()),
             stop,
             rx,
             verifier,
@@ -550,7 +567,7 @@ impl Client {
         let result = self
             .oauth(&meta, None)
             .exchange_refresh_token(&rt)
-            .request_async(&self.inner.http)
+            .request_async(&token_http::client(&self.inner.http))
             .await;
         let resp = match result {
             Ok(r) => r,
@@ -570,6 +587,9 @@ impl Client {
                     error: e.error().to_string(),
                     description: e.error_description().cloned(),
                 });
+            }
+            Err(RequestTokenError::Request(e @ TokenHttpError::ServerFailed { .. })) => {
+                return Err(TokenError::ServerFailed(e.to_string()));
             }
             Err(RequestTokenError::Request(e)) => {
                 return Err(TokenError::Transport(transport_reason(&e)));
@@ -852,6 +872,9 @@ pub struct PendingLogin {
     redirect_uri: Url,
     cancel: CancellationToken,
     stop: CancellationToken,
+    /// Stops the loopback listener when this sign-in is dropped without [`PendingLogin::wait`] (or when the
+    /// `wait` future is dropped): the port is never held after the sign-in is gone. `wait` takes it out first.
+    close_on_drop: Option<tokio_util::sync::DropGuard>,
     rx: mpsc::Receiver<Callback>,
     verifier: PkceCodeVerifier,
     nonce: Secret,
@@ -908,6 +931,8 @@ impl PendingLogin {
 
     /// Wait for the browser to come back, then exchange the code, verify the ID token and store the session.
     pub async fn wait(mut self) -> Result<Session, LoginError> {
+        // Held until the browser has its page (below); also closes the listener if this future is dropped.
+        let _close = self.close_on_drop.take();
         let callback = tokio::select! {
             () = self.cancel.cancelled() => Err(LoginError::Cancelled),
             () = tokio::time::sleep_until(self.deadline) => Err(LoginError::TimedOut(self.timeout)),
@@ -1002,7 +1027,7 @@ impl CallbackReceived {
             .oauth(&self.meta, Some(&self.redirect_uri))
             .exchange_code(AuthorizationCode::new(self.code.secret().to_owned()))
             .set_pkce_verifier(self.verifier)
-            .request_async(&client.inner.http)
+            .request_async(&token_http::client(&client.inner.http))
             .await;
         let resp = match result {
             Ok(r) => r,
@@ -1011,6 +1036,9 @@ impl CallbackReceived {
                     error: e.error().to_string(),
                     description: e.error_description().cloned(),
                 });
+            }
+            Err(RequestTokenError::Request(e @ TokenHttpError::ServerFailed { .. })) => {
+                return Err(LoginError::ServerFailed(e.to_string()));
             }
             Err(RequestTokenError::Request(e)) => {
                 return Err(LoginError::Transport(transport_reason(&e)));

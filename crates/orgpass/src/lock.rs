@@ -90,18 +90,15 @@ impl RefreshLock {
 /// Open (creating if needed) a lock file only its owner may open, in a directory only its owner may enter:
 /// nobody else can take a lock that would stall this user's orgpass.
 pub(crate) fn open_private(path: &Path) -> std::io::Result<File> {
-    let mut dir = std::fs::DirBuilder::new();
-    dir.recursive(true);
     let mut file = OpenOptions::new();
     file.create(true).truncate(false).write(true);
     #[cfg(unix)]
     {
-        use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-        dir.mode(0o700);
+        use std::os::unix::fs::OpenOptionsExt;
         file.mode(0o600);
     }
     if let Some(parent) = path.parent() {
-        dir.create(parent)?;
+        crate::private::ensure_dir(parent)?;
     }
     file.open(path)
 }

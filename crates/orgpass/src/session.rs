@@ -413,14 +413,10 @@ impl Index {
                     path: path.clone(),
                     source,
                 };
-                if let Some(dir) = path.parent() {
-                    std::fs::create_dir_all(dir).map_err(err)?;
-                }
-                // A name of this process's own, so a concurrent writer never renames a half-written file.
-                let tmp = path.with_extension(format!("json.{}.tmp", std::process::id()));
+                // 0600 in a 0700 folder, via a temp file of this process's own: other local users read nothing,
+                // and a concurrent writer never renames a half-written file.
                 let body = serde_json::to_vec_pretty(&metas).expect("metadata serialises");
-                std::fs::write(&tmp, body).map_err(err)?;
-                std::fs::rename(&tmp, path).map_err(err)
+                crate::private::write_atomic(path, &body).map_err(err)
             }
         }
     }
@@ -671,8 +667,28 @@ pub(crate) mod tests {
     fn index_file_has_no_secrets() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orgpass/sessions.json");
+        // A folder an older orgpass created world-readable is made private again.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            let wide = std::fs::Permissions::from_mode(0o755);
+            std::fs::set_permissions(path.parent().unwrap(), wide).unwrap();
+        }
         let store = KeychainStore::new(MemoryBackend::default(), Index::File(path.clone()));
         store.save(&session("org_A", 50)).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode =
+                |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(
+                mode(&path),
+                0o600,
+                "the index is readable by its owner only"
+            );
+            assert_eq!(mode(path.parent().unwrap()), 0o700, "and so is its folder");
+        }
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("org_A") && text.contains("ada@acme.example"));
         assert!(

@@ -19,6 +19,11 @@ pub enum IdTokenError {
     Malformed(String),
     #[error("ID token rejected: alg is {0}, but this client accepts only RS256")]
     Algorithm(String),
+    #[error(
+        "ID token rejected: typ is {0}, which marks another kind of token (an ID token has typ JWT or none; \
+         at+jwt is an access token, RFC 9068)"
+    )]
+    Type(String),
     #[error("ID token rejected: kid {0} is not in the issuer's JWKS (even after refetching it)")]
     UnknownKid(String),
     #[error(
@@ -115,12 +120,13 @@ pub struct IdTokenVerifier {
 }
 
 impl IdTokenVerifier {
-    /// `issuer` exactly as discovery states it; `client_id` of this native app.
+    /// `issuer` exactly as discovery states it; `client_id` of this native app. `leeway` is capped at
+    /// [`MAX_LEEWAY`](crate::config::MAX_LEEWAY).
     pub fn new(issuer: impl Into<String>, client_id: impl Into<String>, leeway: Duration) -> Self {
         Self {
             issuer: issuer.into(),
             client_id: client_id.into(),
-            leeway,
+            leeway: leeway.min(crate::config::MAX_LEEWAY),
         }
     }
 
@@ -200,7 +206,8 @@ impl IdTokenVerifier {
     }
 
     /// Step 7 (with step 1): the `alg` must be the one this client uses, RS256; a JWE (step 1) is refused.
-    /// Returns the `kid` to look up in our JWKS.
+    /// A `typ` naming another kind of JWT (`at+jwt`, an RFC 9068 access token, or anything but `JWT`) is refused
+    /// too, so a token meant for an API is never taken as proof of sign-in. Returns the `kid` to look up.
     fn step7_algorithm(&self, token: &str) -> Result<Option<String>, IdTokenError> {
         let parts: Vec<&str> = token.split('.').collect();
         if parts.len() != 3 {
@@ -218,6 +225,16 @@ impl IdTokenVerifier {
             Some("RS256") => {}
             Some(other) => return Err(IdTokenError::Algorithm(other.to_owned())),
             None => return Err(IdTokenError::Algorithm("missing".into())),
+        }
+        match header.get("typ") {
+            None => {}
+            Some(Value::String(t)) if t.eq_ignore_ascii_case("JWT") => {}
+            Some(other) => {
+                let shown = other
+                    .as_str()
+                    .map_or_else(|| other.to_string(), str::to_owned);
+                return Err(IdTokenError::Type(shown));
+            }
         }
         Ok(header.get("kid").and_then(Value::as_str).map(str::to_owned))
     }
@@ -430,7 +447,7 @@ mod tests {
         let source = move || -> JwksFuture {
             c.fetch_add(1, Ordering::SeqCst);
             let body = jwks.clone().into_bytes();
-            Box::pin(async move { Ok(body) })
+            Box::pin(async move { Ok(body.into()) })
         };
         (JwksCache::new(source), calls)
     }
@@ -477,6 +494,48 @@ mod tests {
                 ),
                 id.clone(),
                 Err(IdTokenError::Signature),
+            ),
+            (
+                "typ absent",
+                a.sign_with(
+                    {
+                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
+                        h.kid = Some("key-a".into());
+                        h.typ = None;
+                        h
+                    },
+                    &claims(),
+                ),
+                id.clone(),
+                Ok(()),
+            ),
+            (
+                "typ at+jwt: an access token (RFC 9068) offered as ID token",
+                a.sign_with(
+                    {
+                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
+                        h.kid = Some("key-a".into());
+                        h.typ = Some("at+jwt".into());
+                        h
+                    },
+                    &claims(),
+                ),
+                id.clone(),
+                Err(IdTokenError::Type("at+jwt".into())),
+            ),
+            (
+                "typ application/at+jwt",
+                a.sign_with(
+                    {
+                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
+                        h.kid = Some("key-a".into());
+                        h.typ = Some("application/at+jwt".into());
+                        h
+                    },
+                    &claims(),
+                ),
+                id.clone(),
+                Err(IdTokenError::Type("application/at+jwt".into())),
             ),
             (
                 "unknown kid",
@@ -719,6 +778,28 @@ mod tests {
         assert_eq!(c.exp, NOW + 36000);
     }
 
+    #[tokio::test]
+    async fn leeway_is_capped_at_five_minutes() {
+        let a = TestKey::a();
+        let (jwks, _) = cache(support::jwks(&[&a]));
+        // Expired ten minutes ago: an hour's leeway would accept it, the cap of 300 s does not.
+        let token = a.sign(&with(|c| c["exp"] = json!(NOW - 600)));
+        let v = IdTokenVerifier::new(ISS, CLIENT, Duration::from_secs(3600));
+        let expected = Expected {
+            nonce: Some(NONCE),
+            org: OrgCheck::Id("org_A".into()),
+            sub: None,
+        };
+        assert_eq!(
+            v.verify(&token, &expected, &jwks, NOW).await.map(|_| ()),
+            Err(IdTokenError::Expired {
+                exp: NOW - 600,
+                now: NOW,
+                leeway: 300
+            })
+        );
+    }
+
     #[test]
     fn error_message_names_the_check() {
         let e = IdTokenError::OrgId {
@@ -785,7 +866,7 @@ mod tests {
         let jwks = JwksCache::new(move || -> JwksFuture {
             let n = c.fetch_add(1, Ordering::SeqCst);
             let body = if n == 0 { ja.clone() } else { jab.clone() }.into_bytes();
-            Box::pin(async move { Ok(body) })
+            Box::pin(async move { Ok(body.into()) })
         });
         let v = IdTokenVerifier::new(ISS, CLIENT, Duration::from_secs(60));
         let exp = Expected {

@@ -84,6 +84,20 @@ enum Sign {
     BadSignature,
     /// RS256 with a `kid` the JWKS does not have (even after a refetch).
     UnknownKid,
+    /// RS256 with `typ: at+jwt`: an access token (RFC 9068) passed off as the ID token.
+    TypAtJwt,
+}
+
+/// What goes wrong at the provider's endpoints besides the ID token.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Fault {
+    None,
+    /// The token endpoint answers `400 invalid_grant` instead of tokens.
+    InvalidGrant,
+    /// The token endpoint answers `500` with an HTML error page.
+    TokenHtml500,
+    /// The JWKS is larger than any real one (2 MiB).
+    HugeJwks,
 }
 
 /// What the token endpoint sees of the request, to shape the claims.
@@ -102,8 +116,7 @@ struct Row {
     redirect: Redirect,
     sign: Sign,
     claims: Claims,
-    /// Token endpoint answers `400 invalid_grant` instead of tokens.
-    token_error: bool,
+    fault: Fault,
     exit: i32,
     /// Substrings stderr must contain (case-insensitive): the name of the failed check.
     stderr: &'static [&'static str],
@@ -134,7 +147,7 @@ fn rows() -> Vec<Row> {
         redirect: Redirect::Code,
         sign,
         claims,
-        token_error: false,
+        fault: Fault::None,
         exit: 3,
         stderr,
     };
@@ -144,7 +157,7 @@ fn rows() -> Vec<Row> {
         redirect,
         sign: Sign::Rs256,
         claims: keep,
-        token_error: false,
+        fault: Fault::None,
         exit,
         stderr,
     };
@@ -177,6 +190,22 @@ fn rows() -> Vec<Row> {
             keep,
             &["kid"],
         ),
+        row(
+            "typ at+jwt: an access token as ID token",
+            Sign::TypAtJwt,
+            keep,
+            &["typ is at+jwt", "access token"],
+        ),
+        Row {
+            fault: Fault::HugeJwks,
+            ..row(
+                "JWKS larger than 1 MiB",
+                Sign::Rs256,
+                keep,
+                &["more than 1024 KiB for the JWKS"],
+            )
+        }
+        .exit(1),
         // Claims (steps 2-4, 9-11).
         row(
             "wrong iss",
@@ -313,12 +342,24 @@ fn rows() -> Vec<Row> {
             &["access_denied", "you are not a member of evil"],
         ),
         Row {
-            token_error: true,
+            fault: Fault::InvalidGrant,
             ..redirect(
                 "token endpoint refuses the code",
                 Redirect::Code,
                 3,
                 &["invalid_grant"],
+            )
+        },
+        Row {
+            fault: Fault::TokenHtml500,
+            ..redirect(
+                "token endpoint fails with an HTML 500 page",
+                Redirect::Code,
+                1,
+                &[
+                    "failed with http 500: 500 internal server error",
+                    "try again in a few minutes",
+                ],
             )
         },
     ]
@@ -343,7 +384,7 @@ struct Evil {
     row_redirect: Redirect,
     row_sign: Sign,
     row_claims: Claims,
-    token_error: bool,
+    fault: Fault,
     jwks_hits: AtomicUsize,
     seen: Mutex<Seen>,
 }
@@ -377,9 +418,16 @@ async fn discovery(State(s): State<Arc<Evil>>) -> Json<Value> {
 async fn jwks(State(s): State<Arc<Evil>>) -> Json<Value> {
     s.jwks_hits.fetch_add(1, Ordering::SeqCst);
     let k = key();
-    Json(
-        json!({"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID, "n": k.n, "e": k.e}]}),
-    )
+    let mut keys =
+        vec![json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID, "n": k.n, "e": k.e})];
+    if s.fault == Fault::HugeJwks {
+        // Valid JSON, but 2 MiB of padding keys.
+        keys.extend(
+            (0..4096)
+                .map(|i| json!({"kty": "oct", "kid": format!("pad-{i}"), "k": "x".repeat(500)})),
+        );
+    }
+    Json(json!({ "keys": keys }))
 }
 
 async fn authorize(
@@ -431,12 +479,24 @@ async fn token(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     s.seen.lock().expect("seen").token_form = Some(form.clone());
-    if s.token_error {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": "invalid_grant", "error_description": "code already used"})),
-        )
-            .into_response();
+    match s.fault {
+        Fault::InvalidGrant => {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": "invalid_grant", "error_description": "code already used"})),
+            )
+                .into_response();
+        }
+        Fault::TokenHtml500 => {
+            return (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                [(header::CONTENT_TYPE, "text/html")],
+                "<!DOCTYPE html>\n<html><head><title>500 Internal Server Error</title></head>\
+                 <body><h1>Internal Server Error</h1></body></html>",
+            )
+                .into_response();
+        }
+        Fault::None | Fault::HugeJwks => {}
     }
     let nonce = s
         .seen
@@ -476,6 +536,12 @@ fn mint(sign: Sign, claims: &Value) -> String {
         Sign::Rs256 => with(Algorithm::RS256, KID, &rsa()),
         Sign::Rs512 => with(Algorithm::RS512, KID, &rsa()),
         Sign::UnknownKid => with(Algorithm::RS256, "rotated-away-key", &rsa()),
+        Sign::TypAtJwt => {
+            let mut h = Header::new(Algorithm::RS256);
+            h.kid = Some(KID.to_owned());
+            h.typ = Some("at+jwt".to_owned());
+            jsonwebtoken::encode(&h, claims, &rsa()).expect("sign")
+        }
         Sign::Hs256WithPublicKey => with(
             Algorithm::HS256,
             KID,
@@ -528,7 +594,7 @@ fn run_row(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), Vec<Strin
         row_redirect: row.redirect,
         row_sign: row.sign,
         row_claims: row.claims,
-        token_error: row.token_error,
+        fault: row.fault,
         jwks_hits: AtomicUsize::new(0),
         seen: Mutex::new(Seen::default()),
     });

@@ -251,6 +251,55 @@ async fn timeout_and_cancel() {
     assert_eq!(err.kind(), ErrorKind::Cancelled);
 }
 
+/// Whether something still accepts connections on `addr`, asked until `limit` for it to stop.
+async fn still_listening(addr: &str, limit: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + limit;
+    loop {
+        if tokio::net::TcpStream::connect(addr).await.is_err() {
+            return false;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_sign_in_dropped_without_waiting_closes_its_listener() {
+    let op = Op::start(false, Duration::ZERO).await;
+    let client = crate::client(&op, crate::memory_store());
+
+    // Dropped before `wait` (the app cancels a sign-in that is still starting).
+    let (pending, _) = begin(&op, &client).await;
+    let addr = format!("127.0.0.1:{}", pending.redirect_uri().port().unwrap());
+    assert!(
+        still_listening(&addr, Duration::ZERO).await,
+        "listening while pending"
+    );
+    drop(pending);
+    assert!(
+        !still_listening(&addr, Duration::from_secs(2)).await,
+        "the loopback port {addr} is still open after the sign-in was dropped"
+    );
+
+    // The `wait` future dropped half-way (a task aborted).
+    let (pending, _) = begin(&op, &client).await;
+    let addr = format!("127.0.0.1:{}", pending.redirect_uri().port().unwrap());
+    let waiter = tokio::spawn(pending.wait());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    assert!(
+        still_listening(&addr, Duration::ZERO).await,
+        "listening while waiting"
+    );
+    waiter.abort();
+    let _ = waiter.await;
+    assert!(
+        !still_listening(&addr, Duration::from_secs(2)).await,
+        "the loopback port {addr} is still open after the wait was aborted"
+    );
+}
+
 #[tokio::test]
 async fn authorize_url_carries_the_protocol_parameters() {
     let op = Op::start(false, Duration::ZERO).await;
