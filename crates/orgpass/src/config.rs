@@ -14,6 +14,9 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default clock-skew leeway for `exp` / `iat`.
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
+/// The largest clock-skew leeway accepted: more would keep expired tokens alive for a meaningful time.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
 /// Why a configuration could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -28,7 +31,8 @@ pub enum ConfigError {
     #[error("issuer `{input}` is not a valid URL or domain: {reason}")]
     BadIssuer { input: String, reason: String },
     #[error(
-        "issuer `{0}` uses http://, which is allowed only for loopback hosts (127.0.0.1, ::1, localhost); use https://"
+        "issuer `{0}` uses http://, which is allowed only for the loopback addresses 127.0.0.1 and [::1] \
+         (not `localhost`, which a hosts file or DNS can point elsewhere: RFC 8252 §8.3); use https://"
     )]
     InsecureIssuer(String),
     #[error(
@@ -37,8 +41,28 @@ pub enum ConfigError {
     BadPorts(String),
     #[error("{name} must be a whole number of seconds, got `{value}`")]
     BadSeconds { name: &'static str, value: String },
+    #[error(
+        "leeway_secs = {0} is too large: clock-skew leeway may be at most {max} s (fix the clock instead; \
+         the default is {default} s)",
+        max = MAX_LEEWAY.as_secs(), default = DEFAULT_LEEWAY.as_secs()
+    )]
+    LeewayTooLarge(u64),
     #[error("scope must contain `openid`, got `{0}`")]
     ScopeWithoutOpenid(String),
+    #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
+    Locked {
+        key: String,
+        by: PathBuf,
+        fix: String,
+    },
+    #[error("`locked` may only be set in the system-wide file, not in the {0}")]
+    LockOutsideSystemFile(String),
+    #[error(
+        "{} locks `{key}`, which is not a setting; the keys are {}",
+        .path.display(),
+        crate::config::KEYS.iter().chain(crate::managed::APP_KEYS).copied().collect::<Vec<_>>().join(", ")
+    )]
+    UnknownLockedKey { key: String, path: PathBuf },
     #[error("could not read config file {path}: {source}")]
     ReadFile {
         path: PathBuf,
@@ -115,10 +139,9 @@ impl Issuer {
     }
 }
 
+/// A literal loopback address (`127.0.0.0/8`, `::1`, with or without brackets). `localhost` is not one: a name
+/// can resolve anywhere (RFC 8252 §8.3), so plain `http://` is never allowed for it.
 pub(crate) fn is_loopback_host(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.parse::<IpAddr>()
         .map(|ip| ip.is_loopback())
@@ -196,12 +219,18 @@ impl Config {
     }
 
     /// Combine file, environment and flags (flags win over environment, which wins over the file).
+    /// [`Config::resolve_layers`] does the same for any layers (a system-wide file among them), with locks.
     pub fn resolve(
         file: &ConfigFile,
         env: &Env,
         overrides: &ConfigFile,
     ) -> Result<Self, ConfigError> {
-        let layers = [overrides, &env.0, file];
+        Self::merge(&[overrides, &env.0, file])
+    }
+
+    /// Combine `layers`, highest first: the first layer that sets a key wins. No locks are checked (that is
+    /// [`Config::resolve_layers`]); for a session's own issuer and client id over the other settings.
+    pub fn merge(layers: &[&ConfigFile]) -> Result<Self, ConfigError> {
         let pick =
             |f: fn(&ConfigFile) -> Option<&String>| layers.iter().find_map(|l| f(l)).cloned();
         let issuer = pick(|l| l.issuer.as_ref()).ok_or(ConfigError::MissingIssuer)?;
@@ -224,6 +253,9 @@ impl Config {
             config.timeout = Duration::from_secs(t);
         }
         if let Some(t) = layers.iter().find_map(|l| l.leeway_secs) {
+            if t > MAX_LEEWAY.as_secs() {
+                return Err(ConfigError::LeewayTooLarge(t));
+            }
             config.leeway = Duration::from_secs(t);
         }
         if let Some(r) = layers.iter().find_map(|l| l.require_organization) {
@@ -259,9 +291,40 @@ pub struct ConfigFile {
     pub leeway_secs: Option<u64>,
     pub require_organization: Option<bool>,
     pub browser: Option<String>,
+    /// Keys that the layers above may not change (only in the system-wide file; see [`crate::managed`]).
+    pub locked: Option<Vec<String>>,
 }
 
+/// The keys of a [`ConfigFile`] that hold settings (all but `locked`), as written in the file.
+pub const KEYS: &[&str] = &[
+    "issuer",
+    "client_id",
+    "audience",
+    "scope",
+    "ports",
+    "timeout_secs",
+    "leeway_secs",
+    "require_organization",
+    "browser",
+];
+
 impl ConfigFile {
+    /// The value of setting `key` (one of [`KEYS`]) as text, when this layer sets it.
+    pub fn get(&self, key: &str) -> Option<String> {
+        match key {
+            "issuer" => self.issuer.clone(),
+            "client_id" => self.client_id.clone(),
+            "audience" => self.audience.clone(),
+            "scope" => self.scope.clone(),
+            "ports" => self.ports.clone(),
+            "timeout_secs" => self.timeout_secs.map(|v| v.to_string()),
+            "leeway_secs" => self.leeway_secs.map(|v| v.to_string()),
+            "require_organization" => self.require_organization.map(|v| v.to_string()),
+            "browser" => self.browser.clone(),
+            _ => None,
+        }
+    }
+
     /// Parse TOML text.
     pub fn from_toml(text: &str, path: &Path) -> Result<Self, ConfigError> {
         toml::from_str(text).map_err(|source| ConfigError::ParseFile {
@@ -324,6 +387,7 @@ impl Env {
             require_organization: get("ORGPASS_REQUIRE_ORGANIZATION")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
             browser: get("ORGPASS_BROWSER"),
+            locked: None,
         }))
     }
 }
@@ -341,7 +405,6 @@ mod tests {
             ("https://acme.eu.auth0.com", "https://acme.eu.auth0.com/"),
             ("http://127.0.0.1:4000", "http://127.0.0.1:4000/"),
             ("http://[::1]:4000/oidc", "http://[::1]:4000/oidc"),
-            ("http://localhost:3000/", "http://localhost:3000/"),
             ("http://127.5.6.7/", "http://127.5.6.7/"),
         ];
         for (input, want) in ok {
@@ -355,6 +418,11 @@ mod tests {
             Issuer::parse("http://acme.eu.auth0.com"),
             Err(ConfigError::InsecureIssuer(_))
         ));
+        assert!(matches!(
+            Issuer::parse("http://localhost:3000/"),
+            Err(ConfigError::InsecureIssuer(_))
+        ));
+        assert!(Issuer::parse("https://localhost:3000/").is_ok());
         assert!(matches!(
             Issuer::parse("http://10.0.0.1/"),
             Err(ConfigError::InsecureIssuer(_))
@@ -374,7 +442,7 @@ mod tests {
         let msg = Issuer::parse("http://acme.eu.auth0.com")
             .unwrap_err()
             .to_string();
-        assert!(msg.contains("only for loopback"), "{msg}");
+        assert!(msg.contains("only for the loopback addresses"), "{msg}");
     }
 
     #[test]
@@ -454,6 +522,25 @@ mod tests {
             Config::resolve(&bad_scope, &Env::default(), &ConfigFile::default()),
             Err(ConfigError::ScopeWithoutOpenid(_))
         ));
+    }
+
+    #[test]
+    fn leeway_is_bounded() {
+        let with = |secs: u64| ConfigFile {
+            issuer: Some("a.auth0.com".into()),
+            client_id: Some("c".into()),
+            leeway_secs: Some(secs),
+            ..Default::default()
+        };
+        let ok = Config::resolve(&with(300), &Env::default(), &ConfigFile::default()).unwrap();
+        assert_eq!(ok.leeway, MAX_LEEWAY);
+        let e = Config::resolve(&with(301), &Env::default(), &ConfigFile::default()).unwrap_err();
+        assert!(matches!(e, ConfigError::LeewayTooLarge(301)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "leeway_secs = 301 is too large: clock-skew leeway may be at most 300 s (fix the clock instead; the \
+             default is 60 s)"
+        );
     }
 
     #[test]

@@ -38,10 +38,13 @@ pub mod config;
 pub mod discovery;
 pub mod listener;
 pub mod lock;
+pub mod managed;
 pub mod opener;
 pub mod org;
+pub mod private;
 pub mod secret;
 pub mod session;
+mod token_http;
 pub mod verify;
 
 #[cfg(test)]
