@@ -18,12 +18,15 @@
 //! ```
 //!
 //! The environment (`ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, … as in the CLI, plus `ORGPASS_QA`) overrides the file,
-//! and flags override both.
+//! and flags override both. Below them all, a system-wide `app.toml` that IT manages (`$XDG_CONFIG_DIRS/orgpass/`
+//! or `/etc/orgpass/` on Linux, see [`orgpass::managed`]) takes the same keys plus `locked = [...]`: keys the
+//! layers above may not change. [`AppConfig::origins`] says where each setting in force came from.
 
 use std::path::{Path, PathBuf};
 
 use clap::Parser;
 use orgpass::config::{Config, ConfigError, ConfigFile, Env};
+use orgpass::managed::{self, Layer, Locks, Source};
 use serde::Deserialize;
 
 /// Command-line flags of `orgpass-app`. Unknown arguments are an error, except a trailing deep link / invitation.
@@ -111,8 +114,7 @@ impl DirectoryEntry {
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct AppOnly {
-    #[serde(default)]
-    organizations: Vec<DirectoryEntry>,
+    organizations: Option<Vec<DirectoryEntry>>,
     qa: Option<bool>,
 }
 
@@ -144,6 +146,17 @@ pub struct AppConfig {
     pub qa: bool,
     /// Where the file was looked for (shown in errors and support details).
     pub path: Option<PathBuf>,
+    /// Every setting with where its value came from (system file, user file, environment, flag, default).
+    pub origins: Vec<(String, Source)>,
+    /// The keys the system file locks.
+    pub locks: Locks,
+}
+
+/// A configuration file's text and where it was read.
+#[derive(Debug, Clone)]
+pub struct FileText {
+    pub path: PathBuf,
+    pub text: String,
 }
 
 impl AppConfig {
@@ -172,11 +185,34 @@ impl AppConfig {
         let qa_env = std::env::var("ORGPASS_QA")
             .ok()
             .map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-        Self::resolve(text.as_deref(), path, &env, flags, qa_env)
+        let system = match managed::find(&managed::system_dirs(), "app.toml") {
+            Some(p) => Some(FileText {
+                text: std::fs::read_to_string(&p).map_err(|source| AppConfigError::Read {
+                    path: p.clone(),
+                    source,
+                })?,
+                path: p,
+            }),
+            None => None,
+        };
+        Self::resolve_managed(system.as_ref(), text.as_deref(), path, &env, flags, qa_env)
     }
 
-    /// Pure resolution from the file's text (if any), an environment layer and flags.
+    /// Pure resolution from the user file's text (if any), an environment layer and flags.
     pub fn resolve(
+        file_text: Option<&str>,
+        path: Option<PathBuf>,
+        env: &Env,
+        flags: &Flags,
+        qa_env: Option<bool>,
+    ) -> Result<Self, AppConfigError> {
+        Self::resolve_managed(None, file_text, path, env, flags, qa_env)
+    }
+
+    /// Pure resolution with a system-wide file below the user's: its keys apply unless a higher layer sets
+    /// them, and a higher layer that changes a key it locks is refused.
+    pub fn resolve_managed(
+        system: Option<&FileText>,
         file_text: Option<&str>,
         path: Option<PathBuf>,
         env: &Env,
@@ -188,22 +224,134 @@ impl AppConfig {
             Some(text) => split_file(text, &shown)?,
             None => (ConfigFile::default(), AppOnly::default()),
         };
-        for (index, entry) in app.organizations.iter().enumerate() {
+        let (sys_core, sys_app) = match system {
+            Some(f) => split_file(&f.text, &f.path)?,
+            None => (ConfigFile::default(), AppOnly::default()),
+        };
+        let user_source = Source::UserFile(shown.clone());
+        let mut layers = vec![
+            Layer {
+                source: Source::Flag,
+                settings: flags.as_layer(),
+            },
+            Layer {
+                source: Source::Env,
+                settings: env.0.clone(),
+            },
+            Layer {
+                source: user_source.clone(),
+                settings: core,
+            },
+        ];
+        if let Some(f) = system {
+            layers.push(Layer {
+                source: Source::SystemFile(f.path.clone()),
+                settings: sys_core,
+            });
+        }
+        // The app's own keys, with the system file's locks: the directory from the highest file that has one.
+        let locks = Locks::from_layers(&layers)?;
+        locks.check(
+            "organizations",
+            sys_app.organizations.as_ref(),
+            app.organizations.as_ref(),
+            &user_source,
+        )?;
+        let (directory, directory_source) = match (app.organizations, sys_app.organizations, system)
+        {
+            (Some(d), _, _) => (d, user_source.clone()),
+            (None, Some(d), Some(f)) => (d, Source::SystemFile(f.path.clone())),
+            _ => (Vec::new(), Source::Default),
+        };
+        let directory_path = match &directory_source {
+            Source::SystemFile(p) => p.clone(),
+            _ => shown.clone(),
+        };
+        for (index, entry) in directory.iter().enumerate() {
             if entry.input().is_none() {
                 return Err(AppConfigError::EntryWithoutOrg {
-                    path: shown.clone(),
+                    path: directory_path.clone(),
                     index: index + 1,
                 });
             }
         }
-        let engine = Config::resolve(&core, env, &flags.as_layer())?;
-        let qa = flags.qa || qa_env.or(app.qa).unwrap_or(false);
+        let resolved = Config::resolve_layers(&layers)?;
+        let flag_qa = flags.qa.then_some(true);
+        for (attempt, source) in [
+            (flag_qa, Source::Flag),
+            (qa_env, Source::Env),
+            (app.qa, user_source.clone()),
+        ] {
+            locks.check("qa", sys_app.qa.as_ref(), attempt.as_ref(), &source)?;
+        }
+        let (qa, qa_source) = [
+            (flag_qa, Source::Flag),
+            (qa_env, Source::Env),
+            (app.qa, user_source),
+            (
+                sys_app.qa,
+                system.map_or(Source::Default, |f| Source::SystemFile(f.path.clone())),
+            ),
+        ]
+        .into_iter()
+        .find_map(|(v, s)| v.map(|v| (v, s)))
+        .unwrap_or((false, Source::Default));
+
+        let mut origins: Vec<(String, Source)> = resolved
+            .origins
+            .into_iter()
+            .map(|(k, s)| (k.to_owned(), s))
+            .collect();
+        origins.push(("organizations".into(), directory_source));
+        origins.push(("qa".into(), qa_source));
         Ok(Self {
-            engine,
-            directory: app.organizations,
+            engine: resolved.config,
+            directory,
             qa,
             path,
+            origins,
+            locks,
         })
+    }
+}
+
+impl AppConfig {
+    /// Each setting in force as (key, "value — where it came from"), for the QA view. No secret is among them.
+    pub fn settings_rows(&self) -> Vec<(String, String)> {
+        let e = &self.engine;
+        self.origins
+            .iter()
+            .map(|(key, source)| {
+                let value = match key.as_str() {
+                    "issuer" => e.issuer.as_str().to_owned(),
+                    "client_id" => e.client_id.clone(),
+                    "audience" => e.audience.clone().unwrap_or_else(|| "(none)".into()),
+                    "scope" => e.scopes.join(" "),
+                    "ports" => match &e.ports {
+                        orgpass::PortPolicy::Ephemeral => "any free port".into(),
+                        orgpass::PortPolicy::List(p) => {
+                            p.iter().map(u16::to_string).collect::<Vec<_>>().join(",")
+                        }
+                    },
+                    "timeout_secs" => e.timeout.as_secs().to_string(),
+                    "leeway_secs" => e.leeway.as_secs().to_string(),
+                    "require_organization" => e.require_organization.to_string(),
+                    "browser" => e
+                        .browser
+                        .clone()
+                        .unwrap_or_else(|| "the system's default browser".into()),
+                    "organizations" => format!("{} in the directory", self.directory.len()),
+                    "qa" => self.qa.to_string(),
+                    _ => String::new(),
+                };
+                let locked = if self.locks.is_locked(key) {
+                    " · locked"
+                } else {
+                    ""
+                };
+                (key.clone(), format!("{value} — {source}{locked}"))
+            })
+            .collect()
     }
 }
 
@@ -323,6 +471,151 @@ name = "globex"
             e,
             AppConfigError::Engine(ConfigError::MissingIssuer)
         ));
+    }
+
+    fn system(text: &str) -> FileText {
+        FileText {
+            path: "/etc/orgpass/app.toml".into(),
+            text: text.into(),
+        }
+    }
+
+    const SYSTEM: &str = r##"
+issuer = "acme.eu.auth0.com"
+client_id = "it-client"
+qa = false
+locked = ["issuer", "organizations", "qa"]
+
+[[organizations]]
+id = "org_AcmeA1b2C3d4E5f6"
+display_name = "Acme Corporation"
+"##;
+
+    #[test]
+    fn system_file_under_user_file_env_and_flags() {
+        let env = Env::from_lookup(|k| (k == "ORGPASS_TIMEOUT").then(|| "20".to_owned())).unwrap();
+        let flags = Flags {
+            ports: Some("8400".into()),
+            ..Flags::default()
+        };
+        let c = AppConfig::resolve_managed(
+            Some(&system(SYSTEM)),
+            Some("client_id = \"user-client\"\n"),
+            Some("/home/ada/.config/orgpass/app.toml".into()),
+            &env,
+            &flags,
+            None,
+        )
+        .unwrap();
+        assert_eq!(c.engine.issuer.as_str(), "https://acme.eu.auth0.com/");
+        assert_eq!(c.engine.client_id, "user-client", "client_id is not locked");
+        assert_eq!(
+            c.directory.len(),
+            1,
+            "the company directory comes from the system file"
+        );
+        let origin = |k: &str| {
+            c.origins
+                .iter()
+                .find(|(key, _)| key == k)
+                .unwrap()
+                .1
+                .to_string()
+        };
+        assert_eq!(origin("issuer"), "system file /etc/orgpass/app.toml");
+        assert_eq!(
+            origin("client_id"),
+            "user file /home/ada/.config/orgpass/app.toml"
+        );
+        assert_eq!(origin("ports"), "command-line flag");
+        assert_eq!(origin("timeout_secs"), "environment");
+        assert_eq!(origin("organizations"), "system file /etc/orgpass/app.toml");
+        assert_eq!(origin("qa"), "system file /etc/orgpass/app.toml");
+        assert_eq!(origin("audience"), "default");
+        let rows = c.settings_rows();
+        let row = |k: &str| rows.iter().find(|(key, _)| key == k).unwrap().1.clone();
+        assert_eq!(
+            row("issuer"),
+            "https://acme.eu.auth0.com/ — system file /etc/orgpass/app.toml · locked"
+        );
+        assert_eq!(row("ports"), "8400 — command-line flag");
+        assert_eq!(
+            row("organizations"),
+            "1 in the directory — system file /etc/orgpass/app.toml · locked"
+        );
+        assert_eq!(row("browser"), "the system's default browser — default");
+    }
+
+    #[test]
+    fn locked_app_keys_are_refused() {
+        let user = |text: &str, flags: &Flags, qa_env| {
+            AppConfig::resolve_managed(
+                Some(&system(SYSTEM)),
+                Some(text),
+                Some("/home/ada/.config/orgpass/app.toml".into()),
+                &Env::default(),
+                flags,
+                qa_env,
+            )
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+        };
+        let none = Flags::default();
+        let rows = [
+            (
+                user("[[organizations]]\nname = \"evil\"\n", &none, None),
+                "`organizations` is locked by /etc/orgpass/app.toml (your IT department manages it): remove \
+                 `organizations` from /home/ada/.config/orgpass/app.toml",
+            ),
+            (
+                user(
+                    "",
+                    &Flags {
+                        qa: true,
+                        ..Flags::default()
+                    },
+                    None,
+                ),
+                "`qa` is locked by /etc/orgpass/app.toml (your IT department manages it): leave out --qa",
+            ),
+            (
+                user("", &none, Some(true)),
+                "`qa` is locked by /etc/orgpass/app.toml (your IT department manages it): unset ORGPASS_QA",
+            ),
+            (
+                user("issuer = \"http://127.0.0.1:4000/\"\n", &none, None),
+                "`issuer` is locked by /etc/orgpass/app.toml (your IT department manages it): remove `issuer` \
+                 from /home/ada/.config/orgpass/app.toml",
+            ),
+        ];
+        for (got, want) in rows {
+            assert_eq!(got, Err(want.to_owned()));
+        }
+        assert_eq!(
+            user("qa = false\n", &none, Some(false)),
+            Ok(()),
+            "the locked value itself is fine"
+        );
+    }
+
+    #[test]
+    fn a_malformed_system_file_is_named() {
+        let e = AppConfig::resolve_managed(
+            Some(&system(
+                "issuer = \"acme.eu.auth0.com\"\n[[organizations]]\ncolour = 1\n",
+            )),
+            None,
+            None,
+            &Env::default(),
+            &Flags::default(),
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("the app configuration /etc/orgpass/app.toml is not valid: "),
+            "{e}"
+        );
     }
 
     #[test]

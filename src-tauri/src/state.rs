@@ -337,15 +337,17 @@ impl Core {
         let (display, _) = self.org_identity(&inner, id, name);
         let known = display != org.organization_param();
         let summary = match (&parsed, known) {
-            (OrgInput::Invitation { org_name, .. }, _) => {
-                let label = if known {
-                    display.clone()
-                } else {
-                    org_name
-                        .clone()
-                        .unwrap_or_else(|| org.organization_param().to_owned())
-                };
-                format!("Invitation to {label}")
+            // Only `organization` (the ID) is sent and checked; the link's `organization_name` could say anything
+            // (`organization=org_attacker&organization_name=acme`), so it is never shown as the organization.
+            (OrgInput::Invitation { .. }, true) => format!("Invitation to {display}"),
+            (OrgInput::Invitation { org_name, .. }, false) => {
+                let id = org.organization_param();
+                match org_name {
+                    Some(n) => {
+                        format!("Invitation to {id} (“{n}” says the link, not verified yet)")
+                    }
+                    None => format!("Invitation to {id}"),
+                }
             }
             (_, true) => format!("{display} ({})", org.organization_param()),
             (_, false) if kind == OrgInputKind::Id => {
@@ -719,6 +721,7 @@ impl Core {
             org_id: org_id.to_owned(),
             claims,
             authorize_params,
+            settings: ready.config.settings_rows(),
         })
     }
 

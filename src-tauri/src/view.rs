@@ -196,4 +196,6 @@ pub struct QaView {
     pub org_id: String,
     pub claims: Vec<(String, String)>,
     pub authorize_params: Vec<(String, String)>,
+    /// Each setting in force and where it came from (system file, user file, environment, flag, default).
+    pub settings: Vec<(String, String)>,
 }

@@ -419,6 +419,8 @@ fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
         ("ORGPASS_APP_CONFIG", config.to_owned()),
         ("XDG_CONFIG_HOME", dir.join("config")),
+        // The system-wide app.toml that IT manages (see `system_app_config`) lives under here.
+        ("XDG_CONFIG_DIRS", dir.join("xdg")),
         ("XDG_DATA_HOME", dir.join("data")),
     ]
 }
@@ -484,12 +486,20 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
     }
+    // The person's own file: only the browser and the timeout. The tenant, the client and the company directory
+    // come from the system-wide file IT manages, which locks the first two.
     let config = dir.path().join("app.toml");
-    let mut f = std::fs::File::create(&config).unwrap();
+    std::fs::write(
+        &config,
+        format!("browser = \"{}\"\ntimeout_secs = 60\n", browser.display()),
+    )
+    .unwrap();
+    let system = dir.path().join("xdg/orgpass/app.toml");
+    std::fs::create_dir_all(system.parent().unwrap()).unwrap();
+    let mut f = std::fs::File::create(&system).unwrap();
     writeln!(
         f,
-        "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\nbrowser = \"{}\"\ntimeout_secs = 60\n",
-        browser.display()
+        "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\nlocked = [\"issuer\", \"client_id\"]\n"
     )
     .unwrap();
     for (id, name, display, primary, background) in [
@@ -615,6 +625,14 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     .await;
     wait_text(&app, "[data-testid='qa-params']", |t| {
         t.contains("organization") && t.contains("S256")
+    })
+    .await;
+    // Where each setting came from: the locked tenant from IT's system file, the browser from the person's own.
+    let settings = format!("{issuer} — system file {} · locked", system.display());
+    wait_text(&app, "[data-testid='qa-settings']", |t| {
+        t.contains(&settings)
+            && t.contains(&format!("60 — user file {}", config.display()))
+            && t.contains("3 in the directory — system file")
     })
     .await;
     shot(&app, "app-qa").await;

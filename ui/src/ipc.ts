@@ -121,6 +121,8 @@ export interface QaView {
   claims: [string, string][];
   /** The authorize parameters sent for this session's sign-in (state and PKCE challenge shown, nothing secret). */
   authorizeParams: [string, string][];
+  /** Each setting in force, "value — where it came from" (system file, user file, environment, flag, default). */
+  settings: [string, string][];
 }
 
 /** Reject value of every command: normalise whatever came back into an IpcError. */

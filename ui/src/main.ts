@@ -572,6 +572,8 @@ function qaPanel(view: AppView, s: SessionView): HTMLElement {
     ui.qa && ui.qa.orgId === s.orgId ? table(ui.qa.claims, "qa-claims") : h("p", { class: "fine" }, ui.qaError ?? "Loading…"),
     h("h3", {}, "Authorize parameters sent"),
     ui.qa && ui.qa.orgId === s.orgId ? table(ui.qa.authorizeParams, "qa-params") : null,
+    h("h3", {}, "Settings and where they come from"),
+    ui.qa && ui.qa.orgId === s.orgId ? table(ui.qa.settings, "qa-settings") : null,
   );
 }
 

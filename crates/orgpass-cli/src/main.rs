@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use orgpass::managed::{self, Layer, Source};
 use orgpass::{
     Client, Config, ConfigFile, Env, ErrorKind, Index, KeychainStore, LoginRequest, OrgInput,
     Revocation, SessionMeta, opener_for,
@@ -31,7 +32,8 @@ use serde_json::json;
     about = "Sign in to your company's Auth0 Organization from the command line"
 )]
 struct Cli {
-    /// Config file (TOML). Default: $XDG_CONFIG_HOME/orgpass/config.toml if it exists.
+    /// Config file (TOML). Default: $XDG_CONFIG_HOME/orgpass/config.toml if it exists. A system-wide
+    /// config.toml (in $XDG_CONFIG_DIRS/orgpass/ or /etc/orgpass/) is read first and may lock keys.
     #[arg(long, global = true, env = "ORGPASS_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     #[command(subcommand)]
@@ -179,30 +181,83 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let file = load_file(cli.config.as_deref())?;
     let env = Env::from_process().map_err(|e| Failure::new(2, e))?;
+    let file = Settings {
+        env,
+        ..load_settings(cli.config.as_deref())?
+    };
     match cli.command {
-        Command::Login(args) => login(args, &file, &env).await,
+        Command::Login(args) => login(args, &file).await,
         Command::Status { json } => status(json),
         Command::Token {
             org,
             json,
             refresh,
             filter,
-        } => token(org, json, refresh, &filter, &file, &env).await,
-        Command::Logout { org, all, filter } => logout(org, all, &filter, &file, &env).await,
+        } => token(org, json, refresh, &filter, &file).await,
+        Command::Logout { org, all, filter } => logout(org, all, &filter, &file).await,
     }
 }
 
-fn load_file(path: Option<&std::path::Path>) -> Result<ConfigFile, Failure> {
-    match path {
-        Some(p) => ConfigFile::load(p, false),
-        None => match ConfigFile::default_path() {
-            Some(p) => ConfigFile::load(&p, true),
-            None => Ok(ConfigFile::default()),
-        },
+/// The settings below the flags: the environment, the user's file, the system-wide file.
+#[derive(Default)]
+struct Settings {
+    env: Env,
+    /// The user's file, then the system-wide one (when present).
+    files: Vec<Layer>,
+}
+
+impl Settings {
+    /// The configuration for `flags` over these settings; a flag, variable or user file that changes a key the
+    /// system file locks is refused (exit 2).
+    fn resolve(&self, flags: ConfigFile) -> Result<Config, Failure> {
+        let mut layers = vec![
+            Layer {
+                source: Source::Flag,
+                settings: flags,
+            },
+            Layer {
+                source: Source::Env,
+                settings: self.env.0.clone(),
+            },
+        ];
+        layers.extend(self.files.iter().cloned());
+        Config::resolve_layers(&layers)
+            .map(|r| r.config)
+            .map_err(|e| Failure::new(2, e))
     }
-    .map_err(|e| Failure::new(2, e))
+
+    /// The configuration of an existing session: its own issuer and client id (`pins`), whatever is locked now,
+    /// with the other settings from these layers.
+    fn for_session(&self, pins: &ConfigFile) -> Result<Config, Failure> {
+        let mut layers = vec![pins, &self.env.0];
+        layers.extend(self.files.iter().map(|l| &l.settings));
+        Config::merge(&layers).map_err(|e| Failure::new(2, e))
+    }
+}
+
+fn load_settings(path: Option<&std::path::Path>) -> Result<Settings, Failure> {
+    let user = match path {
+        Some(p) => Some((p.to_owned(), ConfigFile::load(p, false))),
+        None => ConfigFile::default_path().map(|p| {
+            let loaded = ConfigFile::load(&p, true);
+            (p, loaded)
+        }),
+    };
+    let mut files = Vec::new();
+    if let Some((path, loaded)) = user {
+        files.push(Layer {
+            source: Source::UserFile(path),
+            settings: loaded.map_err(|e| Failure::new(2, e))?,
+        });
+    }
+    if let Some(system) = managed::system_layer("config.toml").map_err(|e| Failure::new(2, e))? {
+        files.push(system);
+    }
+    Ok(Settings {
+        env: Env::default(),
+        files,
+    })
 }
 
 fn open_store() -> Result<Arc<KeychainStore>, Failure> {
@@ -211,7 +266,7 @@ fn open_store() -> Result<Arc<KeychainStore>, Failure> {
         .map_err(|e| Failure::new(1, e))
 }
 
-async fn login(args: LoginArgs, file: &ConfigFile, env: &Env) -> Result<(), Failure> {
+async fn login(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
     let flags = ConfigFile {
         issuer: args.issuer,
         client_id: args.client_id,
@@ -222,7 +277,7 @@ async fn login(args: LoginArgs, file: &ConfigFile, env: &Env) -> Result<(), Fail
         browser: args.browser,
         ..Default::default()
     };
-    let config = Config::resolve(file, env, &flags).map_err(|e| Failure::new(2, e))?;
+    let config = settings.resolve(flags)?;
     let org = args
         .org
         .as_deref()
@@ -385,15 +440,14 @@ fn select(
 fn client_for(
     meta: &SessionMeta,
     store: Arc<KeychainStore>,
-    file: &ConfigFile,
-    env: &Env,
+    settings: &Settings,
 ) -> Result<Client, Failure> {
     let flags = ConfigFile {
         issuer: Some(meta.key.issuer.clone()),
         client_id: Some(meta.key.client_id.clone()),
         ..Default::default()
     };
-    let config = Config::resolve(file, env, &flags).map_err(|e| Failure::new(2, e))?;
+    let config = settings.for_session(&flags)?;
     Ok(Client::new(config, store))
 }
 
@@ -402,10 +456,9 @@ async fn token(
     json: bool,
     refresh: bool,
     filter: &ClientFilter,
-    file: &ConfigFile,
-    env: &Env,
+    settings: &Settings,
 ) -> Result<(), Failure> {
-    let mut matches = select(org.as_deref(), filter, env)?;
+    let mut matches = select(org.as_deref(), filter, &settings.env)?;
     let meta = match matches.len() {
         0 => {
             return Err(Failure::new(
@@ -422,7 +475,7 @@ async fn token(
         }
     };
     let store = open_store()?;
-    let client = client_for(&meta, store, file, env)?;
+    let client = client_for(&meta, store, settings)?;
     let t = client
         .token_with(&meta.key, refresh)
         .await
@@ -450,10 +503,9 @@ async fn logout(
     org: Option<String>,
     all: bool,
     filter: &ClientFilter,
-    file: &ConfigFile,
-    env: &Env,
+    settings: &Settings,
 ) -> Result<(), Failure> {
-    let matches = select(org.as_deref(), filter, env)?;
+    let matches = select(org.as_deref(), filter, &settings.env)?;
     if matches.is_empty() {
         if all {
             eprintln!("No sessions to sign out of.");
@@ -477,7 +529,7 @@ async fn logout(
     // A locked or missing keychain fails here, before anything is removed from the index or the keychain.
     store.probe().map_err(|e| Failure::new(1, e))?;
     for meta in &matches {
-        let client = client_for(meta, store.clone(), file, env)?;
+        let client = client_for(meta, store.clone(), settings)?;
         let outcome = tokio::time::timeout(Duration::from_secs(60), client.logout(&meta.key))
             .await
             .map_err(|_| Failure::new(1, "logout timed out"))?

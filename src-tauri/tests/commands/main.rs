@@ -370,7 +370,28 @@ fn organization_input_is_validated_as_typed() {
         (v["kind"].as_str(), v["hasInvitation"].as_bool()),
         (Some("invitation"), Some(true))
     );
-    assert_eq!(v["summary"], "Invitation to initech");
+    // Initech is not in this directory: the link's name is only a claim, shown as such next to the ID.
+    assert_eq!(
+        v["summary"],
+        "Invitation to org_InitechL2m3N4o5p (“initech” says the link, not verified yet)"
+    );
+    // Acme is, by ID: its configured name is shown, whatever name the link carries.
+    let v = ok(
+        "https://app.orgpass.example/login?invitation=Tk1&organization=org_AcmeA1b2C3d4E5f6&organization_name=globex",
+    );
+    assert_eq!(v["summary"], "Invitation to Acme Corporation");
+    // A forged link: another organization's ID with Acme's name.
+    let v = ok(
+        "https://app.orgpass.example/login?invitation=Tk1&organization=org_attacker000000001&organization_name=acme",
+    );
+    assert_eq!(
+        v["summary"],
+        "Invitation to org_attacker000000001 (“acme” says the link, not verified yet)"
+    );
+    assert_eq!(v["organization"], "org_attacker000000001");
+    let v =
+        ok("https://app.orgpass.example/login?invitation=Tk1&organization=org_attacker000000001");
+    assert_eq!(v["summary"], "Invitation to org_attacker000000001");
 
     let rows = [
         (
@@ -481,6 +502,30 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
         "{params:?}"
     );
     assert!(!params.iter().any(|(k, _)| k == "code_verifier"));
+    let settings = pairs("settings");
+    let keys: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "issuer",
+            "client_id",
+            "audience",
+            "scope",
+            "ports",
+            "timeout_secs",
+            "leeway_secs",
+            "require_organization",
+            "browser",
+            "organizations",
+            "qa"
+        ]
+    );
+    let timeout = &settings[5].1;
+    assert!(
+        timeout.starts_with("20 — user file ") && timeout.ends_with("app.toml"),
+        "{timeout}"
+    );
+    assert_eq!(settings[2].1, "(none) — default");
 
     // Sign out of one: gone from the store, the other stays.
     let s = h
