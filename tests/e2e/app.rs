@@ -635,6 +635,16 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
             && t.contains("3 in the directory — system file")
     })
     .await;
+    app.execute(
+        "document.querySelector(\"[data-testid='qa-settings']\").scrollIntoView({block: 'end'})",
+        vec![],
+    )
+    .await
+    .expect("scroll to the settings");
+    shot(&app, "app-qa-settings").await;
+    app.execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .expect("scroll back");
     shot(&app, "app-qa").await;
 
     // ---- QA: the next organization of the directory with prompt=login, so its own login page shows even

@@ -7,6 +7,8 @@
 //
 // OP_BROWSER_LOG=<file>: append one JSON line per request (method, URL without query values that carry codes,
 // status) and a final {"done":…} line, so a test can see what the "user" saw (e.g. the callback's 4xx).
+// OP_BROWSER_STOP_AT_CALLBACK=1: play a browser on another machine, which cannot reach this one's loopback
+// listener: instead of requesting http://127.0.0.1:PORT/callback?…, print that address on stdout and exit 0.
 // Exit 0 when it reached a page without a form, 1 on a network error or a loop.
 
 import { appendFileSync } from 'node:fs';
@@ -96,6 +98,12 @@ async function main() {
   let method = 'GET';
   let body;
   for (let step = 0; step < 30; step += 1) {
+    const loopback = url.hostname === '127.0.0.1' || url.hostname === '[::1]';
+    if (process.env.OP_BROWSER_STOP_AT_CALLBACK && loopback && url.pathname === '/callback') {
+      log({ done: true, stopped: safe(url) });
+      process.stdout.write(`${url.toString()}\n`);
+      process.exit(0);
+    }
     const headers = { 'user-agent': 'orgpass-test-browser', accept: 'text/html' };
     const cookie = cookieHeader(url);
     if (cookie) headers.cookie = cookie;

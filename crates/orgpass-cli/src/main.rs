@@ -12,6 +12,8 @@
 //! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
 //! for another's refresh exits 1 saying so.
 
+mod remote;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -284,8 +286,9 @@ async fn login(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
         .map(OrgInput::parse)
         .transpose()
         .map_err(|e| Failure::new(2, e))?;
+    let remote = remote::reason(args.no_browser, config.browser.is_some());
     let opener =
-        opener_for(config.browser.as_deref(), args.no_browser).map_err(|e| Failure::new(2, e))?;
+        opener_for(config.browser.as_deref(), remote.is_some()).map_err(|e| Failure::new(2, e))?;
     let store = open_store()?;
     store.probe().map_err(|e| Failure::new(1, e))?;
     let client = Client::new(config, store);
@@ -305,16 +308,39 @@ async fn login(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
             cancel.cancel();
         }
     });
-    if let Err(e) = opener.open(pending.authorize_url().as_str()) {
-        pending.cancel_handle().cancel();
-        let _ = pending.wait().await;
-        return Err(Failure::new(1, e));
+    let pasting = match remote {
+        // Remote mode: say what to do, and take the browser's final address on stdin as well as the listener.
+        Some(why) => {
+            let redirect = pending.redirect_uri();
+            eprintln!(
+                "{}",
+                remote::instructions(
+                    why,
+                    pending.authorize_url().as_str(),
+                    redirect.as_str(),
+                    redirect.port().unwrap_or_default()
+                )
+            );
+            Some(tokio::spawn(remote::read_pasted(pending.paste_handle())))
+        }
+        None => {
+            if let Err(e) = opener.open(pending.authorize_url().as_str()) {
+                pending.cancel_handle().cancel();
+                let _ = pending.wait().await;
+                return Err(Failure::new(1, e));
+            }
+            eprintln!(
+                "Waiting for the browser to finish signing in (redirect to {}) …",
+                pending.redirect_uri()
+            );
+            None
+        }
+    };
+    let result = pending.wait().await;
+    if let Some(task) = pasting {
+        task.abort();
     }
-    eprintln!(
-        "Waiting for the browser to finish signing in (redirect to {}) …",
-        pending.redirect_uri()
-    );
-    let session = pending.wait().await.map_err(|e| Failure::of(e.kind(), e))?;
+    let session = result.map_err(|e| Failure::of(e.kind(), e))?;
     let m = &session.meta;
     if args.json {
         println!(

@@ -454,7 +454,7 @@ impl Client {
         };
         let (tx, rx) = mpsc::channel(1);
         let stop = CancellationToken::new();
-        listener::spawn_server(bound, state.secret().clone(), tx, stop.clone());
+        let paste = listener::spawn_server(bound, state.secret().clone(), tx, stop.clone());
         tracing::info!(redirect_uri = %redirect_uri, "waiting for the browser to return to the loopback listener");
         Ok(PendingLogin {
             client: self.clone(),
@@ -464,6 +464,7 @@ impl Client {
             cancel: CancellationToken::new(),
             close_on_drop: Some(stop.clone().drop_guard()),
             stop,
+            paste,
             rx,
             verifier,
             nonce,
@@ -875,6 +876,7 @@ pub struct PendingLogin {
     /// Stops the loopback listener when this sign-in is dropped without [`PendingLogin::wait`] (or when the
     /// `wait` future is dropped): the port is never held after the sign-in is gone. `wait` takes it out first.
     close_on_drop: Option<tokio_util::sync::DropGuard>,
+    paste: listener::PasteHandle,
     rx: mpsc::Receiver<Callback>,
     verifier: PkceCodeVerifier,
     nonce: Secret,
@@ -927,6 +929,13 @@ impl PendingLogin {
     /// A handle that cancels this sign-in.
     pub fn cancel_handle(&self) -> CancelHandle {
         CancelHandle(self.cancel.clone())
+    }
+
+    /// A handle that completes this sign-in with the address the browser ended on, pasted by a person whose
+    /// browser could not reach this machine's loopback listener (SSH, a container). It is checked exactly as a
+    /// request to the listener is; the first good one counts, whichever way it came.
+    pub fn paste_handle(&self) -> listener::PasteHandle {
+        self.paste.clone()
     }
 
     /// Wait for the browser to come back, then exchange the code, verify the ID token and store the session.

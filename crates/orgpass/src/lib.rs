@@ -58,6 +58,7 @@ pub use client::{
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, ConfigFile, Env, Issuer, PortPolicy};
 pub use discovery::{DiscoveryError, JwksCache, KeySet, ProviderMetadata};
+pub use listener::{PasteError, PasteHandle, Refusal};
 pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
 pub use org::{OrgInput, OrgInputError};

@@ -1,5 +1,9 @@
 //! The loopback redirect listener: binds 127.0.0.1 (or [::1]), answers only `GET /callback` with our `state`,
 //! bounds request size and per-connection time, and serves a small result page.
+//!
+//! When the browser runs on another machine (an SSH session, a container) its redirect cannot reach us; the
+//! address it ended on can be pasted instead ([`PasteHandle`]), and goes through the same checks as a request to
+//! the listener: path, host and port, parameters, `state` in constant time, first one only.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -152,7 +156,7 @@ pub(crate) fn spawn_server(
     state: String,
     tx: mpsc::Sender<Callback>,
     stop: CancellationToken,
-) {
+) -> PasteHandle {
     let host = bound.addr.to_string();
     let shared = Arc::new(Shared {
         state,
@@ -160,6 +164,7 @@ pub(crate) fn spawn_server(
         claimed: AtomicBool::new(false),
         tx,
     });
+    let paste = PasteHandle(shared.clone());
     let permits = Arc::new(Semaphore::new(MAX_CONNECTIONS));
     tokio::spawn(async move {
         loop {
@@ -185,6 +190,124 @@ pub(crate) fn spawn_server(
         }
         tracing::debug!("loopback listener closed");
     });
+    paste
+}
+
+/// Why a callback (a request to the listener, or a pasted address) was not accepted. The flow goes on waiting.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("that is not this sign-in's address: it must start with http://{0}/callback?")]
+    NotOurs(String),
+    #[error("its parameters are repeated or malformed")]
+    Malformed,
+    #[error(
+        "it belongs to another sign-in (its state does not match this one); copy the address from the tab this \
+         sign-in opened"
+    )]
+    WrongState,
+    #[error("this sign-in has already received its answer")]
+    AlreadyClaimed,
+    #[error("this sign-in is no longer waiting")]
+    Ended,
+}
+
+/// Check one callback (its `Host` and request target) against this sign-in and, the first time one passes,
+/// hand its parameters to the flow. Returns the channel on which the flow answers with the page to show.
+async fn accept(
+    shared: &Shared,
+    host: Option<&str>,
+    target: &str,
+) -> Result<oneshot::Receiver<(Page, oneshot::Sender<()>)>, Refusal> {
+    let not_ours = || Refusal::NotOurs(shared.host.clone());
+    let (path, query) = target.split_once('?').unwrap_or((target, ""));
+    if path != CALLBACK_PATH || host != Some(shared.host.as_str()) {
+        return Err(not_ours());
+    }
+    let params = parse_query(query).ok_or(Refusal::Malformed)?;
+    let get = |k: &str| {
+        params
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.clone())
+    };
+    let state_ok =
+        get("state").is_some_and(|s| constant_time_eq(s.as_bytes(), shared.state.as_bytes()));
+    if !state_ok {
+        tracing::warn!("callback with missing or wrong state ignored");
+        return Err(Refusal::WrongState);
+    }
+    if shared.claimed.swap(true, Ordering::SeqCst) {
+        return Err(Refusal::AlreadyClaimed);
+    }
+    let params = CallbackParams {
+        code: get("code").map(Secret::new),
+        iss: get("iss"),
+        error: get("error"),
+        error_description: get("error_description"),
+    };
+    let (reply, answer) = oneshot::channel();
+    shared
+        .tx
+        .send(Callback { params, reply })
+        .await
+        .map_err(|_| Refusal::Ended)?;
+    Ok(answer)
+}
+
+/// The longest pasted address accepted (a real callback address is a few hundred characters).
+pub const MAX_PASTED_CHARS: usize = 2048;
+
+/// Why a pasted address was not accepted; the sign-in goes on waiting for a good one.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasteError {
+    #[error(
+        "that line is {0} characters long, longer than any sign-in address; paste only the address"
+    )]
+    TooLong(usize),
+    #[error(
+        "that is not an address; paste the whole address from the browser's address bar (it starts with http://)"
+    )]
+    NotAUrl,
+    #[error("not accepted: {0}")]
+    Refused(#[from] Refusal),
+}
+
+/// Hands the address the browser ended on to a waiting sign-in, for a browser that cannot reach this machine's
+/// loopback listener. Cheap to clone; see [`crate::PendingLogin::paste_handle`].
+#[derive(Clone)]
+pub struct PasteHandle(Arc<Shared>);
+
+impl std::fmt::Debug for PasteHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("PasteHandle").field(&self.0.host).finish()
+    }
+}
+
+impl PasteHandle {
+    /// Check `pasted` (`http://127.0.0.1:PORT/callback?code=…&state=…&iss=…`) exactly as a request to the
+    /// listener is checked and, if it is the first good one, hand it to the flow.
+    pub async fn submit(&self, pasted: &str) -> Result<(), PasteError> {
+        let pasted = pasted.trim();
+        let len = pasted.chars().count();
+        if len > MAX_PASTED_CHARS {
+            return Err(PasteError::TooLong(len));
+        }
+        let url = Url::parse(pasted).map_err(|_| PasteError::NotAUrl)?;
+        if url.scheme() != "http" || !url.username().is_empty() || url.password().is_some() {
+            return Err(Refusal::NotOurs(self.0.host.clone()).into());
+        }
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            _ => return Err(Refusal::NotOurs(self.0.host.clone()).into()),
+        };
+        let target = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_owned(),
+        };
+        // Nobody waits for the page: the browser that would show it is elsewhere.
+        drop(accept(&self.0, Some(&host), &target).await?);
+        Ok(())
+    }
 }
 
 struct Shared {
@@ -235,73 +358,34 @@ async fn handle(mut stream: TcpStream, shared: &Shared) {
         )
         .await;
     }
-    let (path, query) = req.target.split_once('?').unwrap_or((req.target, ""));
-    if path != CALLBACK_PATH {
-        return respond(&mut stream, 404, "Not found", "Nothing here.").await;
-    }
-    if req.host.as_deref() != Some(shared.host.as_str()) {
-        return respond(&mut stream, 400, "Bad request", "Unexpected Host header.").await;
-    }
-    let Some(params) = parse_query(query) else {
-        return respond(
-            &mut stream,
-            400,
-            "Bad request",
-            "Repeated or malformed parameters.",
-        )
-        .await;
+    let reply_rx = match accept(shared, req.host.as_deref(), req.target).await {
+        Ok(rx) => rx,
+        Err(refusal) => {
+            let (status, title, detail) = match refusal {
+                Refusal::NotOurs(_) if !req.target.starts_with(CALLBACK_PATH) => {
+                    (404, "Not found", "Nothing here.")
+                }
+                Refusal::NotOurs(_) => (400, "Bad request", "Unexpected Host header."),
+                Refusal::Malformed => (400, "Bad request", "Repeated or malformed parameters."),
+                Refusal::WrongState => (
+                    400,
+                    "Sign-in link not recognised",
+                    "This response does not belong to the sign-in in progress; it was ignored.",
+                ),
+                Refusal::AlreadyClaimed => (
+                    409,
+                    "Already handled",
+                    "This sign-in has already been completed.",
+                ),
+                Refusal::Ended => (
+                    410,
+                    "Sign-in ended",
+                    "The application is no longer waiting for this sign-in.",
+                ),
+            };
+            return respond(&mut stream, status, title, detail).await;
+        }
     };
-    let get = |k: &str| {
-        params
-            .iter()
-            .find(|(key, _)| key == k)
-            .map(|(_, v)| v.clone())
-    };
-    let state_ok =
-        get("state").is_some_and(|s| constant_time_eq(s.as_bytes(), shared.state.as_bytes()));
-    if !state_ok {
-        tracing::warn!("callback with missing or wrong state ignored");
-        return respond(
-            &mut stream,
-            400,
-            "Sign-in link not recognised",
-            "This response does not belong to the sign-in in progress; it was ignored.",
-        )
-        .await;
-    }
-    if shared.claimed.swap(true, Ordering::SeqCst) {
-        return respond(
-            &mut stream,
-            409,
-            "Already handled",
-            "This sign-in has already been completed.",
-        )
-        .await;
-    }
-    let cb_params = CallbackParams {
-        code: get("code").map(Secret::new),
-        iss: get("iss"),
-        error: get("error"),
-        error_description: get("error_description"),
-    };
-    let (reply_tx, reply_rx) = oneshot::channel();
-    if shared
-        .tx
-        .send(Callback {
-            params: cb_params,
-            reply: reply_tx,
-        })
-        .await
-        .is_err()
-    {
-        return respond(
-            &mut stream,
-            410,
-            "Sign-in ended",
-            "The application is no longer waiting for this sign-in.",
-        )
-        .await;
-    }
     match reply_rx.await {
         Ok((page, done)) => {
             let status = if page.ok { 200 } else { 400 };

@@ -11,4 +11,5 @@ mod login_options;
 mod malicious;
 mod op;
 mod refresh;
+mod remote;
 mod support;

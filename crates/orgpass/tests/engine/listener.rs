@@ -180,6 +180,61 @@ async fn idp_error_redirect_ends_the_flow_with_its_description() {
 }
 
 #[tokio::test]
+async fn a_pasted_address_and_the_listener_share_one_claim() {
+    let op = Op::start(false, Duration::ZERO).await;
+    let client = crate::client(&op, crate::memory_store());
+    let (pending, state) = begin(&op, &client).await;
+    let redirect = pending.redirect_uri().clone();
+    let host = format!("127.0.0.1:{}", redirect.port().unwrap());
+    let paste = pending.paste_handle();
+    let waiter = tokio::spawn(pending.wait());
+    let url = |query: &str| format!("{redirect}?{query}");
+    use orgpass::{PasteError, Refusal};
+    let not_ours = PasteError::Refused(Refusal::NotOurs(host.clone()));
+    for (pasted, want) in [
+        ("junk".to_owned(), PasteError::NotAUrl),
+        (
+            url("code=c&state=nope"),
+            PasteError::Refused(Refusal::WrongState),
+        ),
+        (
+            url(&format!("code=c&state={state}&state={state}")),
+            PasteError::Refused(Refusal::Malformed),
+        ),
+        (
+            format!("http://127.0.0.1:1/callback?code=c&state={state}"),
+            not_ours.clone(),
+        ),
+        (
+            format!("http://{host}/elsewhere?code=c&state={state}"),
+            not_ours.clone(),
+        ),
+        (
+            format!("http://user@{host}/callback?code=c&state={state}"),
+            not_ours,
+        ),
+        ("x".repeat(3000), PasteError::TooLong(3000)),
+    ] {
+        assert_eq!(paste.submit(&pasted).await, Err(want), "{pasted:.60}");
+    }
+    // The first good one (an error response here) ends the flow; after it, neither way is accepted again.
+    paste
+        .submit(&url(&format!("error=access_denied&state={state}")))
+        .await
+        .unwrap();
+    assert_eq!(
+        paste.submit(&url(&format!("code=c&state={state}"))).await,
+        Err(PasteError::Refused(Refusal::AlreadyClaimed))
+    );
+    let err = waiter.await.unwrap().unwrap_err();
+    assert!(
+        matches!(err, LoginError::Idp { ref error, .. } if error == "access_denied"),
+        "{err:?}"
+    );
+    assert_eq!(op.state.code_requests.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
 async fn rfc9207_iss_mismatch_and_missing() {
     for (supported, iss, want) in [
         (true, None, "iss is missing"),
