@@ -7,6 +7,7 @@ const COMMANDS: &[&str] = &[
     "begin_login",
     "cancel_login",
     "reopen_browser",
+    "paste_callback",
     "switch_org",
     "show_org_picker",
     "sign_out",

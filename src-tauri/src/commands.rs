@@ -40,6 +40,12 @@ pub fn cancel_login(core: CoreState<'_>) -> AppView {
     core.cancel_login()
 }
 
+/// Finish the waiting sign-in with the address a browser elsewhere ended on (the result comes as an event).
+#[tauri::command]
+pub async fn paste_callback(core: CoreState<'_>, address: String) -> Result<(), IpcError> {
+    core.paste_callback(&address).await
+}
+
 #[tauri::command]
 pub fn reopen_browser(core: CoreState<'_>) -> Result<(), IpcError> {
     core.reopen_browser()

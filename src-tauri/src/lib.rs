@@ -40,6 +40,7 @@ pub fn with_core<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Core>) -> tau
             commands::begin_login,
             commands::cancel_login,
             commands::reopen_browser,
+            commands::paste_callback,
             commands::switch_org,
             commands::show_org_picker,
             commands::sign_out,

@@ -55,6 +55,8 @@ struct Ready {
 struct Pending {
     view: PendingView,
     cancel: Option<CancelHandle>,
+    /// Takes the address a browser on another computer ended on (see [`Core::paste_callback`]).
+    paste: Option<orgpass::PasteHandle>,
     /// Incremented per sign-in so a finished old task cannot clear a newer one.
     id: u64,
 }
@@ -405,6 +407,7 @@ impl Core {
                     browser_opened: false,
                 },
                 cancel: None,
+                paste: None,
                 id: login_id,
             });
             inner.last_error = None;
@@ -454,6 +457,7 @@ impl Core {
                 ));
             };
             p.cancel = Some(pending.cancel_handle());
+            p.paste = Some(pending.paste_handle());
             p.view.authorize_url = Some(url);
             p.view.browser_opened = opened;
             p.view.stage = LoginStage::Waiting;
@@ -572,6 +576,33 @@ impl Core {
     }
 
     /// Open the pending sign-in's page in the browser again.
+    /// Finish the waiting sign-in with the address a browser on another computer ended on
+    /// (`http://127.0.0.1:PORT/callback?code=…&state=…`), pasted by the person. It gets the engine's callback
+    /// checks; the result arrives like any sign-in's, as a state event.
+    pub async fn paste_callback(&self, address: &str) -> Result<(), IpcError> {
+        let paste = self.lock().pending.as_ref().and_then(|p| p.paste.clone());
+        let Some(paste) = paste else {
+            return Err(IpcError::new(
+                ErrorCode::NotFound,
+                "No sign-in is waiting for that address.",
+                "Choose an organization to sign in, then paste the address the browser ends on.",
+                String::new(),
+            ));
+        };
+        paste.submit(address).await.map_err(|e| {
+            let reason = match e {
+                orgpass::PasteError::Refused(r) => r.to_string(),
+                other => other.to_string(),
+            };
+            IpcError::new(
+                ErrorCode::BadInput,
+                format!("That address was not accepted: {reason}."),
+                "After signing in, copy the whole address from the browser's address bar and paste it here.",
+                String::new(),
+            )
+        })
+    }
+
     pub fn reopen_browser(&self) -> Result<(), IpcError> {
         let url = self
             .lock()

@@ -588,6 +588,13 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     })
     .await;
     shot(&app, "app-waiting").await;
+    // For a browser on another computer: the field that takes the address it ended on.
+    click(&app, "[data-testid='paste-details'] summary").await;
+    wait_text(&app, "[data-testid='paste-details']", |t| {
+        t.contains("Copy that page's whole address and paste it here")
+    })
+    .await;
+    shot(&app, "app-waiting-paste").await;
     let url = next_opened(&urls, 0).await;
     assert!(
         url.contains("organization=acme") && url.contains("code_challenge_method=S256"),

@@ -154,6 +154,8 @@ export const api = {
   beginLogin: (input: string, promptLogin: boolean) => call<PendingView>("begin_login", { input, promptLogin }),
   cancelLogin: () => call<AppView>("cancel_login"),
   reopenBrowser: () => call<void>("reopen_browser"),
+  /** The address a browser on another computer ended on; the outcome arrives as a state event. */
+  pasteCallback: (address: string) => call<void>("paste_callback", { address }),
   switchOrg: (orgId: string) => call<AppView>("switch_org", { orgId }),
   showOrgPicker: (show: boolean) => call<AppView>("show_org_picker", { show }),
   signOut: (orgId: string, endSso: boolean) => call<AppView>("sign_out", { orgId, endSso }),

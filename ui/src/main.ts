@@ -373,10 +373,52 @@ function waitingScreen(pending: PendingView): HTMLElement {
       ),
       h("p", { class: "notice-inline", id: "wait-notice", "aria-live": "polite" }, ui.notice ?? ""),
       linkField ? h("details", { class: "link-details" }, h("summary", {}, "Show the sign-in link"), linkField) : null,
+      pending.stage === "waiting" ? pasteForm() : null,
     ),
   );
   brandStyle(screen, pending.branding);
   return screen;
+}
+
+/** For a browser on another computer: it cannot reach this one, so the person pastes the address it ended on. */
+function pasteForm(): HTMLElement {
+  const field = h("input", {
+    class: "link-field",
+    id: "paste-callback",
+    "data-testid": "paste-callback",
+    placeholder: "http://127.0.0.1:…/callback?code=…",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-label": "Address the browser ended on",
+  }) as HTMLInputElement;
+  const message = h("p", { class: "fine", "data-testid": "paste-message", "aria-live": "polite" });
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const address = field.value;
+    // The address holds a one-time code (useless without the verifier, which stays in the Rust side): do not keep it.
+    field.value = "";
+    if (!address.trim()) return;
+    try {
+      await api.pasteCallback(address);
+      message.textContent = "Address accepted. Finishing the sign-in…";
+    } catch (err) {
+      const ipc = asIpcError(err);
+      message.textContent = `${ipc.message} ${ipc.nextStep}`;
+    }
+  };
+  return h(
+    "details",
+    { class: "link-details", "data-testid": "paste-details" },
+    h("summary", {}, "Signed in with a browser on another computer?"),
+    h(
+      "form",
+      { class: "paste-form", onsubmit: submit },
+      h("label", { for: "paste-callback", class: "fine" }, "It cannot reach this computer, so its page does not load. Copy that page's whole address and paste it here:"),
+      field,
+      h("button", { type: "submit", "data-testid": "paste-submit" }, "Finish sign-in"),
+      message,
+    ),
+  );
 }
 
 // ---------------------------------------------------------------- signed in

@@ -51,6 +51,8 @@ struct Browser {
     user: Mutex<Option<(String, String)>>,
     opened: Mutex<Vec<String>>,
     errors: Arc<Mutex<Vec<String>>>,
+    /// Set: a browser on another computer, which cannot reach the loopback listener; the addresses it ended on.
+    elsewhere: Option<Arc<Mutex<Vec<String>>>>,
 }
 
 impl Browser {
@@ -71,9 +73,12 @@ impl Opener for Browser {
         if let Some((user, password)) = self.user.lock().unwrap().clone() {
             let url = url.to_owned();
             let errors = self.errors.clone();
+            let elsewhere = self.elsewhere.clone();
             tauri::async_runtime::spawn(async move {
-                if let Err(e) = walk_login_page(&url, &user, &password).await {
-                    errors.lock().unwrap().push(e);
+                match walk_login_page(&url, &user, &password, elsewhere.is_some()).await {
+                    Ok(Some(ended_on)) => elsewhere.unwrap().lock().unwrap().push(ended_on),
+                    Ok(None) => {}
+                    Err(e) => errors.lock().unwrap().push(e),
                 }
             });
         }
@@ -81,8 +86,14 @@ impl Opener for Browser {
     }
 }
 
-/// GET /authorize → login page → POST credentials → redirects until the loopback callback answered.
-async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<(), String> {
+/// GET /authorize → login page → POST credentials → redirects until the loopback callback answered; with
+/// `elsewhere`, stop before the callback (a browser that cannot reach this computer) and return its address.
+async fn walk_login_page(
+    authorize: &str,
+    user: &str,
+    password: &str,
+    elsewhere: bool,
+) -> Result<Option<String>, String> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -91,6 +102,9 @@ async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<
     let mut next = base.clone();
     let mut posted = false;
     for _ in 0..10 {
+        if elsewhere && next.host_str() == Some("127.0.0.1") && next.path() == "/callback" {
+            return Ok(Some(next.to_string()));
+        }
         let resp = http
             .get(next.clone())
             .send()
@@ -104,7 +118,7 @@ async fn walk_login_page(authorize: &str, user: &str, password: &str) -> Result<
         }
         let body = resp.text().await.map_err(|e| e.to_string())?;
         if next.host_str() == Some("127.0.0.1") && next.port() != base.port() {
-            return Ok(()); // the app's loopback listener answered
+            return Ok(None); // the app's loopback listener answered
         }
         if posted {
             return Err(format!("login did not redirect back: {body}"));
@@ -194,7 +208,17 @@ fn harness_on(
     dir: tempfile::TempDir,
     store: Arc<KeychainStore>,
 ) -> Harness {
-    let browser = Arc::new(Browser::default());
+    harness_on_with(issuer, tenant, dir, store, Arc::new(Browser::default()))
+}
+
+/// Like [`harness_on`] with a browser of the test's own.
+fn harness_on_with(
+    issuer: String,
+    tenant: Option<Tenant>,
+    dir: tempfile::TempDir,
+    store: Arc<KeychainStore>,
+    browser: Arc<Browser>,
+) -> Harness {
     let services = Services {
         store: Ok(store.clone() as Arc<dyn SessionStore>),
         recent: RecentStore::new(dir.path().join("recent-orgs.json")),
@@ -432,6 +456,80 @@ fn organization_input_is_validated_as_typed() {
     assert_eq!(e["code"], "bad_input");
     assert!(h.browser.opened().is_empty());
     assert!(h.state()["pending"].is_null());
+}
+
+#[test]
+fn a_browser_elsewhere_finishes_by_pasting_its_address_into_the_waiting_screen() {
+    let tenant = tenant();
+    let dir = tempfile::tempdir().unwrap();
+    let ended_on = Arc::new(Mutex::new(Vec::new()));
+    let browser = Arc::new(Browser {
+        elsewhere: Some(ended_on.clone()),
+        ..Browser::default()
+    });
+    let issuer = tenant.running.issuer.to_string();
+    let h = harness_on_with(
+        issuer,
+        Some(tenant),
+        dir,
+        Arc::new(KeychainStore::in_memory()),
+        browser,
+    );
+    h.browser.sign_in_as("alice@example.com", "Alice-pass-1");
+    let pending = h
+        .call(
+            "begin_login",
+            json!({"input": "acme", "promptLogin": false}),
+        )
+        .expect("begin_login");
+    assert_eq!(pending["stage"], "waiting");
+    let start = Instant::now();
+    let address = loop {
+        if let Some(a) = ended_on.lock().unwrap().first().cloned() {
+            break a;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the browser never got to the callback"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Junk and a forged state are refused with a sentence; the sign-in goes on waiting.
+    let refused = |address: &str| {
+        let e = h
+            .call("paste_callback", json!({ "address": address }))
+            .expect_err("refused");
+        (
+            e["code"].as_str().unwrap().to_owned(),
+            e["message"].as_str().unwrap().to_owned(),
+        )
+    };
+    assert_eq!(
+        refused("see you"),
+        (
+            "bad_input".to_owned(),
+            "That address was not accepted: that is not an address; paste the whole address from the browser's \
+             address bar (it starts with http://)."
+                .to_owned()
+        )
+    );
+    let forged = address.replace("state=", "state=x");
+    assert_eq!(
+        refused(&forged).1,
+        "That address was not accepted: it belongs to another sign-in (its state does not match this one); copy \
+         the address from the tab this sign-in opened."
+    );
+    assert_eq!(h.state()["pending"]["stage"], "waiting");
+    h.call("paste_callback", json!({ "address": address }))
+        .expect("the real address is accepted");
+    let s = h.wait_for("the pasted sign-in to finish", |s| s["pending"].is_null());
+    assert_eq!(s["active"], ACME);
+    assert!(
+        h.stored_session(ACME).is_some(),
+        "the session is in the store"
+    );
+    // Nothing is waiting any more: a late paste says so.
+    assert_eq!(refused(&address).0, "not_found");
 }
 
 #[test]
