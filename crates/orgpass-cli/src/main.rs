@@ -12,6 +12,7 @@
 //! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
 //! for another's refresh exits 1 saying so.
 
+mod format;
 mod remote;
 
 use std::path::PathBuf;
@@ -26,6 +27,8 @@ use orgpass::{
     Revocation, SessionMeta, opener_for,
 };
 use serde_json::json;
+
+use crate::format::Format;
 
 #[derive(Parser)]
 #[command(
@@ -57,8 +60,11 @@ enum Command {
         /// Organization ID or name of the session.
         #[arg(long)]
         org: Option<String>,
-        /// Print a JSON object instead of the bare token.
-        #[arg(long)]
+        /// How to print it.
+        #[arg(long, value_enum, default_value_t = Format::Token)]
+        format: Format,
+        /// Same as --format json.
+        #[arg(long, conflicts_with = "format")]
         json: bool,
         /// Refresh even if the access token is still valid.
         #[arg(long)]
@@ -193,10 +199,14 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Status { json } => status(json),
         Command::Token {
             org,
+            format,
             json,
             refresh,
             filter,
-        } => token(org, json, refresh, &filter, &file).await,
+        } => {
+            let format = if json { Format::Json } else { format };
+            token(org, format, refresh, &filter, &file).await
+        }
         Command::Logout { org, all, filter } => logout(org, all, &filter, &file).await,
     }
 }
@@ -479,7 +489,7 @@ fn client_for(
 
 async fn token(
     org: Option<String>,
-    json: bool,
+    format: Format,
     refresh: bool,
     filter: &ClientFilter,
     settings: &Settings,
@@ -506,22 +516,7 @@ async fn token(
         .token_with(&meta.key, refresh)
         .await
         .map_err(|e| Failure::of(e.kind(), e))?;
-    if json {
-        println!(
-            "{}",
-            json!({
-                "access_token": t.token.secret(),
-                "token_type": t.token_type,
-                "expires_at": rfc3339(t.expires_at),
-                "org_id": t.meta.key.org_id,
-                "org_name": t.meta.org_name,
-                "sub": t.meta.sub,
-                "refreshed": t.refreshed,
-            })
-        );
-    } else {
-        println!("{}", t.token.secret());
-    }
+    println!("{}", format::render(format, &t));
     Ok(())
 }
 
@@ -590,6 +585,36 @@ mod tests {
         assert!(r.is_err());
         let r = Cli::try_parse_from(["orgpass", "logout", "--org", "org_a", "--all"]);
         assert!(r.is_err());
+    }
+
+    #[test]
+    fn token_formats_and_the_json_alias() {
+        let format = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Token { format, json, .. }) => Ok((format, json)),
+            Ok(_) => panic!("not token"),
+            Err(e) => Err(e.kind()),
+        };
+        assert_eq!(format(&["orgpass", "token"]), Ok((Format::Token, false)));
+        assert_eq!(
+            format(&["orgpass", "token", "--json"]),
+            Ok((Format::Token, true))
+        );
+        assert_eq!(
+            format(&["orgpass", "token", "--format", "exec-credential"]),
+            Ok((Format::ExecCredential, false))
+        );
+        assert_eq!(
+            format(&["orgpass", "token", "--format", "header"]),
+            Ok((Format::Header, false))
+        );
+        assert_eq!(
+            format(&["orgpass", "token", "--json", "--format", "header"]),
+            Err(clap::error::ErrorKind::ArgumentConflict)
+        );
+        assert_eq!(
+            format(&["orgpass", "token", "--format", "yaml"]),
+            Err(clap::error::ErrorKind::InvalidValue)
+        );
     }
 
     #[test]
