@@ -11,6 +11,9 @@
 //! user or organization): the session is removed and the message says to sign in again. Several `token`
 //! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
 //! for another's refresh exits 1 saying so.
+//!
+//! `token` and `logout` choose the session by `--org`, else by the shell's `ORGPASS_ORG`, then by the
+//! issuer/client filter (`select`).
 
 mod format;
 mod remote;
@@ -23,8 +26,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use orgpass::managed::{self, Layer, Source};
 use orgpass::{
-    Client, Config, ConfigFile, Env, ErrorKind, Index, KeychainStore, LoginRequest, OrgInput,
-    Revocation, SessionMeta, opener_for,
+    AccessToken, Client, Config, ConfigFile, Env, ErrorKind, Index, KeychainStore, LoginRequest,
+    OrgInput, Revocation, SessionMeta, opener_for,
 };
 use serde_json::json;
 
@@ -57,7 +60,7 @@ enum Command {
     },
     /// Print a valid access token for a session, refreshing it if needed.
     Token {
-        /// Organization ID or name of the session.
+        /// Organization ID or name of the session (default: ORGPASS_ORG if set).
         #[arg(long)]
         org: Option<String>,
         /// How to print it.
@@ -74,7 +77,7 @@ enum Command {
     },
     /// Remove sessions from the keychain and revoke their refresh tokens.
     Logout {
-        /// Organization ID or name of the session.
+        /// Organization ID or name of the session (default: ORGPASS_ORG if set; --all ignores it).
         #[arg(long, conflicts_with = "all")]
         org: Option<String>,
         /// Every stored session.
@@ -192,6 +195,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     let env = Env::from_process().map_err(|e| Failure::new(2, e))?;
     let file = Settings {
         env,
+        shell_org: shell_org()?,
         ..load_settings(cli.config.as_deref())?
     };
     match cli.command {
@@ -215,8 +219,22 @@ async fn run(cli: Cli) -> Result<(), Failure> {
 #[derive(Default)]
 struct Settings {
     env: Env,
+    /// `ORGPASS_ORG`: the organization this shell works in, when `--org` is not given.
+    shell_org: Option<String>,
     /// The user's file, then the system-wide one (when present).
     files: Vec<Layer>,
+}
+
+/// `ORGPASS_ORG`, unless unset or blank.
+fn shell_org() -> Result<Option<String>, Failure> {
+    match std::env::var("ORGPASS_ORG") {
+        Ok(v) if v.trim().is_empty() => Ok(None),
+        Ok(v) => Ok(Some(v)),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(Failure::new(2, "ORGPASS_ORG is not valid UTF-8"))
+        }
+    }
 }
 
 impl Settings {
@@ -267,8 +285,8 @@ fn load_settings(path: Option<&std::path::Path>) -> Result<Settings, Failure> {
         files.push(system);
     }
     Ok(Settings {
-        env: Env::default(),
         files,
+        ..Settings::default()
     })
 }
 
@@ -443,16 +461,78 @@ fn meta_json(m: &SessionMeta) -> serde_json::Value {
     })
 }
 
-/// Sessions matching `--org` and the issuer/client filter (flags, else environment).
+/// Which organization a command is about.
+#[derive(Clone, Copy)]
+enum OrgArg<'a> {
+    /// `--org ORG`.
+    Flag(&'a str),
+    /// No `--org`: the shell's `ORGPASS_ORG` when set, else any organization.
+    Shell,
+    /// `logout --all`: every organization, whatever `ORGPASS_ORG` says.
+    Any,
+}
+
+impl<'a> OrgArg<'a> {
+    fn from_flag(flag: Option<&'a str>) -> Self {
+        flag.map_or(Self::Shell, Self::Flag)
+    }
+}
+
+/// An organization the user named, and where: `--org` or `ORGPASS_ORG`.
+struct Named<'a> {
+    value: &'a str,
+    from_shell: bool,
+}
+
+impl Settings {
+    /// The organization `org` names: `--org` wins over `ORGPASS_ORG`.
+    fn named<'a>(&'a self, org: OrgArg<'a>) -> Option<Named<'a>> {
+        match org {
+            OrgArg::Flag(value) => Some(Named {
+                value,
+                from_shell: false,
+            }),
+            OrgArg::Shell => self.shell_org.as_deref().map(|value| Named {
+                value,
+                from_shell: true,
+            }),
+            OrgArg::Any => None,
+        }
+    }
+}
+
+/// The error for no session matching; it names `ORGPASS_ORG` when that chose the organization, since a variable
+/// set long ago in this shell is easy to forget.
+fn no_match(named: Option<Named>, next: &str) -> Failure {
+    match named {
+        Some(Named {
+            value,
+            from_shell: true,
+        }) => Failure::new(
+            1,
+            format!("no matching session for ORGPASS_ORG={value}; {next}, or unset ORGPASS_ORG"),
+        ),
+        _ => Failure::new(1, format!("no matching session; {next}")),
+    }
+}
+
+/// Sessions matching the organization (`--org`, else `ORGPASS_ORG`) and the issuer/client filter (flags, else
+/// environment).
 fn select(
-    org: Option<&str>,
+    org: OrgArg,
     filter: &ClientFilter,
-    env: &Env,
+    settings: &Settings,
 ) -> Result<Vec<SessionMeta>, Failure> {
-    let org = org
-        .map(OrgInput::parse)
-        .transpose()
-        .map_err(|e| Failure::new(2, e))?;
+    let org = settings
+        .named(org)
+        .map(|n| {
+            OrgInput::parse(n.value).map_err(|e| {
+                let from = if n.from_shell { "ORGPASS_ORG: " } else { "" };
+                Failure::new(2, format!("{from}{e}"))
+            })
+        })
+        .transpose()?;
+    let env = &settings.env;
     let issuer = filter.issuer.clone().or_else(|| env.0.issuer.clone());
     let issuer = issuer
         .map(|i| orgpass::Issuer::parse(&i))
@@ -487,19 +567,20 @@ fn client_for(
     Ok(Client::new(config, store))
 }
 
-async fn token(
-    org: Option<String>,
-    format: Format,
+/// A valid access token of the one session `org` and `filter` select, refreshed when needed (or `refresh`).
+async fn access_token(
+    org: Option<&str>,
     refresh: bool,
     filter: &ClientFilter,
     settings: &Settings,
-) -> Result<(), Failure> {
-    let mut matches = select(org.as_deref(), filter, &settings.env)?;
+) -> Result<AccessToken, Failure> {
+    let org = OrgArg::from_flag(org);
+    let mut matches = select(org, filter, settings)?;
     let meta = match matches.len() {
         0 => {
-            return Err(Failure::new(
-                1,
-                "no matching session; sign in with `orgpass login`",
+            return Err(no_match(
+                settings.named(org),
+                "sign in with `orgpass login`",
             ));
         }
         1 => matches.remove(0),
@@ -512,10 +593,20 @@ async fn token(
     };
     let store = open_store()?;
     let client = client_for(&meta, store, settings)?;
-    let t = client
+    client
         .token_with(&meta.key, refresh)
         .await
-        .map_err(|e| Failure::of(e.kind(), e))?;
+        .map_err(|e| Failure::of(e.kind(), e))
+}
+
+async fn token(
+    org: Option<String>,
+    format: Format,
+    refresh: bool,
+    filter: &ClientFilter,
+    settings: &Settings,
+) -> Result<(), Failure> {
+    let t = access_token(org.as_deref(), refresh, filter, settings).await?;
     println!("{}", format::render(format, &t));
     Ok(())
 }
@@ -526,18 +617,20 @@ async fn logout(
     filter: &ClientFilter,
     settings: &Settings,
 ) -> Result<(), Failure> {
-    let matches = select(org.as_deref(), filter, &settings.env)?;
+    let org = if all {
+        OrgArg::Any
+    } else {
+        OrgArg::from_flag(org.as_deref())
+    };
+    let matches = select(org, filter, settings)?;
     if matches.is_empty() {
         if all {
             eprintln!("No sessions to sign out of.");
             return Ok(());
         }
-        return Err(Failure::new(
-            1,
-            "no matching session (see `orgpass status`)",
-        ));
+        return Err(no_match(settings.named(org), "see `orgpass status`"));
     }
-    if !all && org.is_none() && matches.len() > 1 {
+    if !all && settings.named(org).is_none() && matches.len() > 1 {
         return Err(Failure::new(
             2,
             format!(

@@ -1,5 +1,5 @@
 //! What scripts, curl and kubectl lean on: `orgpass token --format header|exec-credential` (the exact header
-//! line `curl -H @-` reads, client-go's ExecCredential).
+//! line `curl -H @-` reads, client-go's ExecCredential), and `ORGPASS_ORG` choosing the session per shell.
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -10,7 +10,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::support::{ACME_ID, Home, Provider, require_keychain};
+use crate::support::{ACME_ID, GLOBEX_ID, Home, Provider, require_keychain};
 
 #[track_caller]
 fn rfc3339(value: &Value) -> OffsetDateTime {
@@ -133,4 +133,70 @@ fn token_formats_for_curl_and_kubectl() {
 
     assert_eq!(refresh_grants(&op), 0, "no refresh was needed");
     home.run(&["logout", "--all"]).expect_code(0);
+}
+
+#[test]
+fn orgpass_org_chooses_the_session_and_org_wins() {
+    require_keychain();
+    let op = Provider::start(&[]);
+    let home = Home::new();
+    op.login(&home, "alice", Some(ACME_ID), &[]).expect_code(0);
+    op.login(&home, "alice", Some(GLOBEX_ID), &[])
+        .expect_code(0);
+    let access = op.jtis("access_token.saved");
+    let (acme, globex) = (&access[0], &access[1]);
+    let token = |args: &[&str], org: &str| {
+        let mut all = vec!["token"];
+        all.extend_from_slice(args);
+        home.run_with(&all, &[("ORGPASS_ORG", org)], Duration::from_secs(60))
+    };
+
+    // Without --org, ORGPASS_ORG picks one of the two (by ID or by name); --org wins over it.
+    assert_eq!(token(&[], GLOBEX_ID).expect_code(0).stdout.trim(), globex);
+    assert_eq!(token(&[], "acme").expect_code(0).stdout.trim(), acme);
+    assert_eq!(
+        token(&["--org", ACME_ID], GLOBEX_ID)
+            .expect_code(0)
+            .stdout
+            .trim(),
+        acme
+    );
+    assert_eq!(
+        token(&["--org", "globex"], ACME_ID)
+            .expect_code(0)
+            .stdout
+            .trim(),
+        globex
+    );
+    // Blank is unset: two sessions, no choice.
+    token(&[], " ").expect_code(2).expect_stderr("--org");
+    // An organization with no session: the usual error, naming the variable that chose it.
+    let none = token(&[], "org_NOSUCHORG000000001");
+    none.expect_code(1)
+        .expect_stderr("no matching session for ORGPASS_ORG=org_NOSUCHORG000000001")
+        .expect_stderr("unset ORGPASS_ORG");
+    assert!(none.stdout.is_empty());
+    // …but not when --org chose it.
+    home.run(&["token", "--org", "org_NOSUCHORG000000001"])
+        .expect_code(1)
+        .expect_stderr("no matching session; sign in");
+
+    // logout: ORGPASS_ORG picks the one to sign out of; --all ignores it.
+    let logout = |args: &[&str], org: &str| {
+        let mut all = vec!["logout"];
+        all.extend_from_slice(args);
+        home.run_with(&all, &[("ORGPASS_ORG", org)], Duration::from_secs(60))
+    };
+    logout(&[], "org_NOSUCHORG000000001")
+        .expect_code(1)
+        .expect_stderr("no matching session for ORGPASS_ORG");
+    logout(&[], "globex").expect_code(0);
+    let left: Vec<_> = home
+        .sessions(&op.issuer)
+        .iter()
+        .map(|s| s["org_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(left, vec![ACME_ID.to_owned()]);
+    logout(&["--all"], "globex").expect_code(0);
+    assert!(home.sessions(&op.issuer).is_empty());
 }
