@@ -1,4 +1,4 @@
-//! The `orgpass` command-line front end: login, status, token, logout over the `orgpass` engine.
+//! The `orgpass` command-line front end: login, status, token, run, logout over the `orgpass` engine.
 //!
 //! Exit codes: 0 success; 2 bad usage or input (nothing opened); 3 sign-in refused (IdP error or a failed
 //! token check; nothing stored); 4 timed out or cancelled; 1 anything else. Human messages go to stderr;
@@ -12,12 +12,14 @@
 //! processes at once refresh a session only once (the engine's inter-process lock); one that waits more than 30 s
 //! for another's refresh exits 1 saying so.
 //!
-//! `token` and `logout` choose the session by `--org`, else by the shell's `ORGPASS_ORG`, then by the
-//! issuer/client filter (`select`).
+//! `token`, `run` and `logout` choose the session by `--org`, else by the shell's `ORGPASS_ORG`, then by the
+//! issuer/client filter (`select`). `run` exits with its command's code once the command has started.
 
+mod child;
 mod format;
 mod remote;
 
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -74,6 +76,19 @@ enum Command {
         refresh: bool,
         #[command(flatten)]
         filter: ClientFilter,
+    },
+    /// Run a command with a valid access token in its environment (ORGPASS_ACCESS_TOKEN, ORGPASS_ORG_ID).
+    ///
+    /// Exits with the command's exit code (128 + the signal that ended it, on Unix); 127 if it is not found.
+    Run {
+        /// Organization ID or name of the session (default: ORGPASS_ORG if set).
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        filter: ClientFilter,
+        /// The command and its arguments; put them after `--`.
+        #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
+        command: Vec<OsString>,
     },
     /// Remove sessions from the keychain and revoke their refresh tokens.
     Logout {
@@ -183,7 +198,11 @@ fn main() -> ExitCode {
         .build()
         .expect("tokio runtime starts");
     match runtime.block_on(run(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => match u8::try_from(code) {
+            Ok(code) => ExitCode::from(code),
+            // A Windows exit code is 32 bits (0xC0000005 for a crash): passed on whole.
+            Err(_) => std::process::exit(code),
+        },
         Err(f) => {
             eprintln!("orgpass: {}", f.message);
             ExitCode::from(f.code)
@@ -191,7 +210,8 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+/// The code to exit with: 0, or the code of the command `run` ran.
+async fn run(cli: Cli) -> Result<i32, Failure> {
     let env = Env::from_process().map_err(|e| Failure::new(2, e))?;
     let file = Settings {
         env,
@@ -199,8 +219,8 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         ..load_settings(cli.config.as_deref())?
     };
     match cli.command {
-        Command::Login(args) => login(args, &file).await,
-        Command::Status { json } => status(json),
+        Command::Login(args) => login(args, &file).await.map(|()| 0),
+        Command::Status { json } => status(json).map(|()| 0),
         Command::Token {
             org,
             format,
@@ -209,9 +229,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             filter,
         } => {
             let format = if json { Format::Json } else { format };
-            token(org, format, refresh, &filter, &file).await
+            token(org, format, refresh, &filter, &file)
+                .await
+                .map(|()| 0)
         }
-        Command::Logout { org, all, filter } => logout(org, all, &filter, &file).await,
+        Command::Run {
+            org,
+            filter,
+            command,
+        } => run_command(org, &filter, &command, &file).await,
+        Command::Logout { org, all, filter } => logout(org, all, &filter, &file).await.map(|()| 0),
     }
 }
 
@@ -611,6 +638,17 @@ async fn token(
     Ok(())
 }
 
+/// `orgpass run`: the command's exit code once it has started.
+async fn run_command(
+    org: Option<String>,
+    filter: &ClientFilter,
+    command: &[OsString],
+    settings: &Settings,
+) -> Result<i32, Failure> {
+    let t = access_token(org.as_deref(), false, filter, settings).await?;
+    child::run(command, t.token.secret(), t.meta.key.org_id.as_deref()).await
+}
+
 async fn logout(
     org: Option<String>,
     all: bool,
@@ -707,6 +745,35 @@ mod tests {
         assert_eq!(
             format(&["orgpass", "token", "--format", "yaml"]),
             Err(clap::error::ErrorKind::InvalidValue)
+        );
+    }
+
+    #[test]
+    fn run_takes_the_command_with_its_own_flags() {
+        let run = |args: &[&str]| match Cli::try_parse_from(args).map(|c| c.command) {
+            Ok(Command::Run { org, command, .. }) => Ok((org, command)),
+            Ok(_) => panic!("not run"),
+            Err(e) => Err(e.kind()),
+        };
+        let argv = |a: &[&str]| a.iter().map(OsString::from).collect::<Vec<_>>();
+        assert_eq!(
+            run(&[
+                "orgpass", "run", "--org", "acme", "--", "curl", "--org", "-H", "x"
+            ]),
+            Ok((Some("acme".into()), argv(&["curl", "--org", "-H", "x"])))
+        );
+        // Without `--`, everything from the first word that is not orgpass's is the command's.
+        assert_eq!(
+            run(&["orgpass", "run", "sh", "-c", "exit 7"]),
+            Ok((None, argv(&["sh", "-c", "exit 7"])))
+        );
+        assert_eq!(
+            run(&["orgpass", "run", "--", "--org"]),
+            Ok((None, argv(&["--org"])))
+        );
+        assert_eq!(
+            run(&["orgpass", "run", "--org", "acme"]),
+            Err(clap::error::ErrorKind::MissingRequiredArgument)
         );
     }
 
