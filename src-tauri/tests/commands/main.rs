@@ -602,22 +602,13 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
     assert!(!params.iter().any(|(k, _)| k == "code_verifier"));
     let settings = pairs("settings");
     let keys: Vec<&str> = settings.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(
-        keys,
-        [
-            "issuer",
-            "client_id",
-            "audience",
-            "scope",
-            "ports",
-            "timeout_secs",
-            "leeway_secs",
-            "require_organization",
-            "browser",
-            "organizations",
-            "qa"
-        ]
-    );
+    // Every engine key, then the app's own, in that order.
+    let all: Vec<&str> = orgpass::config::KEYS
+        .iter()
+        .chain(orgpass::managed::APP_KEYS)
+        .copied()
+        .collect();
+    assert_eq!(keys, all);
     let timeout = &settings[5].1;
     assert!(
         timeout.starts_with("20 — user file ") && timeout.ends_with("app.toml"),
