@@ -33,6 +33,8 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("update-desktop-database", "desktop-file-utils"),
     // gdbus: the keychain tests lock the keyring through it; the wrapper below waits for the Secret Service.
     ("gdbus", "libglib2.0-bin"),
+    // The CLI tests hand `orgpass token --format header` to curl (`curl -H @-`); tests/measure-app.sh uses it too.
+    ("curl", "curl"),
 ];
 
 /// Development libraries for building the Tauri app, by their pkg-config name.

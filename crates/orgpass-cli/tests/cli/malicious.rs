@@ -602,7 +602,8 @@ fn run_row(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), Vec<Strin
 
     let home = Home::new();
     let browser = browser_command();
-    let timeout = if row.exit == 4 { "3" } else { "30" };
+    // Long enough for the scripted browser to deliver its stray callback on a loaded machine before the flow times out.
+    let timeout = if row.exit == 4 { "8" } else { "30" };
     let run = home.run_with(
         &[
             "login",
