@@ -72,6 +72,7 @@ mod tests {
                 picture: None,
                 expires_at: 1_800_000_000,
                 refreshable: true,
+                refreshed_at: None,
             },
             refreshed: false,
         }

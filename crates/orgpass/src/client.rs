@@ -634,6 +634,7 @@ impl Client {
             .or(Some(refresh_token));
         new_meta.expires_at = expiry(&resp, now, new_meta.expires_at);
         new_meta.refreshable = refresh_token.is_some();
+        new_meta.refreshed_at = Some(now);
         let refreshed = Session {
             meta: new_meta,
             access_token: Secret::new(resp.access_token().secret().clone()),
@@ -687,6 +688,7 @@ impl Client {
         tracing::warn!(error = %error, "could not check the refreshed ID token; keeping the session for a later try");
         if let Some(rt) = resp.refresh_token() {
             session.refresh_token = Some(Secret::new(rt.secret().clone()));
+            session.meta.refreshed_at = Some(self.inner.clock.now());
             let store = self.inner.store.clone();
             let saved = tokio::task::spawn_blocking(move || store.save(&session))
                 .await
@@ -1093,6 +1095,7 @@ impl CallbackReceived {
                 picture: claims.picture.clone(),
                 expires_at: expiry(&resp, now, claims.exp),
                 refreshable: refresh_token.is_some(),
+                refreshed_at: None,
             },
             access_token: Secret::new(resp.access_token().secret().clone()),
             refresh_token,

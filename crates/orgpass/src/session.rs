@@ -53,6 +53,10 @@ pub struct SessionMeta {
     pub expires_at: i64,
     /// Whether a refresh token is held (so `token` can renew without a browser).
     pub refreshable: bool,
+    /// When the refresh token was last redeemed, i.e. the held one was issued (UNIX seconds); `None` until the
+    /// first refresh after sign-in. Absent from index files written before it existed, hence the default.
+    #[serde(default)]
+    pub refreshed_at: Option<i64>,
 }
 
 /// A signed-in session: metadata plus the tokens (redacted in `Debug`).
@@ -589,6 +593,7 @@ pub(crate) mod tests {
                 picture: None,
                 expires_at: 1_800_000_000,
                 refreshable: true,
+                refreshed_at: None,
             },
             access_token: Secret::new("a".repeat(token_len)),
             refresh_token: Some(Secret::new("refresh-1")),
@@ -748,6 +753,25 @@ pub(crate) mod tests {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn index_entries_from_before_refreshed_at_still_parse() {
+        // An index line as written before `refreshed_at` existed: `status` must still list it.
+        let old = r#"[{"key":{"issuer":"https://acme.eu.auth0.com/","client_id":"cid","org_id":"org_1"},
+            "org_name":"acme","sub":"auth0|1","email":null,"name":null,"picture":null,
+            "expires_at":1800000000,"refreshable":true}]"#;
+        let metas: Vec<SessionMeta> = serde_json::from_str(old).expect("old index parses");
+        assert_eq!(metas.len(), 1);
+        assert_eq!(metas[0].refreshed_at, None);
+        assert!(metas[0].refreshable);
+
+        let mut meta = metas[0].clone();
+        meta.refreshed_at = Some(1_800_000_123);
+        let line = serde_json::to_string(&meta).expect("serialises");
+        assert!(line.contains(r#""refreshed_at":1800000123"#), "{line}");
+        let back: SessionMeta = serde_json::from_str(&line).expect("parses");
+        assert_eq!(back, meta);
     }
 
     #[test]

@@ -34,6 +34,7 @@ fn session(org: &str, access_len: usize) -> Session {
             picture: None,
             expires_at: 1_900_000_000,
             refreshable: true,
+            refreshed_at: None,
         },
         access_token: Secret::new("A".repeat(access_len)),
         refresh_token: Some(Secret::new("v1.refresh-token-kc")),
