@@ -1,4 +1,5 @@
-//! The `orgpass` command-line front end: login, status, token, run, logout over the `orgpass` engine.
+//! The `orgpass` command-line front end: login, status, token, run, logout over the `orgpass` engine, plus
+//! `completions SHELL` and `man`, generated from the same clap definition.
 //!
 //! Exit codes: 0 success; 2 bad usage or input (nothing opened); 3 sign-in refused (IdP error or a failed
 //! token check; nothing stored); 4 timed out or cancelled; 1 anything else. Human messages go to stderr;
@@ -25,7 +26,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use orgpass::managed::{self, Layer, Source};
 use orgpass::{
     AccessToken, Client, Config, ConfigFile, Env, ErrorKind, Index, KeychainStore, LoginRequest,
@@ -101,6 +102,17 @@ enum Command {
         #[command(flatten)]
         filter: ClientFilter,
     },
+    /// Print a shell completion script.
+    ///
+    /// For bash: `orgpass completions bash > ~/.local/share/bash-completion/completions/orgpass`; zsh and fish
+    /// read theirs from a folder in `$fpath` (as `_orgpass`) and `~/.config/fish/completions/orgpass.fish`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `orgpass man > ~/.local/share/man/man1/orgpass.1`.
+    #[command(hide = true)]
+    Man,
 }
 
 #[derive(Args)]
@@ -186,6 +198,12 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
+    // Generated from the clap definition alone: no settings, keychain or runtime needed.
+    match cli.command {
+        Command::Completions { shell } => return print_generated(completions(shell)),
+        Command::Man => return print_generated(man_page()),
+        _ => {}
+    }
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -206,6 +224,37 @@ fn main() -> ExitCode {
         Err(f) => {
             eprintln!("orgpass: {}", f.message);
             ExitCode::from(f.code)
+        }
+    }
+}
+
+/// The completion script for `shell`, for the binary named `orgpass`.
+fn completions(shell: clap_complete::Shell) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "orgpass", &mut out);
+    Ok(out)
+}
+
+/// The manual page, section 1, in roff.
+fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+    Ok(out)
+}
+
+/// Write generated text to stdout; a closed pipe or full disk is exit 1 with a message, not a panic.
+fn print_generated(text: std::io::Result<Vec<u8>>) -> ExitCode {
+    use std::io::Write;
+    let written = text.and_then(|t| {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&t)?;
+        out.flush()
+    });
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("orgpass: could not write to standard output: {e}");
+            ExitCode::from(1)
         }
     }
 }
@@ -239,6 +288,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             command,
         } => run_command(org, &filter, &command, &file).await,
         Command::Logout { org, all, filter } => logout(org, all, &filter, &file).await.map(|()| 0),
+        Command::Completions { .. } | Command::Man => unreachable!("handled in main"),
     }
 }
 
@@ -703,7 +753,6 @@ async fn logout(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use clap::CommandFactory;
 
     #[test]
     fn cli_is_well_formed() {

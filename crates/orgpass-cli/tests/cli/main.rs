@@ -1,6 +1,7 @@
 //! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
 //! malicious provider's table of attacks, bad input, what scripts, curl and kubectl lean on
-//! (`scripts`), with sessions in the real Secret Service; a locked keyring and a bus without a Secret Service
+//! (`scripts`), the generated completions and man
+//! page (`manual`), with sessions in the real Secret Service; a locked keyring and a bus without a Secret Service
 //! in private D-Bus sessions of their own (`keychain`).
 //!
 //! Needs `npm ci --prefix tests` (node fixtures) and, for the keychain tests, a D-Bus session with an unlocked
@@ -10,6 +11,7 @@ mod input;
 mod keychain;
 mod login_options;
 mod malicious;
+mod manual;
 mod op;
 mod refresh;
 mod remote;
