@@ -269,7 +269,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
     };
     match cli.command {
         Command::Login(args) => login(args, &file).await.map(|()| 0),
-        Command::Status { json } => status(json).map(|()| 0),
+        Command::Status { json } => status(json, &file).map(|()| 0),
         Command::Token {
             org,
             format,
@@ -498,10 +498,22 @@ fn list_sessions() -> Result<Vec<SessionMeta>, Failure> {
     Index::File(path).list().map_err(|e| Failure::new(1, e))
 }
 
-fn status(json: bool) -> Result<(), Failure> {
+/// `orgpass status`: every session in the secret-free index, with whether its refresh token can still renew it
+/// and which one `ORGPASS_ORG` picks. Reads no keychain entry and sends no request, so it spends no refresh token.
+fn status(json: bool, settings: &Settings) -> Result<(), Failure> {
     let sessions = list_sessions()?;
+    let selected = selected_by_env(settings);
+    let is_selected = |m: &SessionMeta| selected.iter().any(|s| s.key == m.key);
     if json {
-        let rows: Vec<_> = sessions.iter().map(meta_json).collect();
+        let rows: Vec<_> = sessions
+            .iter()
+            .map(|m| {
+                let mut row = meta_json(m);
+                row["refreshed_at"] = m.refreshed_at.map(rfc3339).into();
+                row["selected_by_env"] = is_selected(m).into();
+                row
+            })
+            .collect();
         println!("{}", serde_json::Value::Array(rows));
         return Ok(());
     }
@@ -510,18 +522,58 @@ fn status(json: bool) -> Result<(), Failure> {
         return Ok(());
     }
     for m in &sessions {
+        let mark = if is_selected(m) {
+            "\t\u{2190} ORGPASS_ORG"
+        } else {
+            ""
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}",
+            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{mark}",
             m.key.issuer,
             m.key.client_id,
             m.key.org_id.as_deref().unwrap_or("-"),
             m.org_name.as_deref().unwrap_or("-"),
             m.sub,
             m.email.as_deref().unwrap_or("-"),
-            rfc3339(m.expires_at)
+            rfc3339(m.expires_at),
+            refresh_note(m),
         );
     }
     Ok(())
+}
+
+/// The sessions `token` would choose from by `ORGPASS_ORG` (the same `select`); none when it is unset. An
+/// `ORGPASS_ORG` that is not an organization is reported and marks nothing: `status` still lists everything.
+fn selected_by_env(settings: &Settings) -> Vec<SessionMeta> {
+    if settings.shell_org.is_none() {
+        return Vec::new();
+    }
+    let no_filter = ClientFilter {
+        issuer: None,
+        client_id: None,
+    };
+    select(OrgArg::Shell, &no_filter, settings).unwrap_or_else(|f| {
+        eprintln!("orgpass: {}", f.message);
+        Vec::new()
+    })
+}
+
+/// Whether the refresh token can renew the session, from the index alone.
+fn refresh_note(m: &SessionMeta) -> String {
+    match (m.refreshable, m.refreshed_at) {
+        (true, Some(at)) => format!("refresh: yes (last renewed {})", human_time(at)),
+        (true, None) => "refresh: yes (not renewed since sign-in)".into(),
+        (false, _) => "refresh: none \u{2014} sign in again when the access token expires".into(),
+    }
+}
+
+/// `2026-12-02 09:00 UTC`.
+fn human_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_else(|| unix.to_string())
 }
 
 fn meta_json(m: &SessionMeta) -> serde_json::Value {
@@ -838,5 +890,6 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339() {
         assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
+        assert_eq!(human_time(1_800_000_000), "2027-01-15 08:00 UTC");
     }
 }

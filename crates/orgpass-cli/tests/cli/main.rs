@@ -1,6 +1,6 @@
 //! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
 //! malicious provider's table of attacks, bad input, what scripts, curl and kubectl lean on
-//! (`scripts`), the generated completions and man
+//! (`scripts`), what `status` tells from the index alone (`status`), the generated completions and man
 //! page (`manual`), with sessions in the real Secret Service; a locked keyring and a bus without a Secret Service
 //! in private D-Bus sessions of their own (`keychain`).
 //!
@@ -16,4 +16,5 @@ mod op;
 mod refresh;
 mod remote;
 mod scripts;
+mod status;
 mod support;

@@ -391,6 +391,14 @@ impl Provider {
             .collect()
     }
 
+    /// How many refresh_token grants the provider answered.
+    pub fn refresh_grants(&self) -> usize {
+        self.events()
+            .iter()
+            .filter(|e| e["event"] == "grant.success" && e["grant_type"] == "refresh_token")
+            .count()
+    }
+
     pub fn count(&self, name: &str) -> usize {
         self.events().iter().filter(|e| e["event"] == name).count()
     }
