@@ -266,9 +266,16 @@ fn test_inner(cargo_args: &[String]) -> Result {
     // Binaries first: the end-to-end tests run `orgpass`, `devtenant`, `orgpass-admin` and the app as users do.
     // `--tests` makes the features resolve as `cargo test` resolves them, so nothing is built twice.
     run(Command::new(&cargo).args(["build", "--workspace", "--bins", "--tests"]))?;
-    run(Command::new(&cargo)
-        .args(["test", "--workspace", "--no-fail-fast"])
-        .args(cargo_args))
+    // `cargo xtask test -p orgpass` tests that package only (`--workspace` would override `-p`).
+    let narrowed = cargo_args
+        .iter()
+        .any(|a| a == "-p" || a.starts_with("--package") || (a.starts_with("-p") && a.len() > 2));
+    let mut test = Command::new(&cargo);
+    test.args(["test", "--no-fail-fast"]);
+    if !narrowed {
+        test.arg("--workspace");
+    }
+    run(test.args(cargo_args))
 }
 
 /// Starts Xvfb on a free display unless one is already set. Returns the display and the server process.
