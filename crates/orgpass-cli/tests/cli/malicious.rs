@@ -723,9 +723,17 @@ fn run_row(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), Vec<Strin
         }
     }
 
-    // Nothing stored on refusal; the controls store a session (then sign out).
+    // Nothing stored on refusal; the controls store a session (then sign out). Only this client's entries count:
+    // the keyring is shared with the other tests, whose providers may have had this port before.
+    let ours = || {
+        let prefix = format!("{issuer}|{CLIENT_ID}|");
+        keychain_items(&issuer)
+            .into_iter()
+            .filter(|i| i.account.starts_with(&prefix))
+            .collect::<Vec<_>>()
+    };
     let sessions = home.sessions(&issuer);
-    let items = keychain_items(&issuer);
+    let items = ours();
     if row.exit == 0 {
         if sessions.len() != 1 || items.is_empty() {
             problems.push(format!(
@@ -735,7 +743,7 @@ fn run_row(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), Vec<Strin
             ));
         }
         let out = home.run(&["logout", "--all"]);
-        if out.code != 0 || !keychain_items(&issuer).is_empty() {
+        if out.code != 0 || !ours().is_empty() {
             problems.push(format!(
                 "logout after the control row failed: exit {} {}",
                 out.code, out.stderr
