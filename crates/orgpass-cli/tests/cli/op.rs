@@ -23,14 +23,6 @@ fn assert_future_rfc3339(value: &Value) {
     );
 }
 
-/// How many refresh_token grants the provider answered successfully.
-fn refresh_grants(op: &Provider) -> usize {
-    op.events()
-        .iter()
-        .filter(|e| e["event"] == "grant.success" && e["grant_type"] == "refresh_token")
-        .count()
-}
-
 #[test]
 fn login_by_org_id_status_token_logout_and_relogin() {
     require_keychain();
@@ -130,7 +122,7 @@ fn login_by_org_id_status_token_logout_and_relogin() {
     let t = token.json();
     assert_eq!(t["access_token"], access[0].as_str());
     assert_eq!(t["org_id"], ACME_ID);
-    assert_eq!(refresh_grants(&op), 0, "no refresh grant was needed");
+    assert_eq!(op.refresh_grants(), 0, "no refresh grant was needed");
     let bare = home.run(&["token", "--org", "acme"]);
     bare.expect_code(0);
     assert_eq!(
@@ -280,7 +272,7 @@ fn refresh_rotates_the_refresh_token_and_reuse_ends_the_session() {
         op.jtis("refresh_token.consumed"),
         vec![rt0.clone(), rt1.clone()]
     );
-    assert_eq!(refresh_grants(&op), 2);
+    assert_eq!(op.refresh_grants(), 2);
     assert_eq!(
         op.count("grant.error"),
         0,

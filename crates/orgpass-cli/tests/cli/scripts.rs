@@ -36,14 +36,6 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// How many refresh_token grants the provider answered.
-fn refresh_grants(op: &Provider) -> usize {
-    op.events()
-        .iter()
-        .filter(|e| e["event"] == "grant.success" && e["grant_type"] == "refresh_token")
-        .count()
-}
-
 /// A provider with alice signed in to acme in `home`; the access token of that sign-in.
 fn signed_in(op: &Provider, home: &Home) -> String {
     op.login(home, "alice", Some(ACME_ID), &[]).expect_code(0);
@@ -138,7 +130,7 @@ fn token_formats_for_curl_and_kubectl() {
         rfc3339(&session["expires_at"]) > OffsetDateTime::now_utc() + Duration::from_secs(3000)
     );
 
-    assert_eq!(refresh_grants(&op), 0, "no refresh was needed");
+    assert_eq!(op.refresh_grants(), 0, "no refresh was needed");
     home.run(&["logout", "--all"]).expect_code(0);
 }
 
@@ -232,7 +224,7 @@ echo to-stdout; echo to-stderr >&2"#;
         "orgpass's own environment is left as it was: {parent_env}"
     );
     assert_eq!(
-        refresh_grants(&op),
+        op.refresh_grants(),
         0,
         "the stored token was fresh: no refresh"
     );
