@@ -248,3 +248,99 @@ async fn devtenant_refuses_a_non_member_and_nothing_is_stored() {
     );
     assert!(desktop.status().await.is_empty(), "nothing stored");
 }
+
+/// Remote mode against devtenant: `orgpass login --no-browser`, the browser "on another machine" signs in through
+/// devtenant's login form and stops at the loopback callback, and its address is pasted on stdin (after a forged
+/// one, which is refused).
+#[test]
+fn remote_sign_in_by_pasting_the_final_address() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    require_keychain();
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let tenant = runtime
+        .block_on(devtenant::spawn(Seed::demo(), SpawnOptions::default()))
+        .expect("devtenant starts");
+    let issuer = tenant.issuer.to_string();
+    let desktop = Desktop::new(&issuer);
+    let mut child = Command::new(orgpass_binary())
+        .args([
+            "login",
+            "--org",
+            "acme",
+            "--no-browser",
+            "--json",
+            "--timeout",
+            "60",
+        ])
+        .env("HOME", desktop.home.path())
+        .env("XDG_CONFIG_HOME", desktop.home.path().join("config"))
+        .env("ORGPASS_ISSUER", &issuer)
+        .env("ORGPASS_CLIENT_ID", CLIENT_ID)
+        .env_remove("ORGPASS_CONFIG")
+        .env_remove("ORGPASS_BROWSER")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("orgpass starts");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let (tx, lines) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().expect("stderr");
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line.replace("Paste the address here: ", ""));
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_line = |want: &dyn Fn(&str) -> bool| -> String {
+        loop {
+            let line = lines
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| {
+                    panic!("orgpass stopped talking; stderr:\n{}", seen.join("\n"))
+                });
+            seen.push(line.clone());
+            if want(&line) {
+                return line;
+            }
+        }
+    };
+    let authorize = wait_line(&|l| l.trim().starts_with(&issuer))
+        .trim()
+        .to_owned();
+    let browser = Command::new("node")
+        .arg(repo_root().join("tests/oidc-provider/browser.mjs"))
+        .arg(&authorize)
+        .env("OP_TEST_USER", "alice@example.com")
+        .env("OP_TEST_PASSWORD", "Alice-pass-1")
+        .env("OP_BROWSER_STOP_AT_CALLBACK", "1")
+        .output()
+        .expect("node runs the scripted browser");
+    assert!(
+        browser.status.success(),
+        "{}",
+        String::from_utf8_lossy(&browser.stderr)
+    );
+    let callback = String::from_utf8(browser.stdout)
+        .expect("utf-8")
+        .trim()
+        .to_owned();
+    assert!(
+        callback.contains("/callback?") && callback.contains("code="),
+        "{callback}"
+    );
+
+    writeln!(stdin, "{}", callback.replace("state=", "state=forged")).unwrap();
+    wait_line(&|l| l.starts_with("not accepted: it belongs to another sign-in"));
+    writeln!(stdin, "{callback}").unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().expect("orgpass ends");
+    assert_eq!(out.status.code(), Some(0), "stderr:\n{}", seen.join("\n"));
+    let login: Value = serde_json::from_slice(&out.stdout).expect("login --json");
+    assert_eq!(login["org_id"], ACME);
+    assert_eq!(login["email"], "alice@example.com");
+    let sessions = runtime.block_on(desktop.status());
+    assert_eq!(org_ids(&sessions), vec![ACME.to_owned()]);
+    runtime.block_on(desktop.orgpass(&["logout", "--all"], None));
+}
