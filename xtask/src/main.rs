@@ -329,16 +329,9 @@ fn demo(app_args: &[String]) -> Result {
     build_ui()?;
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let root = root();
+    // The same build as `cargo xtask test`'s (features resolve alike), so one reuses the other's artifacts.
     run(Command::new(&cargo)
-        .args([
-            "build",
-            "-p",
-            "devtenant",
-            "-p",
-            "orgpass-app",
-            "-p",
-            "orgpass-cli",
-        ])
+        .args(["build", "--workspace", "--bins", "--tests"])
         .current_dir(&root))?;
     let target = env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
