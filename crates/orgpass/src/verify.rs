@@ -462,6 +462,14 @@ mod tests {
         c
     }
 
+    /// The standard claims signed with key A, with header `typ` set to `typ` (`None`: no `typ`).
+    fn signed_with_typ(a: &TestKey, typ: Option<&str>) -> String {
+        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
+        h.kid = Some("key-a".into());
+        h.typ = typ.map(str::to_owned);
+        a.sign_with(h, &claims())
+    }
+
     #[tokio::test]
     async fn table() {
         let a = TestKey::a();
@@ -495,45 +503,16 @@ mod tests {
                 id.clone(),
                 Err(IdTokenError::Signature),
             ),
-            (
-                "typ absent",
-                a.sign_with(
-                    {
-                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
-                        h.kid = Some("key-a".into());
-                        h.typ = None;
-                        h
-                    },
-                    &claims(),
-                ),
-                id.clone(),
-                Ok(()),
-            ),
+            ("typ absent", signed_with_typ(&a, None), id.clone(), Ok(())),
             (
                 "typ at+jwt: an access token (RFC 9068) offered as ID token",
-                a.sign_with(
-                    {
-                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
-                        h.kid = Some("key-a".into());
-                        h.typ = Some("at+jwt".into());
-                        h
-                    },
-                    &claims(),
-                ),
+                signed_with_typ(&a, Some("at+jwt")),
                 id.clone(),
                 Err(IdTokenError::Type("at+jwt".into())),
             ),
             (
                 "typ application/at+jwt",
-                a.sign_with(
-                    {
-                        let mut h = jsonwebtoken::Header::new(Algorithm::RS256);
-                        h.kid = Some("key-a".into());
-                        h.typ = Some("application/at+jwt".into());
-                        h
-                    },
-                    &claims(),
-                ),
+                signed_with_typ(&a, Some("application/at+jwt")),
                 id.clone(),
                 Err(IdTokenError::Type("application/at+jwt".into())),
             ),

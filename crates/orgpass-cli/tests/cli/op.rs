@@ -5,8 +5,8 @@
 use serde_json::Value;
 
 use crate::support::{
-    ACME_ID, CLIENT_ID, GLOBEX_ID, Home, Provider, account, keychain_items, keychain_value,
-    require_keychain,
+    ACME_ID, CLIENT_ID, GLOBEX_ID, Home, Provider, account, assert_nothing_stored, keychain_items,
+    keychain_value, require_keychain,
 };
 
 /// `expires_at` is RFC 3339 and in the future.
@@ -302,14 +302,7 @@ fn refresh_rotates_the_refresh_token_and_reuse_ends_the_session() {
         "no token printed: {}",
         ended.stdout
     );
-    assert!(
-        home.sessions(&op.issuer).is_empty(),
-        "the ended session is removed from status"
-    );
-    assert!(
-        keychain_items(&op.issuer).is_empty(),
-        "the ended session is removed from the keychain"
-    );
+    assert_nothing_stored(&home, &op.issuer, "the ended session is removed");
 }
 
 #[test]

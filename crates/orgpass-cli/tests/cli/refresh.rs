@@ -5,7 +5,8 @@
 use std::process::Output;
 
 use crate::support::{
-    ACME_ID, GLOBEX_ID, Home, Provider, account, keychain_items, keychain_value, require_keychain,
+    ACME_ID, GLOBEX_ID, Home, Provider, account, assert_nothing_stored, keychain_items,
+    keychain_value, require_keychain,
 };
 
 /// Token endpoint requests with `grant_type=refresh_token` the provider received, whatever their outcome.
@@ -185,12 +186,7 @@ fn a_refreshed_id_token_for_another_user_or_organization_ends_the_session() {
 
         // The session is gone from status and from the keychain, and the refresh token the rejected response
         // carried was revoked at the provider.
-        assert!(home.sessions(&op.issuer).is_empty(), "{claim}");
-        assert!(
-            keychain_items(&op.issuer).is_empty(),
-            "{claim}: keychain still holds {:?}",
-            keychain_items(&op.issuer)
-        );
+        assert_nothing_stored(&home, &op.issuer, claim);
         assert!(
             op.wait_for(|e| e["event"] == "refresh_token.destroyed" && e["jti"] == rt1.as_str()),
             "{claim}: the rejected refresh's refresh token was not revoked; events: {:#?}",

@@ -9,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::support::{
-    ACME_ID, CLIENT_ID, Home, Provider, keychain_items, require_keychain, workspace_root,
+    ACME_ID, CLIENT_ID, Home, Provider, assert_nothing_stored, require_keychain, workspace_root,
 };
 
 /// A running `orgpass login` in remote mode: its stdin, its stderr line by line, its stdout.
@@ -275,14 +275,7 @@ fn a_pasted_address_gets_the_callback_checks_and_refusals_store_nothing() {
             "{name}: stderr lacks {want:?}:\n{stderr}"
         );
         assert!(stdout.trim().is_empty(), "{name}: stdout {stdout}");
-        assert!(
-            home.sessions(&op.issuer).is_empty(),
-            "{name}: a session was stored"
-        );
-        assert!(
-            keychain_items(&op.issuer).is_empty(),
-            "{name}: the keychain holds an entry"
-        );
+        assert_nothing_stored(&home, &op.issuer, name);
     }
 }
 

@@ -243,6 +243,19 @@ pub struct KeychainItem {
     pub secret: String,
 }
 
+/// `status` in `home` lists no session of `issuer`, and the Secret Service holds none of its entries.
+#[track_caller]
+pub fn assert_nothing_stored(home: &Home, issuer: &str, what: &str) {
+    let sessions = home.sessions(issuer);
+    assert!(sessions.is_empty(), "{what}: status lists {sessions:?}");
+    let items = keychain_items(issuer);
+    assert!(
+        items.is_empty(),
+        "{what}: the keychain holds {:?}",
+        items.iter().map(|i| &i.account).collect::<Vec<_>>()
+    );
+}
+
 /// Every `orgpass` entry in the Secret Service whose account belongs to `issuer`.
 pub fn keychain_items(issuer: &str) -> Vec<KeychainItem> {
     // secret-tool prints label and secret on stdout but the attributes on stderr: unbuffered and merged, each
