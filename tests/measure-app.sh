@@ -4,7 +4,7 @@
 #   - relaunch to the signed-in view (a session restored from the keychain, no browser; median of 3),
 #   - idle RSS after 15 s: the app process and the app plus its WebKit helper processes.
 # "Interactive" is the moment the window's script asked the app for its first state (it renders right after);
-# the app logs it (target orgpass_app::timing), and the wall clock from exec to that line is reported.
+# the app logs it (target tauri_plugin_orgpass::timing), and the wall clock from exec to that line is reported.
 #
 # Usage: tests/measure-app.sh [release|debug]     (default: release)
 #   release: cargo build --release -p orgpass-app first (after `npm ci && npm run build` in ui/).
@@ -57,7 +57,8 @@ trap 'kill $TENANT 2>/dev/null || true; kill ${XVFB:-} 2>/dev/null || true' EXIT
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$PORT/.well-known/openid-configuration" && break; sleep 0.1; done
 
 export ORGPASS_ISSUER="http://127.0.0.1:$PORT/" ORGPASS_CLIENT_ID=orgpass-desktop ORGPASS_NO_SCHEME_REGISTRATION=1
-export ORGPASS_LOG=orgpass_app::timing=info
+# Both names: this build logs from the plugin; builds before the plugin logged as orgpass_app::timing.
+export ORGPASS_LOG=tauri_plugin_orgpass::timing=info,orgpass_app::timing=info
 export XDG_CONFIG_HOME=$HOME/config XDG_DATA_HOME=$HOME/data
 
 now_ms() { date +%s%3N; }

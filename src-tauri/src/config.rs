@@ -28,6 +28,7 @@ use clap::Parser;
 use orgpass::config::{Config, ConfigError, ConfigFile, Env};
 use orgpass::managed::{self, Layer, Locks, Source};
 use serde::Deserialize;
+pub use tauri_plugin_orgpass::DirectoryEntry;
 
 /// Command-line flags of `orgpass-app`. Unknown arguments are an error, except a trailing deep link / invitation.
 #[derive(Debug, Clone, Default, Parser)]
@@ -82,31 +83,6 @@ impl Flags {
             timeout_secs: self.timeout,
             ..ConfigFile::default()
         }
-    }
-}
-
-/// One organization of the configured directory (a company ships the list of its orgs).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DirectoryEntry {
-    /// `org_…` ID (preferred: names can be renamed).
-    pub id: Option<String>,
-    /// Organization name (used when no ID is given).
-    pub name: Option<String>,
-    /// What people call it.
-    pub display_name: Option<String>,
-    /// Logo (https, or http on loopback for the demo tenant).
-    pub logo_url: Option<String>,
-    /// `#rrggbb` primary colour.
-    pub primary_color: Option<String>,
-    /// `#rrggbb` page background colour.
-    pub background_color: Option<String>,
-}
-
-impl DirectoryEntry {
-    /// The value to sign in with: the ID, else the name.
-    pub fn input(&self) -> Option<&str> {
-        self.id.as_deref().or(self.name.as_deref())
     }
 }
 
@@ -316,6 +292,16 @@ impl AppConfig {
 }
 
 impl AppConfig {
+    /// What the plugin runs with: the engine's configuration, the directory, QA, and where each came from.
+    pub fn settings(&self) -> tauri_plugin_orgpass::Settings {
+        tauri_plugin_orgpass::Settings {
+            engine: self.engine.clone(),
+            directory: self.directory.clone(),
+            qa: self.qa,
+            provenance: self.settings_rows(),
+        }
+    }
+
     /// Each setting in force as (key, "value — where it came from"), for the QA view. No secret is among them.
     pub fn settings_rows(&self) -> Vec<(String, String)> {
         let e = &self.engine;

@@ -1,52 +1,27 @@
-//! The Orgpass desktop app: a thin Tauri layer that turns IPC calls into `orgpass` calls and returns view models.
+//! The Orgpass desktop app: the first user of `tauri-plugin-orgpass`, which holds the whole desktop model (sessions,
+//! sign-in, renewal, QA details) and its commands. This crate is the shell around it:
 //!
-//! - [`config`]: app configuration (file, env, flags) with the organization directory.
-//! - [`state`]: the app's state (sessions, pending sign-in, recent orgs) and the login orchestration.
-//! - [`commands`]: the `#[tauri::command]`s the window may call (each granted in `capabilities/main.json`).
-//! - [`view`]: the serializable view models and `IpcError` (twins in `ui/src/ipc.ts`).
-//! - [`errors`]: turning `orgpass` errors into sentences with a next step.
+//! - [`config`]: the app's configuration (IT's system file, the user's file, environment, flags) → the plugin's
+//!   `Settings`.
 //! - [`scheme`]: registering the `orgpass://` scheme with the desktop (Linux).
+//! - here: the window, single instance and deep links (both hand their link to the plugin's model).
 
-pub mod commands;
 pub mod config;
-pub mod errors;
-pub mod opener;
-pub mod recent;
 pub mod scheme;
-pub mod state;
-pub mod timing;
-pub mod view;
 
 use std::sync::Arc;
 
-use tauri::{Manager, Runtime};
+use tauri::Runtime;
+use tauri_plugin_orgpass::{Core, OrgpassExt, timing};
 
 use crate::config::{AppConfig, Flags};
-use crate::state::Core;
-
-/// Name of the event carrying a fresh [`view::AppView`] whenever anything changes.
-pub const EVENT_STATE: &str = "orgpass://state";
 
 /// The window label every capability is granted to.
 pub const MAIN_WINDOW: &str = "main";
 
-/// Register the app's commands and state on a builder (the real app and the mock-runtime tests share this).
+/// The plugin over the app's model, on a builder (the real app and the mock-runtime tests share this).
 pub fn with_core<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Core>) -> tauri::Builder<R> {
-    builder
-        .manage(core)
-        .invoke_handler(tauri::generate_handler![
-            commands::app_state,
-            commands::validate_org,
-            commands::begin_login,
-            commands::cancel_login,
-            commands::reopen_browser,
-            commands::paste_callback,
-            commands::switch_org,
-            commands::show_org_picker,
-            commands::sign_out,
-            commands::qa_details,
-            commands::set_qa,
-        ])
+    builder.plugin(tauri_plugin_orgpass::with_core(core))
 }
 
 /// Start the desktop app (the binary's `main`).
@@ -56,8 +31,9 @@ pub fn run() {
     unsafe { std::env::remove_var(RESTART_ENV) };
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG")
-                .unwrap_or_else(|_| "orgpass=info,orgpass_app=info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG").unwrap_or_else(|_| {
+                "orgpass=info,tauri_plugin_orgpass=info,orgpass_app=info".into()
+            }),
         )
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
@@ -69,7 +45,7 @@ pub fn run() {
     };
     let started = timing::process_started();
     let core = Arc::new(match AppConfig::load(&flags) {
-        Ok(config) => Core::new(config, state::Services::system()),
+        Ok(config) => Core::new(config.settings(), tauri_plugin_orgpass::Services::system()),
         Err(e) => Core::unconfigured(&e),
     });
     if let Some(link) = &flags.link {
@@ -80,24 +56,21 @@ pub fn run() {
         // Must be the first plugin: a second launch hands its arguments (and deep links) to this instance.
         .plugin(tauri_plugin_single_instance::init(|app, argv, _cwd| {
             tracing::info!("second launch handed over its arguments");
-            let core = app.state::<Arc<Core>>().inner().clone();
+            let core = app.orgpass();
             if let Ok(flags) = Flags::from_args(argv)
                 && let Some(link) = flags.link
             {
                 core.accept_link(&link);
             }
-            focus_main(app);
+            tauri_plugin_orgpass::focus_window(app);
             core.notify();
         }))
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init());
 
-    let app = with_core(builder, core.clone())
+    let app = with_core(builder, core)
         .setup(move |app| {
-            let handle = app.handle().clone();
-            core.attach(handle.clone());
             setup_deep_links(app);
-            core.restore_sessions();
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "window set up"
@@ -176,20 +149,11 @@ fn setup_deep_links<R: Runtime>(app: &mut tauri::App<R>) {
     }
     let handle = app.handle().clone();
     app.deep_link().on_open_url(move |event| {
-        let core = handle.state::<Arc<Core>>().inner().clone();
+        let core = handle.orgpass();
         for url in event.urls() {
             core.accept_link(url.as_str());
         }
-        focus_main(&handle);
+        tauri_plugin_orgpass::focus_window(&handle);
         core.notify();
     });
-}
-
-/// Bring the window to the front (after a sign-in finished, or when a second launch handed over).
-pub fn focus_main<R: Runtime>(app: &tauri::AppHandle<R>) {
-    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
 }

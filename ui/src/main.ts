@@ -1,8 +1,9 @@
-// The Orgpass window: renders the app state the Rust side sends (AppView) and calls its commands.
-// Screens: organization picker, waiting for the browser, signed in (+ QA panel), error.
+// The Orgpass window: renders the state the Orgpass plugin emits (AppView, event `orgpass://state`) and calls its
+// commands through the plugin's guest bindings. Commands that change state resolve to nothing; the window learns the
+// new state from the event only. Screens: organization picker, waiting for the browser, signed in (+ QA), error.
 import "./style.css";
+import * as api from "tauri-plugin-orgpass-api";
 import {
-  api,
   asIpcError,
   onState,
   type AppView,
@@ -14,7 +15,7 @@ import {
   type QaView,
   type RecentOrg,
   type SessionView,
-} from "./ipc";
+} from "tauri-plugin-orgpass-api";
 import { fromNow, formatTime, h, initials, safeColor, safeImage } from "./dom";
 
 /** Local, webview-only state (what the person is typing, open dialogs). */
@@ -28,7 +29,6 @@ const ui = {
   qa: null as QaView | null,
   qaError: null as string | null,
   notice: null as string | null,
-  lastRendered: "",
   submitting: false,
 };
 
@@ -92,16 +92,14 @@ function arrowNavigation(list: HTMLElement) {
   });
 }
 
-async function run(action: () => Promise<AppView | unknown>) {
+/** Call a command that changes state; its effect arrives as a state event. A refusal is shown as a notice. */
+async function run(action: () => Promise<unknown>) {
   try {
-    const result = await action();
-    if (result && typeof result === "object" && "sessions" in result) {
-      render(result as AppView, true);
-    }
+    await action();
   } catch (e) {
     const err = asIpcError(e);
     ui.notice = `${err.message} ${err.nextStep}`.trim();
-    if (ui.view) render(ui.view, true);
+    if (ui.view) render(ui.view);
   }
 }
 
@@ -207,7 +205,8 @@ async function signIn(input: string, promptLogin = false) {
   } finally {
     ui.submitting = false;
   }
-  render(await api.appState(), true);
+  // The waiting screen came as an event already; this only redraws the form (cleared, or with the refusal).
+  if (ui.view) render(ui.view);
 }
 
 /** The signed-in session for an organization card, if any (clicking it then needs no browser). */
@@ -304,7 +303,12 @@ function pickerScreen(view: AppView): HTMLElement {
     ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
     view.recent.length ? h("section", {}, h("h2", {}, "Recent"), recent) : null,
     view.directory.length ? h("section", {}, h("h2", {}, "Your company's organizations"), directory) : null,
-    h("footer", { class: "fine" }, `Identity provider: ${view.issuer}`),
+    h(
+      "footer",
+      { class: "fine" },
+      `Identity provider: ${view.issuer} · `,
+      h("span", { "data-testid": "app-version" }, `Orgpass ${view.version}`),
+    ),
   );
 }
 
@@ -479,7 +483,7 @@ function signedInScreen(view: AppView, s: SessionView): HTMLElement {
               "data-testid": "cancel-signout",
               onclick: () => {
                 ui.confirmSignOut = false;
-                render(view, true);
+                render(ui.view ?? view);
               },
             },
             "Keep me signed in",
@@ -527,7 +531,7 @@ function signedInScreen(view: AppView, s: SessionView): HTMLElement {
           "data-testid": "sign-out",
           onclick: () => {
             ui.confirmSignOut = true;
-            render(view, true);
+            render(ui.view ?? view);
           },
         },
         "Sign out",
@@ -579,7 +583,7 @@ function qaPanel(view: AppView, s: SessionView): HTMLElement {
       .then((qa) => {
         ui.qa = qa;
         ui.qaError = null;
-        if (ui.view) render(ui.view, true);
+        if (ui.view) render(ui.view);
       })
       .catch((e) => {
         ui.qaError = asIpcError(e).message;
@@ -664,13 +668,13 @@ function screenFor(view: AppView): HTMLElement {
   return pickerScreen(view);
 }
 
-function render(view: AppView, force = false) {
-  const key = JSON.stringify(view);
-  if (!force && key === ui.lastRendered) return;
+/** Draw a view: each state event (the plugin sends one only when something changed), or a local redraw. */
+function render(view: AppView) {
   const screenChanged = ui.view?.pending?.input !== view.pending?.input || !!ui.view?.lastError !== !!view.lastError;
-  // Fresh state (e.g. a new sign-in to the same organization): fetch the QA details again.
-  if (key !== ui.lastRendered) ui.qa = null;
-  ui.lastRendered = key;
+  // A new session for the organization shown (signed in again, renewed) has new claims: fetch the QA details again.
+  const shown = (v: AppView | null) => v?.sessions.find((s) => s.orgId === v.active);
+  const [was, now] = [shown(ui.view), shown(view)];
+  if (view !== ui.view && (was?.orgId !== now?.orgId || was?.expiresAt !== now?.expiresAt)) ui.qa = null;
   if (view.prefill && view.prefill !== ui.view?.prefill) {
     ui.input = view.prefill;
     void validate(view.prefill);
@@ -697,7 +701,8 @@ document.addEventListener("keydown", (e) => {
 
 async function start() {
   await onState((view) => render(view));
-  render(await api.appState(), true);
+  // The state once, at start; every change after this arrives as an event.
+  render(await api.appState());
 }
 
 start().catch((e) => {

@@ -7,6 +7,9 @@
 //! throwaway home (the real Secret Service), and an X server (Xvfb) for the app window. It then runs
 //! `cargo test --workspace` inside that environment.
 
+#[cfg(test)]
+mod tidy;
+
 use std::env;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -53,6 +56,7 @@ fn main() -> ExitCode {
         Some("test") => test(&args[1..]),
         Some("demo") => demo(&args[1..]),
         Some("deps") => ensure_system_packages(true).and_then(|_| ensure_tauri_driver()),
+        Some("package") => package().map(|deb| println!("{}", deb.display())),
         Some("ui") => build_ui(),
         _ => {
             eprintln!(
@@ -61,6 +65,7 @@ fn main() -> ExitCode {
                  test [ARGS…]  run every test suite (real Secret Service, Xvfb, browsers); ARGS go to `cargo test`\n  \
                  demo          start devtenant with the demo seed and the desktop app pointed at it\n  \
                  deps          install the Debian packages (as root, or print the command) and tauri-driver\n  \
+                 package       build the installable .deb (release, stripped) into target/release/bundle/deb\n  \
                  ui            build the frontend into ui/dist"
             );
             return ExitCode::from(2);
@@ -126,12 +131,7 @@ fn ensure_system_packages(install: bool) -> Result<bool> {
         return Ok(true);
     }
     let list = missing.join(" ");
-    let is_root = Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-        .unwrap_or(false);
-    if install && is_root && on_path("apt-get") {
+    if install && is_root() && on_path("apt-get") {
         eprintln!("xtask: installing missing Debian packages: {list}");
         run(Command::new("apt-get").arg("update").arg("-q"))?;
         run(Command::new("apt-get")
@@ -143,6 +143,14 @@ fn ensure_system_packages(install: bool) -> Result<bool> {
     Err(format!(
         "missing Debian packages: {list}\nInstall them with:\n  sudo apt-get update && sudo apt-get install -y {list}"
     ))
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
 }
 
 /// The cargo home: where `cargo install` puts binaries.
@@ -168,6 +176,18 @@ fn ensure_tauri_driver() -> Result {
     run(Command::new(cargo).args(["install", "tauri-driver", "--locked", "--version", "^2"]))
 }
 
+/// The Tauri CLI (`cargo tauri`, whose bundler makes the `.deb`) from crates.io, like tauri-driver.
+fn ensure_tauri_cli() -> Result {
+    if on_path("cargo-tauri") || cargo_home().join("bin/cargo-tauri").is_file() {
+        return Ok(());
+    }
+    eprintln!(
+        "xtask: installing the Tauri CLI from crates.io (`cargo install tauri-cli --locked`)"
+    );
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    run(Command::new(cargo).args(["install", "tauri-cli", "--locked", "--version", "^2"]))
+}
+
 /// `npm ci` in a folder with a lockfile, unless its node_modules is already newer than the lockfile.
 fn npm_ci(dir: &Path) -> Result {
     let lock = dir.join("package-lock.json");
@@ -190,14 +210,20 @@ fn npm_ci(dir: &Path) -> Result {
         .current_dir(dir))
 }
 
-/// Builds the frontend into `ui/dist`, which the Tauri build embeds.
+/// Builds the plugin's guest bindings (`tauri-plugin-orgpass-api`, which the windows import), then the app's frontend
+/// into `ui/dist` and the embed example's into `examples/embed/ui/dist`, which their Tauri builds embed.
 fn build_ui() -> Result {
-    let ui = root().join("ui");
-    if !ui.join("package.json").is_file() {
-        return Ok(());
+    let root = root();
+    let guest = root.join("crates/tauri-plugin-orgpass");
+    npm_ci(&guest)?;
+    run(Command::new("npm")
+        .args(["run", "build"])
+        .current_dir(&guest))?;
+    for ui in [root.join("ui"), root.join("examples/embed/ui")] {
+        npm_ci(&ui)?;
+        run(Command::new("npm").args(["run", "build"]).current_dir(&ui))?;
     }
-    npm_ci(&ui)?;
-    run(Command::new("npm").args(["run", "build"]).current_dir(&ui))
+    Ok(())
 }
 
 fn test(cargo_args: &[String]) -> Result {
@@ -275,7 +301,32 @@ fn test_inner(cargo_args: &[String]) -> Result {
     if !narrowed {
         test.arg("--workspace");
     }
-    run(test.args(cargo_args))
+    run(test.args(cargo_args))?;
+    if narrowed || !cargo_args.is_empty() {
+        return Ok(());
+    }
+    // The package last and alone: its test installs it into this machine, which the other suites must not see.
+    let deb = package()?;
+    if !is_root() {
+        eprintln!(
+            "xtask: built {}; its install test needs root (it runs apt-get): `sudo ORGPASS_DEB={} cargo test -p orgpass-e2e --test e2e -- --ignored package::`",
+            deb.display(),
+            deb.display()
+        );
+        return Ok(());
+    }
+    run(Command::new(&cargo)
+        .args([
+            "test",
+            "-p",
+            "orgpass-e2e",
+            "--test",
+            "e2e",
+            "--",
+            "--ignored",
+            "package::",
+        ])
+        .env("ORGPASS_DEB", &deb))
 }
 
 /// Starts Xvfb on a free display unless one is already set. Returns the display and the server process.
@@ -319,6 +370,153 @@ fn start_xvfb() -> Result<Option<(String, Child)>> {
     Err("no free X display between :99 and :119".into())
 }
 
+/// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
+fn target_dir() -> PathBuf {
+    env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+/// Captures a command's standard output, failing on a non-zero exit.
+fn output(command: &mut Command) -> Result<Vec<u8>> {
+    let shown = format!("{command:?}");
+    let out = command
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|e| format!("could not start {shown}: {e}"))?;
+    if out.status.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!("{shown} failed with {}", out.status))
+    }
+}
+
+/// A JSON string literal (for the bundler's `--config`).
+fn json_string(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// `cargo xtask package`: the `.deb` an employee installs, made by the Tauri bundler (`cargo tauri build`) from
+/// release builds: the app with its icon and desktop entry (which claims `orgpass://`), and the `orgpass` CLI in
+/// `/usr/bin` with its man page and shell completions. AppImage is not built: its bundler downloads tools
+/// (linuxdeploy) from GitHub at build time, which a build machine limited to package registries cannot do.
+/// Returns the path of the `.deb`.
+fn package() -> Result<PathBuf> {
+    ensure_system_packages(true)?;
+    ensure_tauri_cli()?;
+    build_ui()?;
+    let root = root();
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let release = target_dir().join("release");
+    let started = Instant::now();
+
+    // The CLI first: its man page and completions are generated by the binary itself, so they never drift.
+    run(Command::new(&cargo)
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "orgpass-cli",
+            "--bin",
+            "orgpass",
+        ])
+        .current_dir(&root))?;
+    let cli = release.join("orgpass");
+    let extra = target_dir().join("package");
+    std::fs::create_dir_all(&extra)
+        .map_err(|e| format!("cannot create {}: {e}", extra.display()))?;
+    let write = |name: &str, bytes: Vec<u8>| -> Result<PathBuf> {
+        let path = extra.join(name);
+        std::fs::write(&path, bytes)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(path)
+    };
+    let man = write("orgpass.1", output(Command::new(&cli).arg("man"))?)?;
+    // Debian ships man pages compressed, reproducibly (-n: no name or time stamp inside).
+    run(Command::new("gzip").args(["-9nf"]).arg(&man))?;
+    let files = [
+        ("/usr/bin/orgpass".to_owned(), cli.clone()),
+        (
+            "/usr/share/man/man1/orgpass.1.gz".to_owned(),
+            extra.join("orgpass.1.gz"),
+        ),
+        (
+            "/usr/share/bash-completion/completions/orgpass".to_owned(),
+            write(
+                "orgpass.bash",
+                output(Command::new(&cli).args(["completions", "bash"]))?,
+            )?,
+        ),
+        (
+            "/usr/share/zsh/vendor-completions/_orgpass".to_owned(),
+            write(
+                "_orgpass",
+                output(Command::new(&cli).args(["completions", "zsh"]))?,
+            )?,
+        ),
+        (
+            "/usr/share/fish/vendor_completions.d/orgpass.fish".to_owned(),
+            write(
+                "orgpass.fish",
+                output(Command::new(&cli).args(["completions", "fish"]))?,
+            )?,
+        ),
+    ];
+    let files = files
+        .iter()
+        .map(|(to, from)| {
+            format!(
+                "{}:{}",
+                json_string(to),
+                json_string(&from.to_string_lossy())
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    // tauri.conf.json names the files relative to src-tauri/ for a plain `cargo tauri build`; here the target
+    // directory may be elsewhere (CARGO_TARGET_DIR), so the list is given with absolute paths.
+    let config = format!(r#"{{"bundle":{{"linux":{{"deb":{{"files":{{{files}}}}}}}}}}}"#);
+    let bundle_dir = release.join("bundle/deb");
+    let _ = std::fs::remove_dir_all(&bundle_dir);
+    run(Command::new(&cargo)
+        .args(["tauri", "build", "--bundles", "deb", "--ci", "--config"])
+        .arg(&config)
+        .current_dir(root.join("src-tauri")))?;
+
+    let deb = std::fs::read_dir(&bundle_dir)
+        .map_err(|e| format!("the bundler made no {}: {e}", bundle_dir.display()))?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .ok_or_else(|| format!("no .deb in {}", bundle_dir.display()))?;
+    let size = std::fs::metadata(&deb).map(|m| m.len()).unwrap_or(0);
+    let installed = output(
+        Command::new("dpkg-deb")
+            .arg("-f")
+            .arg(&deb)
+            .arg("Installed-Size"),
+    )
+    .map(|o| String::from_utf8_lossy(&o).trim().to_owned())
+    .unwrap_or_default();
+    eprintln!(
+        "xtask: {} ({:.1} MiB; {installed} KiB installed), built in {} s",
+        deb.display(),
+        size as f64 / 1048576.0,
+        started.elapsed().as_secs()
+    );
+    Ok(deb)
+}
+
 /// Port devtenant listens on for the demo; the demo seed's native client accepts any loopback redirect port.
 const DEMO_PORT: &str = "4000";
 
@@ -333,10 +531,7 @@ fn demo(app_args: &[String]) -> Result {
     run(Command::new(&cargo)
         .args(["build", "--workspace", "--bins", "--tests"])
         .current_dir(&root))?;
-    let target = env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| root.join("target"));
-    let bin = target.join("debug");
+    let bin = target_dir().join("debug");
 
     let mut tenant = Command::new(bin.join("devtenant"))
         .args(["serve", "--port", DEMO_PORT])

@@ -1,7 +1,10 @@
-//! The app's command layer on Tauri's mock runtime, against a real devtenant (demo seed) over loopback.
+//! The app with its plugin (`tauri-plugin-orgpass`) on Tauri's mock runtime, against a real devtenant (demo seed)
+//! over loopback.
 //!
 //! The window is a mock webview labelled `main` with the app's real capabilities (`generate_context!`), so these
-//! tests also prove what the window may call. The "browser" is an in-process opener that walks devtenant's login
+//! tests also prove what the window may call (`plugin:orgpass|…` through `orgpass:default`). Commands that change
+//! state must return nothing and emit the new state as the `orgpass://state` event: [`Harness::change`] checks
+//! both and returns the state the event carried. The "browser" is an in-process opener that walks devtenant's login
 //! page over HTTP like a person would (GET /authorize, POST the login form, follow the redirect to the loopback
 //! callback). The keychain is the engine's in-memory store; the real Secret Service is covered end to end.
 //! A restart is a new app on the same store and tenant; "the network is down" is the tenant stopped (its port
@@ -12,13 +15,14 @@ use std::time::{Duration, Instant};
 
 use orgpass::{KeychainStore, OpenError, Opener, Session, SessionStore};
 use orgpass_app::config::{AppConfig, Flags};
-use orgpass_app::recent::RecentStore;
-use orgpass_app::state::{Core, Services};
 use serde_json::{Value, json};
+use tauri::Listener;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 use tauri::{App, WebviewWindow, WebviewWindowBuilder};
+use tauri_plugin_orgpass::recent::RecentStore;
+use tauri_plugin_orgpass::{Core, Services};
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
@@ -162,6 +166,8 @@ struct Harness {
     store: Arc<KeychainStore>,
     core: Arc<Core>,
     issuer: String,
+    /// Every `orgpass://state` event the app emitted, in order.
+    events: Arc<Mutex<Vec<Value>>>,
 }
 
 fn app_config(issuer: &str, dir: &std::path::Path) -> AppConfig {
@@ -224,11 +230,20 @@ fn harness_on_with(
         recent: RecentStore::new(dir.path().join("recent-orgs.json")),
         opener: Some(browser.clone() as Arc<dyn Opener>),
     };
-    let core = Arc::new(Core::new(app_config(&issuer, dir.path()), services));
+    let core = Arc::new(Core::new(
+        app_config(&issuer, dir.path()).settings(),
+        services,
+    ));
     let app = orgpass_app::with_core(mock_builder(), core.clone())
         .build(tauri::generate_context!(test = true))
         .expect("mock app builds");
-    core.attach(app.handle().clone());
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = events.clone();
+    app.listen_any(tauri_plugin_orgpass::EVENT_STATE, move |e| {
+        seen.lock()
+            .unwrap()
+            .push(serde_json::from_str(e.payload()).expect("the event carries JSON"));
+    });
     let window = WebviewWindowBuilder::new(&app, orgpass_app::MAIN_WINDOW, Default::default())
         .build()
         .expect("main window");
@@ -241,6 +256,7 @@ fn harness_on_with(
         store,
         core,
         issuer,
+        events,
     }
 }
 
@@ -283,7 +299,37 @@ fn invoke(window: &WebviewWindow<MockRuntime>, cmd: &str, args: Value) -> Result
 
 impl Harness {
     fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        invoke(&self.window, cmd, args)
+        invoke(&self.window, &format!("plugin:orgpass|{cmd}"), args)
+    }
+
+    /// A command that changes state: it returns nothing, and the window learns the new state from the event.
+    fn change(&self, cmd: &str, args: Value) -> Value {
+        let before = self.events.lock().unwrap().len();
+        let returned = self
+            .call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd}: {e}"));
+        assert_eq!(
+            returned,
+            Value::Null,
+            "{cmd} returns nothing; the state comes as an event"
+        );
+        let start = Instant::now();
+        loop {
+            if let Some(last) = self
+                .events
+                .lock()
+                .unwrap()
+                .get(before..)
+                .and_then(|e| e.last())
+            {
+                return last.clone();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(5),
+                "{cmd} emitted no orgpass://state event"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn state(&self) -> Value {
@@ -309,10 +355,8 @@ impl Harness {
 
     fn sign_in(&self, input: &str, email: &str, password: &str) -> Value {
         self.browser.sign_in_as(email, password);
-        let pending = self
-            .call("begin_login", json!({"input": input, "promptLogin": false}))
-            .expect("begin_login");
-        assert_eq!(pending["stage"], "waiting");
+        // The browser may finish before the event is read: only that one came is certain here.
+        self.change("begin_login", json!({"input": input, "promptLogin": false}));
         self.wait_for("the sign-in to finish", |s| s["pending"].is_null())
     }
 
@@ -362,7 +406,7 @@ fn commands_are_granted_to_the_main_window_only() {
     let other = WebviewWindowBuilder::new(&h.app, "other", Default::default())
         .build()
         .unwrap();
-    let err = invoke(&other, "app_state", json!({}))
+    let err = invoke(&other, "plugin:orgpass|app_state", json!({}))
         .expect_err("a window without a capability is refused");
     assert!(err.to_string().contains("not allowed"), "{err}");
 }
@@ -476,13 +520,11 @@ fn a_browser_elsewhere_finishes_by_pasting_its_address_into_the_waiting_screen()
         browser,
     );
     h.browser.sign_in_as("alice@example.com", "Alice-pass-1");
-    let pending = h
-        .call(
-            "begin_login",
-            json!({"input": "acme", "promptLogin": false}),
-        )
-        .expect("begin_login");
-    assert_eq!(pending["stage"], "waiting");
+    let s = h.change(
+        "begin_login",
+        json!({"input": "acme", "promptLogin": false}),
+    );
+    assert_eq!(s["pending"]["stage"], "waiting");
     let start = Instant::now();
     let address = loop {
         if let Some(a) = ended_on.lock().unwrap().first().cloned() {
@@ -569,7 +611,7 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
 
     // Switching between signed-in organizations needs no browser.
     let opened = h.browser.opened().len();
-    let s = h.call("switch_org", json!({ "orgId": ACME })).unwrap();
+    let s = h.change("switch_org", json!({ "orgId": ACME }));
     assert_eq!(s["active"], ACME);
     assert_eq!(h.browser.opened().len(), opened);
     let e = h
@@ -617,9 +659,7 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
     assert_eq!(settings[2].1, "(none) — default");
 
     // Sign out of one: gone from the store, the other stays.
-    let s = h
-        .call("sign_out", json!({ "orgId": ACME, "endSso": false }))
-        .unwrap();
+    let s = h.change("sign_out", json!({ "orgId": ACME, "endSso": false }));
     assert_eq!(s["active"], GLOBEX);
     assert_eq!(h.stored_orgs(), [GLOBEX]);
     assert!(Harness::session(&s, ACME).is_none());
@@ -645,7 +685,7 @@ fn non_member_is_refused_with_a_sentence_and_nothing_is_stored() {
     assert_eq!(e["retry"], "acme");
     assert!(h.stored_orgs().is_empty());
     // "Choose an organization" dismisses the error.
-    let s = h.call("show_org_picker", json!({ "show": true })).unwrap();
+    let s = h.change("show_org_picker", json!({ "show": true }));
     assert!(s["lastError"].is_null());
     assert_eq!(s["picking"], true);
 }
@@ -654,9 +694,9 @@ fn non_member_is_refused_with_a_sentence_and_nothing_is_stored() {
 fn cancel_leaves_the_waiting_screen_without_an_error() {
     let h = harness();
     h.browser.idle();
-    let p = h
-        .call("begin_login", json!({"input": GLOBEX, "promptLogin": true}))
-        .unwrap();
+    let s = h.change("begin_login", json!({"input": GLOBEX, "promptLogin": true}));
+    let p = &s["pending"];
+    assert_eq!(p["stage"], "waiting");
     assert_eq!(p["orgLabel"], "Globex Industries");
     assert_eq!(p["promptLogin"], true);
     assert!(p["authorizeUrl"].as_str().unwrap().contains("prompt=login"));
@@ -674,7 +714,7 @@ fn cancel_leaves_the_waiting_screen_without_an_error() {
         "Open the browser again opens the same page"
     );
     assert_eq!(h.browser.opened()[0], h.browser.opened()[1]);
-    let s = h.call("cancel_login", json!({})).unwrap();
+    let s = h.change("cancel_login", json!({}));
     assert!(s["pending"].is_null());
     std::thread::sleep(Duration::from_millis(300));
     let s = h.state();
@@ -689,7 +729,6 @@ fn restart_restores_sessions_from_the_store_without_a_browser() {
     let (tenant, dir, store) = first.quit();
 
     let second = harness_with(tenant.expect("tenant"), dir, store);
-    second.core.restore_sessions();
     let s = second.wait_for("the restored session to be checked", |s| {
         Harness::session(s, GLOBEX).is_some_and(|g| g["status"] == "active")
     });
@@ -739,7 +778,6 @@ fn restart_renews_an_expired_access_token_in_the_background() {
     );
 
     let second = harness_with(tenant, dir, store);
-    second.core.restore_sessions();
     let s = second.wait_for("the expired session to be renewed", all_checked);
     let g = Harness::session(&s, GLOBEX).expect("globex session");
     assert_eq!(g["status"], "active", "{s:#}");
@@ -786,7 +824,6 @@ fn restart_while_offline_shows_the_identity_offline_and_renews_it_when_back() {
     assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err());
 
     let mut second = harness_on(issuer.clone(), None, dir, store);
-    second.core.restore_sessions();
     let s = second.wait_for("the restored session to be checked", all_checked);
     let g = Harness::session(&s, GLOBEX).expect("the identity is still shown");
     assert_eq!(g["status"], "offline", "{s:#}");
@@ -860,7 +897,6 @@ fn restart_after_the_refresh_token_was_revoked_asks_to_sign_in_again() {
     );
 
     let second = harness_with(tenant, dir, store);
-    second.core.restore_sessions();
     let s = second.wait_for("the restored sessions to be checked", all_checked);
     assert!(Harness::session(&s, ACME).is_none(), "{s:#}");
     assert_eq!(second.stored_orgs(), [GLOBEX]);
@@ -896,9 +932,7 @@ fn restart_after_the_refresh_token_was_revoked_asks_to_sign_in_again() {
     );
 
     // "Choose an organization": the picker, pre-filled; signing in again works.
-    let s = second
-        .call("show_org_picker", json!({ "show": true }))
-        .unwrap();
+    let s = second.change("show_org_picker", json!({ "show": true }));
     assert_eq!(
         (s["picking"].as_bool(), s["prefill"].as_str()),
         (Some(true), Some(ACME))

@@ -1,17 +1,17 @@
-//! The IPC commands the window may call. Each one only translates: arguments in, a view model or an
-//! `IpcError` out; the work happens in [`Core`] and the `orgpass` engine. Every command is listed in
-//! `build.rs` and granted to the main window in `capabilities/main.json`.
+//! The IPC commands the window may call (`plugin:orgpass|<name>`). Each one only translates arguments to a
+//! [`Core`] method. Commands that change state return nothing: the new state reaches the window as the
+//! `orgpass://state` event only. Every command is listed in `build.rs`, which makes its `allow-…` permission.
 
 use std::sync::Arc;
 
 use tauri::State;
 
-use crate::state::Core;
-use crate::view::{AppView, IpcError, OrgInputView, PendingView, QaView};
+use crate::model::Core;
+use crate::view::{AppView, IpcError, OrgInputView, QaView};
 
 type CoreState<'a> = State<'a, Arc<Core>>;
 
-/// The whole view (the window asks once at start; later changes come as `orgpass://state` events).
+/// The state now (the window asks once at start; every later change comes as an `orgpass://state` event).
 #[tauri::command]
 pub fn app_state(core: CoreState<'_>) -> AppView {
     let view = core.view();
@@ -31,12 +31,12 @@ pub async fn begin_login(
     core: CoreState<'_>,
     input: String,
     prompt_login: bool,
-) -> Result<PendingView, IpcError> {
+) -> Result<(), IpcError> {
     core.inner().clone().begin_login(&input, prompt_login).await
 }
 
 #[tauri::command]
-pub fn cancel_login(core: CoreState<'_>) -> AppView {
+pub fn cancel_login(core: CoreState<'_>) {
     core.cancel_login()
 }
 
@@ -53,22 +53,18 @@ pub fn reopen_browser(core: CoreState<'_>) -> Result<(), IpcError> {
 
 /// Show another signed-in organization (no browser).
 #[tauri::command]
-pub fn switch_org(core: CoreState<'_>, org_id: String) -> Result<AppView, IpcError> {
+pub fn switch_org(core: CoreState<'_>, org_id: String) -> Result<(), IpcError> {
     core.switch_org(&org_id)
 }
 
 #[tauri::command]
-pub fn show_org_picker(core: CoreState<'_>, show: bool) -> AppView {
+pub fn show_org_picker(core: CoreState<'_>, show: bool) {
     core.show_org_picker(show)
 }
 
 /// Sign out of one organization, optionally ending the browser's SSO session too.
 #[tauri::command]
-pub async fn sign_out(
-    core: CoreState<'_>,
-    org_id: String,
-    end_sso: bool,
-) -> Result<AppView, IpcError> {
+pub async fn sign_out(core: CoreState<'_>, org_id: String, end_sso: bool) -> Result<(), IpcError> {
     core.sign_out(&org_id, end_sso).await
 }
 
@@ -79,6 +75,6 @@ pub async fn qa_details(core: CoreState<'_>, org_id: String) -> Result<QaView, I
 }
 
 #[tauri::command]
-pub fn set_qa(core: CoreState<'_>, enabled: bool) -> AppView {
+pub fn set_qa(core: CoreState<'_>, enabled: bool) {
     core.set_qa(enabled)
 }

@@ -7,7 +7,6 @@ use orgpass::{
     DiscoveryError, IdTokenError, LockError, LoginError, OrgInputError, StoreError, TokenError,
 };
 
-use crate::config::AppConfigError;
 use crate::view::{ErrorCode, IpcError};
 
 /// The keychain is there but locked (and no unlock prompt could be shown, or it was dismissed).
@@ -41,7 +40,7 @@ pub fn bad_input(e: &OrgInputError) -> IpcError {
 }
 
 /// The app could not load its configuration.
-pub fn config(e: &AppConfigError) -> IpcError {
+pub fn config(e: &dyn std::error::Error) -> IpcError {
     IpcError::new(
         ErrorCode::Config,
         "Orgpass is not set up for your company yet.",

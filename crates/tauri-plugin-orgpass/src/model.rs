@@ -1,8 +1,9 @@
-//! The app's state and the sign-in orchestration on top of `orgpass::Client`.
+//! The desktop model: the sign-in orchestration on top of `orgpass::Client`.
 //!
 //! [`Core`] owns the engine client, the keychain store, the recent-organizations file and what the window shows
 //! (sessions, the sign-in in progress, the last error). Every change is pushed to the window as a fresh
-//! [`AppView`] (event `orgpass://state`). Long work runs in tasks on Tauri's async runtime; commands return at once.
+//! [`AppView`] (event `orgpass://state`); methods that change state return nothing else. Long work runs in tasks
+//! on Tauri's async runtime; commands return at once.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -15,10 +16,10 @@ use orgpass::{
 };
 use time::OffsetDateTime;
 
-use crate::config::{AppConfig, AppConfigError, DirectoryEntry};
 use crate::errors::{self, RefreshOutcome};
 use crate::opener::AppOpener;
 use crate::recent::{RecentEntry, RecentStore};
+use crate::settings::{DirectoryEntry, Settings};
 use crate::view::*;
 
 /// How often signed-in sessions are checked for renewal (and offline ones retried).
@@ -47,7 +48,7 @@ impl Services {
 }
 
 struct Ready {
-    config: AppConfig,
+    config: Settings,
     client: Client,
     recent: RecentStore,
 }
@@ -94,11 +95,15 @@ pub struct Core {
     inner: Mutex<Inner>,
     notify: OnceLock<Notify>,
     focus: OnceLock<Focus>,
+    /// The app's version, learnt when attached.
+    version: OnceLock<String>,
+    /// The view last emitted (see [`Core::notify`]).
+    last_sent: Mutex<Option<AppView>>,
 }
 
 impl Core {
     /// A configured app. A missing keychain is not fatal here: the window opens and says what to do.
-    pub fn new(config: AppConfig, services: Services) -> Self {
+    pub fn new(config: Settings, services: Services) -> Self {
         let issuer = config.engine.issuer.as_str().to_owned();
         let client_id = config.engine.client_id.clone();
         let mut inner = Inner {
@@ -141,11 +146,13 @@ impl Core {
             inner: Mutex::new(inner),
             notify: OnceLock::new(),
             focus: OnceLock::new(),
+            version: OnceLock::new(),
+            last_sent: Mutex::new(None),
         }
     }
 
     /// An app whose configuration could not be loaded: the window shows why and how to fix it.
-    pub fn unconfigured(e: &AppConfigError) -> Self {
+    pub fn unconfigured(e: &dyn std::error::Error) -> Self {
         let err = errors::config(e);
         Self {
             ready: Err(err.clone()),
@@ -158,22 +165,26 @@ impl Core {
             }),
             notify: OnceLock::new(),
             focus: OnceLock::new(),
+            version: OnceLock::new(),
+            last_sent: Mutex::new(None),
         }
     }
 
     /// Connect to the running app: state events, window focus, and the OS browser through tauri-plugin-opener.
     pub fn attach<R: tauri::Runtime>(&self, app: tauri::AppHandle<R>) {
-        use tauri::Emitter;
+        use tauri::{Emitter, Manager};
         let a = app.clone();
         let _ = self.notify.set(Box::new(move |view: &AppView| {
             if let Err(e) = a.emit(crate::EVENT_STATE, view) {
                 tracing::warn!(error = %e, "could not send the state to the window");
             }
         }));
+        let _ = self.version.set(app.package_info().version.to_string());
         let f = app.clone();
-        let _ = self.focus.set(Box::new(move || crate::focus_main(&f)));
+        let _ = self.focus.set(Box::new(move || crate::focus_window(&f)));
+        // The app's tauri-plugin-opener when it has one; otherwise the engine's own (xdg-open, open, start).
         let mut opener = self.opener.lock().expect("opener");
-        if opener.is_none() {
+        if opener.is_none() && app.try_state::<tauri_plugin_opener::Opener<R>>().is_some() {
             let o = app.clone();
             *opener = Some(AppOpener::System(Arc::new(move |url: &str| {
                 use tauri_plugin_opener::OpenerExt;
@@ -192,10 +203,18 @@ impl Core {
         self.ready.as_ref().map_err(Clone::clone)
     }
 
-    /// Push the current view to the window.
+    /// Push the current view to the window, when it differs from the last one pushed (a renewal tick that changed
+    /// nothing sends nothing), so every event the window gets is a change.
     pub fn notify(&self) {
-        if let Some(n) = self.notify.get() {
-            n(&self.view());
+        let Some(n) = self.notify.get() else {
+            return;
+        };
+        // The view is taken under this lock, so concurrent notifications go out in the order the state changed.
+        let mut last = self.last_sent.lock().expect("last view sent");
+        let view = self.view();
+        if last.as_ref() != Some(&view) {
+            n(&view);
+            *last = Some(view);
         }
     }
 
@@ -224,6 +243,7 @@ impl Core {
             .map(|r| r.config.directory.as_slice())
             .unwrap_or(&[]);
         AppView {
+            version: self.version.get().cloned().unwrap_or_default(),
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             qa: inner.qa,
@@ -374,7 +394,7 @@ impl Core {
         self: &Arc<Self>,
         input: &str,
         prompt_login: bool,
-    ) -> Result<PendingView, IpcError> {
+    ) -> Result<(), IpcError> {
         let ready = self.ready()?;
         let parsed = OrgInput::parse(input).map_err(|e| errors::bad_input(&e))?;
         let org = parsed.org().clone();
@@ -444,7 +464,7 @@ impl Core {
                 false
             }
         };
-        let view = {
+        {
             let mut inner = self.lock();
             let Some(p) = inner.pending.as_mut().filter(|p| p.id == login_id) else {
                 // Cancelled while the listener was being set up.
@@ -461,11 +481,9 @@ impl Core {
             p.view.authorize_url = Some(url);
             p.view.browser_opened = opened;
             p.view.stage = LoginStage::Waiting;
-            let view = p.view.clone();
             let key = id.or(name).unwrap_or_default();
             inner.sent_params.insert(key, params);
-            view
-        };
+        }
         self.notify();
 
         let core = self.clone();
@@ -473,7 +491,7 @@ impl Core {
             let result = pending.wait().await;
             core.login_finished(login_id, result);
         });
-        Ok(view)
+        Ok(())
     }
 
     fn pending_label(&self, login_id: u64) -> String {
@@ -566,13 +584,12 @@ impl Core {
     }
 
     /// Cancel the sign-in in progress (if any).
-    pub fn cancel_login(&self) -> AppView {
+    pub fn cancel_login(&self) {
         let cancel = self.lock().pending.take().and_then(|p| p.cancel);
         if let Some(c) = cancel {
             c.cancel();
         }
         self.notify();
-        self.view()
     }
 
     /// Open the pending sign-in's page in the browser again.
@@ -633,7 +650,7 @@ impl Core {
     }
 
     /// Show a signed-in organization (no browser needed).
-    pub fn switch_org(&self, org_id: &str) -> Result<AppView, IpcError> {
+    pub fn switch_org(&self, org_id: &str) -> Result<(), IpcError> {
         {
             let mut inner = self.lock();
             if !inner.sessions.contains_key(org_id) {
@@ -649,11 +666,11 @@ impl Core {
             inner.last_error = None;
         }
         self.notify();
-        Ok(self.view())
+        Ok(())
     }
 
     /// Show (or leave) the organization picker; also dismisses the error screen.
-    pub fn show_org_picker(&self, show: bool) -> AppView {
+    pub fn show_org_picker(&self, show: bool) {
         {
             let mut inner = self.lock();
             inner.picking = show;
@@ -663,7 +680,6 @@ impl Core {
             }
         }
         self.notify();
-        self.view()
     }
 
     /// The session key of a signed-in organization, or "You are not signed in to …" with `next_step`.
@@ -684,7 +700,7 @@ impl Core {
 
     /// Sign out of one organization: delete its keychain entries, revoke its refresh token, and optionally
     /// open the provider's logout page to end the browser's SSO session.
-    pub async fn sign_out(&self, org_id: &str, end_sso: bool) -> Result<AppView, IpcError> {
+    pub async fn sign_out(&self, org_id: &str, end_sso: bool) -> Result<(), IpcError> {
         let ready = self.ready()?;
         let key = self.signed_in_key(org_id, "Nothing to do.")?;
         let outcome = ready
@@ -723,7 +739,7 @@ impl Core {
             }
         }
         self.notify();
-        Ok(self.view())
+        Ok(())
     }
 
     /// QA details of a session: the verified ID-token claims and the authorize parameters sent.
@@ -752,14 +768,13 @@ impl Core {
             org_id: org_id.to_owned(),
             claims,
             authorize_params,
-            settings: ready.config.settings_rows(),
+            settings: ready.config.provenance.clone(),
         })
     }
 
-    pub fn set_qa(&self, enabled: bool) -> AppView {
+    pub fn set_qa(&self, enabled: bool) {
         self.lock().qa = enabled;
         self.notify();
-        self.view()
     }
 
     /// A deep link (`orgpass://…`), invitation link or org handed over by the OS or a second launch:

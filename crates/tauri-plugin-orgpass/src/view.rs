@@ -1,9 +1,9 @@
-//! IPC view models: the only shapes that cross into the webview (twins in `ui/src/ipc.ts`). No token, code or
+//! IPC view models: the only shapes that cross into the webview (twins in `guest-js/index.ts`). No token, code or
 //! verifier has a field here; errors cross as [`IpcError`] `{code, message, nextStep, details}`.
 
 use serde::Serialize;
 
-/// Error codes the UI acts on (twin: `ErrorCode` in ui/src/ipc.ts).
+/// Error codes the UI acts on (twin: `ErrorCode` in guest-js/index.ts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
@@ -158,6 +158,8 @@ pub struct PendingView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppView {
+    /// The embedding app's version (its `package_info()`), shown in the picker's footer.
+    pub version: String,
     pub issuer: String,
     pub client_id: String,
     pub qa: bool,

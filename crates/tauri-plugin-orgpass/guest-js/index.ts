@@ -1,9 +1,12 @@
-// The TypeScript twin of the app's IPC surface (src-tauri/src/view.rs and src-tauri/src/commands.rs).
-// Only view models cross this boundary: no token, code or verifier ever reaches the webview.
+// tauri-plugin-orgpass-api: typed bindings for the Orgpass plugin's commands and its state event.
+//
+// The types are the twins of the plugin's view models (crates/tauri-plugin-orgpass/src/view.rs); only view models
+// cross: no token, code or verifier ever reaches the webview. State-changing commands resolve to nothing: the new
+// state arrives as the `orgpass://state` event (subscribe with `onState`), so there is one way the window learns it.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 
-/** Error codes the UI acts on (`IpcError::code` in view.rs). */
+/** Error codes the UI acts on (`ErrorCode` in src/view.rs). */
 export type ErrorCode =
   | "bad_input"
   | "cancelled"
@@ -88,6 +91,8 @@ export interface PendingView {
 }
 
 export interface AppView {
+  /** The app's version, shown in the picker's footer. */
+  version: string;
   issuer: string;
   clientId: string;
   qa: boolean;
@@ -142,28 +147,32 @@ export function asIpcError(e: unknown): IpcError {
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<T>(`plugin:orgpass|${cmd}`, args);
   } catch (e) {
     throw asIpcError(e);
   }
 }
 
-export const api = {
-  appState: () => call<AppView>("app_state"),
-  validateOrg: (input: string) => call<OrgInputView>("validate_org", { input }),
-  beginLogin: (input: string, promptLogin: boolean) => call<PendingView>("begin_login", { input, promptLogin }),
-  cancelLogin: () => call<AppView>("cancel_login"),
-  reopenBrowser: () => call<void>("reopen_browser"),
-  /** The address a browser on another computer ended on; the outcome arrives as a state event. */
-  pasteCallback: (address: string) => call<void>("paste_callback", { address }),
-  switchOrg: (orgId: string) => call<AppView>("switch_org", { orgId }),
-  showOrgPicker: (show: boolean) => call<AppView>("show_org_picker", { show }),
-  signOut: (orgId: string, endSso: boolean) => call<AppView>("sign_out", { orgId, endSso }),
-  qaDetails: (orgId: string) => call<QaView>("qa_details", { orgId }),
-  setQa: (enabled: boolean) => call<AppView>("set_qa", { enabled }),
-};
+/** The state now (the window asks once at start; every later change arrives through `onState`). */
+export const appState = () => call<AppView>("app_state");
+/** Check organization input as it is typed: an ID, a name or an invitation link. */
+export const validateOrg = (input: string) => call<OrgInputView>("validate_org", { input });
+/** Start signing in; resolves once the browser was asked to open (the pending sign-in arrives as state). */
+export const beginLogin = (input: string, promptLogin = false) => call<void>("begin_login", { input, promptLogin });
+export const cancelLogin = () => call<void>("cancel_login");
+export const reopenBrowser = () => call<void>("reopen_browser");
+/** The address a browser on another computer ended on; the outcome arrives as state. */
+export const pasteCallback = (address: string) => call<void>("paste_callback", { address });
+/** Show another signed-in organization (no browser). */
+export const switchOrg = (orgId: string) => call<void>("switch_org", { orgId });
+export const showOrgPicker = (show: boolean) => call<void>("show_org_picker", { show });
+/** Sign out of one organization; `endSso` also ends the browser's single sign-on session. */
+export const signOut = (orgId: string, endSso = false) => call<void>("sign_out", { orgId, endSso });
+/** Verified claims and sent authorize parameters of one session (QA view). No token crosses. */
+export const qaDetails = (orgId: string) => call<QaView>("qa_details", { orgId });
+export const setQa = (enabled: boolean) => call<void>("set_qa", { enabled });
 
-/** Event names emitted by the Rust side (src-tauri/src/events.rs). */
+/** The event the plugin emits with a fresh AppView whenever anything changes (`EVENT_STATE` in src/lib.rs). */
 export const EVENT_STATE = "orgpass://state";
 
 export function onState(handler: (view: AppView) => void): Promise<UnlistenFn> {

@@ -28,5 +28,5 @@ pub fn first_view(view: &AppView) {
     } else {
         "organization"
     };
-    tracing::info!(target: "orgpass_app::timing", ms, screen, sessions = view.sessions.len(), "window interactive");
+    tracing::info!(target: "tauri_plugin_orgpass::timing", ms, screen, sessions = view.sessions.len(), "window interactive");
 }

@@ -1,0 +1,229 @@
+//! Tidy tests (after rust-analyzer's `xtask/src/tidy.rs`): the invariants ARCHITECTURE.md states as absences or
+//! as "one list in several places", checked on the source tree so they cannot silently rot. They run with
+//! `cargo test --workspace` (so `cargo xtask test`), read files only, and say what to fix.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    super::root()
+}
+
+fn read(path: &str) -> String {
+    let full = root().join(path);
+    fs::read_to_string(&full).unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()))
+}
+
+/// The names of a manifest's dependencies in every dependency table (normal, dev, build, target-specific).
+fn dependencies(manifest: &str) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    let mut in_deps = false;
+    for line in read(manifest).lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_deps = line.trim_end_matches(']').ends_with("dependencies");
+            continue;
+        }
+        if in_deps && let Some((name, _)) = line.split_once('=') {
+            let name = name.trim();
+            if !name.is_empty() && !name.starts_with('#') {
+                names.insert(name.split('.').next().unwrap_or(name).to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Every `.rs` file under `dir` (skipping build output and node packages).
+fn rust_files(dir: &Path, into: &mut Vec<PathBuf>) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if !matches!(
+                name.as_ref(),
+                "target" | "node_modules" | "gen" | "dist" | ".git"
+            ) {
+                rust_files(&path, into);
+            }
+        } else if name.ends_with(".rs") {
+            into.push(path);
+        }
+    }
+}
+
+/// The quoted names in the `const COMMANDS: &[&str] = &[...]` of a build script.
+fn build_script_commands(path: &str) -> BTreeSet<String> {
+    let text = read(path);
+    let start = text
+        .find("const COMMANDS")
+        .expect("build.rs lists COMMANDS");
+    let list = &text[start..text[start..].find("];").map(|e| start + e).unwrap()];
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_engine_has_no_tauri_cli_or_ui_dependency() {
+    let deps = dependencies("crates/orgpass/Cargo.toml");
+    let bad: Vec<&String> = deps
+        .iter()
+        .filter(|d| {
+            d.starts_with("tauri") || d.starts_with("clap") || *d == "wry" || *d == "indicatif"
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "crates/orgpass must stay free of Tauri, CLI and UI crates (the app, the CLI and the plugin share it): {bad:?}"
+    );
+}
+
+#[test]
+fn devtenant_does_not_depend_on_the_engine() {
+    // devtenant plays the provider: sharing the engine's code would let one bug hide on both sides.
+    let deps = dependencies("crates/devtenant/Cargo.toml");
+    assert!(
+        !deps.contains("orgpass"),
+        "crates/devtenant must not depend on orgpass: {deps:?}"
+    );
+}
+
+#[test]
+fn the_plugin_has_no_cli_dependency() {
+    let deps = dependencies("crates/tauri-plugin-orgpass/Cargo.toml");
+    assert!(
+        !deps.iter().any(|d| d.starts_with("clap")),
+        "the plugin is embedded in other apps: flags are the app's business ({deps:?})"
+    );
+}
+
+#[test]
+fn every_rust_file_starts_with_a_module_comment() {
+    let mut files = Vec::new();
+    for dir in ["crates", "src-tauri", "xtask", "tests", "examples"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    assert!(
+        files.len() > 50,
+        "found only {} files: wrong root?",
+        files.len()
+    );
+    let missing: Vec<String> = files
+        .iter()
+        .filter(|f| !fs::read_to_string(f).unwrap_or_default().starts_with("//!"))
+        .map(|f| f.strip_prefix(root()).unwrap_or(f).display().to_string())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "start each of these with a `//!` comment saying what the module is about: {missing:?}"
+    );
+}
+
+#[test]
+fn every_plugin_command_is_declared_handled_permitted_and_bound() {
+    let declared = build_script_commands("crates/tauri-plugin-orgpass/build.rs");
+    let source = read("crates/tauri-plugin-orgpass/src/commands.rs");
+    let defined: BTreeSet<String> = source
+        .split("#[tauri::command]")
+        .skip(1)
+        .filter_map(|rest| {
+            let after = rest.split("fn ").nth(1)?;
+            Some(after.split(['(', '<']).next()?.trim().to_owned())
+        })
+        .collect();
+    let lib = read("crates/tauri-plugin-orgpass/src/lib.rs");
+    let handler = &lib[lib
+        .find("generate_handler![")
+        .expect("lib.rs has generate_handler!")..];
+    let handled: BTreeSet<String> = handler[..handler.find(']').unwrap()]
+        .split("commands::")
+        .skip(1)
+        .map(|c| c.split([',', '\n', ' ']).next().unwrap().to_owned())
+        .collect();
+    let permitted: BTreeSet<String> = read("crates/tauri-plugin-orgpass/permissions/default.toml")
+        .split("\"allow-")
+        .skip(1)
+        .map(|p| p.split('"').next().unwrap().replace('-', "_"))
+        .collect();
+    let guest = read("crates/tauri-plugin-orgpass/guest-js/index.ts");
+    let bound: BTreeSet<String> = guest
+        .split("call<")
+        .skip(2) // the first is the helper's own definition
+        .filter_map(|c| c.split('"').nth(1).map(str::to_owned))
+        .collect();
+    assert_eq!(defined, declared, "src/commands.rs vs build.rs COMMANDS");
+    assert_eq!(
+        handled, declared,
+        "lib.rs generate_handler! vs build.rs COMMANDS"
+    );
+    assert_eq!(
+        permitted, declared,
+        "permissions/default.toml vs build.rs COMMANDS"
+    );
+    assert_eq!(
+        bound, declared,
+        "guest-js/index.ts bindings vs build.rs COMMANDS"
+    );
+}
+
+#[test]
+fn one_version_everywhere() {
+    let workspace = read("Cargo.toml");
+    let version = workspace
+        .lines()
+        .skip_while(|l| l.trim() != "[workspace.package]")
+        .find_map(|l| l.strip_prefix("version = "))
+        .expect("[workspace.package] version")
+        .trim_matches('"')
+        .to_owned();
+    let mut manifests = Vec::new();
+    for dir in ["crates", "examples"] {
+        for entry in fs::read_dir(root().join(dir)).unwrap().flatten() {
+            if entry.path().join("Cargo.toml").is_file() {
+                manifests.push(entry.path().join("Cargo.toml"));
+            }
+        }
+    }
+    manifests.extend(["src-tauri", "tests", "xtask"].map(|d| root().join(d).join("Cargo.toml")));
+    for manifest in &manifests {
+        let text = fs::read_to_string(manifest).unwrap();
+        assert!(
+            text.contains("\nversion.workspace = true\n"),
+            "{} must take the workspace's version (`version.workspace = true`)",
+            manifest.display()
+        );
+    }
+    let guest = read("crates/tauri-plugin-orgpass/package.json");
+    assert!(
+        guest.contains(&format!("\"version\": \"{version}\"")),
+        "crates/tauri-plugin-orgpass/package.json must have version {version}, the workspace's"
+    );
+    assert!(
+        !read("src-tauri/tauri.conf.json").contains("\"version\""),
+        "tauri.conf.json must not set a version: the bundler then takes the app crate's (the workspace's)"
+    );
+}
+
+#[test]
+fn architecture_names_every_crate() {
+    let architecture = read("ARCHITECTURE.md");
+    let mut missing = Vec::new();
+    for entry in fs::read_dir(root().join("crates")).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !architecture.contains(&format!("crates/{name}")) {
+            missing.push(name);
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md says nothing about crates/{missing:?}"
+    );
+}
