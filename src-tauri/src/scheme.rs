@@ -96,12 +96,63 @@ fn appimage_of(
     (!appdir.as_os_str().is_empty() && exe.starts_with(&appdir)).then_some(appimage)
 }
 
-/// Register this binary as the `orgpass://` handler for the current user. Needs `xdg-mime` (xdg-utils);
-/// `update-desktop-database` (desktop-file-utils) is used when present.
+/// Name of the desktop entry the `.deb` installs (the bundler names it after `productName`); it carries
+/// `MimeType=x-scheme-handler/orgpass`, so an installed app is the handler without registering anything.
+pub const PACKAGED_ENTRY_FILE: &str = "Orgpass.desktop";
+
+/// The system's `$XDG_DATA_DIRS` (default `/usr/local/share:/usr/share`), where packages put desktop entries.
+pub fn system_data_dirs() -> Vec<PathBuf> {
+    match std::env::var_os("XDG_DATA_DIRS").filter(|v| !v.is_empty()) {
+        Some(v) => std::env::split_paths(&v).collect(),
+        None => vec!["/usr/local/share".into(), "/usr/share".into()],
+    }
+}
+
+/// The packaged desktop entry that already hands `orgpass://` links to `program`, if any: an entry named
+/// [`PACKAGED_ENTRY_FILE`] in one of `data_dirs` whose `MimeType` has the scheme and whose `Exec` runs `program`
+/// (an absolute path, or a bare name found on `search_path`).
+pub fn packaged_entry(
+    data_dirs: &[PathBuf],
+    program: &Path,
+    search_path: Option<&std::ffi::OsStr>,
+) -> Option<PathBuf> {
+    let mime = format!("x-scheme-handler/{SCHEME}");
+    data_dirs.iter().find_map(|dir| {
+        let entry = dir.join("applications").join(PACKAGED_ENTRY_FILE);
+        let text = std::fs::read_to_string(&entry).ok()?;
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+                .map(str::trim)
+        };
+        let handles = value("MimeType")?.split(';').any(|m| m == mime);
+        let exec = value("Exec")?.split_whitespace().next()?;
+        let exec = Path::new(exec);
+        let runs_us = if exec.is_absolute() {
+            exec == program
+        } else {
+            std::env::split_paths(search_path?).any(|d| d.join(exec) == program)
+        };
+        (handles && runs_us).then_some(entry)
+    })
+}
+
+/// Register this binary as the `orgpass://` handler for the current user, unless the installed package's own
+/// entry already names it. Needs `xdg-mime` (xdg-utils); `update-desktop-database` (desktop-file-utils) is used
+/// when present.
 pub fn register() -> io::Result<()> {
+    let program = program()?;
+    if let Some(entry) = packaged_entry(
+        &system_data_dirs(),
+        &program,
+        std::env::var_os("PATH").as_deref(),
+    ) {
+        tracing::debug!(entry = %entry.display(), "orgpass:// is handled by the installed package's entry");
+        return Ok(());
+    }
     let dir = applications_dir()
         .ok_or_else(|| io::Error::other("no data directory: set HOME or XDG_DATA_HOME"))?;
-    let changed = write_entry(&dir, &program()?)?;
+    let changed = write_entry(&dir, &program)?;
     if changed {
         // Refresh the MIME cache; desktops without desktop-file-utils read the entries directly.
         let _ = Command::new("update-desktop-database").arg(&dir).output();
@@ -172,6 +223,36 @@ mod tests {
             appimage_of(Path::new("/usr/bin/orgpass-app"), image(), None),
             None
         );
+    }
+
+    #[test]
+    fn a_packaged_entry_that_runs_this_binary_makes_registering_unnecessary() {
+        let dir = tempfile::tempdir().unwrap();
+        let (local, usr) = (dir.path().join("local"), dir.path().join("usr"));
+        std::fs::create_dir_all(usr.join("applications")).unwrap();
+        std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+        let write = |text: &str| {
+            std::fs::write(usr.join("applications").join(PACKAGED_ENTRY_FILE), text).unwrap()
+        };
+        let dirs = [local.clone(), usr.clone()];
+        let bin = dir.path().join("bin");
+        let search = std::env::join_paths([Path::new("/nowhere"), &bin]).unwrap();
+        let us = bin.join("orgpass-app");
+        let found = |program: &Path| packaged_entry(&dirs, program, Some(search.as_os_str()));
+
+        assert_eq!(found(&us), None, "no entry installed");
+        write("[Desktop Entry]\nExec=orgpass-app %u\nMimeType=x-scheme-handler/orgpass;\n");
+        assert_eq!(found(&us), Some(usr.join("applications/Orgpass.desktop")));
+        // A development build elsewhere is not what the package's entry starts: it registers itself.
+        assert_eq!(found(Path::new("/work/target/debug/orgpass-app")), None);
+        write(&format!(
+            "[Desktop Entry]\nExec={} %u\nMimeType=text/plain;x-scheme-handler/orgpass\n",
+            us.display()
+        ));
+        assert_eq!(found(&us), Some(usr.join("applications/Orgpass.desktop")));
+        // An entry without the scheme (an older package) does not handle links.
+        write("[Desktop Entry]\nExec=orgpass-app\nMimeType=text/plain;\n");
+        assert_eq!(found(&us), None);
     }
 
     #[test]

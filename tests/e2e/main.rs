@@ -2,3 +2,5 @@
 mod admin_to_cli;
 mod app;
 mod devtenant_cli;
+mod package;
+mod window;

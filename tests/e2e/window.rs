@@ -1,0 +1,209 @@
+//! The app window as the end-to-end tests drive it (a page object over WebDriver): sessions through tauri-driver,
+//! waiting for screens and text, typing, clicking, screenshots into `artifacts/screenshots/`; and the small process
+//! helpers (free ports, children killed on drop) the window tests share.
+
+use std::path::{Path, PathBuf};
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// How long any one thing may take before a test fails with what the window showed.
+pub(crate) const WAIT: Duration = Duration::from_secs(30);
+
+pub(crate) fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_owned()
+}
+
+pub(crate) fn on_path(program: &str) -> Option<PathBuf> {
+    let extra = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin"));
+    std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+        .chain(extra)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process killed when the test ends, however it ends.
+pub(crate) struct Proc(pub(crate) Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub(crate) async fn wait_port(port: u16) {
+    let start = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(start.elapsed() < WAIT, "nothing listens on port {port}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Poll a CSS selector until an element matches and `ok` holds for its text.
+pub(crate) async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let start = Instant::now();
+    let mut last = String::from("(no element)");
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && let Ok(text) = el.text().await
+        {
+            if ok(&text) {
+                return text;
+            }
+            last = text;
+        }
+        if start.elapsed() > WAIT {
+            let body = c.find(Locator::Css("body")).await.ok();
+            let body = match body {
+                Some(b) => b.text().await.unwrap_or_default(),
+                None => String::new(),
+            };
+            panic!("timed out waiting for `{css}`; its text: {last:?}; page text: {body}");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Wait until the signed-in view shows `display_name` as the organization.
+pub(crate) async fn wait_org(c: &Client, display_name: &str) {
+    wait_text(c, "[data-testid='org-display-name']", |t| t == display_name).await;
+}
+
+pub(crate) async fn wait_css(c: &Client, css: &str) {
+    wait_text(c, css, |_| true).await;
+}
+
+pub(crate) async fn click(c: &Client, css: &str) {
+    let mut attempts = 0;
+    loop {
+        wait_css(c, css).await;
+        match c.find(Locator::Css(css)).await.unwrap().click().await {
+            Ok(_) => return,
+            Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
+            Err(e) => panic!("click {css}: {e}"),
+        }
+    }
+}
+
+pub(crate) async fn screen(c: &Client) -> String {
+    c.execute(
+        "const m = document.querySelector('main'); return m ? m.dataset.screen : null",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+pub(crate) async fn wait_screen(c: &Client, want: &str) {
+    let start = Instant::now();
+    loop {
+        if screen(c).await == want {
+            return;
+        }
+        if start.elapsed() > WAIT {
+            let text = c
+                .find(Locator::Css("body"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap_or_default();
+            panic!(
+                "timed out waiting for the {want} screen; showing {:?}: {text}",
+                screen(c).await
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub(crate) async fn wait_gone_css(c: &Client, css: &str) {
+    let start = Instant::now();
+    while c.find(Locator::Css(css)).await.is_ok() {
+        assert!(start.elapsed() < WAIT, "`{css}` stayed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub(crate) async fn shot(c: &Client, name: &str) {
+    // WebKitWebDriver can hand back the last frame it painted, a step behind the DOM on a busy machine (seen: the
+    // "waiting" shot showed the picker). Wait until the page has painted twice since, then a moment more.
+    c.execute_async(
+        "const done = arguments[arguments.length - 1]; \
+         requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("waiting for a paint before screenshot {name}: {e}"));
+    tokio::time::sleep(Duration::from_millis(250)).await;
+    let png = c
+        .screenshot()
+        .await
+        .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
+    let dir = repo_root().join("artifacts/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// Type into the organization field (replacing what is there) and wait for the validation message.
+/// The window re-renders on every state event, so an element found a moment ago can be gone: retry then.
+pub(crate) async fn type_org(c: &Client, text: &str) {
+    let mut attempts = 0;
+    loop {
+        let field = c.find(Locator::Css("#org-input")).await.unwrap();
+        // WebKitWebDriver's clear() does not fire `input`; type and let the app validate as the person types.
+        let typed = match field.clear().await {
+            Ok(()) => field.send_keys(text).await,
+            Err(e) => Err(e),
+        };
+        match typed {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
+            Err(e) => panic!("type {text:?} into #org-input: {e}"),
+        }
+    }
+}
+
+pub(crate) async fn app_session(port: u16, application: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "tauri:options".into(),
+        json!({ "application": application, "args": [] }),
+    );
+    caps.insert("browserName".into(), Value::String("wry".into()));
+    ClientBuilder::rustls()
+        .unwrap()
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("tauri-driver session")
+}
+
+pub(crate) async fn input_value(c: &Client) -> String {
+    c.execute("return document.getElementById('org-input').value", vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
