@@ -235,6 +235,10 @@ fn test(cargo_args: &[String]) -> Result {
     let root = root();
     npm_ci(&root.join("tests"))?;
     build_ui()?;
+    // The window's unit tests (vitest, the plugin faked with @tauri-apps/api/mocks): seconds, no display needed.
+    run(Command::new("npm")
+        .args(["test"])
+        .current_dir(root.join("ui")))?;
 
     // A throwaway home: a keyring left from another run (with another password) would stay locked, and nothing a
     // test stores may touch the developer's own keychain. Cargo and rustup keep their real homes.

@@ -161,6 +161,17 @@ impl LoginError {
             | Self::Store(_) => ErrorKind::Other,
         }
     }
+
+    /// Why the identity provider refused, for an error in the authorization response (see [`IdpRefusal`]).
+    pub fn idp_refusal(&self) -> Option<crate::IdpRefusal> {
+        match self {
+            Self::Idp { error, description } => Some(crate::IdpRefusal::classify(
+                error,
+                description.as_deref().unwrap_or(""),
+            )),
+            _ => None,
+        }
+    }
 }
 
 /// Why `token()` could not return an access token.

@@ -42,6 +42,7 @@ pub mod managed;
 pub mod opener;
 pub mod org;
 pub mod private;
+pub mod refusal;
 pub mod secret;
 pub mod session;
 mod token_http;
@@ -62,6 +63,7 @@ pub use listener::{PasteError, PasteHandle, Refusal};
 pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
 pub use org::{OrgInput, OrgInputError};
+pub use refusal::IdpRefusal;
 pub use secret::Secret;
 pub use session::{
     Index, KeychainStore, KeyringBackend, MemoryBackend, SecretBackend, Session, SessionKey,

@@ -72,6 +72,22 @@ impl OrgInput {
         }
     }
 
+    /// The organization's ID, when it was given as one (directly or in an invitation link).
+    pub fn id(&self) -> Option<&str> {
+        match self.org() {
+            Self::Id(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The organization's name (lowercased), when it was given as one.
+    pub fn name(&self) -> Option<&str> {
+        match self.org() {
+            Self::Name(name) => Some(name),
+            _ => None,
+        }
+    }
+
     /// The organization part (ID or name) without the invitation.
     pub fn org(&self) -> &OrgInput {
         match self {

@@ -72,6 +72,23 @@ pub struct Session {
     pub token_type: String,
 }
 
+impl Session {
+    /// The ID token's claims, which the verifier checked before this session was stored (signature, `iss`, `aud`,
+    /// `exp`, `nonce`, the organization): for showing who is signed in (the app's QA view), never for deciding
+    /// anything. `None` when the stored token is not a JWT (a store written by hand).
+    pub fn claims(&self) -> Option<serde_json::Map<String, serde_json::Value>> {
+        use base64::Engine as _;
+        let payload = self.id_token.secret().split('.').nth(1)?;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .ok()?;
+        match serde_json::from_slice(&bytes).ok()? {
+            serde_json::Value::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+}
+
 /// Keychain serialisation. Lives only in memory and in the keychain.
 #[derive(Serialize, Deserialize)]
 struct Stored {
@@ -601,6 +618,21 @@ pub(crate) mod tests {
             scope: Some("openid".into()),
             token_type: "Bearer".into(),
         }
+    }
+
+    #[test]
+    fn claims_are_the_stored_id_tokens_payload() {
+        use base64::Engine as _;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"auth0|1","org_id":"org_A","exp":1800000000}"#);
+        let mut s = session("org_A", 8);
+        s.id_token = Secret::new(format!("eyJhbGciOiJSUzI1NiJ9.{payload}.sig"));
+        let claims = s.claims().expect("a JWT payload");
+        assert_eq!(claims["org_id"], "org_A");
+        assert_eq!(claims["exp"], 1_800_000_000);
+        assert_eq!(claims.len(), 3);
+        s.id_token = Secret::new("id.token.sig");
+        assert_eq!(s.claims(), None, "not base64url JSON");
     }
 
     #[test]

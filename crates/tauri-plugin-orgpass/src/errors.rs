@@ -4,7 +4,8 @@
 //! the engine's errors never contain one.
 
 use orgpass::{
-    DiscoveryError, IdTokenError, LockError, LoginError, OrgInputError, StoreError, TokenError,
+    DiscoveryError, IdTokenError, IdpRefusal, LockError, LoginError, OrgInputError, StoreError,
+    TokenError,
 };
 
 use crate::view::{ErrorCode, IpcError};
@@ -126,8 +127,8 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
             "If the browser was closed, start again. If no browser opened, use “Copy sign-in link” and paste it into your browser.",
             details,
         ),
-        LoginError::Idp { error, description } => {
-            idp_error(error, description.as_deref().unwrap_or(""), org, details)
+        LoginError::Idp { .. } => {
+            idp_error(e.idp_refusal().unwrap_or(IdpRefusal::Other), org, details)
         }
         LoginError::Listen(_) => IpcError::new(
             ErrorCode::PortBusy,
@@ -179,32 +180,32 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
     }
 }
 
-fn idp_error(error: &str, description: &str, org: &str, details: String) -> IpcError {
-    let d = description.to_ascii_lowercase();
-    let (message, next) = match error {
-        "access_denied" if d.contains("invitation") => (
+/// The sentence for each refusal reason the engine found (`LoginError::idp_refusal`).
+fn idp_error(reason: IdpRefusal, org: &str, details: String) -> IpcError {
+    let (message, next) = match reason {
+        IdpRefusal::InvitationForAnotherAccount => (
             "This invitation was sent to a different email address.".to_owned(),
             "Sign in with the account the invitation was sent to (use “Sign in as someone else”), or ask for a new invitation.".to_owned(),
         ),
-        "access_denied" if d.contains("member") || d.contains("not part of") => (
+        IdpRefusal::NotAMember => (
             format!("You are not a member of {org}."),
             "Ask your administrator to add you, or use “Sign in as someone else” with the account that belongs to it.".to_owned(),
         ),
-        "access_denied" if d.contains("connection") => (
+        IdpRefusal::ConnectionNotEnabled => (
             format!("This way of signing in is not enabled for {org}."),
             "Choose another sign-in method on the login page, or ask your administrator to enable it for the organization.".to_owned(),
         ),
-        "access_denied" => (format!("{org} refused the sign-in."), "Check that you chose the right organization and account, then try again.".to_owned()),
-        "invalid_request" if d.contains("invitation") => (
+        IdpRefusal::Denied => (format!("{org} refused the sign-in."), "Check that you chose the right organization and account, then try again.".to_owned()),
+        IdpRefusal::InvitationInvalid => (
             "This invitation is not valid any more (it may have expired or been used).".to_owned(),
             "Ask the person who invited you for a new invitation link.".to_owned(),
         ),
-        "invalid_request" if d.contains("organization") => (
+        IdpRefusal::UnknownOrganization => (
             format!("The sign-in service does not know the organization {org}."),
             "Check the organization's ID or name; your administrator can tell you the right one.".to_owned(),
         ),
-        "login_required" | "interaction_required" => (format!("{org} needs you to sign in again."), "Sign in again.".to_owned()),
-        _ => (format!("{org}'s sign-in service refused the sign-in."), SUPPORT_NEXT.to_owned()),
+        IdpRefusal::LoginRequired => (format!("{org} needs you to sign in again."), "Sign in again.".to_owned()),
+        IdpRefusal::Other => (format!("{org}'s sign-in service refused the sign-in."), SUPPORT_NEXT.to_owned()),
     };
     IpcError::new(ErrorCode::Refused, message, next, details)
 }

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
-use base64::Engine;
 use orgpass::{
     CancelHandle, Client, KeychainStore, LoginRequest, Opener, OrgInput, SessionKey, SessionMeta,
     SessionStore, StoreError,
@@ -351,12 +350,12 @@ impl Core {
         let parsed = OrgInput::parse(input).map_err(|e| errors::bad_input(&e))?;
         let inner = self.lock();
         let org = parsed.org();
-        let (kind, id, name) = match org {
-            OrgInput::Id(id) => (OrgInputKind::Id, Some(id.as_str()), None),
-            OrgInput::Name(n) => (OrgInputKind::Name, None, Some(n.as_str())),
-            OrgInput::Invitation { .. } => unreachable!("org() never returns an invitation"),
+        let kind = if parsed.id().is_some() {
+            OrgInputKind::Id
+        } else {
+            OrgInputKind::Name
         };
-        let (display, _) = self.org_identity(&inner, id, name);
+        let (display, _) = self.org_identity(&inner, parsed.id(), parsed.name());
         let known = display != org.organization_param();
         let summary = match (&parsed, known) {
             // Only `organization` (the ID) is sent and checked; the link's `organization_name` could say anything
@@ -397,12 +396,10 @@ impl Core {
     ) -> Result<(), IpcError> {
         let ready = self.ready()?;
         let parsed = OrgInput::parse(input).map_err(|e| errors::bad_input(&e))?;
-        let org = parsed.org().clone();
-        let (id, name) = match &org {
-            OrgInput::Id(id) => (Some(id.clone()), None),
-            OrgInput::Name(n) => (None, Some(n.clone())),
-            OrgInput::Invitation { .. } => (None, None),
-        };
+        let (id, name) = (
+            parsed.id().map(str::to_owned),
+            parsed.name().map(str::to_owned),
+        );
         let login_id = {
             let mut inner = self.lock();
             if let Some(p) = &inner.pending {
@@ -759,7 +756,8 @@ impl Core {
             })?
             .map_err(|e| errors::keychain(&e))?;
         let claims = session
-            .map(|s| verified_claims(s.id_token.secret()))
+            .and_then(|s| s.claims())
+            .map(claim_rows)
             .unwrap_or_default();
         let authorize_params = self.lock().sent_params.get(org_id).cloned().unwrap_or_else(|| {
             vec![("(not recorded)".into(), "This session was restored from the keychain; sign in again to see the parameters.".into())]
@@ -946,22 +944,10 @@ fn card_from_directory(d: &DirectoryEntry) -> Option<OrgCard> {
     })
 }
 
-/// The claims of an ID token that the engine already verified at sign-in (signature, iss, aud, exp, nonce,
-/// org): decoded here for display in the QA view only. Values are shown as JSON text; no token is returned.
-pub fn verified_claims(id_token: &str) -> Vec<(String, String)> {
-    let Some(payload) = id_token.split('.').nth(1) else {
-        return Vec::new();
-    };
-    let Ok(bytes) =
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload.trim_end_matches('='))
-    else {
-        return Vec::new();
-    };
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice::<serde_json::Value>(&bytes)
-    else {
-        return Vec::new();
-    };
-    map.into_iter()
+/// Verified claims (`Session::claims`) as rows for the QA view: values as JSON text, times also as RFC 3339.
+pub fn claim_rows(claims: serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    claims
+        .into_iter()
         .map(|(k, v)| {
             let shown = match (&k[..], &v) {
                 ("exp" | "iat" | "auth_time", serde_json::Value::Number(n)) => n
@@ -982,12 +968,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn claims_are_decoded_for_display() {
-        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"sub":"auth0|a","org_id":"org_A","exp":1700000000,"aud":["x","y"]}"#);
-        let claims = verified_claims(&format!("h.{payload}.s"));
+    fn claims_are_shown_as_text_with_times_readable() {
+        let claims =
+            serde_json::json!({"sub":"auth0|a","org_id":"org_A","exp":1700000000,"aud":["x","y"]});
+        let serde_json::Value::Object(map) = claims else {
+            unreachable!()
+        };
         assert_eq!(
-            claims,
+            claim_rows(map),
             vec![
                 ("aud".to_owned(), r#"["x","y"]"#.to_owned()),
                 (
@@ -998,6 +986,5 @@ mod tests {
                 ("sub".to_owned(), "auth0|a".to_owned()),
             ]
         );
-        assert!(verified_claims("garbage").is_empty());
     }
 }

@@ -201,3 +201,100 @@ pub struct QaView {
     /// Each setting in force and where it came from (system file, user file, environment, flag, default).
     pub settings: Vec<(String, String)>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every view model with every optional field set, as JSON: `guest-js/twin.json`, which the window's tests
+    /// (ui/test/twin.test.ts) compare, key by key, with the TypeScript twins. A field added, renamed or removed on
+    /// one side fails one of the two tests until the other side follows.
+    fn every_view() -> serde_json::Value {
+        let branding = Branding {
+            logo_url: Some("https://cdn.example/logo.svg".into()),
+            primary_color: Some("#d9480f".into()),
+            background_color: Some("#fff4e6".into()),
+        };
+        let card = OrgCard {
+            input: "org_AcmeA1b2C3d4E5f6".into(),
+            id: Some("org_AcmeA1b2C3d4E5f6".into()),
+            name: Some("acme".into()),
+            display_name: "Acme Corporation".into(),
+            branding: branding.clone(),
+        };
+        let error = IpcError {
+            retry: Some("acme".into()),
+            ..IpcError::new(ErrorCode::Refused, "m", "n", "d")
+        };
+        let app = AppView {
+            version: "0.1.0".into(),
+            issuer: "https://acme.eu.auth0.com/".into(),
+            client_id: "cid".into(),
+            qa: true,
+            directory: vec![card.clone()],
+            recent: vec![RecentOrg {
+                card: card.clone(),
+                last_signed_in: "2026-12-02T00:00:00Z".into(),
+                signed_in: true,
+            }],
+            sessions: vec![SessionView {
+                org_id: "org_AcmeA1b2C3d4E5f6".into(),
+                org_name: Some("acme".into()),
+                org_display_name: "Acme Corporation".into(),
+                branding: branding.clone(),
+                sub: "auth0|a".into(),
+                name: Some("Alice".into()),
+                email: Some("alice@example.com".into()),
+                picture: Some("https://cdn.example/a.png".into()),
+                expires_at: "2026-12-02T10:00:00Z".into(),
+                status: SessionStatus::Active,
+                status_note: Some("note".into()),
+            }],
+            active: Some("org_AcmeA1b2C3d4E5f6".into()),
+            pending: Some(PendingView {
+                org_label: "Acme Corporation".into(),
+                input: "acme".into(),
+                branding,
+                authorize_url: Some("https://acme.eu.auth0.com/authorize?x=1".into()),
+                prompt_login: true,
+                stage: LoginStage::Waiting,
+                browser_opened: true,
+            }),
+            last_error: Some(error),
+            prefill: Some("acme".into()),
+            picking: true,
+        };
+        let input = OrgInputView {
+            kind: OrgInputKind::Invitation,
+            organization: "org_AcmeA1b2C3d4E5f6".into(),
+            has_invitation: true,
+            summary: "Invitation to Acme Corporation".into(),
+        };
+        let qa = QaView {
+            org_id: "org_AcmeA1b2C3d4E5f6".into(),
+            claims: vec![("sub".into(), "auth0|a".into())],
+            authorize_params: vec![("organization".into(), "acme".into())],
+            settings: vec![(
+                "issuer".into(),
+                "https://acme.eu.auth0.com/ — default".into(),
+            )],
+        };
+        serde_json::json!({ "appView": app, "orgInputView": input, "qaView": qa })
+    }
+
+    #[test]
+    fn the_typescript_twins_see_every_field() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("guest-js/twin.json");
+        let want = serde_json::to_string_pretty(&every_view()).unwrap() + "\n";
+        if std::env::var_os("ORGPASS_BLESS").is_some() {
+            std::fs::write(&path, &want).unwrap();
+        }
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            have == want,
+            "{} is not what the view models serialize to: run `ORGPASS_BLESS=1 cargo test -p tauri-plugin-orgpass \
+             twin`, then update guest-js/index.ts until ui/test/twin.test.ts passes",
+            path.display()
+        );
+    }
+}

@@ -1,0 +1,177 @@
+// Everything the window does to the plugin: its commands (through the guest bindings), the QA details fetch, and the
+// subscription to the state event. Commands that change state resolve to nothing: their effect arrives as a state
+// event. The screens call these from event handlers only; nothing here runs while a screen is built.
+import * as api from "tauri-plugin-orgpass-api";
+import { asIpcError, onState, type AppView, type OrgCard } from "tauri-plugin-orgpass-api";
+import type { UnlistenFn } from "@tauri-apps/api/event";
+import { sessionFor, submitEnabled, type UiState } from "./state";
+
+/** How actions get their local changes on screen (the render loop implements it). */
+export interface Redraw {
+  /** Draw the last view again. */
+  render(): void;
+  /** Update only the picker form (hint, Continue, field state): the field keeps its caret while typing. */
+  refreshForm(): void;
+  /** Update only the waiting screen's notice line. */
+  refreshNotice(): void;
+}
+
+export interface Actions {
+  /** Call a command that changes state; a refusal is shown as a notice. */
+  run(action: () => Promise<unknown>): Promise<void>;
+  switchOrg(orgId: string): Promise<void>;
+  showOrgPicker(show: boolean): Promise<void>;
+  setQa(enabled: boolean): Promise<void>;
+  reopenBrowser(): Promise<void>;
+  cancelLogin(): Promise<void>;
+  /** The person typed into the organization field. */
+  typed(input: string): Promise<void>;
+  /** Validate organization input; only the newest answer is kept. */
+  validate(input: string): Promise<void>;
+  /** The organization form was submitted (Enter or Continue). */
+  submit(): Promise<void>;
+  signIn(input: string, promptLogin?: boolean): Promise<void>;
+  /** An organization card was clicked: show its session if signed in, else sign in. */
+  pick(card: OrgCard): Promise<void>;
+  /** Copy the sign-in link; `fallback` selects and copies the link field when the clipboard API is refused. */
+  copyLink(url: string, fallback: () => boolean): Promise<void>;
+  /** Hand over the address a browser on another computer ended on; resolves to the sentence to show. */
+  paste(address: string): Promise<string>;
+  askSignOut(): void;
+  cancelSignOut(): void;
+  setEndSso(on: boolean): void;
+  confirmSignOut(orgId: string): Promise<void>;
+  /** Fetch the QA details of one session (the render loop asks when the QA panel needs them). */
+  loadQa(orgId: string): Promise<void>;
+}
+
+export function createActions(ui: UiState, redraw: Redraw): Actions {
+  const run = async (action: () => Promise<unknown>) => {
+    try {
+      await action();
+    } catch (e) {
+      const err = asIpcError(e);
+      ui.notice = `${err.message} ${err.nextStep}`.trim();
+      redraw.render();
+    }
+  };
+
+  const validate = async (input: string) => {
+    const seq = ++ui.validateSeq;
+    if (!input.trim()) {
+      ui.validation = null;
+      redraw.refreshForm();
+      return;
+    }
+    try {
+      const ok = await api.validateOrg(input);
+      if (seq === ui.validateSeq) ui.validation = { ok };
+    } catch (e) {
+      if (seq === ui.validateSeq) ui.validation = { err: asIpcError(e) };
+    }
+    if (seq === ui.validateSeq) redraw.refreshForm();
+  };
+
+  const signIn = async (input: string, promptLogin = false) => {
+    ui.submitting = true;
+    ui.notice = null;
+    redraw.refreshForm();
+    try {
+      await api.beginLogin(input, promptLogin);
+      ui.input = "";
+      ui.validation = null;
+    } catch (e) {
+      const err = asIpcError(e);
+      if (err.code === "bad_input") {
+        ui.validation = { err };
+      } else {
+        ui.notice = `${err.message} ${err.nextStep}`.trim();
+      }
+    } finally {
+      ui.submitting = false;
+    }
+    // The waiting screen came as an event already; this only redraws the form (cleared, or with the refusal).
+    redraw.render();
+  };
+
+  return {
+    run,
+    validate,
+    signIn,
+    switchOrg: (orgId) => run(() => api.switchOrg(orgId)),
+    showOrgPicker: (show) => run(() => api.showOrgPicker(show)),
+    setQa: (enabled) => run(() => api.setQa(enabled)),
+    reopenBrowser: () => run(() => api.reopenBrowser()),
+    cancelLogin: () => run(() => api.cancelLogin()),
+    typed: (input) => {
+      ui.input = input;
+      return validate(input);
+    },
+    submit: async () => {
+      if (submitEnabled(ui)) await signIn(ui.input);
+    },
+    pick: (card) => {
+      const session = sessionFor(ui.view, card);
+      return session ? run(() => api.switchOrg(session.orgId)) : signIn(card.input);
+    },
+    copyLink: async (url, fallback) => {
+      let copied = false;
+      try {
+        await navigator.clipboard.writeText(url);
+        copied = true;
+      } catch {
+        copied = fallback();
+      }
+      ui.notice = copied ? "Sign-in link copied. Paste it into your browser's address bar." : "Select the link below and copy it.";
+      redraw.refreshNotice();
+    },
+    paste: async (address) => {
+      try {
+        await api.pasteCallback(address);
+        return "Address accepted. Finishing the sign-in…";
+      } catch (err) {
+        const ipc = asIpcError(err);
+        return `${ipc.message} ${ipc.nextStep}`;
+      }
+    },
+    askSignOut: () => {
+      ui.confirmSignOut = true;
+      redraw.render();
+    },
+    cancelSignOut: () => {
+      ui.confirmSignOut = false;
+      redraw.render();
+    },
+    setEndSso: (on) => {
+      ui.endSso = on;
+    },
+    confirmSignOut: (orgId) => {
+      ui.confirmSignOut = false;
+      const endSso = ui.endSso;
+      ui.endSso = false;
+      return run(() => api.signOut(orgId, endSso));
+    },
+    loadQa: async (orgId) => {
+      const seq = ++ui.qaSeq;
+      ui.qaLoading = orgId;
+      try {
+        const qa = await api.qaDetails(orgId);
+        if (seq !== ui.qaSeq) return;
+        ui.qa = qa;
+        ui.qaError = null;
+      } catch (e) {
+        if (seq !== ui.qaSeq) return;
+        ui.qaError = asIpcError(e).message;
+      } finally {
+        if (seq === ui.qaSeq) ui.qaLoading = null;
+      }
+      redraw.render();
+    },
+  };
+}
+
+/** Every state change from now on, as the plugin emits it. */
+export const subscribe = (show: (view: AppView) => void): Promise<UnlistenFn> => onState(show);
+
+/** The state now: asked once at start, after subscribing; every change after that arrives as an event. */
+export const loadState = (): Promise<AppView> => api.appState();

@@ -1,0 +1,109 @@
+// The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
+// keeping the organization field's focus and caret across redraws, and the effects a drawn screen needs (validate a
+// pre-filled input, fetch the QA details), which run here so that the screens themselves stay pure.
+import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
+import { asIpcError } from "tauri-plugin-orgpass-api";
+import { createActions, loadState, subscribe, type Actions } from "./actions";
+import { errorScreen } from "./screens/error";
+import { header } from "./screens/header";
+import { pickerScreen, refreshPickerForm } from "./screens/picker";
+import { qaMissing } from "./screens/qa";
+import { signedInScreen } from "./screens/signed-in";
+import { waitingScreen } from "./screens/waiting";
+import { initialUi, shownSession, type UiState } from "./state";
+
+/** The screen for a view: waiting while a sign-in runs, else the last error, else the session shown, else the picker. */
+export function screenFor(view: AppView, ui: UiState, actions: Actions): HTMLElement {
+  if (view.pending) return waitingScreen(view.pending, ui, actions);
+  if (view.lastError) return errorScreen(view.lastError, actions);
+  const active = shownSession(view);
+  if (active) return signedInScreen(view, active, ui, actions);
+  return pickerScreen(view, ui, actions);
+}
+
+export interface App {
+  ui: UiState;
+  actions: Actions;
+  /** Draw a view: each state event (the plugin sends one only when something changed), or a local redraw. */
+  render(view: AppView): void;
+  /** Subscribe to the state, draw it, and handle the window's keys; a failure to start shows the error screen. */
+  start(): Promise<void>;
+  /** Undo `start`: no more state events or keys (tests mount one window after another). */
+  stop(): void;
+}
+
+/** The window drawn into `root` (which is in the document). */
+export function createApp(root: HTMLElement): App {
+  const ui = initialUi();
+  const actions: Actions = createActions(ui, {
+    render: () => {
+      if (ui.view) render(ui.view);
+    },
+    refreshForm: () => refreshPickerForm(root, ui),
+    refreshNotice: () => {
+      const n = root.querySelector("#wait-notice");
+      if (n) n.textContent = ui.notice;
+    },
+  });
+
+  function render(view: AppView) {
+    const fresh = view !== ui.view;
+    const screenChanged = ui.view?.pending?.input !== view.pending?.input || !!ui.view?.lastError !== !!view.lastError;
+    // A new session for the organization shown (signed in again, renewed) has new claims: fetch the QA details again.
+    const current = (v: AppView | null) => v?.sessions.find((s) => s.orgId === v.active);
+    const [was, now] = [current(ui.view), current(view)];
+    if (fresh && (was?.orgId !== now?.orgId || was?.expiresAt !== now?.expiresAt)) {
+      ui.qa = null;
+      ui.qaError = null;
+      ui.qaLoading = null;
+    }
+    if (view.prefill && view.prefill !== ui.view?.prefill) {
+      ui.input = view.prefill;
+      void actions.validate(view.prefill);
+    }
+    if (screenChanged) ui.notice = null;
+    ui.view = view;
+    const focused = document.activeElement as HTMLInputElement | null;
+    const refocus = focused?.id === "org-input" ? { start: focused.selectionStart, end: focused.selectionEnd } : null;
+    const screen = screenFor(view, ui, actions);
+    root.replaceChildren(header(view, actions), screen);
+    const input = root.querySelector<HTMLInputElement>("#org-input");
+    if (input && (refocus || screenChanged || !focused || focused === document.body)) {
+      input.focus();
+      if (refocus) input.setSelectionRange(refocus.start, refocus.end);
+    } else {
+      screen.querySelector<HTMLElement>("[autofocus]")?.focus();
+    }
+    document.body.dataset.ready = "true";
+    loadWhatIsShown(view, fresh);
+  }
+
+  /** The QA panel shows details fetched separately: ask once per organization (after a failure, on the next state). */
+  function loadWhatIsShown(view: AppView, fresh: boolean) {
+    const s: SessionView | undefined = view.qa ? shownSession(view) : undefined;
+    if (s && qaMissing(ui, s) && ui.qaLoading !== s.orgId && (fresh || !ui.qaError)) void actions.loadQa(s.orgId);
+  }
+
+  const onKey = (e: KeyboardEvent) => {
+    if (e.key === "Escape" && ui.view?.pending) void actions.cancelLogin();
+  };
+  let unlisten: (() => void) | null = null;
+
+  async function start() {
+    document.addEventListener("keydown", onKey);
+    try {
+      unlisten = await subscribe(render);
+      render(await loadState());
+    } catch (e) {
+      root.replaceChildren(errorScreen(asIpcError(e), actions));
+    }
+  }
+
+  function stop() {
+    document.removeEventListener("keydown", onKey);
+    unlisten?.();
+    unlisten = null;
+  }
+
+  return { ui, actions, render, start, stop };
+}

@@ -1,0 +1,40 @@
+// The top bar on every screen: the Orgpass mark, one chip per signed-in organization (click: show it), and the QA
+// switch. Pure: built from the view; clicks go to the actions.
+import type { AppView } from "tauri-plugin-orgpass-api";
+import type { Actions } from "../actions";
+import { h } from "../dom";
+import { brandStyle, logo } from "./common";
+
+export function header(view: AppView, actions: Actions): HTMLElement {
+  const chips = view.sessions.map((s) => {
+    const chip = h(
+      "button",
+      {
+        class: `chip${s.orgId === view.active && !view.picking && !view.pending ? " chip-active" : ""}`,
+        "data-testid": `session-chip-${s.orgId}`,
+        title: `Show ${s.orgDisplayName}`,
+        onclick: () => actions.switchOrg(s.orgId),
+      },
+      logo(s.orgDisplayName, s.branding, "sm"),
+      h("span", { class: "chip-label" }, s.orgDisplayName),
+      s.status !== "active" ? h("span", { class: `dot dot-${s.status}`, title: s.status }) : null,
+    );
+    brandStyle(chip, s.branding);
+    return chip;
+  });
+  const qaToggle = h("input", {
+    type: "checkbox",
+    id: "qa-toggle",
+    "data-testid": "qa-toggle",
+    role: "switch",
+    checked: view.qa,
+    onchange: (e: Event) => actions.setQa((e.target as HTMLInputElement).checked),
+  });
+  return h(
+    "header",
+    { class: "topbar" },
+    h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "◆"), h("span", {}, "Orgpass")),
+    h("nav", { class: "chips", "aria-label": "Signed-in organizations" }, chips),
+    h("label", { class: "qa-switch", for: "qa-toggle" }, qaToggle, h("span", { class: "qa-track" }), h("span", {}, "QA")),
+  );
+}

@@ -1,0 +1,61 @@
+// The window's own state: what lives only in the webview (what the person is typing, open dialogs, fetched QA
+// details), next to the last AppView the plugin sent. The plugin owns everything else; it arrives as state events.
+import type { AppView, IpcError, OrgCard, OrgInputView, QaView, SessionView } from "tauri-plugin-orgpass-api";
+
+/** The validation result of what is in the organization field. */
+export type Validation = { ok: OrgInputView } | { err: IpcError };
+
+export interface UiState {
+  /** The last view drawn (the plugin's state). */
+  view: AppView | null;
+  /** The organization field's text. */
+  input: string;
+  validation: Validation | null;
+  /** Only the newest validation counts: answers to older input are dropped. */
+  validateSeq: number;
+  confirmSignOut: boolean;
+  endSso: boolean;
+  /** QA details of the session shown, once fetched. */
+  qa: QaView | null;
+  qaError: string | null;
+  /** Org ID whose QA details are being fetched, if any (one fetch at a time per organization). */
+  qaLoading: string | null;
+  /** Only the newest QA fetch counts. */
+  qaSeq: number;
+  /** A refusal or confirmation shown on the current screen. */
+  notice: string | null;
+  submitting: boolean;
+}
+
+export function initialUi(): UiState {
+  return {
+    view: null,
+    input: "",
+    validation: null,
+    validateSeq: 0,
+    confirmSignOut: false,
+    endSso: false,
+    qa: null,
+    qaError: null,
+    qaLoading: null,
+    qaSeq: 0,
+    notice: null,
+    submitting: false,
+  };
+}
+
+/** Continue is enabled once the input validated and no sign-in is being started. */
+export function submitEnabled(ui: UiState): boolean {
+  return !!ui.validation && "ok" in ui.validation && !ui.submitting;
+}
+
+/** The signed-in session for an organization card, if any (clicking it then needs no browser). */
+export function sessionFor(view: AppView | null, card: OrgCard): SessionView | undefined {
+  return view?.sessions.find((s) => (card.id !== null && s.orgId === card.id) || (card.name !== null && s.orgName === card.name));
+}
+
+/** The session the signed-in screen shows for a view, or undefined when another screen is up. */
+export function shownSession(view: AppView): SessionView | undefined {
+  if (view.pending || view.lastError || view.picking) return undefined;
+  return view.sessions.find((s) => s.orgId === view.active);
+}
