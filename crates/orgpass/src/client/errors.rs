@@ -1,0 +1,168 @@
+//! Why a sign-in or a token request failed, and how each failure is reported (exit codes, the app's sentences).
+
+use std::time::Duration;
+
+use super::*;
+
+/// How an error should be reported (the CLI maps these to exit codes 2, 3, 4, 4, 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// Bad usage or bad input; nothing was opened.
+    Usage,
+    /// The IdP refused, or a check of its response failed; nothing was stored.
+    Refused,
+    /// The flow timed out.
+    TimedOut,
+    /// The flow was cancelled.
+    Cancelled,
+    /// Anything else (network, keychain, …).
+    Other,
+}
+
+/// Why a sign-in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum LoginError {
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Listen(#[from] ListenError),
+    #[error("sign-in refused by the identity provider: {error}{}", describe_opt(.description))]
+    Idp {
+        error: String,
+        description: Option<String>,
+    },
+    #[error(
+        "authorization response rejected: iss is {got}, expected {want} (RFC 9207 mix-up protection)"
+    )]
+    IssMismatch { got: String, want: String },
+    #[error(
+        "authorization response rejected: iss is missing, but the provider says it always sends it (RFC 9207)"
+    )]
+    IssMissing,
+    #[error("authorization response rejected: it has neither a code nor an error")]
+    MissingCode,
+    #[error("token request refused: {error}{}", describe_opt(.description))]
+    TokenEndpoint {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("token response rejected: it contains no id_token (is `openid` in the scope?)")]
+    NoIdToken,
+    #[error("token response rejected: {0}")]
+    BadResponse(String),
+    #[error(transparent)]
+    IdToken(#[from] IdTokenError),
+    #[error("could not reach the token endpoint: {0}; check your network")]
+    Transport(String),
+    /// The token endpoint answered an error that is not an OAuth error (a 5xx page).
+    #[error(
+        "the token endpoint could not complete the sign-in: {0}; the tenant (or a proxy in front of it) \
+             is failing, try again in a few minutes"
+    )]
+    ServerFailed(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("sign-in timed out after {} s without a response from the browser; run the command again", .0.as_secs())]
+    TimedOut(Duration),
+    #[error("sign-in cancelled")]
+    Cancelled,
+}
+
+pub(super) fn describe_opt(d: &Option<String>) -> String {
+    d.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
+}
+
+impl LoginError {
+    /// Classify for exit codes and UI.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::IdToken(IdTokenError::Jwks(_)) => ErrorKind::Other,
+            Self::Idp { .. }
+            | Self::IssMismatch { .. }
+            | Self::IssMissing
+            | Self::MissingCode
+            | Self::TokenEndpoint { .. }
+            | Self::NoIdToken
+            | Self::BadResponse(_)
+            | Self::IdToken(_) => ErrorKind::Refused,
+            Self::TimedOut(_) => ErrorKind::TimedOut,
+            Self::Cancelled => ErrorKind::Cancelled,
+            Self::Discovery(_)
+            | Self::Listen(_)
+            | Self::Transport(_)
+            | Self::ServerFailed(_)
+            | Self::Store(_) => ErrorKind::Other,
+        }
+    }
+
+    /// Why the identity provider refused, for an error in the authorization response (see [`IdpRefusal`]).
+    pub fn idp_refusal(&self) -> Option<crate::IdpRefusal> {
+        match self {
+            Self::Idp { error, description } => Some(crate::IdpRefusal::classify(
+                error,
+                description.as_deref().unwrap_or(""),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// Why `token()` could not return an access token.
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("no session for {0}; run `orgpass login` first")]
+    NoSession(String),
+    #[error("the session has expired and has no refresh token; sign in again")]
+    NotRefreshable,
+    #[error("the session has ended ({reason}); it was removed, sign in again")]
+    SignInAgain { reason: String },
+    #[error("refresh refused: {error}{}", describe_opt(.description))]
+    TokenEndpoint {
+        error: String,
+        description: Option<String>,
+    },
+    #[error("refresh response rejected: {0}")]
+    BadResponse(String),
+    /// The refreshed ID token could not be accepted. A failed check ends the session (removed); only when the
+    /// issuer's keys could not be fetched ([`IdTokenError::Jwks`]) is the session kept, with its rotated refresh
+    /// token, for a later try.
+    #[error("refreshed {}; {}", .0, refused_refresh_outcome(.0))]
+    IdToken(IdTokenError),
+    #[error("could not reach the token endpoint: {0}; check your network")]
+    Transport(String),
+    /// The token endpoint answered an error that is not an OAuth error (a 5xx page); the session is kept.
+    #[error(
+        "the token endpoint could not renew the session: {0}; the tenant (or a proxy in front of it) \
+             is failing, try again in a few minutes"
+    )]
+    ServerFailed(String),
+    #[error("session {0} belongs to another issuer or client than this configuration")]
+    WrongClient(String),
+    #[error(transparent)]
+    Discovery(#[from] DiscoveryError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
+}
+
+impl TokenError {
+    /// Classify for exit codes and UI.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::IdToken(IdTokenError::Jwks(_)) => ErrorKind::Other,
+            Self::SignInAgain { .. }
+            | Self::NotRefreshable
+            | Self::TokenEndpoint { .. }
+            | Self::BadResponse(_)
+            | Self::IdToken(_) => ErrorKind::Refused,
+            Self::WrongClient(_) => ErrorKind::Usage,
+            Self::NoSession(_)
+            | Self::Transport(_)
+            | Self::ServerFailed(_)
+            | Self::Discovery(_)
+            | Self::Store(_)
+            | Self::Lock(_) => ErrorKind::Other,
+        }
+    }
+}
