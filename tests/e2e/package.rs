@@ -70,6 +70,16 @@ fn files_under(roots: &[&str]) -> BTreeSet<PathBuf> {
     all
 }
 
+/// Whether dpkg knows the package as installed (`dpkg -s` succeeds).
+fn is_installed(name: &str) -> bool {
+    Command::new("dpkg")
+        .args(["-s", name])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Purges the package when the test ends, however it ends, so a failure does not leave it installed.
 struct Installed(String);
 
@@ -121,12 +131,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
         VERSION
     );
     assert!(
-        Command::new("dpkg")
-            .args(["-s", &name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| !s.success()),
+        !is_installed(&name),
         "{name} is already installed on this machine; `apt-get purge {name}` first"
     );
 
@@ -252,12 +257,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
     // ---- Uninstall: nothing of ours is left (keychain entries are the person's and are not touched here).
     drop(installed);
     assert!(
-        Command::new("dpkg")
-            .args(["-s", &name])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| !s.success()),
+        !is_installed(&name),
         "{name} is still installed after apt-get purge"
     );
     let left: Vec<&PathBuf> = listed.iter().filter(|p| p.exists()).collect();
