@@ -182,7 +182,7 @@ fn ensure_tauri_cli() -> Result {
         return Ok(());
     }
     eprintln!(
-        "xtask: installing the Tauri CLI from crates.io (`cargo install tauri-cli --locked`)"
+        "xtask: installing the Tauri CLI from crates.io (`cargo install tauri-cli --locked --debug`)"
     );
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     // Unoptimised (`--debug`): on a two-core machine it installs in 4 min instead of 23, and bundling with it takes
