@@ -19,11 +19,6 @@ use crate::config::{AppConfig, Flags};
 /// The window label every capability is granted to.
 pub const MAIN_WINDOW: &str = "main";
 
-/// The plugin over the app's model, on a builder (the real app and the mock-runtime tests share this).
-pub fn with_core<R: Runtime>(builder: tauri::Builder<R>, core: Arc<Core>) -> tauri::Builder<R> {
-    builder.plugin(tauri_plugin_orgpass::with_core(core))
-}
-
 /// Start the desktop app (the binary's `main`).
 pub fn run() {
     let restarting_since = std::env::var(RESTART_ENV).ok().and_then(|v| v.parse().ok());
@@ -68,7 +63,8 @@ pub fn run() {
         .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_opener::init());
 
-    let app = with_core(builder, core)
+    let app = builder
+        .plugin(tauri_plugin_orgpass::with_core(core))
         .setup(move |app| {
             setup_deep_links(app);
             tracing::info!(

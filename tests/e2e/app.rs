@@ -19,8 +19,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::window::{
-    Proc, WAIT, app_session, click, free_port, input_value, on_path, repo_root, screen, shot,
-    type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen, wait_text,
+    Proc, WAIT, app_session, body_text, click, free_port, input_value, on_path, repo_root, screen,
+    shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen, wait_text,
 };
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
@@ -144,13 +144,7 @@ async fn browse_login(
                     page.org_name
                 );
             }
-            return chrome
-                .find(Locator::Css("body"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap_or_default();
+            return body_text(chrome).await;
         }
         if let Ok(form) = chrome.find(Locator::Css("#login-form")).await {
             if let Some(page) = &page_shot {

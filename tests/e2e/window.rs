@@ -56,6 +56,14 @@ pub(crate) async fn wait_port(port: u16) {
     }
 }
 
+/// The page's visible text (empty when there is no body yet), for assertions and failure messages.
+pub(crate) async fn body_text(c: &Client) -> String {
+    match c.find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Poll a CSS selector until an element matches and `ok` holds for its text.
 pub(crate) async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
     let start = Instant::now();
@@ -70,11 +78,7 @@ pub(crate) async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) 
             last = text;
         }
         if start.elapsed() > WAIT {
-            let body = c.find(Locator::Css("body")).await.ok();
-            let body = match body {
-                Some(b) => b.text().await.unwrap_or_default(),
-                None => String::new(),
-            };
+            let body = body_text(c).await;
             panic!("timed out waiting for `{css}`; its text: {last:?}; page text: {body}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -121,13 +125,7 @@ pub(crate) async fn wait_screen(c: &Client, want: &str) {
             return;
         }
         if start.elapsed() > WAIT {
-            let text = c
-                .find(Locator::Css("body"))
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap_or_default();
+            let text = body_text(c).await;
             panic!(
                 "timed out waiting for the {want} screen; showing {:?}: {text}",
                 screen(c).await

@@ -153,6 +153,11 @@ fn is_root() -> bool {
         .unwrap_or(false)
 }
 
+/// The cargo that runs this xtask (`$CARGO`), else `cargo` on `PATH`.
+fn cargo() -> String {
+    env::var("CARGO").unwrap_or_else(|_| "cargo".into())
+}
+
 /// The cargo home: where `cargo install` puts binaries.
 fn cargo_home() -> PathBuf {
     env::var_os("CARGO_HOME")
@@ -172,7 +177,7 @@ fn ensure_tauri_driver() -> Result {
     eprintln!(
         "xtask: installing tauri-driver from crates.io (`cargo install tauri-driver --locked`)"
     );
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     run(Command::new(cargo).args(["install", "tauri-driver", "--locked", "--version", "^2"]))
 }
 
@@ -184,7 +189,7 @@ fn ensure_tauri_cli() -> Result {
     eprintln!(
         "xtask: installing the Tauri CLI from crates.io (`cargo install tauri-cli --locked --debug`)"
     );
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     // Unoptimised (`--debug`): on a two-core machine it installs in 4 min instead of 23, and bundling with it takes
     // seconds either way (it copies files and writes one archive). The app and CLI it packages are release builds.
     run(Command::new(cargo).args([
@@ -301,7 +306,7 @@ fn test(cargo_args: &[String]) -> Result {
 }
 
 fn test_inner(cargo_args: &[String]) -> Result {
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     // Binaries first: the end-to-end tests run `orgpass`, `devtenant`, `orgpass-admin` and the app as users do.
     // `--tests` makes the features resolve as `cargo test` resolves them, so nothing is built twice.
     run(Command::new(&cargo).args(["build", "--workspace", "--bins", "--tests"]))?;
@@ -315,11 +320,14 @@ fn test_inner(cargo_args: &[String]) -> Result {
         test.arg("--workspace");
     }
     run(test.args(cargo_args))?;
-    if narrowed || !cargo_args.is_empty() {
+    if !cargo_args.is_empty() {
         return Ok(());
     }
-    // The package last and alone: its test installs it into this machine, which the other suites must not see.
-    let deb = package()?;
+    // The package last and alone: its test installs it into this machine, which the other suites must not see. The
+    // system packages and the UI are ready (the outer `test` made them); building the UI again would only touch
+    // ui/dist and make cargo rebuild the app.
+    ensure_tauri_cli()?;
+    let deb = bundle()?;
     if !is_root() {
         eprintln!(
             "xtask: built {}; its install test needs root (it runs apt-get): `sudo ORGPASS_DEB={} cargo test -p orgpass-e2e --test e2e -- --ignored package::`",
@@ -428,8 +436,13 @@ fn package() -> Result<PathBuf> {
     ensure_system_packages(true)?;
     ensure_tauri_cli()?;
     build_ui()?;
+    bundle()
+}
+
+/// The release builds and the bundler's run of [`package`], once the tools and the UI are there.
+fn bundle() -> Result<PathBuf> {
     let root = root();
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     let release = target_dir().join("release");
     let started = Instant::now();
 
@@ -538,7 +551,7 @@ const DEMO_PORT: &str = "4000";
 fn demo(app_args: &[String]) -> Result {
     ensure_system_packages(true)?;
     build_ui()?;
-    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let cargo = cargo();
     let root = root();
     // The same build as `cargo xtask test`'s (features resolve alike), so one reuses the other's artifacts.
     run(Command::new(&cargo)

@@ -7,7 +7,7 @@
 //! let settings = tauri_plugin_orgpass::Settings::new(orgpass::Config::new(issuer, "YOUR_NATIVE_APP_CLIENT_ID"));
 //! tauri::Builder::default()
 //!     .plugin(tauri_plugin_orgpass::init(settings))
-//!     // grant "orgpass:default" (and "core:event:default") to the window in capabilities/
+//!     // grant "orgpass:default", "core:event:allow-listen" and "core:event:allow-unlisten" to the window
 //! #   ;
 //! ```
 //!

@@ -234,7 +234,8 @@ fn harness_on_with(
         app_config(&issuer, dir.path()).settings(),
         services,
     ));
-    let app = orgpass_app::with_core(mock_builder(), core.clone())
+    let app = mock_builder()
+        .plugin(tauri_plugin_orgpass::with_core(core.clone()))
         .build(tauri::generate_context!(test = true))
         .expect("mock app builds");
     let events = Arc::new(Mutex::new(Vec::new()));
