@@ -225,19 +225,63 @@ fn npm_ci(dir: &Path) -> Result {
 }
 
 /// Builds the plugin's guest bindings (`tauri-plugin-orgpass-api`, which the windows import), then the app's frontend
-/// into `ui/dist` and the embed example's into `examples/embed/ui/dist`, which their Tauri builds embed.
+/// into `ui/dist` and the embed example's into `examples/embed/ui/dist`, which their Tauri builds embed. A build whose
+/// output is newer than all its inputs is skipped: rewriting `dist/` would make cargo rebuild the apps for nothing.
 fn build_ui() -> Result {
     let root = root();
     let guest = root.join("crates/tauri-plugin-orgpass");
-    npm_ci(&guest)?;
-    run(Command::new("npm")
-        .args(["run", "build"])
-        .current_dir(&guest))?;
-    for ui in [root.join("ui"), root.join("examples/embed/ui")] {
-        npm_ci(&ui)?;
-        run(Command::new("npm").args(["run", "build"]).current_dir(&ui))?;
+    let bindings = guest.join("dist-js");
+    let builds = [
+        (
+            guest.clone(),
+            bindings.join("index.js"),
+            vec![guest.join("guest-js")],
+        ),
+        (
+            root.join("ui"),
+            root.join("ui/dist/index.html"),
+            vec![
+                root.join("ui/src"),
+                root.join("ui/index.html"),
+                root.join("ui/vite.config.ts"),
+                bindings.clone(),
+            ],
+        ),
+        (
+            root.join("examples/embed/ui"),
+            root.join("examples/embed/ui/dist/index.html"),
+            vec![
+                root.join("examples/embed/ui/main.ts"),
+                root.join("examples/embed/ui/index.html"),
+                root.join("examples/embed/ui/vite.config.ts"),
+                bindings.clone(),
+            ],
+        ),
+    ];
+    for (dir, output, mut inputs) in builds {
+        npm_ci(&dir)?;
+        inputs.push(dir.join("package-lock.json"));
+        inputs.push(dir.join("node_modules/.package-lock.json"));
+        let built = output.metadata().and_then(|m| m.modified()).ok();
+        if built.is_some_and(|b| inputs.iter().all(|i| newest(i).is_none_or(|t| t <= b))) {
+            continue;
+        }
+        run(Command::new("npm").args(["run", "build"]).current_dir(&dir))?;
     }
     Ok(())
+}
+
+/// The newest modification time of a file, or of any file below a folder.
+fn newest(path: &Path) -> Option<std::time::SystemTime> {
+    let meta = path.metadata().ok()?;
+    if !meta.is_dir() {
+        return meta.modified().ok();
+    }
+    std::fs::read_dir(path)
+        .ok()?
+        .flatten()
+        .filter_map(|e| newest(&e.path()))
+        .max()
 }
 
 fn test(cargo_args: &[String]) -> Result {
