@@ -69,6 +69,7 @@ export function pickerView(more: Partial<AppView> = {}): AppView {
     lastError: null,
     prefill: null,
     picking: false,
+    apiUrl: null,
     ...more,
   };
 }

@@ -57,6 +57,7 @@ const appView: AppView = {
   lastError: { code: "refused", message: "m", nextStep: "n", details: "d", retry: "acme" },
   prefill: "acme",
   picking: true,
+  apiUrl: "https://api.acme.example/",
 };
 const orgInputView: OrgInputView = { kind: "invitation", organization: "o", hasInvitation: true, summary: "s" };
 const qaView: QaView = { orgId: "o", claims: [["k", "v"]], authorizeParams: [["k", "v"]], settings: [["k", "v"]] };
