@@ -1,6 +1,7 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
-// keeping the organization field's focus and caret across redraws, and the effects a drawn screen needs (validate a
-// pre-filled input, fetch the QA details), which run here so that the screens themselves stay pure.
+// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, handing the
+// directory to its index (rebuilt only when the entries change), and the effects a drawn screen needs (validate a
+// pre-filled input, fetch the QA details), which run here so that the screens only build elements.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import { asIpcError } from "tauri-plugin-orgpass-api";
 import { createActions, loadState, subscribe, type Actions } from "./actions";
@@ -20,6 +21,9 @@ export function screenFor(view: AppView, ui: UiState, actions: Actions): HTMLEle
   if (active) return signedInScreen(view, active, ui, actions);
   return pickerScreen(view, ui, actions);
 }
+
+/** Text fields that keep focus and caret when the window is drawn again (a state event while typing). */
+const KEEP_FOCUS = ["org-input", "qa-filter"];
 
 export interface App {
   ui: UiState;
@@ -48,6 +52,9 @@ export function createApp(root: HTMLElement): App {
 
   function render(view: AppView) {
     const fresh = view !== ui.view;
+    // Each push carries the directory today; an equal copy keeps the index (when the directory moves out of the
+    // pushed state into a one-time fetch, that fetch calls `ui.directory.set` instead).
+    ui.directory.set(view.directory);
     const screenChanged = ui.view?.pending?.input !== view.pending?.input || !!ui.view?.lastError !== !!view.lastError;
     // A new session for the organization shown (signed in again, renewed) has new claims: fetch the QA details again.
     const current = (v: AppView | null) => v?.sessions.find((s) => s.orgId === v.active);
@@ -63,14 +70,20 @@ export function createApp(root: HTMLElement): App {
     }
     if (screenChanged) ui.notice = null;
     ui.view = view;
-    const focused = document.activeElement as HTMLInputElement | null;
-    const refocus = focused?.id === "org-input" ? { start: focused.selectionStart, end: focused.selectionEnd } : null;
+    const focused = document.activeElement;
+    const refocus =
+      focused instanceof HTMLInputElement && KEEP_FOCUS.includes(focused.id)
+        ? { id: focused.id, start: focused.selectionStart, end: focused.selectionEnd }
+        : null;
     const screen = screenFor(view, ui, actions);
     root.replaceChildren(header(view, actions), screen);
+    const again = refocus && root.querySelector<HTMLInputElement>(`#${refocus.id}`);
     const input = root.querySelector<HTMLInputElement>("#org-input");
-    if (input && (refocus || screenChanged || !focused || focused === document.body)) {
+    if (again) {
+      again.focus();
+      again.setSelectionRange(refocus.start, refocus.end);
+    } else if (input && (refocus || screenChanged || !focused || focused === document.body)) {
       input.focus();
-      if (refocus) input.setSelectionRange(refocus.start, refocus.end);
     } else {
       screen.querySelector<HTMLElement>("[autofocus]")?.focus();
     }

@@ -1,9 +1,23 @@
 // The window's own state: what lives only in the webview (what the person is typing, open dialogs, fetched QA
 // details), next to the last AppView the plugin sent. The plugin owns everything else; it arrives as state events.
 import type { AppView, IpcError, OrgCard, OrgInputView, QaView, SessionView } from "tauri-plugin-orgpass-api";
+import { createDirectory, type Directory } from "./directory";
 
 /** The validation result of what is in the organization field. */
 export type Validation = { ok: OrgInputView } | { err: IpcError };
+
+/**
+ * What a finder keeps across redraws for one query: the highlighted organization (by its input) and the list's scroll
+ * position. Built for another query (the field was cleared or pre-filled), the finder starts from the top.
+ */
+export interface FinderState {
+  /** The folded query these are for. */
+  query: string;
+  highlight: string | null;
+  scrollTop: number;
+}
+
+export const initialFinder = (): FinderState => ({ query: "", highlight: null, scrollTop: 0 });
 
 export interface UiState {
   /** The last view drawn (the plugin's state). */
@@ -25,6 +39,13 @@ export interface UiState {
   /** A refusal or confirmation shown on the current screen. */
   notice: string | null;
   submitting: boolean;
+  /** The company directory, indexed for the filter once per change (render.ts sets it from each state push). */
+  directory: Directory;
+  /** The picker's list under the organization field: highlighted row and scroll position. */
+  picker: FinderState;
+  /** The QA panel's filter of the organizations to sign in to next, and its list. */
+  qaQuery: string;
+  qaList: FinderState;
 }
 
 export function initialUi(): UiState {
@@ -41,6 +62,10 @@ export function initialUi(): UiState {
     qaSeq: 0,
     notice: null,
     submitting: false,
+    directory: createDirectory(),
+    picker: initialFinder(),
+    qaQuery: "",
+    qaList: initialFinder(),
   };
 }
 

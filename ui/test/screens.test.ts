@@ -27,8 +27,10 @@ import {
 
 afterEach(unmountAll);
 
+/** The window's state with the demo directory handed over (the render loop does that from each state push). */
 function setup(): { ui: UiState; actions: Actions } {
   const ui = initialUi();
+  ui.directory.set(pickerView().directory);
   const actions = createActions(ui, { render() {}, refreshForm() {}, refreshNotice() {} });
   return { ui, actions };
 }

@@ -1,12 +1,20 @@
-// The organization picker: a field validated as typed (ID, name or invitation link), the recent organizations and
-// the company's directory, and the footer with the identity provider and the app's version. Pure: built from the
-// view and the window's state; typing, submitting and clicking go to the actions. `refreshPickerForm` updates the
-// form in place after a validation answer, so the field keeps focus and caret.
+// The organization picker: a field validated as typed (ID, name or invitation link) that also filters the company's
+// directory below it (see org-finder.ts: a windowed listbox, a count, arrow keys and Enter), the recent organizations,
+// and the footer with the identity provider and the app's version. Built from the view and the window's state;
+// typing, submitting and clicking go to the actions. Typing updates only the list, its count and (through
+// `refreshPickerForm`, after the validation answer) the form, so the field keeps focus and caret.
 import type { AppView, OrgCard, RecentOrg } from "tauri-plugin-orgpass-api";
 import type { Actions } from "../actions";
 import { fromNow, h } from "../dom";
+import { foldQuery, search, searchable, type Match } from "../filter";
 import { sessionFor, submitEnabled, type UiState } from "../state";
 import { arrowNavigation, brandStyle, logo } from "./common";
+import { orgFinder } from "./org-finder";
+
+/** A directory row: the card (62 px) and the gap under it. */
+export const PICKER_ROW_HEIGHT = 70;
+/** Rows the directory shows before it scrolls. */
+export const PICKER_ROWS = 6;
 
 /** The hint under the field: an example, the validated organization, or why the input is not one. */
 export function validationMessage(ui: UiState): HTMLElement {
@@ -36,7 +44,8 @@ export function refreshPickerForm(root: ParentNode, ui: UiState) {
   if (field) field.setAttribute("aria-invalid", String(!!ui.validation && "err" in ui.validation));
 }
 
-function orgItem(card: OrgCard, meta: string | null, testid: string, actions: Actions, badge?: string): HTMLElement {
+/** An organization's card; `onclick` is left out for a listbox row (the list sends its clicks). */
+function orgItem(card: OrgCard, meta: string | null, testid: string, onclick: (() => void) | null, badge?: string): HTMLElement {
   const secondary = [card.id ?? card.name, meta].filter(Boolean).join(" · ");
   const item = h(
     "button",
@@ -44,7 +53,7 @@ function orgItem(card: OrgCard, meta: string | null, testid: string, actions: Ac
       class: "org-item",
       "data-testid": testid,
       "data-org": card.input,
-      onclick: () => void actions.pick(card),
+      onclick: onclick ?? undefined,
     },
     logo(card.displayName, card.branding),
     h("span", { class: "org-text" }, h("span", { class: "org-name" }, card.displayName), h("span", { class: "org-meta" }, secondary)),
@@ -68,7 +77,6 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     value: ui.input,
   }) as HTMLInputElement;
   field.value = ui.input;
-  field.addEventListener("input", () => void actions.typed(field.value));
   const form = h(
     "form",
     {
@@ -88,20 +96,44 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     validationMessage(ui),
   );
 
-  const recent = h(
-    "div",
-    { class: "org-list", role: "list", "data-testid": "recent-list" },
-    view.recent.map((r: RecentOrg) =>
-      orgItem(r, `last signed in ${fromNow(r.lastSignedIn)}`, `recent-${r.input}`, actions, r.signedIn ? "Signed in" : undefined),
-    ),
-  );
-  arrowNavigation(recent);
+  const recentSection = view.recent.length ? recentList(view.recent, actions) : null;
+  const index = ui.directory.index;
+  const total = searchable(index, view.recent);
+  const finder = orgFinder({
+    id: "directory-list",
+    listTestId: "directory-list",
+    countTestId: "directory-count",
+    label: "Organizations",
+    field,
+    // The recent organizations have their own section above until the person types; then they lead the matches.
+    find: (query) => search(index, query, foldQuery(query) ? view.recent : []),
+    total,
+    state: ui.picker,
+    rowHeight: PICKER_ROW_HEIGHT,
+    rows: PICKER_ROWS,
+    row: (m) => directoryRow(view, m),
+    choose: (m) => void actions.pick(m.card),
+  });
   const directory = h(
-    "div",
-    { class: "org-list", role: "list", "data-testid": "directory-list" },
-    view.directory.map((d) => orgItem(d, null, `directory-${d.input}`, actions, sessionFor(view, d) ? "Signed in" : undefined)),
+    "section",
+    { class: "directory" },
+    h("h2", {}, index.cards.length ? "Your company's organizations" : "Organizations"),
+    finder.count,
+    finder.list,
   );
-  arrowNavigation(directory);
+  // While typing, the matches (recent ones first) replace the Recent section.
+  const recentSlot = h("div", { class: "recent-slot" });
+  const showWhatIsTyped = (input: string) => {
+    const typing = foldQuery(input) !== "";
+    recentSlot.replaceChildren(...(recentSection && !typing ? [recentSection] : []));
+    directory.hidden = typing ? total === 0 : index.cards.length === 0;
+  };
+  showWhatIsTyped(field.value);
+  field.addEventListener("input", () => {
+    finder.setQuery(field.value);
+    showWhatIsTyped(field.value);
+    void actions.typed(field.value);
+  });
 
   const cancelPick =
     view.picking && view.active
@@ -116,8 +148,8 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     h("p", { class: "lead" }, "Your browser opens to finish signing in. Orgpass keeps you signed in afterwards."),
     form,
     ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
-    view.recent.length ? h("section", {}, h("h2", {}, "Recent"), recent) : null,
-    view.directory.length ? h("section", {}, h("h2", {}, "Your company's organizations"), directory) : null,
+    recentSlot,
+    directory,
     h(
       "footer",
       { class: "fine" },
@@ -125,4 +157,25 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
       h("span", { "data-testid": "app-version" }, `Orgpass ${view.version}`),
     ),
   );
+}
+
+/** The recent organizations, newest first, as cards (shown while the field is empty). */
+function recentList(recent: readonly RecentOrg[], actions: Actions): HTMLElement {
+  const list = h(
+    "div",
+    { class: "org-list", role: "list", "data-testid": "recent-list" },
+    recent.map((r) =>
+      orgItem(r, `last signed in ${fromNow(r.lastSignedIn)}`, `recent-${r.input}`, () => void actions.pick(r), r.signedIn ? "Signed in" : undefined),
+    ),
+  );
+  arrowNavigation(list);
+  return h("section", {}, h("h2", {}, "Recent"), list);
+}
+
+/** A row of the directory list: a directory card, or a recent organization the directory does not list. */
+function directoryRow(view: AppView, m: Match): HTMLElement {
+  const testid = m.directoryIndex !== null ? `directory-${m.card.input}` : `recent-${m.card.input}`;
+  const meta = m.recent ? `last signed in ${fromNow(m.recent.lastSignedIn)}` : null;
+  const signedIn = sessionFor(view, m.card) !== undefined || !!m.recent?.signedIn;
+  return orgItem(m.card, meta, testid, null, signedIn ? "Signed in" : undefined);
 }

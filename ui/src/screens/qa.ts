@@ -1,11 +1,60 @@
-// The QA panel on the signed-in screen (when QA is on): open the login page again, sign in to the next directory
-// organization with prompt=login, and the session's verified claims, sent authorize parameters and settings. Pure:
-// it shows the details the window already fetched (the render loop asks actions.loadQa for them), or "Loading…".
+// The QA panel on the signed-in screen (when QA is on): open the login page again, sign in to the next organization
+// with prompt=login (found with the same filter and list as the picker's), and the session's verified claims, sent
+// authorize parameters and settings. It shows the details the window already fetched (the render loop asks
+// actions.loadQa for them), or "Loading…"; typing in its filter updates only the list and its count.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import type { Actions } from "../actions";
 import { h } from "../dom";
+import { search, searchable, type Match } from "../filter";
 import type { UiState } from "../state";
 import { brandStyle, logo } from "./common";
+import { orgFinder } from "./org-finder";
+
+/** A row of the "next organization" list: a 38 px button and the gap under it. */
+export const QA_ROW_HEIGHT = 46;
+export const QA_ROWS = 6;
+
+/** "Sign in to the next organization": a filter field, its count and the list of every organization to pick from. */
+function nextOrganization(view: AppView, ui: UiState, actions: Actions): HTMLElement | null {
+  const index = ui.directory.index;
+  const total = searchable(index, view.recent);
+  if (total === 0) return null;
+  const field = h("input", {
+    id: "qa-filter",
+    class: "filter-field",
+    "data-testid": "qa-filter",
+    type: "text",
+    autocomplete: "off",
+    autocapitalize: "off",
+    spellcheck: "false",
+    placeholder: "Filter by name or ID",
+    "aria-label": "Filter the organizations to sign in to",
+  }) as HTMLInputElement;
+  field.value = ui.qaQuery;
+  const finder = orgFinder({
+    id: "qa-quick-switch",
+    listTestId: "qa-quick-switch",
+    countTestId: "qa-directory-count",
+    label: "Organizations to sign in to",
+    field,
+    find: (query) => search(index, query, view.recent),
+    total,
+    state: ui.qaList,
+    rowHeight: QA_ROW_HEIGHT,
+    rows: QA_ROWS,
+    row: (m: Match) => {
+      const b = h("button", { class: "quick-item", "data-testid": `qa-switch-${m.card.input}` }, logo(m.card.displayName, m.card.branding, "sm"), h("span", { class: "quick-name" }, m.card.displayName));
+      brandStyle(b, m.card.branding);
+      return b;
+    },
+    choose: (m) => void actions.signIn(m.card.input, true),
+  });
+  field.addEventListener("input", () => {
+    ui.qaQuery = field.value;
+    finder.setQuery(field.value);
+  });
+  return h("div", { class: "qa-next" }, h("h3", {}, "Sign in to the next organization (prompt=login)"), field, finder.count, finder.list);
+}
 
 /** Whether the QA panel shown for a session still needs its details (none yet, or another organization's). */
 export function qaMissing(ui: UiState, s: SessionView): boolean {
@@ -20,15 +69,6 @@ export function qaPanel(view: AppView, s: SessionView, ui: UiState, actions: Act
       { class: "kv", "data-testid": testid },
       h("tbody", {}, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", { class: "mono" }, v)))),
     );
-  const quick = h(
-    "div",
-    { class: "quick", "data-testid": "qa-quick-switch" },
-    view.directory.map((d) => {
-      const b = h("button", { class: "quick-item", "data-testid": `qa-switch-${d.input}`, onclick: () => actions.signIn(d.input, true) }, logo(d.displayName, d.branding, "sm"), d.displayName);
-      brandStyle(b, d.branding);
-      return b;
-    }),
-  );
   return h(
     "section",
     { class: "qa-panel", "data-testid": "qa-panel" },
@@ -38,7 +78,7 @@ export function qaPanel(view: AppView, s: SessionView, ui: UiState, actions: Act
       { class: "actions" },
       h("button", { class: "primary", "data-testid": "qa-reopen-login", onclick: () => actions.signIn(s.orgId, true) }, "Open this organization's login page again"),
     ),
-    view.directory.length ? h("div", {}, h("h3", {}, "Sign in to the next organization (prompt=login)"), quick) : null,
+    nextOrganization(view, ui, actions),
     h("h3", {}, "Verified ID-token claims"),
     qa ? table(qa.claims, "qa-claims") : h("p", { class: "fine" }, ui.qaError ?? "Loading…"),
     h("h3", {}, "Authorize parameters sent"),
