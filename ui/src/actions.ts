@@ -4,7 +4,7 @@
 import * as api from "tauri-plugin-orgpass-api";
 import { asIpcError, onState, type AppView, type OrgCard } from "tauri-plugin-orgpass-api";
 import type { UnlistenFn } from "@tauri-apps/api/event";
-import { sessionFor, submitEnabled, type UiState } from "./state";
+import { initialFinder, sessionFor, submitEnabled, type UiState } from "./state";
 
 /** How actions get their local changes on screen (the render loop implements it). */
 export interface Redraw {
@@ -31,7 +31,7 @@ export interface Actions {
   /** The organization form was submitted (Enter or Continue). */
   submit(): Promise<void>;
   signIn(input: string, promptLogin?: boolean): Promise<void>;
-  /** An organization card was clicked: show its session if signed in, else sign in. */
+  /** An organization card was clicked (or chosen with the keys): show its session if signed in, else sign in. */
   pick(card: OrgCard): Promise<void>;
   /** Copy the sign-in link; `fallback` selects and copies the link field when the clipboard API is refused. */
   copyLink(url: string, fallback: () => boolean): Promise<void>;
@@ -111,6 +111,8 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
       if (submitEnabled(ui)) await signIn(ui.input);
     },
     pick: (card) => {
+      // Chosen: the next picker starts without a highlighted row, at the top of its list.
+      ui.picker = initialFinder();
       const session = sessionFor(ui.view, card);
       return session ? run(() => api.switchOrg(session.orgId)) : signIn(card.input);
     },

@@ -22,7 +22,7 @@ export interface FinderOptions {
   /** How many organizations there are to find ("… of <total>"). */
   total: number;
   state: FinderState;
-  /** Row height in pixels, gap included, and how many rows show before the list scrolls. */
+  /** Row height in pixels, gap included, and how many rows show before the list scrolls (may be fractional). */
   rowHeight: number;
   rows: number;
   /** Build a row (a button); the finder makes it an option and sends its click to `choose`. */

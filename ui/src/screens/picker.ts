@@ -13,8 +13,8 @@ import { orgFinder } from "./org-finder";
 
 /** A directory row: the card (62 px) and the gap under it. */
 export const PICKER_ROW_HEIGHT = 70;
-/** Rows the directory shows before it scrolls. */
-export const PICKER_ROWS = 6;
+/** Rows the directory shows before it scrolls (the half row says that it does). */
+export const PICKER_ROWS = 6.5;
 
 /** The hint under the field: an example, the validated organization, or why the input is not one. */
 export function validationMessage(ui: UiState): HTMLElement {

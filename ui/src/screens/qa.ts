@@ -12,7 +12,7 @@ import { orgFinder } from "./org-finder";
 
 /** A row of the "next organization" list: a 38 px button and the gap under it. */
 export const QA_ROW_HEIGHT = 46;
-export const QA_ROWS = 6;
+export const QA_ROWS = 6.5;
 
 /** "Sign in to the next organization": a filter field, its count and the list of every organization to pick from. */
 function nextOrganization(view: AppView, ui: UiState, actions: Actions): HTMLElement | null {
