@@ -1,0 +1,155 @@
+//! What a verified access token says: [`Claims`] (subject, organization, scopes and RBAC permissions, the
+//! client, expiry, and every claim as sent) and [`Org`], the organization the caller acts for.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::error::GuardError;
+
+/// The verified claims of an access token. Only the guard makes these (after every check passed); cloning is
+/// cheap. Handlers get them with the [`Claims`] extractor.
+#[derive(Clone, PartialEq)]
+pub struct Claims(Arc<Inner>);
+
+#[derive(PartialEq)]
+struct Inner {
+    sub: String,
+    org: Org,
+    scopes: BTreeSet<String>,
+    permissions: BTreeSet<String>,
+    azp: Option<String>,
+    exp: i64,
+    iat: i64,
+    all: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Claims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Claims")
+            .field("sub", &self.0.sub)
+            .field("org", &self.0.org)
+            .field("scopes", &self.0.scopes)
+            .field("permissions", &self.0.permissions)
+            .field("azp", &self.0.azp)
+            .field("exp", &self.0.exp)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The organization a verified token was issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    /// `org_id`, e.g. `org_AcmeA1b2C3d4E5f6`: what data is scoped by.
+    pub id: String,
+    /// `org_name`, when the tenant adds it (display only: names can be renamed and reused).
+    pub name: Option<String>,
+}
+
+/// The parts [`crate::verify`] has checked, assembled into [`Claims`].
+pub(crate) struct Checked {
+    pub sub: String,
+    pub org: Org,
+    pub scopes: BTreeSet<String>,
+    pub permissions: BTreeSet<String>,
+    pub azp: Option<String>,
+    pub exp: i64,
+    pub iat: i64,
+}
+
+impl Claims {
+    pub(crate) fn new(checked: Checked, all: Map<String, Value>) -> Self {
+        let Checked {
+            sub,
+            org,
+            scopes,
+            permissions,
+            azp,
+            exp,
+            iat,
+        } = checked;
+        Self(Arc::new(Inner {
+            sub,
+            org,
+            scopes,
+            permissions,
+            azp,
+            exp,
+            iat,
+            all,
+        }))
+    }
+
+    /// `sub`: the user (or, for client credentials, the client) the token is for.
+    pub fn sub(&self) -> &str {
+        &self.0.sub
+    }
+
+    /// `org_id`.
+    pub fn org_id(&self) -> &str {
+        &self.0.org.id
+    }
+
+    /// `org_name`, if the tenant sends it.
+    pub fn org_name(&self) -> Option<&str> {
+        self.0.org.name.as_deref()
+    }
+
+    /// The organization (`org_id` and `org_name`).
+    pub fn org(&self) -> &Org {
+        &self.0.org
+    }
+
+    /// The `scope` claim's space-separated scopes.
+    pub fn scopes(&self) -> &BTreeSet<String> {
+        &self.0.scopes
+    }
+
+    /// The RBAC `permissions` array (Auth0's "Add Permissions in the Access Token").
+    pub fn permissions(&self) -> &BTreeSet<String> {
+        &self.0.permissions
+    }
+
+    /// True when `scope` is granted, in the `scope` claim or in `permissions`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.0.scopes.contains(scope) || self.0.permissions.contains(scope)
+    }
+
+    /// `Ok` when every space-separated scope in `required` is granted; otherwise the 403
+    /// `insufficient_scope` refusal naming them. For checks inside a handler: `claims.require_scope("x")?`.
+    pub fn require_scope(&self, required: &str) -> Result<(), GuardError> {
+        if required.split_whitespace().all(|s| self.has_scope(s)) {
+            Ok(())
+        } else {
+            Err(GuardError::InsufficientScope {
+                scope: crate::error::shown(required),
+            })
+        }
+    }
+
+    /// `azp`: the client the token was issued to, if present.
+    pub fn azp(&self) -> Option<&str> {
+        self.0.azp.as_deref()
+    }
+
+    /// `exp` (UNIX seconds).
+    pub fn exp(&self) -> i64 {
+        self.0.exp
+    }
+
+    /// `iat` (UNIX seconds).
+    pub fn iat(&self) -> i64 {
+        self.0.iat
+    }
+
+    /// Any claim by name, as sent.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.0.all.get(name)
+    }
+
+    /// Every claim, as sent.
+    pub fn all(&self) -> &Map<String, Value> {
+        &self.0.all
+    }
+}

@@ -1,0 +1,281 @@
+//! What the guard checks tokens against: the issuer, the API identifier (audience), where the keys come from,
+//! the clock-skew leeway and the JWKS cache's timings. Checked when built, so a bad setting fails at start-up.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::Url;
+
+/// The clock-skew leeway used when none is configured.
+pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
+
+/// The largest leeway accepted; a larger one is lowered to this (a token expired for minutes is expired).
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+/// Minimum time between two JWKS refetches caused by tokens naming an unknown `kid`.
+pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+
+/// How long fetched keys are used when the JWKS response says nothing (`Cache-Control: max-age`) about it.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// The bounds put on a JWKS response's `max-age`: fetched at most once a minute, and a key the tenant removed
+/// is dropped within the hour whatever the response said.
+pub const MAX_AGE_BOUNDS: (Duration, Duration) =
+    (Duration::from_secs(60), Duration::from_secs(3600));
+
+/// The largest discovery document or JWKS accepted (real ones are a few KiB).
+pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+
+/// Why a guard configuration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    #[error(
+        "the issuer `{0}` is not a URL; use the tenant's issuer, e.g. https://TENANT.auth0.com/"
+    )]
+    IssuerNotUrl(String),
+    #[error(
+        "the issuer `{0}` is not https; plain http is allowed only for a loopback issuer (127.0.0.0/8 or [::1], \
+         a local test tenant)"
+    )]
+    InsecureIssuer(String),
+    #[error("the API identifier (audience) is empty; use the identifier of the API in the tenant")]
+    EmptyAudience,
+    #[error(
+        "the JWKS URL `{0}` is not an https URL (http only on loopback, and only for a loopback http issuer)"
+    )]
+    InsecureJwksUrl(String),
+    #[error("could not build the HTTP client for the issuer's keys: {0}")]
+    Http(String),
+}
+
+/// The guard's settings. Build with [`GuardConfig::new`], then adjust with the `with_*` methods.
+#[derive(Debug, Clone)]
+pub struct GuardConfig {
+    issuer: Url,
+    issuer_str: String,
+    audience: String,
+    jwks_url: Option<Url>,
+    leeway: Duration,
+    realm: String,
+    refetch_interval: Duration,
+    default_max_age: Duration,
+}
+
+impl GuardConfig {
+    /// `issuer` exactly as the tokens' `iss` reads (Auth0: `https://TENANT.auth0.com/`, with the slash);
+    /// `audience` is the API identifier (e.g. `https://api.orgpass.example/`). The keys come from the issuer's
+    /// discovery document unless [`with_jwks_url`](Self::with_jwks_url) names them.
+    pub fn new(issuer: &str, audience: &str) -> Result<Self, ConfigError> {
+        let url = Url::parse(issuer).map_err(|_| ConfigError::IssuerNotUrl(issuer.to_owned()))?;
+        if !url.has_host() {
+            return Err(ConfigError::IssuerNotUrl(issuer.to_owned()));
+        }
+        if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
+            return Err(ConfigError::InsecureIssuer(issuer.to_owned()));
+        }
+        if audience.trim().is_empty() {
+            return Err(ConfigError::EmptyAudience);
+        }
+        Ok(Self {
+            issuer: url,
+            issuer_str: issuer.to_owned(),
+            audience: audience.to_owned(),
+            jwks_url: None,
+            leeway: DEFAULT_LEEWAY,
+            realm: header_safe(audience),
+            refetch_interval: DEFAULT_REFETCH_INTERVAL,
+            default_max_age: DEFAULT_MAX_AGE,
+        })
+    }
+
+    /// Fetch the keys from this JWKS URL instead of the one the issuer's discovery document names. It must be
+    /// https, or loopback http when the issuer itself is a loopback http issuer.
+    pub fn with_jwks_url(mut self, url: &str) -> Result<Self, ConfigError> {
+        let parsed = Url::parse(url).map_err(|_| ConfigError::InsecureJwksUrl(url.to_owned()))?;
+        if !self.endpoint_allowed(&parsed) {
+            return Err(ConfigError::InsecureJwksUrl(url.to_owned()));
+        }
+        self.jwks_url = Some(parsed);
+        Ok(self)
+    }
+
+    /// The clock-skew leeway for `exp`, `nbf` and `iat` (default 60 s), lowered to [`MAX_LEEWAY`] if above it.
+    pub fn with_leeway(mut self, leeway: Duration) -> Self {
+        self.leeway = leeway.min(MAX_LEEWAY);
+        self
+    }
+
+    /// The `realm` of the `WWW-Authenticate` challenges (default: the API identifier). Characters a quoted
+    /// header value cannot hold are replaced.
+    pub fn with_realm(mut self, realm: &str) -> Self {
+        self.realm = header_safe(realm);
+        self
+    }
+
+    /// The minimum time between two refetches caused by an unknown `kid` (default 30 s, at least 1 s).
+    pub fn with_refetch_interval(mut self, interval: Duration) -> Self {
+        self.refetch_interval = interval.max(Duration::from_secs(1));
+        self
+    }
+
+    /// How long keys are kept when the JWKS response has no `Cache-Control: max-age` (default 10 min), within
+    /// [`MAX_AGE_BOUNDS`].
+    pub fn with_default_max_age(mut self, max_age: Duration) -> Self {
+        self.default_max_age = max_age.clamp(MAX_AGE_BOUNDS.0, MAX_AGE_BOUNDS.1);
+        self
+    }
+
+    /// The issuer as configured (what `iss` must equal).
+    pub fn issuer(&self) -> &str {
+        &self.issuer_str
+    }
+
+    /// The API identifier `aud` must contain.
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    /// The configured JWKS URL, if any.
+    pub fn jwks_url(&self) -> Option<&Url> {
+        self.jwks_url.as_ref()
+    }
+
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+
+    pub fn realm(&self) -> &str {
+        &self.realm
+    }
+
+    pub fn refetch_interval(&self) -> Duration {
+        self.refetch_interval
+    }
+
+    pub fn default_max_age(&self) -> Duration {
+        self.default_max_age
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery_url(&self) -> Url {
+        let base = self.issuer_str.trim_end_matches('/');
+        Url::parse(&format!("{base}/.well-known/openid-configuration"))
+            .expect("a valid issuer gives a valid discovery URL")
+    }
+
+    /// Whether the guard may fetch from `url`: https always; http only on loopback for a loopback http issuer.
+    pub fn endpoint_allowed(&self, url: &Url) -> bool {
+        url.scheme() == "https"
+            || url.scheme() == "http" && self.issuer.scheme() == "http" && is_loopback(url)
+    }
+
+    /// Whether the issuer is a loopback (local test) issuer, reached without a proxy.
+    pub(crate) fn issuer_is_loopback(&self) -> bool {
+        is_loopback(&self.issuer)
+    }
+}
+
+/// Loopback means an address in 127.0.0.0/8 or `[::1]`; the name `localhost` does not count (it can resolve
+/// elsewhere).
+pub(crate) fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    host.trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// `s` with every character a quoted-string header value (RFC 6750 §3) cannot hold replaced by `?`, and at
+/// most 200 characters long.
+pub(crate) fn header_safe(s: &str) -> String {
+    s.chars()
+        .take(200)
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn issuers() {
+        // (issuer, accepted)
+        let rows = [
+            ("https://acme.eu.auth0.com/", true),
+            ("http://127.0.0.1:4000/", true),
+            ("http://127.9.9.9:4000/", true),
+            ("http://[::1]:4000/", true),
+            ("http://localhost:4000/", false),
+            ("http://acme.eu.auth0.com/", false),
+            ("ftp://127.0.0.1/", false),
+            ("not a url", false),
+        ];
+        for (issuer, ok) in rows {
+            assert_eq!(
+                GuardConfig::new(issuer, "https://api.example/").is_ok(),
+                ok,
+                "{issuer}"
+            );
+        }
+        assert_eq!(
+            GuardConfig::new("https://acme.eu.auth0.com/", " ").unwrap_err(),
+            ConfigError::EmptyAudience
+        );
+    }
+
+    #[test]
+    fn jwks_urls() {
+        let https = GuardConfig::new("https://acme.eu.auth0.com/", "a").unwrap();
+        let local = GuardConfig::new("http://127.0.0.1:4000/", "a").unwrap();
+        // (config, JWKS URL, accepted)
+        let rows = [
+            (
+                &https,
+                "https://acme.eu.auth0.com/.well-known/jwks.json",
+                true,
+            ),
+            (&https, "http://127.0.0.1:4000/jwks", false),
+            (&https, "http://acme.eu.auth0.com/jwks", false),
+            (&local, "http://127.0.0.1:4001/jwks", true),
+            (&local, "https://keys.example/jwks", true),
+            (&local, "http://localhost:4000/jwks", false),
+            (&local, "http://evil.example/jwks", false),
+        ];
+        for (config, url, ok) in rows {
+            assert_eq!(
+                config.clone().with_jwks_url(url).is_ok(),
+                ok,
+                "{} with {url}",
+                config.issuer()
+            );
+        }
+    }
+
+    #[test]
+    fn bounds_and_defaults() {
+        let c = GuardConfig::new("https://acme.eu.auth0.com/", "https://api.example/").unwrap();
+        assert_eq!(c.leeway(), Duration::from_secs(60));
+        assert_eq!(c.refetch_interval(), Duration::from_secs(30));
+        assert_eq!(c.default_max_age(), Duration::from_secs(600));
+        assert_eq!(c.realm(), "https://api.example/");
+        assert_eq!(
+            c.discovery_url().as_str(),
+            "https://acme.eu.auth0.com/.well-known/openid-configuration"
+        );
+        let c = c
+            .with_leeway(Duration::from_secs(3600))
+            .with_refetch_interval(Duration::ZERO)
+            .with_default_max_age(Duration::from_secs(1))
+            .with_realm("a \"quoted\"\\ realm\n");
+        assert_eq!(c.leeway(), MAX_LEEWAY);
+        assert_eq!(c.refetch_interval(), Duration::from_secs(1));
+        assert_eq!(c.default_max_age(), Duration::from_secs(60));
+        assert_eq!(c.realm(), "a ?quoted?? realm?");
+    }
+}

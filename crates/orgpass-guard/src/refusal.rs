@@ -1,0 +1,201 @@
+//! How a refusal looks on the wire (RFC 6750 §3): the status, the `WWW-Authenticate: Bearer` challenge and a
+//! JSON body `{"error", "error_description", "check"}`. Never the token.
+//!
+//! | refusal | status | `error` attribute |
+//! |---|---|---|
+//! | no bearer token (none, or another scheme such as `Basic`) | 401 | none (RFC 6750 §3.1) |
+//! | malformed `Authorization` (`Bearer` alone, two tokens, two headers, header and query) | 400 | `invalid_request` |
+//! | any failed token check | 401 | `invalid_token` |
+//! | missing scope | 403 | `insufficient_scope`, with `scope="…"` |
+//! | another organization than the route's | 403 | `insufficient_scope` (no `scope`: no scope would help; the body's `check` is `org_mismatch`) |
+//! | the issuer's keys cannot be fetched | 503 | no challenge (not the client's fault) |
+//! | the server is misconfigured (no layer, no `{org_id}`) | 500 | no challenge |
+//!
+//! A [`GuardError`] turned into a response carries its [`Challenge`] without a realm; the guard's layer adds
+//! its realm on the way out, so refusals from extractors and handlers say the same as the layer's own.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use crate::config::header_safe;
+use crate::error::GuardError;
+
+/// The `WWW-Authenticate` challenge of a refusal, waiting for the layer to add its realm.
+#[derive(Debug, Clone)]
+pub(crate) struct Challenge {
+    error: Option<&'static str>,
+    description: String,
+    scope: Option<String>,
+}
+
+impl Challenge {
+    /// The header value: `Bearer realm="…"[, error="…", error_description="…"[, scope="…"]]`.
+    pub fn header(&self, realm: Option<&str>) -> HeaderValue {
+        let mut attrs = Vec::new();
+        if let Some(realm) = realm {
+            attrs.push(format!("realm=\"{}\"", header_safe(realm)));
+        }
+        if let Some(error) = self.error {
+            attrs.push(format!("error=\"{error}\""));
+            attrs.push(format!(
+                "error_description=\"{}\"",
+                header_safe(&self.description)
+            ));
+        }
+        if let Some(scope) = &self.scope {
+            attrs.push(format!("scope=\"{}\"", header_safe(scope)));
+        }
+        let value = if attrs.is_empty() {
+            "Bearer".to_owned()
+        } else {
+            format!("Bearer {}", attrs.join(", "))
+        };
+        HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
+    }
+}
+
+impl GuardError {
+    /// The HTTP status of this refusal.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::NoToken => StatusCode::UNAUTHORIZED,
+            Self::MalformedHeader(_) => StatusCode::BAD_REQUEST,
+            Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => StatusCode::FORBIDDEN,
+            Self::Jwks(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::NotGuarded | Self::NoOrgInRoute => StatusCode::INTERNAL_SERVER_ERROR,
+            _ => StatusCode::UNAUTHORIZED,
+        }
+    }
+
+    /// The body's `error`: the RFC 6750 code where there is one.
+    fn code(&self) -> &'static str {
+        match self {
+            Self::NoToken => "unauthorized",
+            Self::MalformedHeader(_) => "invalid_request",
+            Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => "insufficient_scope",
+            Self::Jwks(_) => "temporarily_unavailable",
+            Self::NotGuarded | Self::NoOrgInRoute => "server_error",
+            _ => "invalid_token",
+        }
+    }
+
+    /// The challenge, for refusals that have one.
+    fn challenge(&self) -> Option<Challenge> {
+        let error = match self {
+            Self::NoToken => None,
+            Self::Jwks(_) | Self::NotGuarded | Self::NoOrgInRoute => return None,
+            _ => Some(self.code()),
+        };
+        let scope = match self {
+            Self::InsufficientScope { scope } => Some(scope.clone()),
+            _ => None,
+        };
+        Some(Challenge {
+            error,
+            description: self.to_string(),
+            scope,
+        })
+    }
+}
+
+impl IntoResponse for GuardError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": self.code(),
+            "error_description": self.to_string(),
+            "check": self.check(),
+        });
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(challenge) = self.challenge() {
+            headers.insert(header::WWW_AUTHENTICATE, challenge.header(None));
+            response.extensions_mut().insert(challenge);
+        }
+        response
+    }
+}
+
+/// Puts `realm` into the challenge of a refusal made by [`GuardError::into_response`].
+pub(crate) fn add_realm(response: &mut Response, realm: &str) {
+    if let Some(challenge) = response.extensions_mut().remove::<Challenge>() {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, challenge.header(Some(realm)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::JwksError;
+
+    fn rendered(e: GuardError) -> (u16, Option<String>, serde_json::Value) {
+        let mut r = e.into_response();
+        add_realm(&mut r, "api");
+        let header = r
+            .headers()
+            .get(header::WWW_AUTHENTICATE)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let status = r.status().as_u16();
+        let body = futures_body(r);
+        (status, header, body)
+    }
+
+    fn futures_body(r: Response) -> serde_json::Value {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let bytes = rt
+            .block_on(axum::body::to_bytes(r.into_body(), 64 * 1024))
+            .unwrap();
+        serde_json::from_slice(&bytes).unwrap()
+    }
+
+    #[test]
+    fn refusals() {
+        let (status, header, body) = rendered(GuardError::NoToken);
+        assert_eq!(status, 401);
+        assert_eq!(header.as_deref(), Some("Bearer realm=\"api\""));
+        assert_eq!(body["check"], "header");
+
+        let (status, header, _) = rendered(GuardError::Signature);
+        assert_eq!(status, 401);
+        assert_eq!(
+            header.as_deref(),
+            Some(
+                "Bearer realm=\"api\", error=\"invalid_token\", error_description=\"access token refused: the \
+                 signature does not verify with the issuer's key\""
+            )
+        );
+
+        let (status, header, body) = rendered(GuardError::InsufficientScope {
+            scope: "write:projects".into(),
+        });
+        assert_eq!(status, 403);
+        assert!(
+            header
+                .unwrap()
+                .ends_with("error=\"insufficient_scope\", error_description=\"the token lacks the scope this request needs: write:projects\", scope=\"write:projects\"")
+        );
+        assert_eq!(body["error"], "insufficient_scope");
+
+        let (status, header, body) = rendered(GuardError::Jwks(JwksError::Backoff(
+            std::time::Duration::from_secs(3),
+        )));
+        assert_eq!((status, header), (503, None));
+        assert_eq!(body["check"], "jwks");
+    }
+
+    #[test]
+    fn claim_values_cannot_break_the_header() {
+        let e = GuardError::Issuer {
+            got: crate::error::shown("https://evil/\", error=\"none\r\n"),
+            want: "https://acme/".into(),
+        };
+        let (_, header, _) = rendered(e);
+        let header = header.unwrap();
+        assert_eq!(header.matches('"').count(), 6, "{header}");
+    }
+}
