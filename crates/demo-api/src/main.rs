@@ -1,0 +1,92 @@
+//! The `demo-api` binary: serves the demo API on a loopback address, trusting tokens of one issuer for one
+//! audience. `demo-api --issuer http://127.0.0.1:4000/ --audience https://api.orgpass.example/ --listen 127.0.0.1:4100`
+
+use std::net::SocketAddr;
+
+use clap::Parser;
+use demo_api::{AppState, DEMO_AUDIENCE, app};
+use orgpass_guard::{Guard, GuardConfig};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "demo-api",
+    version,
+    about = "The demo company API behind orgpass-guard"
+)]
+struct Cli {
+    /// The tenant's issuer, exactly as tokens' `iss` reads (with its trailing slash).
+    #[arg(long, env = "DEMO_API_ISSUER")]
+    issuer: String,
+    /// The API identifier tokens must be issued for.
+    #[arg(long, default_value = DEMO_AUDIENCE)]
+    audience: String,
+    /// Where to listen; a loopback address only (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:4100")]
+    listen: SocketAddr,
+    /// Read the keys from this JWKS URL instead of the issuer's discovery document.
+    #[arg(long)]
+    jwks_url: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CliError {
+    #[error("{0} is not a loopback address; the demo API listens on 127.0.0.1 or [::1] only")]
+    NotLoopback(SocketAddr),
+    #[error(transparent)]
+    Config(#[from] orgpass_guard::ConfigError),
+    #[error("could not listen on {addr}: {source}; pick another --listen port or use 0")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("the server stopped: {0}")]
+    Serve(std::io::Error),
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "demo_api=info,orgpass_guard=info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("demo-api: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), CliError> {
+    if !cli.listen.ip().is_loopback() {
+        return Err(CliError::NotLoopback(cli.listen));
+    }
+    let mut config = GuardConfig::new(&cli.issuer, &cli.audience)?;
+    if let Some(url) = &cli.jwks_url {
+        config = config.with_jwks_url(url)?;
+    }
+    let guard = Guard::new(config)?;
+    let listener = tokio::net::TcpListener::bind(cli.listen)
+        .await
+        .map_err(|source| CliError::Bind {
+            addr: cli.listen,
+            source,
+        })?;
+    let addr = listener.local_addr().map_err(|source| CliError::Bind {
+        addr: cli.listen,
+        source,
+    })?;
+    println!("demo-api listening on http://{addr}/");
+    println!("issuer:    {}", cli.issuer);
+    println!("audience:  {}", cli.audience);
+    axum::serve(listener, app(AppState::demo(guard)))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+        .map_err(CliError::Serve)
+}
