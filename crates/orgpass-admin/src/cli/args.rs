@@ -1,0 +1,268 @@
+//! The command line's shape: every command, flag and argument as clap derives (parsing only, no behaviour).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "orgpass-admin",
+    version,
+    about = "Provision Auth0 organizations through the Management API"
+)]
+pub(super) struct Cli {
+    /// Tenant domain (`your-tenant.eu.auth0.com`); `http://127.0.0.1:PORT` only for a local devtenant.
+    #[arg(long, global = true, env = "ORGPASS_ADMIN_DOMAIN")]
+    pub(super) domain: Option<String>,
+    /// Client id of the machine-to-machine application.
+    #[arg(long, global = true, env = "ORGPASS_ADMIN_CLIENT_ID")]
+    pub(super) client_id: Option<String>,
+    /// Management API audience (default `https://{domain}/api/v2/`).
+    #[arg(long, global = true, env = "ORGPASS_ADMIN_AUDIENCE")]
+    pub(super) audience: Option<String>,
+    /// Print JSON instead of tables (and no progress bar).
+    #[arg(long, global = true)]
+    pub(super) json: bool,
+    /// Most Management API requests in flight at once.
+    #[arg(long, global = true, default_value_t = 8)]
+    pub(super) concurrency: usize,
+    /// Do not keep the access token in the OS keychain between runs.
+    #[arg(long, global = true)]
+    pub(super) no_token_cache: bool,
+    #[command(subcommand)]
+    pub(super) command: Command,
+}
+
+#[derive(Subcommand)]
+pub(super) enum Command {
+    /// Credentials of the machine-to-machine application.
+    #[command(subcommand)]
+    Auth(AuthCmd),
+    /// Organizations.
+    #[command(subcommand)]
+    Orgs(OrgsCmd),
+    /// The tenant's connections.
+    #[command(subcommand)]
+    Connections(ConnectionsCmd),
+    /// Make a desired-state file (TOML or YAML) true: prints a plan, then applies it.
+    Apply {
+        file: PathBuf,
+        /// Print the plan and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Also delete organizations (and disable connections, remove members) that the file does not list.
+        #[arg(long)]
+        prune: bool,
+    },
+    /// Write the tenant's organizations as a desired-state file.
+    Export {
+        /// Output file (`.toml`, `.yaml`); stdout when omitted.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Format for stdout.
+        #[arg(long, default_value = "toml", value_parser = ["toml", "yaml"])]
+        format: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum AuthCmd {
+    /// Store the client secret in the OS keychain (prompted without echo, or read from stdin when piped).
+    Login,
+    /// Show the granted scopes and the token's lifetime.
+    Status,
+    /// Remove the stored client secret and token from the keychain.
+    Logout,
+}
+
+#[derive(Subcommand)]
+pub(super) enum OrgsCmd {
+    /// List organizations (all of them, with checkpoint paging).
+    List {
+        /// One page only (offset paging, 0-based).
+        #[arg(long)]
+        page: Option<u32>,
+        #[arg(long, default_value_t = 50)]
+        per_page: u32,
+    },
+    /// Show one organization (by id or name).
+    Get { org: String },
+    /// Create an organization.
+    Create {
+        name: String,
+        #[command(flatten)]
+        fields: OrgFields,
+        /// Enable a connection (by name or id) at creation; repeatable.
+        #[arg(long = "connection")]
+        connections: Vec<String>,
+    },
+    /// Change an organization.
+    Update {
+        org: String,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        fields: OrgFields,
+        /// Remove a metadata key; repeatable.
+        #[arg(long = "remove-metadata")]
+        remove_metadata: Vec<String>,
+        /// Remove the logo.
+        #[arg(long)]
+        clear_logo: bool,
+    },
+    /// Delete an organization.
+    Delete { org: String },
+    /// Connections enabled for an organization.
+    #[command(subcommand)]
+    Connections(OrgConnectionsCmd),
+    /// Members.
+    #[command(subcommand)]
+    Members(MembersCmd),
+    /// Invitations.
+    #[command(subcommand)]
+    Invitations(InvitationsCmd),
+}
+
+#[derive(Args)]
+pub(super) struct OrgFields {
+    #[arg(long)]
+    pub(super) display_name: Option<String>,
+    /// https URL of the logo.
+    #[arg(long)]
+    pub(super) logo_url: Option<String>,
+    /// Primary colour, `#rrggbb`.
+    #[arg(long)]
+    pub(super) primary_color: Option<String>,
+    /// Page background colour, `#rrggbb`.
+    #[arg(long)]
+    pub(super) page_background_color: Option<String>,
+    /// `KEY=VALUE`; repeatable.
+    #[arg(long = "metadata", value_parser = parse_kv)]
+    pub(super) metadata: Vec<(String, String)>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    s.split_once('=')
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .ok_or_else(|| format!("{s:?}: write KEY=VALUE"))
+}
+
+#[derive(Args)]
+pub(super) struct ConnFlags {
+    /// Users who sign in with this connection become members.
+    #[arg(long)]
+    pub(super) assign_membership_on_login: Option<bool>,
+    /// Show a button for it on the login page (enterprise connections).
+    #[arg(long)]
+    pub(super) show_as_button: Option<bool>,
+    /// Allow sign-up (database connections; needs assign_membership_on_login).
+    #[arg(long)]
+    pub(super) is_signup_enabled: Option<bool>,
+}
+
+#[derive(Subcommand)]
+pub(super) enum OrgConnectionsCmd {
+    List {
+        org: String,
+    },
+    Enable {
+        org: String,
+        connection: String,
+        #[command(flatten)]
+        flags: ConnFlags,
+    },
+    Update {
+        org: String,
+        connection: String,
+        #[command(flatten)]
+        flags: ConnFlags,
+    },
+    Disable {
+        org: String,
+        connection: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum MembersCmd {
+    List {
+        org: String,
+    },
+    Add {
+        org: String,
+        #[arg(required = true)]
+        user_ids: Vec<String>,
+    },
+    Remove {
+        org: String,
+        #[arg(required = true)]
+        user_ids: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum InvitationsCmd {
+    /// Invite someone; prints the invitation URL.
+    Create {
+        org: String,
+        #[arg(long)]
+        email: String,
+        /// Name shown as the inviter.
+        #[arg(long)]
+        inviter: String,
+        /// Application the invitee will sign in to (its login route receives the link).
+        #[arg(long = "app-client-id")]
+        app_client_id: String,
+        /// Connection (name or id) the invitee signs up with.
+        #[arg(long)]
+        connection: Option<String>,
+        /// Lifetime in seconds (default 604800, at most 2592000).
+        #[arg(long)]
+        ttl: Option<u64>,
+        /// Role ids; repeatable.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Let Auth0 email the invitation.
+        #[arg(long)]
+        send_email: bool,
+    },
+    List {
+        org: String,
+    },
+    Revoke {
+        org: String,
+        invitation_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum ConnectionsCmd {
+    List {
+        /// Only this strategy (`auth0`, `google-oauth2`, `samlp`, `oidc`, …).
+        #[arg(long)]
+        strategy: Option<String>,
+    },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_parses() {
+        use clap::CommandFactory as _;
+        Cli::command().debug_assert();
+        assert!(
+            Cli::try_parse_from([
+                "orgpass-admin",
+                "orgs",
+                "create",
+                "acme",
+                "--client-secret",
+                "x"
+            ])
+            .is_err()
+        );
+    }
+}
