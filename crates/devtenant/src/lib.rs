@@ -14,6 +14,8 @@ pub mod ratelimit;
 mod router_tests;
 pub mod seed;
 pub mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

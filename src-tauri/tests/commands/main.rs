@@ -90,8 +90,8 @@ impl Opener for Browser {
     }
 }
 
-/// GET /authorize → login page → POST credentials → redirects until the loopback callback answered; with
-/// `elsewhere`, stop before the callback (a browser that cannot reach this computer) and return its address.
+/// The scripted sign-in (`devtenant::testing`), then the redirect back delivered to the app's loopback listener;
+/// with `elsewhere`, not delivered (a browser that cannot reach this computer) and its address returned.
 async fn walk_login_page(
     authorize: &str,
     user: &str,
@@ -102,58 +102,15 @@ async fn walk_login_page(
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    let base = url::Url::parse(authorize).map_err(|e| e.to_string())?;
-    let mut next = base.clone();
-    let mut posted = false;
-    for _ in 0..10 {
-        if elsewhere && next.host_str() == Some("127.0.0.1") && next.path() == "/callback" {
-            return Ok(Some(next.to_string()));
-        }
-        let resp = http
-            .get(next.clone())
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        if let Some(loc) = resp.headers().get("location") {
-            next = next
-                .join(loc.to_str().map_err(|e| e.to_string())?)
-                .map_err(|e| e.to_string())?;
-            continue;
-        }
-        let body = resp.text().await.map_err(|e| e.to_string())?;
-        if next.host_str() == Some("127.0.0.1") && next.port() != base.port() {
-            return Ok(None); // the app's loopback listener answered
-        }
-        if posted {
-            return Err(format!("login did not redirect back: {body}"));
-        }
-        let state = body
-            .split("name=\"state\" value=\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .ok_or_else(|| format!("no login form at {next}: {body}"))?
-            .to_owned();
-        let resp = http
-            .post(next.join("/u/login").unwrap())
-            .form(&[
-                ("state", state.as_str()),
-                ("username", user),
-                ("password", password),
-                ("action", "default"),
-            ])
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        posted = true;
-        let loc = resp
-            .headers()
-            .get("location")
-            .ok_or_else(|| format!("login form answered {} without a redirect", resp.status()))?;
-        next = next
-            .join(loc.to_str().unwrap())
-            .map_err(|e| e.to_string())?;
+    let authorize = url::Url::parse(authorize).map_err(|e| e.to_string())?;
+    let callback = devtenant::testing::sign_in(&http, authorize, user, password)
+        .await
+        .map_err(|e| e.to_string())?;
+    if elsewhere {
+        return Ok(Some(callback.to_string()));
     }
-    Err("too many redirects".into())
+    http.get(callback).send().await.map_err(|e| e.to_string())?;
+    Ok(None)
 }
 
 struct Harness {

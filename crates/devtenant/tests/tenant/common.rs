@@ -61,44 +61,21 @@ pub fn authorize_url(
     url
 }
 
-pub fn location(res: &reqwest::Response) -> Url {
-    let loc = res
-        .headers()
-        .get("location")
-        .expect("redirect")
-        .to_str()
-        .unwrap();
-    res.url().join(loc).unwrap()
-}
-
 pub fn param(url: &Url, key: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == key)
         .map(|(_, v)| v.into_owned())
 }
 
-/// What a scripted (non-browser) client does: `/authorize` → 303 to `/u/login?state=K` → POST the form.
+/// What a scripted (non-browser) client does: `/authorize` → `/u/login` → POST the form → the redirect back,
+/// through the one walker every suite shares.
 pub async fn form_login(
     http: &reqwest::Client,
     authorize: Url,
     email: &str,
     password: &str,
 ) -> Url {
-    let r = http.get(authorize).send().await.unwrap();
-    assert_eq!(r.status(), 303);
-    let login = location(&r);
-    assert_eq!(login.path(), "/u/login");
-    let key = param(&login, "state").unwrap();
-    let r = http
-        .post(login.join("/u/login").unwrap())
-        .form(&[
-            ("state", key.as_str()),
-            ("username", email),
-            ("password", password),
-        ])
-        .send()
+    devtenant::testing::sign_in(http, authorize, email, password)
         .await
-        .unwrap();
-    assert_eq!(r.status(), 303, "{}", r.text().await.unwrap_or_default());
-    location(&r)
+        .unwrap_or_else(|e| panic!("sign-in as {email}: {e}"))
 }
