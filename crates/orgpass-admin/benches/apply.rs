@@ -11,7 +11,7 @@ use devtenant::ratelimit::{BucketSpec, Preset, RateLimitConfig};
 use indicatif::ProgressBar;
 use orgpass_admin::apply::{self, ConnectionSpec, DesiredState, OrgSpec};
 use orgpass_admin::model::{Branding, Colors};
-use orgpass_admin::{ClientSecret, ManagementClient, Tenant};
+use orgpass_admin::{ManagementClient, Secret, Tenant};
 
 fn arg(args: &[String], name: &str, default: u32) -> u32 {
     args.iter()
@@ -86,7 +86,7 @@ async fn main() {
     let client = ManagementClient::builder(
         Tenant::parse(&format!("http://{}", t.addr)).unwrap(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .concurrency(concurrency)
     .build()

@@ -85,7 +85,9 @@ pub enum AdminError {
     Credentials { error: String, description: String },
 
     /// Keychain trouble.
-    #[error(transparent)]
+    #[error(
+        "{0}. orgpass-admin never falls back to a plaintext file; in CI set ORGPASS_ADMIN_CLIENT_SECRET instead"
+    )]
     Keychain(#[from] crate::keychain::KeychainError),
 
     /// Configuration problems (domain, files).

@@ -365,15 +365,15 @@ pub(crate) struct Inner {
 pub struct ClientBuilder {
     tenant: Tenant,
     client_id: String,
-    secret: crate::ClientSecret,
-    store: Option<Arc<dyn crate::keychain::SecretStore>>,
+    secret: crate::Secret,
+    store: Option<Arc<dyn crate::keychain::SecretBackend>>,
     retry: RetryPolicy,
     concurrency: usize,
 }
 
 impl ClientBuilder {
     /// The keychain (or any store) in which tokens are cached between runs.
-    pub fn token_store(mut self, store: Arc<dyn crate::keychain::SecretStore>) -> Self {
+    pub fn token_store(mut self, store: Arc<dyn crate::keychain::SecretBackend>) -> Self {
         self.store = Some(store);
         self
     }
@@ -426,7 +426,7 @@ impl ManagementClient {
     pub fn builder(
         tenant: Tenant,
         client_id: impl Into<String>,
-        secret: crate::ClientSecret,
+        secret: crate::Secret,
     ) -> ClientBuilder {
         ClientBuilder {
             tenant,

@@ -14,6 +14,6 @@ pub mod validate;
 
 pub use error::AdminError;
 pub use http::{ManagementClient, RetryPolicy, StatsSnapshot};
-pub use secret::{AccessToken, ClientSecret};
+pub use secret::{AccessToken, Secret};
 pub use tenant::{Tenant, TenantError};
 pub use validate::ValidationError;

@@ -9,8 +9,8 @@ use base64::Engine as _;
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use crate::keychain::{SecretStore, token_key};
-use crate::secret::{AccessToken, ClientSecret};
+use crate::keychain::{SecretBackend, token_key};
+use crate::secret::{AccessToken, Secret};
 use crate::{AdminError, Tenant};
 
 /// A token and what we know about it.
@@ -36,8 +36,8 @@ pub struct TokenProvider {
     http: reqwest::Client,
     tenant: Tenant,
     client_id: String,
-    secret: ClientSecret,
-    store: Option<Arc<dyn SecretStore>>,
+    secret: Secret,
+    store: Option<Arc<dyn SecretBackend>>,
     state: tokio::sync::Mutex<State>,
     fetches: AtomicU64,
 }
@@ -76,8 +76,8 @@ impl TokenProvider {
         http: reqwest::Client,
         tenant: Tenant,
         client_id: impl Into<String>,
-        secret: ClientSecret,
-        store: Option<Arc<dyn SecretStore>>,
+        secret: Secret,
+        store: Option<Arc<dyn SecretBackend>>,
     ) -> Self {
         Self {
             http,
@@ -144,7 +144,10 @@ impl TokenProvider {
             state.store_checked = true;
             if let Some(store) = self.store.clone() {
                 let key = token_key(&self.tenant, &self.client_id);
-                let _ = tokio::task::spawn_blocking(move || store.delete(&key)).await;
+                let _ = tokio::task::spawn_blocking(move || {
+                    orgpass_keychain::delete_chunked(&*store, &key)
+                })
+                .await;
             }
         }
     }
@@ -152,7 +155,11 @@ impl TokenProvider {
     async fn load_stored(&self) -> Option<CachedToken> {
         let store = self.store.clone()?;
         let key = token_key(&self.tenant, &self.client_id);
-        let raw = match tokio::task::spawn_blocking(move || store.get(&key)).await {
+        let raw = match tokio::task::spawn_blocking(move || {
+            orgpass_keychain::read_chunked(&*store, &key)
+        })
+        .await
+        {
             Ok(Ok(Some(raw))) => Zeroizing::new(raw),
             Ok(Ok(None)) => return None,
             Ok(Err(e)) => {
@@ -193,7 +200,11 @@ impl TokenProvider {
             })
             .to_string(),
         );
-        match tokio::task::spawn_blocking(move || store.set(&key, &raw)).await {
+        match tokio::task::spawn_blocking(move || {
+            orgpass_keychain::write_chunked(&*store, &key, &raw)
+        })
+        .await
+        {
             Ok(Ok(())) => {}
             Ok(Err(e)) => {
                 tracing::debug!(error = %e, "could not cache the token in the keychain; kept in memory")

@@ -73,6 +73,7 @@ mod tests {
                 expires_at: 1_800_000_000,
                 refreshable: true,
                 refreshed_at: None,
+                audience: None,
             },
             refreshed: false,
         }

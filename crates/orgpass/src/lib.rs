@@ -43,7 +43,6 @@ pub mod opener;
 pub mod org;
 pub mod private;
 pub mod refusal;
-pub mod secret;
 pub mod session;
 mod token_http;
 pub mod verify;
@@ -63,10 +62,9 @@ pub use listener::{PasteError, PasteHandle, Refusal};
 pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
 pub use org::{OrgInput, OrgInputError};
+pub use orgpass_keychain::{KeychainError, MemoryBackend, OsKeychain, Secret, SecretBackend};
 pub use refusal::IdpRefusal;
-pub use secret::Secret;
 pub use session::{
-    Index, KeychainStore, KeyringBackend, MemoryBackend, SecretBackend, Session, SessionKey,
-    SessionMeta, SessionStore, StoreError,
+    Index, KeychainStore, Session, SessionKey, SessionMeta, SessionStore, StoreError,
 };
 pub use verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};

@@ -16,8 +16,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::Secret;
 use crate::config::PortPolicy;
-use crate::secret::Secret;
 
 /// Largest request (request line + headers) the listener reads.
 pub const MAX_REQUEST_BYTES: usize = 8 * 1024;

@@ -1,19 +1,19 @@
 //! Sessions in the OS keychain: one per (issuer, client id, organization), split over numbered entries when large,
 //! plus a secret-free index file for listing sessions without unlocking the keychain.
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::Secret;
+use crate::Secret;
+use orgpass_keychain::{
+    KeychainError, MemoryBackend, OsKeychain, SecretBackend, delete_chunked, read_chunked,
+    write_chunked,
+};
 
 /// The keychain service name every entry is stored under.
 pub const KEYRING_SERVICE: &str = "orgpass";
-/// Longest value stored in one keychain entry (Windows Credential Manager allows ~1280 characters).
-pub const CHUNK_LEN: usize = 1200;
-const CHUNK_HEADER: &str = "orgpass-chunks:";
 /// How long an index update waits for another process's (a read and a write of a small file).
 const INDEX_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
@@ -57,6 +57,10 @@ pub struct SessionMeta {
     /// first refresh after sign-in. Absent from index files written before it existed, hence the default.
     #[serde(default)]
     pub refreshed_at: Option<i64>,
+    /// The API the access token is for (the `audience` sent at sign-in); `None` when none was asked for. Absent
+    /// from index files written before it existed.
+    #[serde(default)]
+    pub audience: Option<String>,
 }
 
 /// A signed-in session: metadata plus the tokens (redacted in `Debug`).
@@ -140,211 +144,16 @@ pub enum StoreError {
     },
 }
 
-/// A flat secret store: account name → value. The keychain in production, a map in tests.
-pub trait SecretBackend: Send + Sync {
-    /// Read an entry; `Ok(None)` when it does not exist.
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError>;
-    /// Create or overwrite an entry.
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError>;
-    /// Delete an entry; `Ok(false)` when it did not exist.
-    fn delete(&self, account: &str) -> Result<bool, StoreError>;
-}
-
-/// The platform keychain through `keyring` v4 (Secret Service on Linux, Keychain on macOS,
-/// Credential Manager on Windows), service [`KEYRING_SERVICE`].
-#[derive(Debug, Clone)]
-pub struct KeyringBackend {
-    service: String,
-}
-
-impl KeyringBackend {
-    /// Use the platform store; fails clearly when it is not available (never a plaintext fallback).
-    pub fn new() -> Result<Self, StoreError> {
-        Self::with_service(KEYRING_SERVICE)
-    }
-
-    /// Use another service name (tests use a unique one).
-    pub fn with_service(service: &str) -> Result<Self, StoreError> {
-        if let Err(e) = keyring::Entry::store_status() {
-            return Err(StoreError::Unavailable(e.to_string()));
-        }
-        Ok(Self {
-            service: service.to_owned(),
-        })
-    }
-
-    fn entry(&self, account: &str) -> Result<keyring::Entry, StoreError> {
-        keyring::Entry::new(&self.service, account).map_err(map_keyring)
-    }
-}
-
-fn map_keyring(e: keyring::Error) -> StoreError {
-    match e {
-        keyring::Error::NoStorageAccess(inner) => StoreError::Locked(inner.to_string()),
-        keyring::Error::PlatformFailure(inner) => StoreError::Unavailable(inner.to_string()),
-        keyring::Error::NoDefaultStore => {
-            StoreError::Unavailable("no default credential store".into())
-        }
-        other => StoreError::Backend(other.to_string()),
-    }
-}
-
-impl SecretBackend for KeyringBackend {
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
-        match self.entry(account)?.get_password() {
-            Ok(v) => Ok(Some(v)),
-            Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(map_keyring(e)),
+impl From<KeychainError> for StoreError {
+    /// The keychain's one classification, with orgpass's own sentences (see the variants above).
+    fn from(e: KeychainError) -> Self {
+        match e {
+            KeychainError::Unavailable(m) => StoreError::Unavailable(m),
+            KeychainError::Locked(m) => StoreError::Locked(m),
+            KeychainError::Corrupt(m) => StoreError::Corrupt(m),
+            KeychainError::Failed(m) => StoreError::Backend(m),
         }
     }
-
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
-        self.entry(account)?
-            .set_password(value)
-            .map_err(map_keyring)
-    }
-
-    fn delete(&self, account: &str) -> Result<bool, StoreError> {
-        match self.entry(account)?.delete_credential() {
-            Ok(()) => Ok(true),
-            Err(keyring::Error::NoEntry) => Ok(false),
-            Err(e) => Err(map_keyring(e)),
-        }
-    }
-}
-
-/// An in-memory secret backend (tests and benchmarks). Records the longest value it was given.
-#[derive(Debug, Default)]
-pub struct MemoryBackend {
-    entries: Mutex<BTreeMap<String, String>>,
-}
-
-impl MemoryBackend {
-    /// Account names currently stored.
-    pub fn accounts(&self) -> Vec<String> {
-        self.entries
-            .lock()
-            .expect("memory backend")
-            .keys()
-            .cloned()
-            .collect()
-    }
-
-    /// Length of the longest stored value.
-    pub fn longest_value(&self) -> usize {
-        self.entries
-            .lock()
-            .expect("memory backend")
-            .values()
-            .map(String::len)
-            .max()
-            .unwrap_or(0)
-    }
-}
-
-impl SecretBackend for MemoryBackend {
-    fn get(&self, account: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .entries
-            .lock()
-            .expect("memory backend")
-            .get(account)
-            .cloned())
-    }
-    fn set(&self, account: &str, value: &str) -> Result<(), StoreError> {
-        self.entries
-            .lock()
-            .expect("memory backend")
-            .insert(account.to_owned(), value.to_owned());
-        Ok(())
-    }
-    fn delete(&self, account: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .entries
-            .lock()
-            .expect("memory backend")
-            .remove(account)
-            .is_some())
-    }
-}
-
-/// Write `value` under `account`, split over `account#1…#n` when longer than [`CHUNK_LEN`].
-pub fn write_chunked(
-    backend: &dyn SecretBackend,
-    account: &str,
-    value: &str,
-) -> Result<(), StoreError> {
-    let old_chunks = chunk_count(backend.get(account)?.as_deref());
-    let chunks: Vec<&str> = if value.len() <= CHUNK_LEN {
-        Vec::new()
-    } else {
-        split_chars(value, CHUNK_LEN)
-    };
-    for (i, chunk) in chunks.iter().enumerate() {
-        backend.set(&format!("{account}#{}", i + 1), chunk)?;
-    }
-    if chunks.is_empty() {
-        backend.set(account, value)?;
-    } else {
-        backend.set(account, &format!("{CHUNK_HEADER}{}", chunks.len()))?;
-    }
-    for i in chunks.len() + 1..=old_chunks {
-        backend.delete(&format!("{account}#{i}"))?;
-    }
-    Ok(())
-}
-
-/// Read a value written by [`write_chunked`].
-pub fn read_chunked(
-    backend: &dyn SecretBackend,
-    account: &str,
-) -> Result<Option<String>, StoreError> {
-    let Some(head) = backend.get(account)? else {
-        return Ok(None);
-    };
-    let Some(n) = head.strip_prefix(CHUNK_HEADER) else {
-        return Ok(Some(head));
-    };
-    let n: usize = n
-        .parse()
-        .map_err(|_| StoreError::Corrupt(format!("bad chunk header `{head}`")))?;
-    let mut value = String::new();
-    for i in 1..=n {
-        let part = backend
-            .get(&format!("{account}#{i}"))?
-            .ok_or_else(|| StoreError::Corrupt(format!("chunk {i} of {n} is missing")))?;
-        value.push_str(&part);
-    }
-    Ok(Some(value))
-}
-
-/// Delete a value written by [`write_chunked`] and its chunks.
-pub fn delete_chunked(backend: &dyn SecretBackend, account: &str) -> Result<bool, StoreError> {
-    let n = chunk_count(backend.get(account)?.as_deref());
-    for i in 1..=n {
-        backend.delete(&format!("{account}#{i}"))?;
-    }
-    backend.delete(account)
-}
-
-fn chunk_count(head: Option<&str>) -> usize {
-    head.and_then(|h| h.strip_prefix(CHUNK_HEADER))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-fn split_chars(value: &str, max: usize) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = value;
-    while !rest.is_empty() {
-        let mut cut = max.min(rest.len());
-        while !rest.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        out.push(&rest[..cut]);
-        rest = &rest[cut..];
-    }
-    out
 }
 
 /// Where sessions live. Implementations never write tokens outside the keychain.
@@ -456,7 +265,10 @@ impl KeychainStore {
         let index = Index::default_file().ok_or_else(|| {
             StoreError::Unavailable("no config directory for the session index".into())
         })?;
-        Ok(Self::new(KeyringBackend::new()?, Index::File(index)))
+        Ok(Self::new(
+            OsKeychain::new(KEYRING_SERVICE)?,
+            Index::File(index),
+        ))
     }
 
     /// Any backend and index.
@@ -611,6 +423,7 @@ pub(crate) mod tests {
                 expires_at: 1_800_000_000,
                 refreshable: true,
                 refreshed_at: None,
+                audience: None,
             },
             access_token: Secret::new("a".repeat(token_len)),
             refresh_token: Some(Secret::new("refresh-1")),
@@ -633,48 +446,6 @@ pub(crate) mod tests {
         assert_eq!(claims.len(), 3);
         s.id_token = Secret::new("id.token.sig");
         assert_eq!(s.claims(), None, "not base64url JSON");
-    }
-
-    #[test]
-    fn chunking_round_trips_and_shrinks() {
-        let b = MemoryBackend::default();
-        for len in [
-            0,
-            1,
-            CHUNK_LEN - 1,
-            CHUNK_LEN,
-            CHUNK_LEN + 1,
-            5 * CHUNK_LEN + 7,
-        ] {
-            let value: String = "é".repeat(len / 2) + &"x".repeat(len - len / 2);
-            write_chunked(&b, "k", &value).unwrap();
-            assert_eq!(
-                read_chunked(&b, "k").unwrap().as_deref(),
-                Some(value.as_str()),
-                "len {len}"
-            );
-            assert!(
-                b.longest_value() <= CHUNK_LEN,
-                "len {len}: a value of {} chars was stored",
-                b.longest_value()
-            );
-        }
-        // Last write had 7 chunks (7200 bytes in é's + x's); shrink to one value: old chunks are gone.
-        write_chunked(&b, "k", "small").unwrap();
-        assert_eq!(b.accounts(), vec!["k".to_owned()]);
-        assert!(delete_chunked(&b, "k").unwrap());
-        assert!(b.accounts().is_empty());
-        assert_eq!(read_chunked(&b, "k").unwrap(), None);
-    }
-
-    #[test]
-    fn missing_chunk_is_corrupt() {
-        let b = MemoryBackend::default();
-        write_chunked(&b, "k", &"x".repeat(3000)).unwrap();
-        b.delete("k#2").unwrap();
-        assert!(
-            matches!(read_chunked(&b, "k"), Err(StoreError::Corrupt(m)) if m == "chunk 2 of 3 is missing")
-        );
     }
 
     #[test]

@@ -5,8 +5,8 @@ use std::io::{IsTerminal as _, Read as _};
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use orgpass_admin::keychain::{self, OsKeychain, SecretStore};
-use orgpass_admin::{AdminError, ClientSecret, ManagementClient, Tenant};
+use orgpass_admin::keychain::{self, SecretBackend as _};
+use orgpass_admin::{AdminError, ManagementClient, Secret, Tenant};
 
 use super::CliError;
 use super::args::{AuthCmd, Cli};
@@ -47,19 +47,19 @@ enum SecretSource {
     Keychain,
 }
 
-async fn load_secret(t: &Tenant, id: &str) -> Result<(ClientSecret, SecretSource), CliError> {
+async fn load_secret(t: &Tenant, id: &str) -> Result<(Secret, SecretSource), CliError> {
     if let Ok(v) = std::env::var(SECRET_ENV) {
-        let s = ClientSecret::new(v);
+        let s = Secret::trimmed(v);
         if !s.is_empty() {
             return Ok((s, SecretSource::Env));
         }
     }
     let key = keychain::secret_key(t, id);
-    let found = blocking(move || OsKeychain.get(&key))
+    let found = blocking(move || keychain::os()?.get(&key))
         .await
         .map_err(|e| CliError::Usage(format!("cannot read the client secret: {e}")))?;
     match found {
-        Some(v) => Ok((ClientSecret::new(v), SecretSource::Keychain)),
+        Some(v) => Ok((Secret::trimmed(v), SecretSource::Keychain)),
         None => Err(CliError::Usage(format!(
             "no client secret stored for {id} at {}: run `orgpass-admin auth login --domain … --client-id {id}` \
              (or set {SECRET_ENV} in CI)",
@@ -72,11 +72,15 @@ fn build_client(
     cli: &Cli,
     t: Tenant,
     id: &str,
-    secret: ClientSecret,
+    secret: Secret,
 ) -> Result<ManagementClient, CliError> {
     let mut b = ManagementClient::builder(t, id, secret).concurrency(cli.concurrency);
     if !cli.no_token_cache {
-        b = b.token_store(Arc::new(OsKeychain));
+        // The token cache is an optimisation: without a keychain the token is fetched per run.
+        match keychain::os() {
+            Ok(os) => b = b.token_store(Arc::new(os)),
+            Err(e) => tracing::debug!(error = %e, "no token cache: the OS keychain is unavailable"),
+        }
     }
     Ok(b.build()?)
 }
@@ -89,10 +93,10 @@ pub(super) async fn client(cli: &Cli) -> Result<ManagementClient, CliError> {
     build_client(cli, t, id, secret)
 }
 
-fn read_secret_input() -> Result<ClientSecret, CliError> {
+fn read_secret_input() -> Result<Secret, CliError> {
     let stdin = std::io::stdin();
     let s = if stdin.is_terminal() {
-        ClientSecret::new(
+        Secret::trimmed(
             rpassword::prompt_password("Client secret (input hidden): ").map_err(|e| {
                 CliError::Usage(format!("could not read the secret from the terminal: {e}"))
             })?,
@@ -100,7 +104,7 @@ fn read_secret_input() -> Result<ClientSecret, CliError> {
     } else {
         let mut buf = zeroize::Zeroizing::new(String::new());
         stdin.lock().read_to_string(&mut buf)?;
-        ClientSecret::new(buf.as_str())
+        Secret::trimmed(buf.as_str())
     };
     if s.is_empty() {
         return Err(CliError::Usage("no client secret given".into()));
@@ -115,12 +119,12 @@ pub(super) async fn auth(cli: &Cli, out: &Out, cmd: &AuthCmd) -> Result<(), CliE
             let t = tenant(cli)?;
             let id = client_id(cli)?.to_owned();
             let secret = read_secret_input()?;
-            let stored = ClientSecret::new(secret.secret());
+            let stored = Secret::trimmed(secret.secret());
             let c = build_client(cli, t.clone(), &id, secret)?;
             // Check the secret with the tenant before storing it: a new token, never one cached by an earlier login.
             let tok = c.tokens().fetch_new().await?;
             let key = keychain::secret_key(&t, &id);
-            blocking(move || OsKeychain.set(&key, stored.secret())).await?;
+            blocking(move || keychain::os()?.set(&key, stored.secret())).await?;
             out.done(
                 &serde_json::json!({"stored": true, "client_id": id, "domain": t.key(), "scopes": tok.scopes}),
                 format!(
@@ -168,7 +172,12 @@ pub(super) async fn auth(cli: &Cli, out: &Out, cmd: &AuthCmd) -> Result<(), CliE
                 keychain::token_key(&t, &id),
                 keychain::legacy_token_key(&t, &id),
             ];
-            blocking(move || keys.iter().try_for_each(|k| OsKeychain.delete(k))).await?;
+            blocking(move || {
+                let os = keychain::os()?;
+                keys.iter()
+                    .try_for_each(|k| orgpass_keychain::delete_chunked(&os, k).map(drop))
+            })
+            .await?;
             out.done(
                 &serde_json::json!({"removed": true}),
                 "Removed the stored client secret and token.",

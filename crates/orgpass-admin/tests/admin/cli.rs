@@ -492,8 +492,8 @@ async fn login_stores_the_secret_in_the_os_keychain() {
 
 /// Reads `key` from the real OS keychain (off the async runtime, as the binary does).
 async fn keychain_get(key: String) -> Option<String> {
-    use orgpass_admin::keychain::{OsKeychain, SecretStore as _};
-    tokio::task::spawn_blocking(move || OsKeychain.get(&key))
+    use orgpass_admin::keychain::SecretBackend as _;
+    tokio::task::spawn_blocking(move || orgpass_admin::keychain::os().unwrap().get(&key))
         .await
         .unwrap()
         .unwrap()

@@ -1,7 +1,7 @@
 //! Rate limits, server errors and connection resets (retried where safe, looked up where not), and redirects
 //! (never followed).
 
-use orgpass_admin::{AdminError, ClientSecret, ManagementClient, Tenant};
+use orgpass_admin::{AdminError, ManagementClient, Secret, Tenant};
 
 use crate::support::*;
 
@@ -206,7 +206,7 @@ async fn redirects_are_not_followed() {
         let c = ManagementClient::builder(
             Tenant::parse(&domain(tenant.addr)).unwrap(),
             "m2m",
-            ClientSecret::new("s3cret"),
+            Secret::new("s3cret"),
         )
         .retry(fast_retry())
         .build()

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use futures_util::future::{BoxFuture, FutureExt as _, TryFutureExt as _};
-use orgpass_admin::keychain::{MemoryStore, SecretStore};
+use orgpass_admin::keychain::{MemoryBackend, SecretBackend};
 use orgpass_admin::model::*;
-use orgpass_admin::{AdminError, ClientSecret, ManagementClient, Tenant};
+use orgpass_admin::{AdminError, ManagementClient, Secret, Tenant};
 
 use crate::support::*;
 
@@ -528,7 +528,7 @@ async fn listing_follows_checkpoint_paging_past_1000_organizations() {
     let c = ManagementClient::builder(
         Tenant::parse(&domain(t.addr)).unwrap(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .concurrency(16)
     .build()
@@ -569,7 +569,7 @@ async fn missing_scope_names_the_scope_to_grant() {
     let c = ManagementClient::builder(
         Tenant::parse(&domain(t.addr)).unwrap(),
         "read-only-admin",
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .build()
     .unwrap();
@@ -596,7 +596,7 @@ async fn wrong_client_secret_is_a_credentials_error() {
     let c = ManagementClient::builder(
         Tenant::parse(&domain(t.addr)).unwrap(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new("wrong"),
+        Secret::new("wrong"),
     )
     .build()
     .unwrap();
@@ -612,7 +612,7 @@ async fn wrong_client_secret_is_a_credentials_error() {
 async fn token_is_cached_reused_and_refreshed_when_the_tenant_rejects_it() {
     let t = start().await;
     let tenant = Tenant::parse(&domain(t.addr)).unwrap();
-    let store = Arc::new(MemoryStore::default());
+    let store = Arc::new(MemoryBackend::default());
     // A token the client believes valid for an hour, but the tenant never issued.
     let key = orgpass_admin::keychain::token_key(&tenant, devtenant::DEMO_M2M_CLIENT_ID);
     let in_an_hour = std::time::SystemTime::now()
@@ -630,7 +630,7 @@ async fn token_is_cached_reused_and_refreshed_when_the_tenant_rejects_it() {
     let c = ManagementClient::builder(
         tenant.clone(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .token_store(store.clone())
     .build()
@@ -652,7 +652,7 @@ async fn token_is_cached_reused_and_refreshed_when_the_tenant_rejects_it() {
     let c2 = ManagementClient::builder(
         tenant.clone(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .token_store(store.clone())
     .build()
@@ -668,7 +668,7 @@ async fn token_is_cached_reused_and_refreshed_when_the_tenant_rejects_it() {
     let c3 = ManagementClient::builder(
         other.clone(),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .token_store(store.clone())
     .build()

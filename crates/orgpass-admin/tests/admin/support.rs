@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use devtenant::ratelimit::{BucketSpec, Preset, RateLimitConfig};
 use devtenant::{Running, Seed, SpawnOptions};
-use orgpass_admin::{ClientSecret, ManagementClient, RetryPolicy, Tenant};
+use orgpass_admin::{ManagementClient, RetryPolicy, Secret, Tenant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -70,7 +70,7 @@ pub fn client_at(addr: std::net::SocketAddr, audience: &str) -> ManagementClient
             .unwrap()
             .with_audience(audience),
         devtenant::DEMO_M2M_CLIENT_ID,
-        ClientSecret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+        Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .retry(fast_retry())
     .concurrency(8)

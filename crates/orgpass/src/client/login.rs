@@ -232,6 +232,7 @@ impl CallbackReceived {
                 expires_at: expiry(&resp, now, claims.exp),
                 refreshable: refresh_token.is_some(),
                 refreshed_at: None,
+                audience: client.inner.config.audience.clone(),
             },
             access_token: Secret::new(resp.access_token().secret().clone()),
             refresh_token,

@@ -3,7 +3,7 @@
 use std::process::Command;
 
 use orgpass::{
-    Index, KeychainStore, KeyringBackend, Secret, SecretBackend, Session, SessionKey, SessionMeta,
+    Index, KeychainStore, OsKeychain, Secret, SecretBackend, Session, SessionKey, SessionMeta,
     SessionStore,
 };
 
@@ -35,6 +35,7 @@ fn session(org: &str, access_len: usize) -> Session {
             expires_at: 1_900_000_000,
             refreshable: true,
             refreshed_at: None,
+            audience: None,
         },
         access_token: Secret::new("A".repeat(access_len)),
         refresh_token: Some(Secret::new("v1.refresh-token-kc")),
@@ -59,7 +60,7 @@ fn store(name: &str) -> (KeychainStore, tempfile::TempDir, String) {
     require_dbus();
     let svc = service(name);
     let dir = tempfile::tempdir().unwrap();
-    let backend = KeyringBackend::with_service(&svc).expect("Secret Service available");
+    let backend = OsKeychain::new(&svc).expect("Secret Service available");
     (
         KeychainStore::new(backend, Index::File(dir.path().join("sessions.json"))),
         dir,
@@ -118,7 +119,7 @@ fn oversized_session_splits_and_rejoins() {
         let chunk = secret_tool_lookup(&svc, &format!("{account}#{i}"))
             .unwrap_or_else(|| panic!("chunk {i} exists"));
         assert!(
-            chunk.len() <= orgpass::session::CHUNK_LEN,
+            chunk.len() <= orgpass_keychain::CHUNK_LEN,
             "chunk {i} has {} chars",
             chunk.len()
         );
@@ -159,7 +160,7 @@ fn oversized_session_splits_and_rejoins() {
 #[test]
 fn backend_reports_missing_entries() {
     require_dbus();
-    let b = KeyringBackend::with_service(&service("missing")).unwrap();
+    let b = OsKeychain::new(&service("missing")).unwrap();
     assert_eq!(b.get("nope").unwrap(), None);
     assert!(!b.delete("nope").unwrap());
     b.set("yes", "v").unwrap();

@@ -29,6 +29,7 @@ fn expired_session(op: &Op) -> Session {
             expires_at: 1_000,
             refreshable: true,
             refreshed_at: None,
+            audience: None,
         },
         access_token: Secret::new("at-1"),
         refresh_token: Some(Secret::new("rt-1")),
