@@ -98,6 +98,10 @@ pub struct ApiSeed {
     pub name: String,
     #[serde(default)]
     pub allow_offline_access: bool,
+    /// The permissions (scopes) the API defines, e.g. `read:projects`; user tokens carry only these (plus the
+    /// OpenID Connect scopes) of what was asked.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 /// An application.

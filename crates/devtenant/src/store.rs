@@ -94,6 +94,9 @@ pub struct Api {
     pub identifier: String,
     pub name: String,
     pub allow_offline_access: bool,
+    /// The scopes (permissions) the API defines; empty grants whatever is asked (stores saved before this).
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -398,6 +401,7 @@ impl Store {
                     identifier: a.identifier.clone(),
                     name: a.name.clone(),
                     allow_offline_access: a.allow_offline_access,
+                    scopes: a.scopes.clone(),
                 })
                 .collect(),
             clients: seed

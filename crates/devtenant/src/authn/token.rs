@@ -372,6 +372,31 @@ fn refresh(
     )
 }
 
+/// The scopes a user's token carries, as Auth0 grants them without RBAC: the OpenID Connect ones, plus those the
+/// API (the `audience`) defines; a scope the API does not define is dropped. An API that defines no scopes
+/// (older seeds) grants whatever was asked.
+fn granted_scope(asked: &[&str], api: Option<&crate::store::Api>) -> String {
+    const OIDC: &[&str] = &[
+        "openid",
+        "profile",
+        "email",
+        "address",
+        "phone",
+        "offline_access",
+    ];
+    asked
+        .iter()
+        .filter(|s| match api {
+            Some(api) if !api.scopes.is_empty() => {
+                OIDC.contains(s) || api.scopes.iter().any(|d| d == *s)
+            }
+            _ => true,
+        })
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Issues ID token, access token and (with `offline_access`) a refresh token in the same family as `parent`.
 #[allow(clippy::too_many_arguments)]
 fn issue_user_tokens(
@@ -407,6 +432,11 @@ fn issue_user_tokens(
     let now = t.token_now();
     let settings = t.store.settings.clone();
     let scopes: Vec<&str> = scope.split(' ').filter(|s| !s.is_empty()).collect();
+    let granted = granted_scope(
+        &scopes,
+        audience.and_then(|a| t.store.apis.iter().find(|api| api.identifier == a)),
+    );
+    let scope = granted.as_str();
     let mut id_claims = json!({
         "iss": state.issuer_str(),
         "sub": user.user_id,
@@ -517,5 +547,50 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
     match result {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => e.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::granted_scope;
+    use crate::store::Api;
+
+    #[test]
+    fn user_tokens_carry_only_scopes_the_api_defines() {
+        let api = |scopes: &[&str]| Api {
+            identifier: "https://api.orgpass.example/".into(),
+            name: "API".into(),
+            allow_offline_access: true,
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+        };
+        let projects = api(&["read:projects", "write:projects"]);
+        let legacy = api(&[]);
+        let rows: [(&str, Option<&Api>, &str); 5] = [
+            (
+                "openid profile read:projects",
+                Some(&projects),
+                "openid profile read:projects",
+            ),
+            (
+                "openid read:projects delete:everything",
+                Some(&projects),
+                "openid read:projects",
+            ),
+            (
+                "openid offline_access write:projects email",
+                Some(&projects),
+                "openid offline_access write:projects email",
+            ),
+            (
+                "openid delete:everything",
+                Some(&legacy),
+                "openid delete:everything",
+            ),
+            ("openid read:projects", None, "openid read:projects"),
+        ];
+        for (asked, api, want) in rows {
+            let asked: Vec<&str> = asked.split(' ').collect();
+            assert_eq!(granted_scope(&asked, api), want, "{asked:?}");
+        }
     }
 }
