@@ -1,4 +1,4 @@
-//! The `orgpass` command-line front end: login, status, token, run, logout over the `orgpass` engine, plus
+//! The `orgpass` command-line front end: login, status, token, run, api, logout over the `orgpass` engine, plus
 //! `completions SHELL` and `man`, generated from the same clap definition.
 //!
 //! Exit codes: 0 success; 2 bad usage or input (nothing opened); 3 sign-in refused (IdP error or a failed
@@ -16,6 +16,7 @@
 //! `token`, `run` and `logout` choose the session by `--org`, else by the shell's `ORGPASS_ORG`, then by the
 //! issuer/client filter (`select`). `run` exits with its command's code once the command has started.
 
+mod api;
 mod child;
 mod format;
 mod remote;
@@ -75,6 +76,36 @@ enum Command {
         /// Refresh even if the access token is still valid.
         #[arg(long)]
         refresh: bool,
+        /// The API the token must be for: refused (exit 2) when the session was signed in for another one.
+        #[arg(long, value_name = "AUD")]
+        audience: Option<String>,
+        #[command(flatten)]
+        filter: ClientFilter,
+    },
+    /// Call your company's API with the session's access token and print the response body (like `gh api`).
+    ///
+    /// The token is only sent to the configured API (`api_url`, ORGPASS_API_URL or --api-url): TARGET is a path
+    /// under it or a full URL inside it. A 401 is retried once with a refreshed token. Exits 0 on a 2xx answer,
+    /// 1 otherwise (the body is still printed, the status and the API's reason go to stderr).
+    Api {
+        /// Path under the API (`/projects`) or a full URL inside it.
+        #[arg(value_name = "PATH_OR_URL")]
+        target: String,
+        /// HTTP method.
+        #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD")]
+        method: String,
+        /// JSON request body; `@FILE` reads it from a file, `@-` from standard input.
+        #[arg(short = 'd', long = "data", value_name = "JSON")]
+        data: Option<String>,
+        /// Organization ID or name of the session (default: ORGPASS_ORG if set).
+        #[arg(long)]
+        org: Option<String>,
+        /// The API's base URL (default: api_url in the config file, or ORGPASS_API_URL).
+        #[arg(long, value_name = "URL")]
+        api_url: Option<String>,
+        /// Print the status line and content type to stderr before the body.
+        #[arg(short = 'i', long)]
+        include: bool,
         #[command(flatten)]
         filter: ClientFilter,
     },
@@ -275,12 +306,37 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             format,
             json,
             refresh,
+            audience,
             filter,
         } => {
             let format = if json { Format::Json } else { format };
-            token(org, format, refresh, &filter, &file)
-                .await
-                .map(|()| 0)
+            let want = Want {
+                refresh,
+                audience: audience.as_deref(),
+                ..Want::default()
+            };
+            token(org, format, want, &filter, &file).await.map(|()| 0)
+        }
+        Command::Api {
+            target,
+            method,
+            data,
+            org,
+            api_url,
+            include,
+            filter,
+        } => {
+            let call = api::Call {
+                target,
+                method,
+                data,
+                include,
+            };
+            let want = Want {
+                api_url: api_url.as_deref(),
+                ..Want::default()
+            };
+            api::run(call, org.as_deref(), want, &filter, &file).await
         }
         Command::Run {
             org,
@@ -681,28 +737,41 @@ fn select(
         .collect())
 }
 
-/// A client for the session's own issuer and client id, with the other settings from file/env.
+/// What a command wants of the session it picks, beyond the organization.
+#[derive(Default, Clone, Copy)]
+struct Want<'a> {
+    /// Refresh even if the access token is still valid.
+    refresh: bool,
+    /// The API audience the session's access token must be for.
+    audience: Option<&'a str>,
+    /// `--api-url`, over the configured one.
+    api_url: Option<&'a str>,
+}
+
+/// A client for the session's own issuer and client id (and `--api-url`), with the other settings from file/env.
 fn client_for(
     meta: &SessionMeta,
     store: Arc<KeychainStore>,
     settings: &Settings,
+    want: Want,
 ) -> Result<Client, Failure> {
     let flags = ConfigFile {
         issuer: Some(meta.key.issuer.clone()),
         client_id: Some(meta.key.client_id.clone()),
+        api_url: want.api_url.map(str::to_owned),
         ..Default::default()
     };
     let config = settings.for_session(&flags)?;
     Ok(Client::new(config, store))
 }
 
-/// A valid access token of the one session `org` and `filter` select, refreshed when needed (or `refresh`).
-async fn access_token(
+/// The one session `org` and `filter` select, with a client for it.
+fn session_client(
     org: Option<&str>,
-    refresh: bool,
+    want: Want,
     filter: &ClientFilter,
     settings: &Settings,
-) -> Result<AccessToken, Failure> {
+) -> Result<(SessionMeta, Client), Failure> {
     let org = OrgArg::from_flag(org);
     let mut matches = select(org, filter, settings)?;
     let meta = match matches.len() {
@@ -720,10 +789,36 @@ async fn access_token(
             ));
         }
     };
+    if let Some(wants) = want.audience
+        && meta.audience.as_deref() != Some(wants)
+    {
+        let has = meta
+            .audience
+            .as_deref()
+            .unwrap_or("no API (signed in without --audience)");
+        return Err(Failure::new(
+            2,
+            format!(
+                "the session's access token is for {has}, not {wants}; Auth0 issues a token for one API per \
+                 sign-in: run `orgpass login --audience {wants}`"
+            ),
+        ));
+    }
     let store = open_store()?;
-    let client = client_for(&meta, store, settings)?;
+    let client = client_for(&meta, store, settings, want)?;
+    Ok((meta, client))
+}
+
+/// A valid access token of the one session `org` and `filter` select, refreshed when needed (or `want.refresh`).
+async fn access_token(
+    org: Option<&str>,
+    want: Want<'_>,
+    filter: &ClientFilter,
+    settings: &Settings,
+) -> Result<AccessToken, Failure> {
+    let (meta, client) = session_client(org, want, filter, settings)?;
     client
-        .token_with(&meta.key, refresh)
+        .token_with(&meta.key, want.refresh)
         .await
         .map_err(|e| Failure::of(e.kind(), e))
 }
@@ -731,11 +826,11 @@ async fn access_token(
 async fn token(
     org: Option<String>,
     format: Format,
-    refresh: bool,
+    want: Want<'_>,
     filter: &ClientFilter,
     settings: &Settings,
 ) -> Result<(), Failure> {
-    let t = access_token(org.as_deref(), refresh, filter, settings).await?;
+    let t = access_token(org.as_deref(), want, filter, settings).await?;
     println!("{}", format::render(format, &t));
     Ok(())
 }
@@ -747,7 +842,7 @@ async fn run_command(
     command: &[OsString],
     settings: &Settings,
 ) -> Result<i32, Failure> {
-    let t = access_token(org.as_deref(), false, filter, settings).await?;
+    let t = access_token(org.as_deref(), Want::default(), filter, settings).await?;
     child::run(command, t.token.secret(), t.meta.key.org_id.as_deref()).await
 }
 
@@ -783,7 +878,7 @@ async fn logout(
     // A locked or missing keychain fails here, before anything is removed from the index or the keychain.
     store.probe().map_err(|e| Failure::new(1, e))?;
     for meta in &matches {
-        let client = client_for(meta, store.clone(), settings)?;
+        let client = client_for(meta, store.clone(), settings, Want::default())?;
         let outcome = tokio::time::timeout(Duration::from_secs(60), client.logout(&meta.key))
             .await
             .map_err(|_| Failure::new(1, "logout timed out"))?

@@ -49,6 +49,11 @@ pub enum ConfigError {
     LeewayTooLarge(u64),
     #[error("scope must contain `openid`, got `{0}`")]
     ScopeWithoutOpenid(String),
+    #[error(
+        "api_url `{0}` is not usable: give the base URL of your company's API, https:// (http:// only on \
+         127.0.0.1 or [::1]), without a query"
+    )]
+    BadApiUrl(String),
     #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
     Locked {
         key: String,
@@ -200,6 +205,9 @@ pub struct Config {
     pub require_organization: bool,
     /// Browser command (split like a shell, URL appended). `None` = the OS default browser.
     pub browser: Option<String>,
+    /// The company's API that `orgpass api` and the app call with the access token (its `audience` is the API's
+    /// identifier, usually configured alongside).
+    pub api_url: Option<crate::api::ApiBase>,
 }
 
 impl Config {
@@ -215,6 +223,7 @@ impl Config {
             leeway: DEFAULT_LEEWAY,
             require_organization: false,
             browser: None,
+            api_url: None,
         }
     }
 
@@ -262,6 +271,10 @@ impl Config {
             config.require_organization = r;
         }
         config.browser = pick(|l| l.browser.as_ref()).filter(|b| !b.trim().is_empty());
+        config.api_url = pick(|l| l.api_url.as_ref())
+            .filter(|u| !u.trim().is_empty())
+            .map(|u| crate::api::ApiBase::parse(&u).map_err(|_| ConfigError::BadApiUrl(u)))
+            .transpose()?;
         Ok(config)
     }
 }
@@ -278,6 +291,7 @@ impl Config {
 /// leeway_secs = 60
 /// require_organization = true
 /// browser = "firefox --private-window"
+/// api_url = "https://api.acme.example/"
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -291,6 +305,7 @@ pub struct ConfigFile {
     pub leeway_secs: Option<u64>,
     pub require_organization: Option<bool>,
     pub browser: Option<String>,
+    pub api_url: Option<String>,
     /// Keys that the layers above may not change (only in the system-wide file; see [`crate::managed`]).
     pub locked: Option<Vec<String>>,
 }
@@ -306,6 +321,7 @@ pub const KEYS: &[&str] = &[
     "leeway_secs",
     "require_organization",
     "browser",
+    "api_url",
 ];
 
 impl ConfigFile {
@@ -321,6 +337,7 @@ impl ConfigFile {
             "leeway_secs" => self.leeway_secs.map(|v| v.to_string()),
             "require_organization" => self.require_organization.map(|v| v.to_string()),
             "browser" => self.browser.clone(),
+            "api_url" => self.api_url.clone(),
             _ => None,
         }
     }
@@ -352,7 +369,8 @@ impl ConfigFile {
 }
 
 /// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
-/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_BROWSER`.
+/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_BROWSER`,
+/// `ORGPASS_API_URL`.
 #[derive(Debug, Clone, Default)]
 pub struct Env(pub ConfigFile);
 
@@ -387,6 +405,7 @@ impl Env {
             require_organization: get("ORGPASS_REQUIRE_ORGANIZATION")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
             browser: get("ORGPASS_BROWSER"),
+            api_url: get("ORGPASS_API_URL"),
             locked: None,
         }))
     }

@@ -28,13 +28,13 @@ use tokio::sync::{OnceCell, mpsc};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::Secret;
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::discovery::{DiscoveryError, HttpJwks, JwksCache, ProviderMetadata};
 use crate::listener::{self, Callback, CallbackParams, ListenError, Page};
 use crate::lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError, RefreshLock};
 use crate::org::OrgInput;
-use crate::secret::Secret;
 use crate::session::{Session, SessionKey, SessionMeta, SessionStore, StoreError};
 use crate::token_http::{self, TokenHttpError};
 use crate::verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};
@@ -202,6 +202,11 @@ impl Client {
                     .unwrap_or(DEFAULT_REFRESH_LOCK_WAIT),
             }),
         }
+    }
+
+    /// The HTTP client every request goes through (no redirects followed).
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
     }
 
     /// The configuration.
