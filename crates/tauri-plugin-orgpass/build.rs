@@ -14,6 +14,7 @@ const COMMANDS: &[&str] = &[
     "sign_out",
     "qa_details",
     "set_qa",
+    "api_request",
 ];
 
 fn main() {

@@ -43,6 +43,8 @@ export interface Actions {
   confirmSignOut(orgId: string): Promise<void>;
   /** Fetch the QA details of one session (the render loop asks when the QA panel needs them). */
   loadQa(orgId: string): Promise<void>;
+  /** Fetch the organization's projects from the company's API (the render loop asks when the screen shows them). */
+  loadApi(orgId: string): Promise<void>;
 }
 
 export function createActions(ui: UiState, redraw: Redraw): Actions {
@@ -166,6 +168,19 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
         ui.qaError = asIpcError(e).message;
       } finally {
         if (seq === ui.qaSeq) ui.qaLoading = null;
+      }
+      redraw.render();
+    },
+    loadApi: async (orgId) => {
+      const seq = ++ui.apiSeq;
+      ui.api = { orgId, state: "loading" };
+      try {
+        const reply = await api.apiRequest(orgId, "GET", "projects");
+        if (seq !== ui.apiSeq) return;
+        ui.api = { orgId, state: "ok", body: reply.body };
+      } catch (e) {
+        if (seq !== ui.apiSeq) return;
+        ui.api = { orgId, state: "error", error: asIpcError(e) };
       }
       redraw.render();
     },

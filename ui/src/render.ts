@@ -1,13 +1,14 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
 // keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, handing the
 // directory to its index (rebuilt only when the entries change), and the effects a drawn screen needs (validate a
-// pre-filled input, fetch the QA details), which run here so that the screens only build elements.
+// pre-filled input, fetch the QA details and the API data), which run here so that the screens only build elements.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import { asIpcError } from "tauri-plugin-orgpass-api";
 import { createActions, loadState, subscribe, type Actions } from "./actions";
 import { errorScreen } from "./screens/error";
 import { header } from "./screens/header";
 import { pickerScreen, refreshPickerForm } from "./screens/picker";
+import { apiMissing } from "./screens/api-data";
 import { qaMissing } from "./screens/qa";
 import { signedInScreen } from "./screens/signed-in";
 import { waitingScreen } from "./screens/waiting";
@@ -63,6 +64,7 @@ export function createApp(root: HTMLElement): App {
       ui.qa = null;
       ui.qaError = null;
       ui.qaLoading = null;
+      ui.api = null;
     }
     if (view.prefill && view.prefill !== ui.view?.prefill) {
       ui.input = view.prefill;
@@ -91,10 +93,15 @@ export function createApp(root: HTMLElement): App {
     loadWhatIsShown(view, fresh);
   }
 
-  /** The QA panel shows details fetched separately: ask once per organization (after a failure, on the next state). */
+  /**
+   * The QA panel and the API section show data fetched separately: ask once per organization shown (the QA details
+   * again after a failure on the next state; the API data again when the session changes or on "Try again").
+   */
   function loadWhatIsShown(view: AppView, fresh: boolean) {
-    const s: SessionView | undefined = view.qa ? shownSession(view) : undefined;
+    const shown = shownSession(view);
+    const s: SessionView | undefined = view.qa ? shown : undefined;
     if (s && qaMissing(ui, s) && ui.qaLoading !== s.orgId && (fresh || !ui.qaError)) void actions.loadQa(s.orgId);
+    if (shown && view.apiUrl && apiMissing(ui, shown)) void actions.loadApi(shown.orgId);
   }
 
   const onKey = (e: KeyboardEvent) => {

@@ -3,6 +3,12 @@
 import type { AppView, IpcError, OrgCard, OrgInputView, QaView, SessionView } from "tauri-plugin-orgpass-api";
 import { createDirectory, type Directory } from "./directory";
 
+/** What the company's API answered for the organization shown (the signed-in screen's data section). */
+export type ApiData =
+  | { orgId: string; state: "loading" }
+  | { orgId: string; state: "ok"; body: unknown }
+  | { orgId: string; state: "error"; error: IpcError };
+
 /** The validation result of what is in the organization field. */
 export type Validation = { ok: OrgInputView } | { err: IpcError };
 
@@ -36,6 +42,10 @@ export interface UiState {
   qaLoading: string | null;
   /** Only the newest QA fetch counts. */
   qaSeq: number;
+  /** The API data of the session shown, once asked for (only when the app has an API configured). */
+  api: ApiData | null;
+  /** Only the newest API fetch counts. */
+  apiSeq: number;
   /** A refusal or confirmation shown on the current screen. */
   notice: string | null;
   submitting: boolean;
@@ -60,6 +70,8 @@ export function initialUi(): UiState {
     qaError: null,
     qaLoading: null,
     qaSeq: 0,
+    api: null,
+    apiSeq: 0,
     notice: null,
     submitting: false,
     directory: createDirectory(),

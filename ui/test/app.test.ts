@@ -298,3 +298,60 @@ test("when the state cannot be read at start, the error screen shows why", async
   expect(byTestId(root, "error-message").textContent).toBe("The configuration file is not valid.");
   expect(byTestId(root, "error-next").textContent).toBe("Fix /etc/orgpass/app.toml.");
 });
+
+test("with an API configured, the signed-in screen asks the plugin for the shown organization's projects and lists them", async () => {
+  const projects = (orgId: string) =>
+    orgId === ACME
+      ? { projects: [{ id: "p1", name: "Roadrunner trap", owner: "auth0|alice" }, { id: "p2", name: "Rocket skates", owner: "auth0|bob" }] }
+      : { projects: [{ id: "p3", name: "Hammock district", owner: "auth0|alice" }] };
+  const view = signedInView({
+    apiUrl: "http://127.0.0.1:4100/",
+    sessions: [session(ACME, "acme", "Acme Corporation"), session(GLOBEX, "globex", "Globex Industries")],
+  });
+  const { root, calls } = await started(view, {
+    api_request: ({ orgId }) => ({ status: 200, body: projects(orgId as string) }),
+  });
+  await settle();
+  expect(only(calls, "api_request").map((c) => c.args)).toEqual([{ orgId: ACME, method: "GET", path: "projects", body: null }]);
+  expect([...root.querySelectorAll('[data-testid="project"] .project-name')].map((e) => e.textContent)).toEqual(["Roadrunner trap", "Rocket skates"]);
+  expect(byTestId(root, "api-data").dataset.org).toBe(ACME);
+  // The signed-in person's own projects are marked; other owners' IDs are not shown.
+  expect([...root.querySelectorAll('[data-testid="project"]')].map((e) => e.querySelector('[data-testid="project-yours"]') !== null)).toEqual([true, false]);
+  expect(byTestId(root, "api-data").textContent).not.toContain("auth0|bob");
+
+  // Switching organization (the plugin's state) fetches the other organization's data, once.
+  await emitState({ ...view, active: GLOBEX });
+  await settle();
+  expect(only(calls, "api_request").map((c) => (c.args as { orgId?: string } | undefined)?.orgId)).toEqual([ACME, GLOBEX]);
+  expect([...root.querySelectorAll('[data-testid="project"] .project-name')].map((e) => e.textContent)).toEqual(["Hammock district"]);
+
+  // The same state again (the plugin only sends changes, but a redraw happens): no second request.
+  await emitState({ ...view, active: GLOBEX });
+  expect(only(calls, "api_request")).toHaveLength(2);
+});
+
+test("an API refusal is a sentence with a next step and a retry; no API configured means no request", async () => {
+  let refuse = true;
+  const { root, calls } = await started(signedInView({ apiUrl: "http://127.0.0.1:4100/" }), {
+    api_request: () => {
+      if (refuse) {
+        throw ipcError({ code: "api_refused", message: "Your account in Acme Corporation is not allowed to do this in your company's API.", nextStep: "Ask your administrator for access, or switch to the organization this belongs to." });
+      }
+      return { status: 200, body: { projects: [] } };
+    },
+  });
+  await settle();
+  const error = byTestId(root, "api-error");
+  expect(error.dataset.code).toBe("api_refused");
+  expect(error.textContent).toContain("is not allowed to do this");
+  expect(error.textContent).toContain("Ask your administrator for access");
+  refuse = false;
+  byTestId(root, "api-retry").click();
+  await settle();
+  expect(byTestId(root, "api-empty").textContent).toBe("No projects yet.");
+  expect(only(calls, "api_request")).toHaveLength(2);
+
+  const { root: plain, calls: none } = await started(signedInView());
+  expect(plain.querySelector('[data-testid="api-data"]')).toBeNull();
+  expect(only(none, "api_request")).toHaveLength(0);
+});

@@ -2,7 +2,7 @@
 // model with every optional field set to guest-js/twin.json; here a literal of each TypeScript type (complete, or tsc
 // refuses it) must have exactly the same keys, nested, and the same enum values where Rust picked one.
 import { describe, expect, it } from "vitest";
-import type { AppView, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
+import type { ApiReply, AppView, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
 import twin from "../../crates/tauri-plugin-orgpass/guest-js/twin.json";
 
 const rust = twin as Record<string, unknown>;
@@ -61,12 +61,14 @@ const appView: AppView = {
 };
 const orgInputView: OrgInputView = { kind: "invitation", organization: "o", hasInvitation: true, summary: "s" };
 const qaView: QaView = { orgId: "o", claims: [["k", "v"]], authorizeParams: [["k", "v"]], settings: [["k", "v"]] };
+const apiReply: ApiReply = { status: 200, body: { projects: [] } };
 
 describe("the TypeScript twins match the Rust view models", () => {
   it.each([
     ["appView", appView],
     ["orgInputView", orgInputView],
     ["qaView", qaView],
+    ["apiReply", apiReply],
   ] as const)("%s has the same keys, nested, as the Rust side serializes", (name, twin) => {
     expect(shape(twin)).toEqual(shape(rust[name]));
   });

@@ -20,6 +20,7 @@ export type ErrorCode =
   | "config"
   | "busy"
   | "not_found"
+  | "api_refused"
   | "internal";
 
 /** Every failed command rejects with this shape. */
@@ -108,6 +109,8 @@ export interface AppView {
   prefill: string | null;
   /** The picker was asked for explicitly (Switch organization) although sessions exist. */
   picking: boolean;
+  /** The company's API that `apiRequest` reaches (the configured `api_url`), if any. */
+  apiUrl: string | null;
 }
 
 export type OrgInputKind = "id" | "name" | "invitation";
@@ -129,6 +132,14 @@ export interface QaView {
   /** Each setting in force, "value — where it came from" (system file, user file, environment, flag, default). */
   settings: [string, string][];
 }
+
+/** The company's API's 2xx answer to `apiRequest`: the parsed JSON body (or the text, when it is not JSON). */
+export interface ApiReply {
+  status: number;
+  body: unknown;
+}
+
+export type ApiMethod = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
 /** Reject value of every command: normalise whatever came back into an IpcError. */
 export function asIpcError(e: unknown): IpcError {
@@ -171,6 +182,14 @@ export const signOut = (orgId: string, endSso = false) => call<void>("sign_out",
 /** Verified claims and sent authorize parameters of one session (QA view). No token crosses. */
 export const qaDetails = (orgId: string) => call<QaView>("qa_details", { orgId });
 export const setQa = (enabled: boolean) => call<void>("set_qa", { enabled });
+/**
+ * Call the company's API (`apiUrl`) for a signed-in organization: the Rust side attaches that session's access token
+ * (refreshed as needed) and returns the answer; the token never reaches the window. `path` is relative to `apiUrl`.
+ * A non-2xx answer, no network or an ended session rejects with an IpcError (`api_refused`, `network`,
+ * `session_ended`) whose message and next step can be shown as they are.
+ */
+export const apiRequest = (orgId: string, method: ApiMethod, path: string, body?: unknown) =>
+  call<ApiReply>("api_request", { orgId, method, path, body: body ?? null });
 
 /** The event the plugin emits with a fresh AppView whenever anything changes (`EVENT_STATE` in src/lib.rs). */
 export const EVENT_STATE = "orgpass://state";

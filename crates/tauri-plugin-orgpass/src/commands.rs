@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tauri::State;
 
 use crate::model::Core;
-use crate::view::{AppView, IpcError, OrgInputView, QaView};
+use crate::view::{ApiReply, AppView, IpcError, OrgInputView, QaView};
 
 type CoreState<'a> = State<'a, Arc<Core>>;
 
@@ -77,4 +77,18 @@ pub async fn qa_details(core: CoreState<'_>, org_id: String) -> Result<QaView, I
 #[tauri::command]
 pub fn set_qa(core: CoreState<'_>, enabled: bool) {
     core.set_qa(enabled)
+}
+
+/// One request to the company's API for a signed-in organization, sent by the Rust side with that session's
+/// access token (refreshed as needed); the window gets the answer, never the token. Only paths inside the
+/// configured `api_url` are reachable.
+#[tauri::command]
+pub async fn api_request(
+    core: CoreState<'_>,
+    org_id: String,
+    method: String,
+    path: String,
+    body: Option<serde_json::Value>,
+) -> Result<ApiReply, IpcError> {
+    core.call_api(&org_id, &method, &path, body).await
 }

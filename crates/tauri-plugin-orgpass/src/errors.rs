@@ -4,8 +4,8 @@
 //! the engine's errors never contain one.
 
 use orgpass::{
-    DiscoveryError, IdTokenError, IdpRefusal, LockError, LoginError, OrgInputError, StoreError,
-    TokenError,
+    ApiError, ApiResponse, DiscoveryError, IdTokenError, IdpRefusal, LockError, LoginError,
+    OrgInputError, StoreError, TokenError,
 };
 
 use crate::view::{ErrorCode, IpcError};
@@ -283,6 +283,93 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
             details,
         )),
     }
+}
+
+/// A call to the company's API for `org` that got no answer (or could not be made).
+pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
+    let details = e.to_string();
+    match e {
+        ApiError::Token(t) => match refresh(t, org, issuer) {
+            RefreshOutcome::Ended(err) | RefreshOutcome::Problem(err) => err,
+            RefreshOutcome::Offline(note) => IpcError::new(
+                ErrorCode::Network,
+                note,
+                "Check your network connection, then try again.",
+                details,
+            ),
+        },
+        ApiError::Unreachable { .. } | ApiError::TimedOut { .. } => IpcError::new(
+            ErrorCode::Network,
+            "Orgpass could not reach your company's API.",
+            "Check your network connection (or VPN), then try again. You stay signed in.",
+            details,
+        ),
+        ApiError::WrongAudience { .. } => IpcError::new(
+            ErrorCode::SessionEnded,
+            format!(
+                "Your session for {org} was made for another API than the one Orgpass is set up for now."
+            ),
+            "Sign out of this organization and sign in again.",
+            details,
+        ),
+        ApiError::NoApiUrl | ApiError::BadApiUrl(_) => IpcError::new(
+            ErrorCode::Config,
+            "Orgpass is not set up with your company's API.",
+            "Ask your IT support to set api_url (and audience) in Orgpass's configuration.",
+            details,
+        ),
+        ApiError::TooLarge { .. } => IpcError::new(
+            ErrorCode::ApiRefused,
+            "Your company's API sent more data than Orgpass shows at once.",
+            SUPPORT_NEXT,
+            details,
+        ),
+        ApiError::OutsideApi { .. } | ApiError::BadMethod(_) | ApiError::BadBody(_) => {
+            IpcError::new(
+                ErrorCode::Internal,
+                "This window asked for something Orgpass does not send to your company's API.",
+                SUPPORT_NEXT,
+                details,
+            )
+        }
+    }
+}
+
+/// The company's API answered `r` (not 2xx) for `org`.
+pub fn api_status(r: &ApiResponse, org: &str) -> IpcError {
+    let why = r
+        .www_authenticate
+        .as_deref()
+        .map(|h| format!("; WWW-Authenticate: {h}"))
+        .unwrap_or_default();
+    let details = format!("{} answered {}{why}", r.url, r.status);
+    let (message, next) = match r.status {
+        401 => (
+            format!("Your company's API did not accept your sign-in for {org}."),
+            "Sign out of this organization and sign in again. If it keeps happening, tell your IT support.",
+        ),
+        403 => (
+            format!("Your account in {org} is not allowed to do this in your company's API."),
+            "Ask your administrator for access, or switch to the organization this belongs to.",
+        ),
+        404 => (
+            "Your company's API does not know this page.".to_owned(),
+            SUPPORT_NEXT,
+        ),
+        429 => (
+            "Your company's API is busy (too many requests).".to_owned(),
+            "Wait a minute, then try again.",
+        ),
+        500..=599 => (
+            "Your company's API is having trouble right now.".to_owned(),
+            "Try again in a few minutes; if it keeps happening, tell your IT support.",
+        ),
+        s => (
+            format!("Your company's API refused the request ({s})."),
+            SUPPORT_NEXT,
+        ),
+    };
+    IpcError::new(ErrorCode::ApiRefused, message, next, details)
 }
 
 #[cfg(test)]

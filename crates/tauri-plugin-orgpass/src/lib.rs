@@ -70,6 +70,7 @@ pub fn with_core<R: Runtime>(core: Arc<Core>) -> TauriPlugin<R> {
             commands::sign_out,
             commands::qa_details,
             commands::set_qa,
+            commands::api_request,
         ])
         .setup(move |app, _api| {
             app.manage(core.clone());

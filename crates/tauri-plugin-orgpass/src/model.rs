@@ -276,6 +276,12 @@ impl Core {
             last_error: inner.last_error.clone(),
             prefill: inner.prefill.clone(),
             picking: inner.picking,
+            api_url: self
+                .ready
+                .as_ref()
+                .ok()
+                .and_then(|r| r.config.engine.api_url.as_ref())
+                .map(|u| u.url().to_string()),
         }
     }
 
@@ -768,6 +774,57 @@ impl Core {
             authorize_params,
             settings: ready.config.provenance.clone(),
         })
+    }
+
+    /// One request to the company's API for a signed-in organization, with its access token (refreshed when due,
+    /// and once more after a 401). A 2xx answer is returned; anything else is a sentence with a next step. A
+    /// session that turns out to have ended is removed, as the background renewal would.
+    pub async fn call_api(
+        &self,
+        org_id: &str,
+        method: &str,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> Result<ApiReply, IpcError> {
+        let ready = self.ready()?;
+        let key = self.signed_in_key(org_id, "Sign in first.")?;
+        let label = {
+            let inner = self.lock();
+            let name = inner
+                .sessions
+                .get(org_id)
+                .and_then(|s| s.meta.org_name.clone());
+            self.org_identity(&inner, Some(org_id), name.as_deref()).0
+        };
+        let request = orgpass::ApiRequest {
+            method: method
+                .parse()
+                .map_err(|e| errors::api(&e, &label, &self.issuer))?,
+            target: path.to_owned(),
+            body: body.map(|b| b.to_string()),
+        };
+        match ready.client.call_api(&key, &request).await {
+            Ok(r) if (200..300).contains(&r.status) => Ok(ApiReply {
+                status: r.status,
+                body: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::String(r.body)),
+            }),
+            Ok(r) => Err(errors::api_status(&r, &label)),
+            Err(e) => {
+                let err = errors::api(&e, &label, &self.issuer);
+                if err.code == ErrorCode::SessionEnded {
+                    let mut inner = self.lock();
+                    inner.sessions.remove(org_id);
+                    if inner.active.as_deref() == Some(org_id) {
+                        inner.active = inner.sessions.keys().next().cloned();
+                    }
+                    inner.prefill = Some(org_id.to_owned());
+                    inner.last_error = Some(err.clone());
+                    drop(inner);
+                    self.notify();
+                }
+                Err(err)
+            }
+        }
     }
 
     pub fn set_qa(&self, enabled: bool) {

@@ -31,6 +31,9 @@ pub enum ErrorCode {
     Busy,
     /// The organization/session asked for is not known.
     NotFound,
+    /// The company's API answered with a refusal or failure (401, 403, 5xx…); the window shows it where the data
+    /// would be.
+    ApiRefused,
     /// Anything else.
     Internal,
 }
@@ -171,6 +174,8 @@ pub struct AppView {
     pub last_error: Option<IpcError>,
     pub prefill: Option<String>,
     pub picking: bool,
+    /// The company's API the window may call through `api_request` (the configured `api_url`), if any.
+    pub api_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -200,6 +205,15 @@ pub struct QaView {
     pub authorize_params: Vec<(String, String)>,
     /// Each setting in force and where it came from (system file, user file, environment, flag, default).
     pub settings: Vec<(String, String)>,
+}
+
+/// The company's API's answer to `api_request` (2xx only; anything else is an [`IpcError`]). The body is the
+/// parsed JSON, or the text as a JSON string when it is not JSON.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiReply {
+    pub status: u16,
+    pub body: serde_json::Value,
 }
 
 #[cfg(test)]
@@ -263,6 +277,7 @@ mod tests {
             last_error: Some(error),
             prefill: Some("acme".into()),
             picking: true,
+            api_url: Some("https://api.acme.example/".into()),
         };
         let input = OrgInputView {
             kind: OrgInputKind::Invitation,
@@ -279,7 +294,11 @@ mod tests {
                 "https://acme.eu.auth0.com/ — default".into(),
             )],
         };
-        serde_json::json!({ "appView": app, "orgInputView": input, "qaView": qa })
+        let reply = ApiReply {
+            status: 200,
+            body: serde_json::json!({"projects": []}),
+        };
+        serde_json::json!({ "appView": app, "orgInputView": input, "qaView": qa, "apiReply": reply })
     }
 
     #[test]

@@ -1,11 +1,12 @@
 // The signed-in screen: the organization and the person of the session shown, its status, switch / sign in as
 // someone else / sign out (with its confirmation), the QA panel when QA is on, and the other signed-in
-// organizations. Pure: built from the view and the window's state; buttons go to the actions.
+// organizations, and the organization's data from the company's API when one is configured. Pure: built from the view and the window's state; buttons go to the actions.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import type { Actions } from "../actions";
 import { formatTime, fromNow, h } from "../dom";
 import type { UiState } from "../state";
 import { avatar, brandStyle, logo } from "./common";
+import { apiSection } from "./api-data";
 import { qaPanel } from "./qa";
 
 function statusLine(s: SessionView): HTMLElement {
@@ -117,6 +118,7 @@ export function signedInScreen(view: AppView, s: SessionView, ui: UiState, actio
     { class: "screen signed-in", "data-screen": "signed-in" },
     ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
     card,
+    view.apiUrl ? apiSection(s, ui, actions) : null,
     view.qa ? qaPanel(view, s, ui, actions) : null,
     otherList,
   );

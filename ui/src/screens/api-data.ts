@@ -1,0 +1,66 @@
+// The organization's data from the company's API on the signed-in screen (the demo API's projects): fetched by the
+// plugin with the session's token on the Rust side, so the window only ever sees the answer. Pure: built from what
+// the render loop fetched into the window's state.
+import type { SessionView } from "tauri-plugin-orgpass-api";
+import type { Actions } from "../actions";
+import { h } from "../dom";
+import type { ApiData, UiState } from "../state";
+
+/** A project as the demo API lists it (`GET projects` → `{ projects: [{ id, name, owner }] }`). */
+interface Project {
+  id?: string;
+  name: string;
+  owner?: string;
+}
+
+/** The projects in a reply body, or null when the body is not that shape (then it is shown as JSON). */
+export function projectsOf(body: unknown): Project[] | null {
+  const list = Array.isArray(body) ? body : (body as { projects?: unknown } | null)?.projects;
+  if (!Array.isArray(list)) return null;
+  return list.every((p) => p && typeof p === "object" && typeof (p as Project).name === "string") ? (list as Project[]) : null;
+}
+
+/** Whether the data shown is for another session (or none yet): then the render loop fetches it. */
+export function apiMissing(ui: UiState, s: SessionView): boolean {
+  return !ui.api || ui.api.orgId !== s.orgId;
+}
+
+function content(data: ApiData, s: SessionView, actions: Actions): HTMLElement {
+  if (data.state === "loading") return h("p", { class: "muted", "data-testid": "api-loading" }, "Loading…");
+  if (data.state === "error") {
+    return h(
+      "div",
+      { class: "notice notice-offline", role: "alert", "data-testid": "api-error", "data-code": data.error.code },
+      h("p", {}, data.error.message),
+      h("p", {}, data.error.nextStep),
+      h("button", { "data-testid": "api-retry", onclick: () => void actions.loadApi(s.orgId) }, "Try again"),
+    );
+  }
+  const projects = projectsOf(data.body);
+  if (!projects) return h("pre", { class: "mono", "data-testid": "api-json" }, JSON.stringify(data.body, null, 2));
+  if (!projects.length) return h("p", { class: "muted", "data-testid": "api-empty" }, "No projects yet.");
+  return h(
+    "ul",
+    { class: "project-list", "data-testid": "project-list" },
+    projects.map((p) =>
+      h(
+        "li",
+        { class: "project", "data-testid": "project" },
+        h("span", { class: "project-name" }, p.name),
+        p.owner === s.sub ? h("span", { class: "project-owner muted", "data-testid": "project-yours" }, "yours") : null,
+      ),
+    ),
+  );
+}
+
+/** The "Projects" section: what the API answered for the organization shown, or why it could not. */
+export function apiSection(s: SessionView, ui: UiState, actions: Actions): HTMLElement {
+  const data: ApiData = apiMissing(ui, s) ? { orgId: s.orgId, state: "loading" } : ui.api!;
+  return h(
+    "section",
+    { class: "api-data", "data-testid": "api-data", "data-org": s.orgId },
+    h("h2", {}, `${s.orgDisplayName} projects`),
+    h("p", { class: "muted" }, "From your company's API, with this session's access token (it never reaches this window)."),
+    content(data, s, actions),
+  );
+}
