@@ -205,6 +205,21 @@ async fn forced_login_as_alice(
     .await;
 }
 
+/// Waits until the signed-in screen lists exactly `names` as `org_id`'s projects, in that order.
+async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
+    let css = format!("[data-testid='api-data'][data-org='{org_id}'] [data-testid='project-list']");
+    wait_css(app, &css).await;
+    let mut shown = Vec::new();
+    for row in app
+        .find_all(Locator::Css(&format!("{css} .project-name")))
+        .await
+        .unwrap()
+    {
+        shown.push(row.text().await.unwrap());
+    }
+    assert_eq!(shown, names, "projects shown for {org_id}");
+}
+
 async fn chrome_session(port: u16, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
@@ -263,7 +278,8 @@ fn keychain_has(issuer: &str, org_id: &str) -> bool {
         client_id: CLIENT_ID.to_owned(),
         org_id: Some(org_id.to_owned()),
     };
-    let backend = orgpass::KeyringBackend::new().expect("the Secret Service is available");
+    let backend = orgpass::OsKeychain::new(orgpass::session::KEYRING_SERVICE)
+        .expect("the Secret Service is available");
     orgpass::SecretBackend::get(&backend, &key.account())
         .expect("keychain readable")
         .is_some()
@@ -276,6 +292,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         .await
         .expect("devtenant starts");
     let issuer = tenant.issuer.to_string();
+    // The company's API the signed-in screen reads its projects from.
+    let api_url = crate::api::spawn_api(&issuer).await;
     let dir = tempfile::tempdir().unwrap();
     let urls = dir.path().join("opened-urls.txt");
     let browser = dir.path().join("browser.sh");
@@ -301,7 +319,10 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let mut f = std::fs::File::create(&system).unwrap();
     writeln!(
         f,
-        "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\nlocked = [\"issuer\", \"client_id\"]\n"
+        "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\naudience = \"{}\"\n\
+         scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n\
+         locked = [\"issuer\", \"client_id\"]\n",
+        demo_api::DEMO_AUDIENCE
     )
     .unwrap();
     for (id, name, display, primary, background) in [
@@ -420,6 +441,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     wait_text(&app, "[data-testid='person-name']", |t| t == "Alice Anders").await;
     wait_org(&app, "Acme Corporation").await;
     wait_text(&app, "[data-testid='org-id']", |t| t.starts_with(ACME)).await;
+    // The company API's answer for this organization, fetched with the session's token on the Rust side.
+    wait_projects(&app, ACME, &["Rocket skates", "Giant magnet"]).await;
     shot(&app, "app-signed-in").await;
     assert!(
         keychain_has(&issuer, ACME),
@@ -480,6 +503,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     wait_org(&app, "Acme Corporation").await;
     click(&app, &format!("[data-testid='session-chip-{GLOBEX}']")).await;
     wait_org(&app, "Globex Industries").await;
+    wait_projects(&app, GLOBEX, &["Hammock district"]).await;
     assert_eq!(opened(&urls).len(), before, "switching opened a browser");
 
     // ---- Not a member: refused, in a sentence, with details for support.

@@ -57,6 +57,8 @@ pub(crate) fn require_keychain() {
 pub(crate) struct Desktop {
     home: TempDir,
     issuer: String,
+    /// Further settings, as IT or the user would set them in the environment.
+    env: Vec<(String, String)>,
 }
 
 impl Desktop {
@@ -64,7 +66,14 @@ impl Desktop {
         Self {
             home: tempfile::tempdir().expect("temp home"),
             issuer: issuer.to_owned(),
+            env: Vec::new(),
         }
+    }
+
+    /// The same machine with `key=value` in every `orgpass` run's environment.
+    pub(crate) fn with_env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     pub(crate) async fn orgpass(&self, args: &[&str], user: Option<(&str, &str)>) -> Output {
@@ -82,7 +91,8 @@ impl Desktop {
             .env("ORGPASS_ISSUER", &self.issuer)
             .env("ORGPASS_CLIENT_ID", CLIENT_ID)
             .env("ORGPASS_BROWSER", browser)
-            .env_remove("ORGPASS_CONFIG");
+            .env_remove("ORGPASS_CONFIG")
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
         if let Some((email, password)) = user {
             command
                 .env("OP_TEST_USER", email)

@@ -1,5 +1,6 @@
 //! Cross-crate end-to-end tests. One module per scenario family.
 mod admin_to_cli;
+mod api;
 mod app;
 mod devtenant_cli;
 mod package;

@@ -589,6 +589,10 @@ fn bundle() -> Result<PathBuf> {
 
 /// Port devtenant listens on for the demo; the demo seed's native client accepts any loopback redirect port.
 const DEMO_PORT: &str = "4000";
+/// Port of the demo company API (demo-api behind orgpass-guard) the signed-in app calls.
+const DEMO_API_PORT: &str = "4100";
+/// The demo API's identifier, as the demo seed declares it.
+const DEMO_AUDIENCE: &str = "https://api.orgpass.example/";
 
 /// Builds what is needed, starts devtenant with the demo seed, launches the app pointed at it, and stops devtenant
 /// when the app quits. Extra arguments go to the app (for example `--qa`).
@@ -608,10 +612,22 @@ fn demo(app_args: &[String]) -> Result {
         .spawn()
         .map_err(|e| format!("could not start devtenant: {e}"))?;
     let issuer = format!("http://127.0.0.1:{DEMO_PORT}/");
-    let ready = wait_for_port(DEMO_PORT, Duration::from_secs(20));
-    let result = if !ready {
+    let api_url = format!("http://127.0.0.1:{DEMO_API_PORT}/");
+    let mut api = None;
+    let result = if !wait_for_port(DEMO_PORT, Duration::from_secs(20)) {
         Err(format!(
             "devtenant did not listen on 127.0.0.1:{DEMO_PORT} within 20 s (is the port busy?)"
+        ))
+    } else if let Err(e) = Command::new(bin.join("demo-api"))
+        .args(["--issuer", &issuer, "--listen"])
+        .arg(format!("127.0.0.1:{DEMO_API_PORT}"))
+        .spawn()
+        .map(|child| api = Some(child))
+    {
+        Err(format!("could not start demo-api: {e}"))
+    } else if !wait_for_port(DEMO_API_PORT, Duration::from_secs(20)) {
+        Err(format!(
+            "demo-api did not listen on 127.0.0.1:{DEMO_API_PORT} within 20 s (is the port busy?)"
         ))
     } else {
         let mut xvfb = None;
@@ -623,7 +639,7 @@ fn demo(app_args: &[String]) -> Result {
         }
         // The company directory the app shows: the demo seed's organizations with their branding.
         let config = env::temp_dir().join(format!("orgpass-demo-{}.toml", std::process::id()));
-        std::fs::write(&config, demo_app_config(&issuer))
+        std::fs::write(&config, demo_app_config(&issuer, &api_url))
             .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
         let mut app = Command::new(bin.join("orgpass-app"));
         app.arg("--config")
@@ -637,7 +653,8 @@ fn demo(app_args: &[String]) -> Result {
             app.env("DISPLAY", display);
         }
         eprintln!(
-            "xtask: devtenant at {issuer}; demo users are printed above. Quit the app to stop the demo."
+            "xtask: devtenant at {issuer}, the demo API at {api_url}; demo users are printed above. Quit the app \
+             to stop the demo."
         );
         let result = run(&mut app);
         let _ = std::fs::remove_file(&config);
@@ -647,13 +664,16 @@ fn demo(app_args: &[String]) -> Result {
         }
         result
     };
-    let _ = tenant.kill();
-    let _ = tenant.wait();
+    for child in api.iter_mut().chain([&mut tenant]) {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
     result
 }
 
-/// The app configuration for the demo: devtenant's demo organizations as the company's directory.
-fn demo_app_config(issuer: &str) -> String {
+/// The app configuration for the demo: devtenant's demo organizations as the company's directory, and the demo API
+/// with the scopes it defines.
+fn demo_app_config(issuer: &str, api_url: &str) -> String {
     let orgs = [
         (
             "org_AcmeA1b2C3d4E5f6",
@@ -680,7 +700,10 @@ fn demo_app_config(issuer: &str) -> String {
             "#e7f5ff",
         ),
     ];
-    let mut config = format!("issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\n");
+    let mut config = format!(
+        "issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\naudience = \"{DEMO_AUDIENCE}\"\n\
+         scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n"
+    );
     for (id, name, display, logo, primary, background) in orgs {
         config.push_str(&format!(
             "\n[[organizations]]\nid = \"{id}\"\nname = \"{name}\"\ndisplay_name = \"{display}\"\n\

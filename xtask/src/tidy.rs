@@ -97,6 +97,66 @@ fn devtenant_does_not_depend_on_the_engine() {
 }
 
 #[test]
+fn devtenant_does_not_depend_on_the_guard_or_the_api() {
+    // devtenant is the provider, orgpass-guard and demo-api the company's side: a shared crate would let a
+    // verification bug pass both.
+    let deps = dependencies("crates/devtenant/Cargo.toml");
+    let bad: Vec<&String> = deps
+        .iter()
+        .filter(|d| d.starts_with("orgpass") || *d == "demo-api")
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "crates/devtenant must not depend on {bad:?}"
+    );
+}
+
+#[test]
+fn the_guard_stands_alone() {
+    // A company's API adds orgpass-guard without a desktop engine, a keychain or a window.
+    let deps = dependencies("crates/orgpass-guard/Cargo.toml");
+    let bad: Vec<&String> = deps
+        .iter()
+        .filter(|d| {
+            (d.starts_with("orgpass") && *d != "orgpass-guard")
+                || d.starts_with("tauri")
+                || *d == "keyring"
+                || *d == "oauth2"
+        })
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "crates/orgpass-guard must not depend on the engine, the keychain or Tauri: {bad:?}"
+    );
+}
+
+#[test]
+fn only_the_keychain_crate_talks_to_keyring() {
+    // One classification of keychain failures, one chunking: every other crate goes through orgpass-keychain.
+    let mut manifests = vec![
+        "src-tauri/Cargo.toml".to_owned(),
+        "tests/Cargo.toml".to_owned(),
+    ];
+    for entry in fs::read_dir(root().join("crates"))
+        .expect("crates/")
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name != "orgpass-keychain" && entry.path().join("Cargo.toml").is_file() {
+            manifests.push(format!("crates/{name}/Cargo.toml"));
+        }
+    }
+    let users: Vec<&String> = manifests
+        .iter()
+        .filter(|m| dependencies(m).contains("keyring"))
+        .collect();
+    assert!(
+        users.is_empty(),
+        "use orgpass-keychain instead of keyring directly in {users:?}"
+    );
+}
+
+#[test]
 fn the_plugin_has_no_cli_dependency() {
     let deps = dependencies("crates/tauri-plugin-orgpass/Cargo.toml");
     assert!(
