@@ -459,6 +459,18 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         t.contains("organization") && t.contains("S256")
     })
     .await;
+    // The access token as the company's API verifies it: for the demo API, acme's, with the API's scopes.
+    wait_text(&app, "[data-testid='qa-access-claims']", |t| {
+        t.contains(ACME) && t.contains(demo_api::DEMO_AUDIENCE) && t.contains("write:projects")
+    })
+    .await;
+    app.execute(
+        "document.querySelector(\"[data-testid='qa-access-claims']\").scrollIntoView({block: 'center'})",
+        vec![],
+    )
+    .await
+    .expect("scroll to the access-token claims");
+    shot(&app, "app-qa-access").await;
     // Where each setting came from: the locked tenant from IT's system file, the browser from the person's own.
     let settings = format!("{issuer} — system file {} · locked", system.display());
     wait_text(&app, "[data-testid='qa-settings']", |t| {

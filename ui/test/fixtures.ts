@@ -85,6 +85,11 @@ export const acmeQa: QaView = {
     ["org_id", `"${ACME}"`],
     ["email", '"alice@example.com"'],
   ],
+  accessClaims: [
+    ["aud", '["https://api.orgpass.example/"]'],
+    ["scope", '"openid read:projects"'],
+  ],
+  accessNote: null,
   authorizeParams: [
     ["organization", "acme"],
     ["code_challenge_method", "S256"],

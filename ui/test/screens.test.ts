@@ -150,6 +150,7 @@ describe("other screens", () => {
     const loaded = byTestId(screenFor(view, ui, actions), "qa-panel");
     const rows = (id: string) => Array.from(byTestId(loaded, id).querySelectorAll("tr")).map((tr) => [tr.children[0].textContent, tr.children[1].textContent]);
     expect(rows("qa-claims")).toEqual(acmeQa.claims);
+    expect(rows("qa-access-claims")).toEqual(acmeQa.accessClaims);
     expect(rows("qa-params")).toEqual(acmeQa.authorizeParams);
     expect(rows("qa-settings")).toEqual(acmeQa.settings);
 

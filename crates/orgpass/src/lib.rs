@@ -32,6 +32,7 @@
 //! Tokens are [`Secret`]s: `Debug` prints `[redacted]`; read them only through `.secret()`, and never send
 //! them to a webview, a log or a file.
 
+pub mod access;
 pub mod api;
 mod client;
 pub mod clock;
@@ -52,6 +53,7 @@ pub mod verify;
 #[path = "../tests/support/mod.rs"]
 mod test_support;
 
+pub use access::AccessClaimsError;
 pub use api::{ApiBase, ApiError, ApiRequest, ApiResponse, Method};
 pub use client::{
     AccessToken, CancelHandle, Client, ClientOptions, ErrorKind, LoginError, LoginRequest,

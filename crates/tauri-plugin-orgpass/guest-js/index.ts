@@ -127,6 +127,10 @@ export interface QaView {
   orgId: string;
   /** Verified ID-token claims, as JSON text values (no raw tokens). */
   claims: [string, string][];
+  /** The access token's claims, verified as the company's API verifies them (never the token itself). */
+  accessClaims: [string, string][];
+  /** Why accessClaims is empty: no API audience configured, or the check the API would refuse the token on. */
+  accessNote: string | null;
   /** The authorize parameters sent for this session's sign-in (state and PKCE challenge shown, nothing secret). */
   authorizeParams: [string, string][];
   /** Each setting in force, "value — where it came from" (system file, user file, environment, flag, default). */

@@ -762,15 +762,25 @@ impl Core {
             })?
             .map_err(|e| errors::keychain(&e))?;
         let claims = session
+            .as_ref()
             .and_then(|s| s.claims())
             .map(claim_rows)
             .unwrap_or_default();
+        let (access_claims, access_note) = match &session {
+            None => (Vec::new(), None),
+            Some(s) => match ready.client.access_claims(s).await {
+                Ok(map) => (claim_rows(map), None),
+                Err(e) => (Vec::new(), Some(e.to_string())),
+            },
+        };
         let authorize_params = self.lock().sent_params.get(org_id).cloned().unwrap_or_else(|| {
             vec![("(not recorded)".into(), "This session was restored from the keychain; sign in again to see the parameters.".into())]
         });
         Ok(QaView {
             org_id: org_id.to_owned(),
             claims,
+            access_claims,
+            access_note,
             authorize_params,
             settings: ready.config.provenance.clone(),
         })

@@ -202,6 +202,10 @@ pub struct OrgInputView {
 pub struct QaView {
     pub org_id: String,
     pub claims: Vec<(String, String)>,
+    /// The access token's claims, verified as the company's API verifies them; empty when they could not be.
+    pub access_claims: Vec<(String, String)>,
+    /// Why `access_claims` is empty (no API audience configured, or the check the API would refuse it on).
+    pub access_note: Option<String>,
     pub authorize_params: Vec<(String, String)>,
     /// Each setting in force and where it came from (system file, user file, environment, flag, default).
     pub settings: Vec<(String, String)>,
@@ -288,6 +292,8 @@ mod tests {
         let qa = QaView {
             org_id: "org_AcmeA1b2C3d4E5f6".into(),
             claims: vec![("sub".into(), "auth0|a".into())],
+            access_claims: vec![("org_id".into(), "\"org_AcmeA1b2C3d4E5f6\"".into())],
+            access_note: Some("the access token expired".into()),
             authorize_params: vec![("organization".into(), "acme".into())],
             settings: vec![(
                 "issuer".into(),

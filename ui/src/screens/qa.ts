@@ -81,6 +81,13 @@ export function qaPanel(view: AppView, s: SessionView, ui: UiState, actions: Act
     nextOrganization(view, ui, actions),
     h("h3", {}, "Verified ID-token claims"),
     qa ? table(qa.claims, "qa-claims") : h("p", { class: "fine" }, ui.qaError ?? "Loading…"),
+    h("h3", {}, "Verified access-token claims"),
+    // The access token as the company's API sees it (verified the same way), or why it would not take it.
+    qa
+      ? qa.accessClaims.length
+        ? table(qa.accessClaims, "qa-access-claims")
+        : h("p", { class: "fine", "data-testid": "qa-access-note" }, qa.accessNote ?? "No access token.")
+      : null,
     h("h3", {}, "Authorize parameters sent"),
     qa ? table(qa.authorizeParams, "qa-params") : null,
     h("h3", {}, "Settings and where they come from"),

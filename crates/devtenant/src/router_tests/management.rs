@@ -286,7 +286,15 @@ async fn management_bad_input_table() {
     let all = "create:organizations read:organizations update:organizations read:organization_members create:organization_connections";
     let enabled = format!("/organizations/{ACME}/enabled_connections");
     /// Name, method, path, granted scopes, body, expected status, expected error code.
-    type Row<'a> = (&'a str, Method, String, &'a str, Option<&'a str>, StatusCode, &'a str);
+    type Row<'a> = (
+        &'a str,
+        Method,
+        String,
+        &'a str,
+        Option<&'a str>,
+        StatusCode,
+        &'a str,
+    );
     #[rustfmt::skip]
     let rows: Vec<Row> = vec![
         ("missing scope", Method::GET, "/organizations".into(), "read:connections", None, StatusCode::FORBIDDEN, "insufficient_scope"),

@@ -232,6 +232,11 @@ impl Client {
             .cloned()
     }
 
+    /// Now, by the client's clock (UNIX seconds).
+    pub(crate) fn now(&self) -> i64 {
+        self.inner.clock.now()
+    }
+
     /// The JWKS cache (created after discovery, kept for the client's lifetime).
     pub async fn jwks(&self) -> Result<Arc<JwksCache>, DiscoveryError> {
         let meta = self.metadata().await?;
