@@ -50,6 +50,13 @@ fn stdout_json(out: &Output, what: &str) -> Value {
     })
 }
 
+/// `orgpass api ARGS` on `desktop`, which must exit 0 and print JSON.
+async fn api_json(desktop: &Desktop, args: &[&str]) -> Value {
+    let mut argv = vec!["api"];
+    argv.extend_from_slice(args);
+    stdout_json(&desktop.orgpass(&argv, None).await, &argv.join(" "))
+}
+
 fn project_names(listing: &Value) -> Vec<String> {
     let mut names: Vec<String> = listing["projects"]
         .as_array()
@@ -79,12 +86,7 @@ async fn the_api_sees_only_the_signed_in_organization() {
         .await;
 
     // Who the API thinks is calling: the organization and scopes come from the verified token.
-    let me = stdout_json(
-        &desktop
-            .orgpass(&["api", "/me", "--org", "acme"], None)
-            .await,
-        "api /me",
-    );
+    let me = api_json(&desktop, &["/me", "--org", "acme"]).await;
     assert_eq!(me["org_id"], ACME);
     assert_eq!(me["org_name"], "acme");
     let scopes: Vec<&str> = me["scopes"]
@@ -99,20 +101,10 @@ async fn the_api_sees_only_the_signed_in_organization() {
     );
 
     // The same person, two organizations, two disjoint sets of projects.
-    let acme = stdout_json(
-        &desktop
-            .orgpass(&["api", "projects", "--org", "acme"], None)
-            .await,
-        "api projects (acme)",
-    );
+    let acme = api_json(&desktop, &["projects", "--org", "acme"]).await;
     assert_eq!(acme["org_id"], ACME);
     assert_eq!(project_names(&acme), ["Giant magnet", "Rocket skates"]);
-    let globex = stdout_json(
-        &desktop
-            .orgpass(&["api", "/projects", "--org", GLOBEX], None)
-            .await,
-        "api /projects (globex)",
-    );
+    let globex = api_json(&desktop, &["/projects", "--org", GLOBEX]).await;
     assert_eq!(globex["org_id"], GLOBEX);
     assert_eq!(project_names(&globex), ["Hammock district"]);
 
@@ -129,53 +121,34 @@ async fn the_api_sees_only_the_signed_in_organization() {
     assert!(stderr.contains(&format!("organization {ACME}")), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Hammock"));
     // …while its own organization's path is served.
-    let own = stdout_json(
-        &desktop
-            .orgpass(
-                &["api", &format!("/orgs/{ACME}/projects"), "--org", "acme"],
-                None,
-            )
-            .await,
-        "api /orgs/ACME/projects",
-    );
+    let own = api_json(
+        &desktop,
+        &[&format!("/orgs/{ACME}/projects"), "--org", "acme"],
+    )
+    .await;
     assert_eq!(project_names(&own), ["Giant magnet", "Rocket skates"]);
 
     // A write lands in the caller's organization only.
-    let created = stdout_json(
-        &desktop
-            .orgpass(
-                &[
-                    "api",
-                    "projects",
-                    "-X",
-                    "POST",
-                    "-d",
-                    r#"{"name":"Earthquake pills"}"#,
-                    "--org",
-                    "acme",
-                ],
-                None,
-            )
-            .await,
-        "api -X POST projects",
-    );
+    let created = api_json(
+        &desktop,
+        &[
+            "projects",
+            "-X",
+            "POST",
+            "-d",
+            r#"{"name":"Earthquake pills"}"#,
+            "--org",
+            "acme",
+        ],
+    )
+    .await;
     assert_eq!(created["name"], "Earthquake pills");
-    let acme = stdout_json(
-        &desktop
-            .orgpass(&["api", "projects", "--org", "acme"], None)
-            .await,
-        "api projects after POST",
-    );
+    let acme = api_json(&desktop, &["projects", "--org", "acme"]).await;
     assert_eq!(
         project_names(&acme),
         ["Earthquake pills", "Giant magnet", "Rocket skates"]
     );
-    let globex = stdout_json(
-        &desktop
-            .orgpass(&["api", "projects", "--org", "globex"], None)
-            .await,
-        "api projects (globex) after POST",
-    );
+    let globex = api_json(&desktop, &["projects", "--org", "globex"]).await;
     assert_eq!(project_names(&globex), ["Hammock district"]);
 
     // The token never leaves the configured API, and never goes to another audience.
@@ -241,9 +214,6 @@ async fn a_session_without_the_write_scope_is_refused_writes_with_the_reason() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("403 Forbidden"), "{stderr}");
     assert!(stderr.contains("write:projects"), "{stderr}");
-    let listing = stdout_json(
-        &desktop.orgpass(&["api", "projects"], None).await,
-        "api projects",
-    );
+    let listing = api_json(&desktop, &["projects"]).await;
     assert_eq!(project_names(&listing), ["Giant magnet", "Rocket skates"]);
 }
