@@ -50,6 +50,13 @@ fn stdout_json(out: &Output, what: &str) -> Value {
     })
 }
 
+/// The stderr of a run that must have exited with `code`.
+fn exited_with(out: &Output, code: i32) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(code), "stderr: {stderr}");
+    stderr
+}
+
 /// `orgpass api ARGS` on `desktop`, which must exit 0 and print JSON.
 async fn api_json(desktop: &Desktop, args: &[&str]) -> Value {
     let mut argv = vec!["api"];
@@ -115,8 +122,7 @@ async fn the_api_sees_only_the_signed_in_organization() {
             None,
         )
         .await;
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = exited_with(&out, 1);
     assert!(stderr.contains("403 Forbidden"), "{stderr}");
     assert!(stderr.contains(&format!("organization {ACME}")), "{stderr}");
     assert!(!String::from_utf8_lossy(&out.stdout).contains("Hammock"));
@@ -158,12 +164,7 @@ async fn the_api_sees_only_the_signed_in_organization() {
             None,
         )
         .await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exited_with(&out, 2);
     assert!(out.stdout.is_empty());
     let out = desktop
         .orgpass(
@@ -177,12 +178,7 @@ async fn the_api_sees_only_the_signed_in_organization() {
             None,
         )
         .await;
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    exited_with(&out, 2);
     assert!(
         out.stdout.is_empty(),
         "no token printed for another audience"
@@ -210,8 +206,7 @@ async fn a_session_without_the_write_scope_is_refused_writes_with_the_reason() {
             None,
         )
         .await;
-    assert_eq!(out.status.code(), Some(1));
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = exited_with(&out, 1);
     assert!(stderr.contains("403 Forbidden"), "{stderr}");
     assert!(stderr.contains("write:projects"), "{stderr}");
     let listing = api_json(&desktop, &["projects"]).await;

@@ -607,64 +607,88 @@ fn demo(app_args: &[String]) -> Result {
         .current_dir(&root))?;
     let bin = target_dir().join("debug");
 
-    let mut tenant = Command::new(bin.join("devtenant"))
-        .args(["serve", "--port", DEMO_PORT])
-        .spawn()
-        .map_err(|e| format!("could not start devtenant: {e}"))?;
     let issuer = format!("http://127.0.0.1:{DEMO_PORT}/");
     let api_url = format!("http://127.0.0.1:{DEMO_API_PORT}/");
-    let mut api = None;
-    let result = if !wait_for_port(DEMO_PORT, Duration::from_secs(20)) {
-        Err(format!(
-            "devtenant did not listen on 127.0.0.1:{DEMO_PORT} within 20 s (is the port busy?)"
-        ))
-    } else if let Err(e) = Command::new(bin.join("demo-api"))
-        .args(["--issuer", &issuer, "--listen"])
-        .arg(format!("127.0.0.1:{DEMO_API_PORT}"))
+    let mut servers = Vec::new();
+    let started = serve(
+        &bin,
+        "devtenant",
+        &["serve", "--port", DEMO_PORT],
+        DEMO_PORT,
+    )
+    .map(|child| servers.push(child))
+    .and_then(|()| {
+        let listen = format!("127.0.0.1:{DEMO_API_PORT}");
+        serve(
+            &bin,
+            "demo-api",
+            &["--issuer", &issuer, "--listen", &listen],
+            DEMO_API_PORT,
+        )
+    })
+    .map(|child| servers.push(child));
+    // The servers are stopped however the app part ends.
+    let result = started.and_then(|()| demo_app(&bin, &issuer, &api_url, app_args));
+    for child in &mut servers {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    result
+}
+
+/// Starts `bin/name args` and waits until it listens on 127.0.0.1:`port`.
+fn serve(
+    bin: &Path,
+    name: &str,
+    args: &[&str],
+    port: &str,
+) -> std::result::Result<std::process::Child, String> {
+    let mut child = Command::new(bin.join(name))
+        .args(args)
         .spawn()
-        .map(|child| api = Some(child))
-    {
-        Err(format!("could not start demo-api: {e}"))
-    } else if !wait_for_port(DEMO_API_PORT, Duration::from_secs(20)) {
-        Err(format!(
-            "demo-api did not listen on 127.0.0.1:{DEMO_API_PORT} within 20 s (is the port busy?)"
-        ))
+        .map_err(|e| format!("could not start {name}: {e}"))?;
+    if wait_for_port(port, Duration::from_secs(20)) {
+        Ok(child)
     } else {
-        let mut xvfb = None;
-        if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
-            eprintln!(
-                "xtask: no display; starting the app under Xvfb (take screenshots with `import -window root`)"
-            );
-            xvfb = start_xvfb()?;
-        }
-        // The company directory the app shows: the demo seed's organizations with their branding.
-        let config = env::temp_dir().join(format!("orgpass-demo-{}.toml", std::process::id()));
-        std::fs::write(&config, demo_app_config(&issuer, &api_url))
-            .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
-        let mut app = Command::new(bin.join("orgpass-app"));
-        app.arg("--config")
-            .arg(&config)
-            .args(app_args)
-            .env("ORGPASS_ISSUER", &issuer)
-            .env("ORGPASS_CLIENT_ID", "orgpass-desktop")
-            // A demo build must not take over orgpass:// links from an installed Orgpass.
-            .env("ORGPASS_NO_SCHEME_REGISTRATION", "1");
-        if let Some((display, _)) = &xvfb {
-            app.env("DISPLAY", display);
-        }
+        let _ = child.kill();
+        let _ = child.wait();
+        Err(format!(
+            "{name} did not listen on 127.0.0.1:{port} within 20 s (is the port busy?)"
+        ))
+    }
+}
+
+/// The app pointed at the demo tenant and API, under Xvfb when there is no display, until it quits.
+fn demo_app(bin: &Path, issuer: &str, api_url: &str, app_args: &[String]) -> Result {
+    let mut xvfb = None;
+    if env::var_os("DISPLAY").is_none() && env::var_os("WAYLAND_DISPLAY").is_none() {
         eprintln!(
-            "xtask: devtenant at {issuer}, the demo API at {api_url}; demo users are printed above. Quit the app \
-             to stop the demo."
+            "xtask: no display; starting the app under Xvfb (take screenshots with `import -window root`)"
         );
-        let result = run(&mut app);
-        let _ = std::fs::remove_file(&config);
-        if let Some((_, mut child)) = xvfb {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        result
-    };
-    for child in api.iter_mut().chain([&mut tenant]) {
+        xvfb = start_xvfb()?;
+    }
+    // The company directory the app shows: the demo seed's organizations with their branding.
+    let config = env::temp_dir().join(format!("orgpass-demo-{}.toml", std::process::id()));
+    std::fs::write(&config, demo_app_config(issuer, api_url))
+        .map_err(|e| format!("cannot write {}: {e}", config.display()))?;
+    let mut app = Command::new(bin.join("orgpass-app"));
+    app.arg("--config")
+        .arg(&config)
+        .args(app_args)
+        .env("ORGPASS_ISSUER", issuer)
+        .env("ORGPASS_CLIENT_ID", "orgpass-desktop")
+        // A demo build must not take over orgpass:// links from an installed Orgpass.
+        .env("ORGPASS_NO_SCHEME_REGISTRATION", "1");
+    if let Some((display, _)) = &xvfb {
+        app.env("DISPLAY", display);
+    }
+    eprintln!(
+        "xtask: devtenant at {issuer}, the demo API at {api_url}; demo users are printed above. Quit the app \
+         to stop the demo."
+    );
+    let result = run(&mut app);
+    let _ = std::fs::remove_file(&config);
+    if let Some((_, mut child)) = xvfb {
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -41,7 +41,7 @@ pub async fn run(
         eprintln!(
             "{} {}\ncontent-type: {}",
             response.status,
-            reason(response.status),
+            response.status_text(),
             response.content_type.as_deref().unwrap_or("-")
         );
     }
@@ -106,7 +106,7 @@ fn failure(e: ApiError) -> Failure {
 /// The sentence for a non-2xx answer: the status, the API's own reason (RFC 6750 `WWW-Authenticate`, else the
 /// JSON body's `error_description`/`message`), and what to do.
 pub fn refusal(r: &ApiResponse) -> String {
-    let why = api_reason(r);
+    let why = r.reason();
     let why = why.map(|w| format!(" ({w})")).unwrap_or_default();
     let next = match r.status {
         401 => {
@@ -123,50 +123,9 @@ pub fn refusal(r: &ApiResponse) -> String {
     format!(
         "the API answered {} {} for {}{why}{next}",
         r.status,
-        reason(r.status),
+        r.status_text(),
         r.url
     )
-}
-
-fn api_reason(r: &ApiResponse) -> Option<String> {
-    if let Some(h) = &r.www_authenticate {
-        let attr = |name: &str| {
-            let start = h.find(&format!("{name}=\""))? + name.len() + 2;
-            let end = h[start..].find('"')? + start;
-            Some(h[start..end].to_owned())
-        };
-        match (attr("error"), attr("error_description")) {
-            (Some(e), Some(d)) => return Some(format!("{e}: {d}")),
-            (Some(e), None) => return Some(e),
-            _ => {}
-        }
-    }
-    let json: serde_json::Value = serde_json::from_str(&r.body).ok()?;
-    ["error_description", "message", "error"]
-        .iter()
-        .find_map(|k| json.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
-}
-
-/// The reason phrase of the statuses an API commonly answers.
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        201 => "Created",
-        204 => "No Content",
-        400 => "Bad Request",
-        401 => "Unauthorized",
-        403 => "Forbidden",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        409 => "Conflict",
-        422 => "Unprocessable Entity",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ => "",
-    }
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::client::{Client, TokenError};
+use crate::client::{Client, TokenError, transport_reason};
 use crate::session::SessionKey;
 
 /// Largest response body read from the API (10 MiB); a larger one is [`ApiError::TooLarge`].
@@ -90,17 +90,43 @@ pub enum ApiError {
     TooLarge { url: String },
 }
 
+impl ApiResponse {
+    /// The status's reason phrase ("Forbidden"), empty for a status without one.
+    pub fn status_text(&self) -> &'static str {
+        reqwest::StatusCode::from_u16(self.status)
+            .ok()
+            .and_then(|s| s.canonical_reason())
+            .unwrap_or("")
+    }
+
+    /// Why the API refused, in its own words: RFC 6750 `WWW-Authenticate` (`error: error_description`), else the
+    /// JSON body's `error_description`, `message` or `error`.
+    pub fn reason(&self) -> Option<String> {
+        if let Some(h) = &self.www_authenticate {
+            let attr = |name: &str| {
+                let start = h.find(&format!("{name}=\""))? + name.len() + 2;
+                let end = h[start..].find('"')? + start;
+                Some(h[start..end].to_owned())
+            };
+            match (attr("error"), attr("error_description")) {
+                (Some(e), Some(d)) => return Some(format!("{e}: {d}")),
+                (Some(e), None) => return Some(e),
+                _ => {}
+            }
+        }
+        let json: serde_json::Value = serde_json::from_str(&self.body).ok()?;
+        ["error_description", "message", "error"]
+            .iter()
+            .find_map(|k| json.get(*k).and_then(|v| v.as_str()).map(str::to_owned))
+    }
+}
+
 impl ApiBase {
     /// Parse and check a base URL.
     pub fn parse(text: &str) -> Result<Self, ApiError> {
         let bad = || ApiError::BadApiUrl(text.to_owned());
         let mut url = Url::parse(text.trim()).map_err(|_| bad())?;
-        let loopback = match url.host() {
-            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-            // `localhost` may resolve elsewhere (hosts file, DNS); only addresses count as loopback.
-            Some(url::Host::Domain(_)) | None => false,
-        };
+        let loopback = url.host_str().is_some_and(crate::config::is_loopback_host);
         let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
         if !scheme_ok
             || url.query().is_some()
@@ -276,15 +302,6 @@ impl Client {
 
 /// How long one API request may take.
 const API_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The innermost cause of a transport failure ("Connection refused (os error 111)"), not reqwest's wrapper text.
-fn transport_reason(e: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = e;
-    while let Some(next) = source.source() {
-        source = next;
-    }
-    source.to_string()
-}
 
 #[cfg(test)]
 mod tests {

@@ -337,11 +337,7 @@ pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
 
 /// The company's API answered `r` (not 2xx) for `org`.
 pub fn api_status(r: &ApiResponse, org: &str) -> IpcError {
-    let why = r
-        .www_authenticate
-        .as_deref()
-        .map(|h| format!("; WWW-Authenticate: {h}"))
-        .unwrap_or_default();
+    let why = r.reason().map(|w| format!(" ({w})")).unwrap_or_default();
     let details = format!("{} answered {}{why}", r.url, r.status);
     let (message, next) = match r.status {
         401 => (
@@ -579,6 +575,54 @@ mod tests {
             "Orgpass could not open the lock file it needs to renew your session for Acme."
         );
         assert!(ipc.next_step.starts_with("You stay signed in."));
+    }
+
+    /// Each refusal of the company's API is a sentence for the person, with the API's own reason kept for support.
+    #[test]
+    fn api_refusals_are_sentences_with_the_apis_reason_in_the_details() {
+        let answer = |status: u16, www: Option<&str>, body: &str| orgpass::ApiResponse {
+            url: "https://api.acme.example/projects".into(),
+            status,
+            content_type: None,
+            www_authenticate: www.map(str::to_owned),
+            body: body.into(),
+        };
+        #[rustfmt::skip]
+        let rows = [
+            (answer(401, Some(r#"Bearer error="invalid_token", error_description="expired""#), ""),
+             "Your company's API did not accept your sign-in for Acme.",
+             "https://api.acme.example/projects answered 401 (invalid_token: expired)"),
+            (answer(403, Some(r#"Bearer error="insufficient_scope", error_description="needs write:projects""#), ""),
+             "Your account in Acme is not allowed to do this in your company's API.",
+             "https://api.acme.example/projects answered 403 (insufficient_scope: needs write:projects)"),
+            (answer(404, None, r#"{"message":"no such route"}"#),
+             "Your company's API does not know this page.",
+             "https://api.acme.example/projects answered 404 (no such route)"),
+            (answer(429, None, ""), "Your company's API is busy (too many requests).",
+             "https://api.acme.example/projects answered 429"),
+            (answer(503, None, "<html>down</html>"), "Your company's API is having trouble right now.",
+             "https://api.acme.example/projects answered 503"),
+        ];
+        for (r, message, details) in rows {
+            let e = api_status(&r, "Acme");
+            assert_eq!(e.code, ErrorCode::ApiRefused, "{}", r.status);
+            assert_eq!(e.message, message);
+            assert_eq!(e.details, details);
+        }
+        let e = api(
+            &orgpass::ApiError::Unreachable {
+                url: "https://api.acme.example/".into(),
+                reason: "refused".into(),
+            },
+            "Acme",
+            "https://acme.example/",
+        );
+        assert_eq!(e.code, ErrorCode::Network);
+        assert!(
+            e.next_step.ends_with("You stay signed in."),
+            "{}",
+            e.next_step
+        );
     }
 
     #[test]

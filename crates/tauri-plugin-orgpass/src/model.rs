@@ -85,6 +85,19 @@ struct Inner {
 type Notify = Box<dyn Fn(&AppView) + Send + Sync>;
 type Focus = Box<dyn Fn() + Send + Sync>;
 
+impl Inner {
+    /// The provider ended `org_id`'s session (refresh token revoked or expired): it is dropped from the window,
+    /// another signed-in organization is shown, and the picker is pre-filled to sign in again, with `err` shown.
+    fn session_ended(&mut self, org_id: &str, err: IpcError) {
+        self.sessions.remove(org_id);
+        if self.active.as_deref() == Some(org_id) {
+            self.active = self.sessions.keys().next().cloned();
+        }
+        self.prefill = Some(org_id.to_owned());
+        self.last_error = Some(err);
+    }
+}
+
 /// The app: configuration, engine, and what the window shows.
 pub struct Core {
     ready: Result<Ready, IpcError>,
@@ -822,14 +835,7 @@ impl Core {
             Err(e) => {
                 let err = errors::api(&e, &label, &self.issuer);
                 if err.code == ErrorCode::SessionEnded {
-                    let mut inner = self.lock();
-                    inner.sessions.remove(org_id);
-                    if inner.active.as_deref() == Some(org_id) {
-                        inner.active = inner.sessions.keys().next().cloned();
-                    }
-                    inner.prefill = Some(org_id.to_owned());
-                    inner.last_error = Some(err.clone());
-                    drop(inner);
+                    self.lock().session_ended(org_id, err.clone());
                     self.notify();
                 }
                 Err(err)
@@ -955,14 +961,7 @@ impl Core {
                     }
                 }
                 Err(e) => match errors::refresh(&e, &label, &self.issuer) {
-                    RefreshOutcome::Ended(err) => {
-                        inner.sessions.remove(&org_id);
-                        if inner.active.as_deref() == Some(org_id.as_str()) {
-                            inner.active = inner.sessions.keys().next().cloned();
-                        }
-                        inner.prefill = Some(org_id.clone());
-                        inner.last_error = Some(err);
-                    }
+                    RefreshOutcome::Ended(err) => inner.session_ended(&org_id, err),
                     RefreshOutcome::Offline(note) => {
                         if let Some(s) = inner.sessions.get_mut(&org_id) {
                             s.status = SessionStatus::Offline;

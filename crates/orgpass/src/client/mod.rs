@@ -489,7 +489,8 @@ fn token_type(resp: &TokenResp) -> String {
     }
 }
 
-fn transport_reason<E: std::error::Error>(e: &E) -> String {
+/// A transport error with its chain of causes, for messages.
+pub(crate) fn transport_reason<E: std::error::Error>(e: &E) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
