@@ -4,6 +4,7 @@
 /// Every `#[tauri::command]` in `src/commands.rs` (the tidy test in xtask checks the two lists agree).
 const COMMANDS: &[&str] = &[
     "app_state",
+    "directory",
     "validate_org",
     "begin_login",
     "cancel_login",

@@ -43,6 +43,8 @@ export interface Actions {
   confirmSignOut(orgId: string): Promise<void>;
   /** Fetch the QA details of one session (the render loop asks when the QA panel needs them). */
   loadQa(orgId: string): Promise<void>;
+  /** Fetch the company directory (once per `directorySize`; the render loop asks) and draw again with it. */
+  loadDirectory(size: number): Promise<void>;
   /** Fetch the organization's projects from the company's API (the render loop asks when the screen shows them). */
   loadApi(orgId: string): Promise<void>;
 }
@@ -97,6 +99,17 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
   };
 
   return {
+    async loadDirectory(size) {
+      ui.directoryAsked = size;
+      try {
+        if (ui.directory.set(await api.directory())) redraw.render();
+      } catch (e) {
+        // Asked again only when the size changes: a failing fetch is not retried on every redraw.
+        const err = asIpcError(e);
+        ui.notice = `The company's organization list could not be loaded: ${err.message} ${err.nextStep}`.trim();
+        redraw.render();
+      }
+    },
     run,
     validate,
     signIn,

@@ -1,7 +1,8 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
 // keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, handing the
-// directory to its index (rebuilt only when the entries change), and the effects a drawn screen needs (validate a
-// pre-filled input, fetch the QA details and the API data), which run here so that the screens only build elements.
+// and the effects a drawn screen needs (validate a pre-filled input; fetch the company directory once, the QA details
+// and the API data), which run here so that the screens only build elements. The first state is drawn before the
+// directory arrives: the window paints as fast with 5,000 organizations as with 3, and the list fills in after.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import { asIpcError } from "tauri-plugin-orgpass-api";
 import { createActions, loadState, subscribe, type Actions } from "./actions";
@@ -53,9 +54,6 @@ export function createApp(root: HTMLElement): App {
 
   function render(view: AppView) {
     const fresh = view !== ui.view;
-    // Each push carries the directory today; an equal copy keeps the index (when the directory moves out of the
-    // pushed state into a one-time fetch, that fetch calls `ui.directory.set` instead).
-    ui.directory.set(view.directory);
     const screenChanged = ui.view?.pending?.input !== view.pending?.input || !!ui.view?.lastError !== !!view.lastError;
     // A new session for the organization shown (signed in again, renewed) has new claims: fetch the QA details again.
     const current = (v: AppView | null) => v?.sessions.find((s) => s.orgId === v.active);
@@ -94,10 +92,19 @@ export function createApp(root: HTMLElement): App {
   }
 
   /**
-   * The QA panel and the API section show data fetched separately: ask once per organization shown (the QA details
-   * again after a failure on the next state; the API data again when the session changes or on "Try again").
+   * The directory is fetched once (again only if its size changes). The QA panel and the API section show data
+   * fetched separately: ask once per organization shown (the QA details again after a failure on the next state; the
+   * API data again when the session changes or on "Try again").
    */
   function loadWhatIsShown(view: AppView, fresh: boolean) {
+    if (view.directorySize !== ui.directoryAsked) {
+      if (view.directorySize === 0) {
+        ui.directoryAsked = 0;
+        ui.directory.set([]);
+      } else {
+        void actions.loadDirectory(view.directorySize);
+      }
+    }
     const shown = shownSession(view);
     const s: SessionView | undefined = view.qa ? shown : undefined;
     if (s && qaMissing(ui, s) && ui.qaLoading !== s.orgId && (fresh || !ui.qaError)) void actions.loadQa(s.orgId);

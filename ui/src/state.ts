@@ -49,8 +49,10 @@ export interface UiState {
   /** A refusal or confirmation shown on the current screen. */
   notice: string | null;
   submitting: boolean;
-  /** The company directory, indexed for the filter once per change (render.ts sets it from each state push). */
+  /** The company directory, fetched once (it crosses IPC once, not with every state) and indexed for the filter. */
   directory: Directory;
+  /** The `directorySize` the directory was last asked for (render.ts asks again only if the size changes). */
+  directoryAsked: number | null;
   /** The picker's list under the organization field: highlighted row and scroll position. */
   picker: FinderState;
   /** The QA panel's filter of the organizations to sign in to next, and its list. */
@@ -75,6 +77,7 @@ export function initialUi(): UiState {
     notice: null,
     submitting: false,
     directory: createDirectory(),
+    directoryAsked: null,
     picker: initialFinder(),
     qaQuery: "",
     qaList: initialFinder(),

@@ -20,6 +20,7 @@ import {
   signedInView,
   type,
   unmountAll,
+  afterStart,
 } from "./fixtures";
 
 afterEach(unmountAll);
@@ -39,9 +40,9 @@ async function started(view = pickerView(), handlers: Parameters<typeof fakePlug
   return { app, root, calls };
 }
 
-test("start asks for the state once and draws it; a state event with a pending sign-in draws the waiting screen", async () => {
+test("start asks for the state and the directory once each and draws them; a state event with a pending sign-in draws the waiting screen", async () => {
   const { root, calls } = await started();
-  expect(calls.map((c) => c.cmd)).toEqual(["plugin:orgpass|app_state"]);
+  expect(calls.map((c) => c.cmd)).toEqual(["plugin:orgpass|app_state", "plugin:orgpass|directory"]);
   expect(screenOf(root)).toBe("picker");
   expect(document.body.dataset.ready).toBe("true");
   expect(document.activeElement?.id).toBe("org-input");
@@ -49,7 +50,7 @@ test("start asks for the state once and draws it; a state event with a pending s
   await emitState(pickerView({ pending: pending({ orgLabel: "Initech", input: "initech" }) }));
   expect(screenOf(root)).toBe("waiting");
   expect(byTestId(root, "waiting-org").textContent).toBe("Initech");
-  expect(calls).toHaveLength(1);
+  expect(afterStart(calls)).toEqual([]);
 });
 
 test("typing 'Acme Corp' shows the validate_org refusal and keeps Continue disabled", async () => {
@@ -114,7 +115,7 @@ test("clicking a directory card calls begin_login with the card's input and prom
   const { root, calls } = await started();
   byTestId(root, `directory-${INITECH}`).click();
   await settle();
-  expect(calls.slice(1)).toEqual([{ cmd: "plugin:orgpass|begin_login", args: { input: INITECH, promptLogin: false } }]);
+  expect(afterStart(calls)).toEqual([{ cmd: "plugin:orgpass|begin_login", args: { input: INITECH, promptLogin: false } }]);
 });
 
 test("clicking the card of a signed-in organization switches to it with switch_org, no browser", async () => {
@@ -123,7 +124,7 @@ test("clicking the card of a signed-in organization switches to it with switch_o
   byTestId(root, "back-to-session");
   byTestId(root, `directory-${ACME}`).click();
   await settle();
-  expect(calls.slice(1)).toEqual([{ cmd: "plugin:orgpass|switch_org", args: { orgId: ACME } }]);
+  expect(afterStart(calls)).toEqual([{ cmd: "plugin:orgpass|switch_org", args: { orgId: ACME } }]);
 });
 
 test("a refused command shows its message and next step as a notice", async () => {
@@ -178,13 +179,13 @@ test("drawing the same view twice makes no IPC call", async () => {
   app.render(view);
   app.render(view);
   await settle();
-  expect(calls.map((c) => c.cmd)).toEqual(["plugin:orgpass|app_state", "plugin:orgpass|qa_details"]);
+  expect(calls.map((c) => c.cmd)).toEqual(["plugin:orgpass|app_state", "plugin:orgpass|directory", "plugin:orgpass|qa_details"]);
 
   const picker = pickerView();
   app.render(picker);
   app.render(picker);
   await settle();
-  expect(calls).toHaveLength(2);
+  expect(calls).toHaveLength(3);
 });
 
 test("sign out asks first; confirming with 'also in the browser' calls sign_out with endSso true", async () => {
@@ -199,7 +200,7 @@ test("sign out asks first; confirming with 'also in the browser' calls sign_out 
   byTestId(root, "end-sso").click();
   byTestId(root, "confirm-signout").click();
   await settle();
-  expect(calls.slice(1)).toEqual([{ cmd: "plugin:orgpass|sign_out", args: { orgId: ACME, endSso: true } }]);
+  expect(afterStart(calls)).toEqual([{ cmd: "plugin:orgpass|sign_out", args: { orgId: ACME, endSso: true } }]);
   // The outcome arrives as state: the other organization, no dialog.
   await emitState(signedInView({ sessions: [session(GLOBEX, "globex", "Globex Industries")], active: GLOBEX }));
   expect(byTestId(root, "org-display-name").textContent).toBe("Globex Industries");
@@ -216,7 +217,7 @@ test("while waiting: Escape and Cancel call cancel_login, the other buttons thei
   byTestId(root, "cancel-login").click();
   byTestId(root, "reopen-browser").click();
   await settle();
-  expect(calls.slice(1).map((c) => c.cmd)).toEqual(["plugin:orgpass|cancel_login", "plugin:orgpass|cancel_login", "plugin:orgpass|reopen_browser"]);
+  expect(afterStart(calls).map((c) => c.cmd)).toEqual(["plugin:orgpass|cancel_login", "plugin:orgpass|cancel_login", "plugin:orgpass|reopen_browser"]);
 
   const field = byTestId(root, "paste-callback") as HTMLInputElement;
   field.value = "http://127.0.0.1:5000/callback?code=abc&state=xyz";
@@ -242,7 +243,7 @@ test("Copy sign-in link writes the link to the clipboard and says so", async () 
     await settle();
     expect(written).toEqual([pending().authorizeUrl]);
     expect(root.querySelector("#wait-notice")!.textContent).toBe("Sign-in link copied. Paste it into your browser's address bar.");
-    expect(calls).toHaveLength(1);
+    expect(afterStart(calls)).toEqual([]);
   } finally {
     delete (navigator as { clipboard?: unknown }).clipboard;
   }
@@ -269,7 +270,7 @@ test("an error state draws the error screen; its retry after a refusal signs in 
   byTestId(root, "error-retry").click();
   byTestId(root, "error-back").click();
   await settle();
-  expect(calls.slice(1)).toEqual([
+  expect(afterStart(calls)).toEqual([
     { cmd: "plugin:orgpass|begin_login", args: { input: "initech", promptLogin: true } },
     { cmd: "plugin:orgpass|show_org_picker", args: { show: true } },
   ]);
@@ -280,7 +281,7 @@ test("the header's chips switch organization and its QA switch calls set_qa", as
   byTestId(root, `session-chip-${GLOBEX}`).click();
   byTestId(root, "qa-toggle").click();
   await settle();
-  expect(calls.slice(1)).toEqual([
+  expect(afterStart(calls)).toEqual([
     { cmd: "plugin:orgpass|switch_org", args: { orgId: GLOBEX } },
     { cmd: "plugin:orgpass|set_qa", args: { enabled: true } },
   ]);
@@ -354,4 +355,22 @@ test("an API refusal is a sentence with a next step and a retry; no API configur
   const { root: plain, calls: none } = await started(signedInView());
   expect(plain.querySelector('[data-testid="api-data"]')).toBeNull();
   expect(only(none, "api_request")).toHaveLength(0);
+});
+
+test("a directory that cannot be fetched is said on the picker and not asked again per state; an empty one is not asked", async () => {
+  const { root, calls } = await started(pickerView(), {
+    directory: () => {
+      throw ipcError({ message: "The window lost the app.", nextStep: "Restart Orgpass." });
+    },
+  });
+  expect(byTestId(root, "picker-notice").textContent).toBe(
+    "The company's organization list could not be loaded: The window lost the app. Restart Orgpass.",
+  );
+  await emitState(pickerView({ prefill: null, picking: true }));
+  expect(only(calls, "directory")).toHaveLength(1);
+
+  unmountAll();
+  const empty = await started(pickerView({ directorySize: 0 }));
+  expect(only(empty.calls, "directory")).toEqual([]);
+  expect(byTestId(empty.root, "directory-list").closest<HTMLElement>(".directory")!.hidden).toBe(true);
 });

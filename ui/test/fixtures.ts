@@ -54,14 +54,21 @@ export function ipcError(more: Partial<IpcError> = {}): IpcError {
   return { code: "internal", message: "Something went wrong.", nextStep: "Try again.", details: "", retry: null, ...more };
 }
 
-/** The picker's view: no session, the demo directory (Acme, Globex, Initech). */
+/** The demo directory (Acme, Globex, Initech): what the faked plugin's `directory` command answers by default. */
+export const demoDirectory: OrgCard[] = [
+  card(ACME, "acme", "Acme Corporation"),
+  card(GLOBEX, "globex", "Globex Industries"),
+  card(INITECH, "initech", "Initech"),
+];
+
+/** The picker's view: no session, the demo directory's size (its cards come from the `directory` command). */
 export function pickerView(more: Partial<AppView> = {}): AppView {
   return {
     version: "1.2.3",
     issuer: "https://login.example/",
     clientId: "orgpass-desktop",
     qa: false,
-    directory: [card(ACME, "acme", "Acme Corporation"), card(GLOBEX, "globex", "Globex Industries"), card(INITECH, "initech", "Initech")],
+    directorySize: demoDirectory.length,
     recent: [],
     sessions: [],
     active: null,
@@ -106,10 +113,12 @@ type Handler = (args: Record<string, unknown>) => unknown;
 
 /**
  * Fake the Orgpass plugin: `handlers` answers its commands by name (`app_state`, `validate_org`, …); a handler that
- * throws makes the command reject with that value. Commands without a handler resolve to nothing. Returns the
- * commands called, in order (state events travel through the mocked event plugin and are not listed).
+ * throws makes the command reject with that value. `directory` answers the demo directory unless a handler says
+ * otherwise; other commands without a handler resolve to nothing. Returns the commands called, in order (state
+ * events travel through the mocked event plugin and are not listed).
  */
-export function fakePlugin(handlers: Record<string, Handler> = {}): Call[] {
+export function fakePlugin(given: Record<string, Handler> = {}): Call[] {
+  const handlers: Record<string, Handler> = { directory: () => demoDirectory, ...given };
   const calls: Call[] = [];
   mockIPC(
     (cmd, args) => {
@@ -173,3 +182,7 @@ export function type(field: HTMLInputElement, text: string) {
 }
 
 export const only = (calls: Call[], cmd: string) => calls.filter((c) => c.cmd === `plugin:orgpass|${cmd}`);
+
+/** The commands called besides the start's two (`app_state`, then `directory`): what the person's actions caused. */
+export const afterStart = (calls: Call[]) =>
+  calls.filter((c) => c.cmd !== "plugin:orgpass|app_state" && c.cmd !== "plugin:orgpass|directory");

@@ -14,6 +14,7 @@ import {
   acmeQa,
   byTestId,
   card,
+  demoDirectory,
   fakePlugin,
   ipcError,
   pending,
@@ -27,10 +28,10 @@ import {
 
 afterEach(unmountAll);
 
-/** The window's state with the demo directory handed over (the render loop does that from each state push). */
+/** The window's state with the demo directory handed over (the render loop fetches it once). */
 function setup(): { ui: UiState; actions: Actions } {
   const ui = initialUi();
-  ui.directory.set(pickerView().directory);
+  ui.directory.set(demoDirectory);
   const actions = createActions(ui, { render() {}, refreshForm() {}, refreshNotice() {} });
   return { ui, actions };
 }

@@ -2,7 +2,7 @@
 // model with every optional field set to guest-js/twin.json; here a literal of each TypeScript type (complete, or tsc
 // refuses it) must have exactly the same keys, nested, and the same enum values where Rust picked one.
 import { describe, expect, it } from "vitest";
-import type { ApiReply, AppView, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
+import type { ApiReply, AppView, OrgCard, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
 import twin from "../../crates/tauri-plugin-orgpass/guest-js/twin.json";
 
 const rust = twin as Record<string, unknown>;
@@ -21,13 +21,13 @@ function shape(value: unknown): unknown {
 }
 
 const branding = { logoUrl: "u", primaryColor: "#d9480f", backgroundColor: "#fff4e6" };
-const card = { input: "i", id: "i", name: "acme", displayName: "Acme", branding };
+const card: OrgCard = { input: "i", id: "i", name: "acme", displayName: "Acme", branding };
 const appView: AppView = {
   version: "0.1.0",
   issuer: "https://acme.eu.auth0.com/",
   clientId: "cid",
   qa: true,
-  directory: [card],
+  directorySize: 1,
   recent: [{ ...card, lastSignedIn: "t", signedIn: true }],
   sessions: [
     {
@@ -66,6 +66,7 @@ const apiReply: ApiReply = { status: 200, body: { projects: [] } };
 describe("the TypeScript twins match the Rust view models", () => {
   it.each([
     ["appView", appView],
+    ["orgCard", card],
     ["orgInputView", orgInputView],
     ["qaView", qaView],
     ["apiReply", apiReply],

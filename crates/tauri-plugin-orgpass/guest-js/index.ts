@@ -97,7 +97,8 @@ export interface AppView {
   issuer: string;
   clientId: string;
   qa: boolean;
-  directory: OrgCard[];
+  /** How many organizations the company directory lists; fetch them once with `directory()`. */
+  directorySize: number;
   recent: RecentOrg[];
   sessions: SessionView[];
   /** Org ID of the session the window shows, if any. */
@@ -170,6 +171,11 @@ async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> 
 
 /** The state now (the window asks once at start; every later change arrives through `onState`). */
 export const appState = () => call<AppView>("app_state");
+/**
+ * The company directory's organizations, in configured order. The directory is fixed for the app's run: fetch it
+ * once (the state pushed on every change carries only `directorySize`, so thousands of entries cross once).
+ */
+export const directory = () => call<OrgCard[]>("directory");
 /** Check organization input as it is typed: an ID, a name or an invitation link. */
 export const validateOrg = (input: string) => call<OrgInputView>("validate_org", { input });
 /** Start signing in; resolves once the browser was asked to open (the pending sign-in arrives as state). */

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tauri::State;
 
 use crate::model::Core;
-use crate::view::{ApiReply, AppView, IpcError, OrgInputView, QaView};
+use crate::view::{ApiReply, AppView, IpcError, OrgCard, OrgInputView, QaView};
 
 type CoreState<'a> = State<'a, Arc<Core>>;
 
@@ -17,6 +17,15 @@ pub fn app_state(core: CoreState<'_>) -> AppView {
     let view = core.view();
     crate::timing::first_view(&view);
     view
+}
+
+/// The company directory's organizations, in configured order: fetched once by the window (the state it is sent
+/// on every change carries only `directorySize`).
+#[tauri::command]
+pub fn directory(core: CoreState<'_>) -> Vec<OrgCard> {
+    let cards = core.directory().to_vec();
+    crate::timing::directory_sent(cards.len());
+    cards
 }
 
 /// Check organization input as it is typed: ID, name or invitation link.

@@ -20,16 +20,20 @@
 //!   (`build.rs`), and `permissions/default.toml` grants them all.
 //! - [`view`]: the serializable view models and `IpcError` (twins in `guest-js/index.ts`).
 //! - [`errors`]: engine errors as sentences with a next step. [`settings`]: what the plugin runs with.
+//! - [`directory`]: the company directory, indexed once; the window fetches its cards once.
+//! - [`renewal`]: many sessions renewed a few at a time, each after a random wait (no herd at the tenant).
 //! - [`recent`], [`opener`], [`timing`]: recent organizations, how the browser is opened, start-up timing.
 //!
 //! Every change of state is emitted as [`EVENT_STATE`] with a fresh [`view::AppView`]; commands that change state
 //! return nothing, so the window learns the state one way only.
 
 pub mod commands;
+pub mod directory;
 pub mod errors;
 pub mod model;
 pub mod opener;
 pub mod recent;
+pub mod renewal;
 pub mod settings;
 pub mod timing;
 pub mod view;
@@ -60,6 +64,7 @@ pub fn with_core<R: Runtime>(core: Arc<Core>) -> TauriPlugin<R> {
     Builder::new(PLUGIN_NAME)
         .invoke_handler(tauri::generate_handler![
             commands::app_state,
+            commands::directory,
             commands::validate_org,
             commands::begin_login,
             commands::cancel_login,

@@ -15,10 +15,12 @@ use orgpass::{
 };
 use time::OffsetDateTime;
 
+use crate::directory::Directory;
 use crate::errors::{self, RefreshOutcome};
 use crate::opener::AppOpener;
 use crate::recent::{RecentEntry, RecentStore};
-use crate::settings::{DirectoryEntry, Settings};
+use crate::renewal;
+use crate::settings::Settings;
 use crate::view::*;
 
 /// How often signed-in sessions are checked for renewal (and offline ones retried).
@@ -101,6 +103,8 @@ impl Inner {
 /// The app: configuration, engine, and what the window shows.
 pub struct Core {
     ready: Result<Ready, IpcError>,
+    /// The company directory, indexed once (empty when unconfigured).
+    directory: Directory,
     issuer: String,
     client_id: String,
     opener: Mutex<Option<AppOpener>>,
@@ -118,6 +122,7 @@ impl Core {
     pub fn new(config: Settings, services: Services) -> Self {
         let issuer = config.engine.issuer.as_str().to_owned();
         let client_id = config.engine.client_id.clone();
+        let directory = Directory::new(&config.directory);
         let mut inner = Inner {
             qa: config.qa,
             recent: services.recent.load(),
@@ -152,6 +157,7 @@ impl Core {
         }
         Self {
             ready,
+            directory,
             issuer,
             client_id,
             opener: Mutex::new(opener),
@@ -168,6 +174,7 @@ impl Core {
         let err = errors::config(e);
         Self {
             ready: Err(err.clone()),
+            directory: Directory::default(),
             issuer: "(not configured)".into(),
             client_id: String::new(),
             opener: Mutex::new(None),
@@ -246,20 +253,20 @@ impl Core {
 
     // ------------------------------------------------------------------ view
 
+    /// The company directory's cards, in configured order (the window asks once; the state carries their count).
+    pub fn directory(&self) -> &[OrgCard] {
+        self.directory.cards()
+    }
+
     /// Everything the window renders.
     pub fn view(&self) -> AppView {
         let inner = self.lock();
-        let directory = self
-            .ready
-            .as_ref()
-            .map(|r| r.config.directory.as_slice())
-            .unwrap_or(&[]);
         AppView {
             version: self.version.get().cloned().unwrap_or_default(),
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             qa: inner.qa,
-            directory: directory.iter().filter_map(card_from_directory).collect(),
+            directory_size: self.directory.len(),
             recent: inner
                 .recent
                 .iter()
@@ -326,23 +333,8 @@ impl Core {
         id: Option<&str>,
         name: Option<&str>,
     ) -> (String, Branding) {
-        let directory = self
-            .ready
-            .as_ref()
-            .map(|r| r.config.directory.as_slice())
-            .unwrap_or(&[]);
-        let hit = directory.iter().find(|d| {
-            (id.is_some() && d.id.as_deref() == id)
-                || (name.is_some() && d.name.as_deref().map(str::to_lowercase).as_deref() == name)
-        });
-        if let Some(d) = hit {
-            let display = d
-                .display_name
-                .clone()
-                .or_else(|| d.name.clone())
-                .or_else(|| d.id.clone())
-                .unwrap_or_default();
-            return (display, branding_of(d));
+        if let Some(card) = self.directory.find(id, name) {
+            return (card.display_name.clone(), card.branding.clone());
         }
         if let Some(r) = inner.recent.iter().find(|r| {
             Some(r.org_id.as_str()) == id || (name.is_some() && r.org_name.as_deref() == name)
@@ -928,7 +920,8 @@ impl Core {
     /// Renew every session that needs it. With `all` (after a restart), and for sessions that are offline or not
     /// checked yet, the provider is asked (a forced refresh) even when the stored access token is still valid:
     /// only the provider knows whether the refresh token was revoked, and only a request shows that the network
-    /// is back. Sessions that are merely close to expiry are renewed as needed.
+    /// is back. Sessions that are merely close to expiry are renewed as needed. They are renewed a few at a time,
+    /// each after a random wait ([`renewal::PACE`]), and the window sees each result as it arrives.
     pub async fn refresh_all(&self, all: bool) {
         let Ok(ready) = self.ready() else { return };
         let now = OffsetDateTime::now_utc().unix_timestamp();
@@ -942,8 +935,10 @@ impl Core {
                 (check || expiring).then(|| (id.clone(), s.meta.key.clone(), check))
             })
             .collect();
-        for (org_id, key, check) in due {
-            let result = ready.client.token_with(&key, check).await;
+        let renew = |(org_id, key, check): (String, SessionKey, bool)| async move {
+            (org_id, ready.client.token_with(&key, check).await)
+        };
+        renewal::paced(due, renewal::PACE, renew, |(org_id, result)| {
             let mut inner = self.lock();
             let label = {
                 let name = inner
@@ -976,38 +971,16 @@ impl Core {
                     }
                 },
             }
-        }
-        self.notify();
+            drop(inner);
+            self.notify();
+        })
+        .await;
     }
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
-}
-
-fn branding_of(d: &DirectoryEntry) -> Branding {
-    Branding {
-        logo_url: d.logo_url.clone(),
-        primary_color: d.primary_color.clone(),
-        background_color: d.background_color.clone(),
-    }
-}
-
-fn card_from_directory(d: &DirectoryEntry) -> Option<OrgCard> {
-    let input = d.input()?.to_owned();
-    Some(OrgCard {
-        input,
-        id: d.id.clone(),
-        name: d.name.clone(),
-        display_name: d
-            .display_name
-            .clone()
-            .or_else(|| d.name.clone())
-            .or_else(|| d.id.clone())
-            .unwrap_or_default(),
-        branding: branding_of(d),
-    })
 }
 
 /// Verified claims (`Session::claims`) as rows for the QA view: values as JSON text, times also as RFC 3339.

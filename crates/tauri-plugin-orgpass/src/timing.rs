@@ -1,5 +1,6 @@
-//! Start-up timing for `tests/measure-app.sh`: one log line when the window first asks for its state
-//! (the organization screen, or the restored signed-in view, is interactive right after).
+//! Start-up timing for `tests/measure-app.sh` and `tests/measure-scale.sh`: one log line when the window first asks
+//! for its state (the organization screen, or the restored signed-in view, is interactive right after), and one
+//! when it has fetched the company directory (the list under the organization field fills in right after).
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +10,7 @@ use crate::view::AppView;
 
 static STARTED: OnceLock<Instant> = OnceLock::new();
 static FIRST_VIEW: AtomicBool = AtomicBool::new(false);
+static DIRECTORY_SENT: AtomicBool = AtomicBool::new(false);
 
 /// Record (once) and return the moment `main` started.
 pub fn process_started() -> Instant {
@@ -29,4 +31,13 @@ pub fn first_view(view: &AppView) {
         "organization"
     };
     tracing::info!(target: "tauri_plugin_orgpass::timing", ms, screen, sessions = view.sessions.len(), "window interactive");
+}
+
+/// Log, once per process, how long it took until the window had the company directory's `entries` cards.
+pub fn directory_sent(entries: usize) {
+    if DIRECTORY_SENT.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let ms = process_started().elapsed().as_millis() as u64;
+    tracing::info!(target: "tauri_plugin_orgpass::timing", ms, entries, "directory sent");
 }

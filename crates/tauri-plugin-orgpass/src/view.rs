@@ -166,7 +166,9 @@ pub struct AppView {
     pub issuer: String,
     pub client_id: String,
     pub qa: bool,
-    pub directory: Vec<OrgCard>,
+    /// How many organizations the company directory lists; the cards themselves are fetched once with the
+    /// `directory` command, not pushed with every change.
+    pub directory_size: usize,
     pub recent: Vec<RecentOrg>,
     pub sessions: Vec<SessionView>,
     pub active: Option<String>,
@@ -249,7 +251,7 @@ mod tests {
             issuer: "https://acme.eu.auth0.com/".into(),
             client_id: "cid".into(),
             qa: true,
-            directory: vec![card.clone()],
+            directory_size: 1,
             recent: vec![RecentOrg {
                 card: card.clone(),
                 last_signed_in: "2026-12-02T00:00:00Z".into(),
@@ -304,7 +306,9 @@ mod tests {
             status: 200,
             body: serde_json::json!({"projects": []}),
         };
-        serde_json::json!({ "appView": app, "orgInputView": input, "qaView": qa, "apiReply": reply })
+        serde_json::json!({
+            "appView": app, "orgCard": card, "orgInputView": input, "qaView": qa, "apiReply": reply,
+        })
     }
 
     #[test]

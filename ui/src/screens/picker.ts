@@ -147,7 +147,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     h("h1", {}, "Sign in to your organization"),
     h("p", { class: "lead" }, "Your browser opens to finish signing in. Orgpass keeps you signed in afterwards."),
     form,
-    ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
+    ui.notice ? h("p", { class: "notice", role: "alert", "data-testid": "picker-notice" }, ui.notice) : null,
     recentSlot,
     directory,
     h(
