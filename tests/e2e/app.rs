@@ -26,9 +26,9 @@ use crate::window::{
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 const INITECH: &str = "org_InitechL2m3N4o5p";
-const CLIENT_ID: &str = "orgpass-desktop";
+pub(crate) const CLIENT_ID: &str = "orgpass-desktop";
 
-fn app_binary() -> PathBuf {
+pub(crate) fn app_binary() -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
@@ -36,7 +36,7 @@ fn app_binary() -> PathBuf {
 }
 
 /// Fail (not skip) with the exact fix when the machine cannot run this test.
-fn preconditions() -> (PathBuf, PathBuf) {
+pub(crate) fn preconditions() -> (PathBuf, PathBuf) {
     // ring and aws-lc-rs are both in the dependency graph; fantoccini's rustls needs one chosen.
     let _ = rustls::crypto::ring::default_provider().install_default();
     let how = "run it through `cargo xtask test` (Xvfb + D-Bus session + unlocked gnome-keyring), or by hand: \
@@ -75,7 +75,7 @@ fn opened(urls: &Path) -> Vec<String> {
         .collect()
 }
 
-async fn next_opened(urls: &Path, seen: usize) -> String {
+pub(crate) async fn next_opened(urls: &Path, seen: usize) -> String {
     let start = Instant::now();
     loop {
         if let Some(u) = opened(urls).get(seen) {
@@ -91,7 +91,7 @@ async fn next_opened(urls: &Path, seen: usize) -> String {
 }
 
 /// The branded login page an organization must show: its own logo (served by devtenant, actually loaded).
-struct LoginPage<'a> {
+pub(crate) struct LoginPage<'a> {
     issuer: &'a str,
     org_name: &'a str,
 }
@@ -124,7 +124,7 @@ impl LoginPage<'_> {
 
 /// Headless Chromium as the person's browser: log in on devtenant's page (unless its SSO session skips it),
 /// then wait until the loopback page says whether it worked.
-async fn browse_login(
+pub(crate) async fn browse_login(
     chrome: &Client,
     url: &str,
     who: Option<(&str, &str)>,
@@ -220,7 +220,7 @@ async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
     assert_eq!(shown, names, "projects shown for {org_id}");
 }
 
-async fn chrome_session(port: u16, profile: &Path) -> Client {
+pub(crate) async fn chrome_session(port: u16, profile: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -241,7 +241,7 @@ async fn chrome_session(port: u16, profile: &Path) -> Client {
 
 /// The environment the app runs in (its config, and XDG dirs inside the test's temp dir, where it registers the
 /// `orgpass://` scheme); a second launch, or one by `xdg-open`, must see the same.
-fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
+pub(crate) fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
         ("ORGPASS_APP_CONFIG", config.to_owned()),
         ("XDG_CONFIG_HOME", dir.join("config")),

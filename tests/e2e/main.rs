@@ -4,4 +4,5 @@ mod api;
 mod app;
 mod devtenant_cli;
 mod package;
+mod scale;
 mod window;

@@ -6,6 +6,7 @@
 pub mod authn;
 pub mod error;
 pub mod faults;
+pub mod generate;
 pub mod keys;
 pub mod mgmt;
 mod pages;

@@ -1,4 +1,5 @@
 //! `devtenant serve`: runs the local Auth0-compatible tenant on 127.0.0.1 and prints how to use it.
+//! `devtenant seed generate`: writes a seed with thousands of organizations and the matching app directory.
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -37,6 +38,28 @@ enum Command {
         #[arg(long, env = "DEVTENANT_ADMIN_SECRET")]
         admin_secret: Option<String>,
     },
+    /// Seed files.
+    Seed {
+        #[command(subcommand)]
+        command: SeedCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// Write DIR/seed.toml (the demo seed plus N organizations scale-0 …) and DIR/app.toml (the desktop app's
+    /// directory of the same organizations), for measuring at scale.
+    Generate {
+        /// How many organizations to add to the demo ones.
+        #[arg(long)]
+        orgs: usize,
+        /// Demo users who are members of every generated organization (email, or the part before @).
+        #[arg(long = "members", value_delimiter = ',', default_value = "alice")]
+        members: Vec<String>,
+        /// Where to write seed.toml and app.toml (created if missing).
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +74,13 @@ enum CliError {
     Start(#[from] devtenant::StartError),
     #[error("could not wait for Ctrl-C: {0}")]
     Signal(std::io::Error),
+    #[error(transparent)]
+    Generate(#[from] devtenant::generate::GenerateError),
+    #[error("could not write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 #[tokio::main]
@@ -72,13 +102,18 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let Command::Serve {
-        seed,
-        port,
-        bind,
-        data,
-        admin_secret,
-    } = cli.command;
+    let (seed, port, bind, data, admin_secret) = match cli.command {
+        Command::Serve {
+            seed,
+            port,
+            bind,
+            data,
+            admin_secret,
+        } => (seed, port, bind, data, admin_secret),
+        Command::Seed {
+            command: SeedCommand::Generate { orgs, members, out },
+        } => return write_generated(orgs, &members, &out),
+    };
     if bind != IpAddr::from([127, 0, 0, 1]) {
         return Err(CliError::NotLoopback(bind));
     }
@@ -103,6 +138,34 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     print_banner(&running, data.as_deref(), &passwords);
     tokio::signal::ctrl_c().await.map_err(CliError::Signal)?;
     running.shutdown().await;
+    Ok(())
+}
+
+/// `devtenant seed generate`: write both files, checked to load, and say where they are.
+fn write_generated(orgs: usize, members: &[String], out: &std::path::Path) -> Result<(), CliError> {
+    let generated = devtenant::generate::generate(orgs, members)?;
+    devtenant::generate::check(&generated)?;
+    let write = |name: &str, text: &str| {
+        let path = out.join(name);
+        std::fs::create_dir_all(out)
+            .and_then(|()| std::fs::write(&path, text))
+            .map_err(|source| CliError::Write {
+                path: path.clone(),
+                source,
+            })
+            .map(|()| path)
+    };
+    let seed = write("seed.toml", &generated.seed_toml)?;
+    let app = write("app.toml", &generated.app_toml)?;
+    println!(
+        "wrote {} ({} organizations) and {} (the app's directory of the same)
+         run: devtenant serve --seed {}   and the app with ORGPASS_APP_CONFIG={}",
+        seed.display(),
+        orgs + 3,
+        app.display(),
+        seed.display(),
+        app.display()
+    );
     Ok(())
 }
 
