@@ -287,6 +287,7 @@ fn keychain_has(issuer: &str, org_id: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_signs_in_switches_restores_and_signs_out() {
+    let _one_app = crate::window::one_app_at_a_time().await;
     let (tauri_driver, chromedriver) = preconditions();
     let tenant = devtenant::spawn(devtenant::Seed::demo(), devtenant::SpawnOptions::default())
         .await

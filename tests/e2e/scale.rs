@@ -40,6 +40,7 @@ fn row(i: usize) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with_the_keys() {
+    let _one_app = crate::window::one_app_at_a_time().await;
     let (tauri_driver, chromedriver) = preconditions();
     let generated = devtenant::generate::generate(GENERATED, &["alice".into()]).unwrap();
     let seed = devtenant::generate::check(&generated).expect("the generated seed loads");

@@ -182,6 +182,15 @@ pub(crate) async fn type_org(c: &Client, text: &str) {
     }
 }
 
+/// The app is one instance per desktop session: a second `orgpass-app` (single-instance over D-Bus) hands its
+/// arguments to the running one and exits, and a WebDriver session on it never starts. Every test that drives the
+/// app window holds this for its whole run, so those tests take turns while the others run beside them.
+static APP_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+pub(crate) async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
+    APP_WINDOW.lock().await
+}
+
 pub(crate) async fn app_session(port: u16, application: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
