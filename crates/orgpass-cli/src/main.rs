@@ -22,6 +22,7 @@ mod format;
 mod remote;
 
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -570,20 +571,23 @@ fn status(json: bool, settings: &Settings) -> Result<(), Failure> {
                 row
             })
             .collect();
-        println!("{}", serde_json::Value::Array(rows));
-        return Ok(());
+        return write_stdout(&format!("{}\n", serde_json::Value::Array(rows)));
     }
     if sessions.is_empty() {
         eprintln!("No sessions. Sign in with `orgpass login`.");
         return Ok(());
     }
+    // One write for all rows (stdout is line-buffered: 200 sessions were 200 writes), and a reader that stops early
+    // (`orgpass status | head`) ends the listing quietly.
+    let mut out = String::with_capacity(sessions.len() * 200);
     for m in &sessions {
         let mark = if is_selected(m) {
             "\t\u{2190} ORGPASS_ORG"
         } else {
             ""
         };
-        println!(
+        let _ = writeln!(
+            out,
             "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{mark}",
             m.key.issuer,
             m.key.client_id,
@@ -595,7 +599,23 @@ fn status(json: bool, settings: &Settings) -> Result<(), Failure> {
             refresh_note(m),
         );
     }
-    Ok(())
+    write_stdout(&out)
+}
+
+/// Write `text` to stdout at once; a closed pipe (the reader had enough) is not an error.
+fn write_stdout(text: &str) -> Result<(), Failure> {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Failure::new(
+            1,
+            format!("could not write to standard output: {e}"),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// The sessions `token` would choose from by `ORGPASS_ORG` (the same `select`); none when it is unset. An

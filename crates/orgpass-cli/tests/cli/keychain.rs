@@ -565,6 +565,16 @@ fn bus_without_secret_service_says_what_to_start_and_writes_nothing() {
     let run = home.run_with(&["status", "--json"], &env, LIMIT);
     run.expect_code(0);
     assert_eq!(run.json()[0]["org_id"], ACME_ID);
+    // A reader that stopped early (`orgpass status | head -0`): the listing ends quietly with 0, no panic.
+    let (reader, writer) = std::io::pipe().expect("pipe");
+    drop(reader);
+    let out = home
+        .command(&["status"], &env)
+        .stdout(writer)
+        .output()
+        .expect("orgpass runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!((out.status.code(), stderr.as_ref()), (Some(0), ""));
     for args in [&["token"][..], &["logout"]] {
         let run = home.run_with(args, &env, LIMIT);
         run.expect_code(1);
