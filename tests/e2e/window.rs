@@ -183,8 +183,9 @@ pub(crate) async fn type_org(c: &Client, text: &str) {
 }
 
 /// The app is one instance per desktop session: a second `orgpass-app` (single-instance over D-Bus) hands its
-/// arguments to the running one and exits, and a WebDriver session on it never starts. Every test that drives the
-/// app window holds this for its whole run, so those tests take turns while the others run beside them.
+/// arguments to the running one and exits, and a WebDriver session on it never starts. The tests that drive the
+/// app window in the default run (`app::`, `scale::`) hold this for their whole run, so they take turns while the
+/// others run beside them (the package test runs on its own, `--ignored`, after the package is built).
 static APP_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub(crate) async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {

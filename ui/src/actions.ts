@@ -102,11 +102,14 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
     async loadDirectory(size) {
       ui.directoryAsked = size;
       try {
-        if (ui.directory.set(await api.directory())) redraw.render();
+        const cards = await api.directory();
+        ui.directoryError = null;
+        if (ui.directory.set(cards)) redraw.render();
       } catch (e) {
-        // Asked again only when the size changes: a failing fetch is not retried on every redraw.
+        // Asked again only when the size changes (a failing fetch is not retried on every redraw); the sentence
+        // stays where the list would be, and typing an organization's ID or name still signs in.
         const err = asIpcError(e);
-        ui.notice = `The company's organization list could not be loaded: ${err.message} ${err.nextStep}`.trim();
+        ui.directoryError = `The company's organization list could not be loaded: ${err.message} ${err.nextStep}`.trim();
         redraw.render();
       }
     },

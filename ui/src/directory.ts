@@ -1,5 +1,5 @@
-// The company directory as the window holds it: an input set once (today from each state push, later from a one-time
-// fetch) whose search index is rebuilt only when the entries change, never per state push or per keystroke.
+// The company directory as the window holds it: set from the plugin's `directory` command, fetched once (state pushes
+// carry only its size), and indexed for the filter only when the entries change, never per push or per keystroke.
 import type { OrgCard } from "tauri-plugin-orgpass-api";
 import { indexOrgs, type OrgIndex } from "./filter";
 
@@ -9,7 +9,7 @@ export interface Directory {
   /** Counts index rebuilds: it changes only when the entries' searchable fields changed. */
   readonly version: number;
   /**
-   * Set the entries. The same array, or one with the same entries (a state push sends a fresh copy), keeps the index;
+   * Set the entries. The same array, or one with the same entries (a fetch again returns a fresh copy), keeps the index;
    * new branding alone keeps the keys and swaps the cards. Returns whether the index was rebuilt.
    */
   set(cards: readonly OrgCard[]): boolean;

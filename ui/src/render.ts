@@ -1,8 +1,8 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
-// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, handing the
-// and the effects a drawn screen needs (validate a pre-filled input; fetch the company directory once, the QA details
-// and the API data), which run here so that the screens only build elements. The first state is drawn before the
-// directory arrives: the window paints as fast with 5,000 organizations as with 3, and the list fills in after.
+// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, and the effects
+// a drawn screen needs (validate a pre-filled input; fetch the company directory once, the QA details and the API
+// data), which run here so that the screens only build elements. The first state is drawn before the directory
+// arrives: the window paints as fast with 5,000 organizations as with 3, and the list fills in after.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import { asIpcError } from "tauri-plugin-orgpass-api";
 import { createActions, loadState, subscribe, type Actions } from "./actions";

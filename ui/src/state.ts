@@ -53,6 +53,8 @@ export interface UiState {
   directory: Directory;
   /** The `directorySize` the directory was last asked for (render.ts asks again only if the size changes). */
   directoryAsked: number | null;
+  /** Why the directory could not be fetched, shown where the list would be (a sign-in by ID or name still works). */
+  directoryError: string | null;
   /** The picker's list under the organization field: highlighted row and scroll position. */
   picker: FinderState;
   /** The QA panel's filter of the organizations to sign in to next, and its list. */
@@ -78,6 +80,7 @@ export function initialUi(): UiState {
     submitting: false,
     directory: createDirectory(),
     directoryAsked: null,
+    directoryError: null,
     picker: initialFinder(),
     qaQuery: "",
     qaList: initialFinder(),

@@ -363,11 +363,12 @@ test("a directory that cannot be fetched is said on the picker and not asked aga
       throw ipcError({ message: "The window lost the app.", nextStep: "Restart Orgpass." });
     },
   });
-  expect(byTestId(root, "picker-notice").textContent).toBe(
+  expect(byTestId(root, "directory-error").textContent).toBe(
     "The company's organization list could not be loaded: The window lost the app. Restart Orgpass.",
   );
   await emitState(pickerView({ prefill: null, picking: true }));
   expect(only(calls, "directory")).toHaveLength(1);
+  expect(byTestId(root, "directory-error").textContent).toContain("could not be loaded");
 
   unmountAll();
   const empty = await started(pickerView({ directorySize: 0 }));

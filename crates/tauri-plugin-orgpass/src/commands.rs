@@ -16,16 +16,17 @@ type CoreState<'a> = State<'a, Arc<Core>>;
 pub fn app_state(core: CoreState<'_>) -> AppView {
     let view = core.view();
     crate::timing::first_view(&view);
+    core.window_asked();
     view
 }
 
 /// The company directory's organizations, in configured order: fetched once by the window (the state it is sent
 /// on every change carries only `directorySize`).
-#[tauri::command]
+/// Runs off the main thread (`async`): thousands of cards are cloned and serialized without holding up the window.
+#[tauri::command(async)]
 pub fn directory(core: CoreState<'_>) -> Vec<OrgCard> {
-    let cards = core.directory().to_vec();
-    crate::timing::directory_sent(cards.len());
-    cards
+    crate::timing::directory_requested(core.directory().len());
+    core.directory().to_vec()
 }
 
 /// Check organization input as it is typed: ID, name or invitation link.

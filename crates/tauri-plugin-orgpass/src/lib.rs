@@ -12,7 +12,8 @@
 //! ```
 //!
 //! and in the window, with the guest bindings (`tauri-plugin-orgpass-api`, in `guest-js/`):
-//! `onState(render); render(await appState()); await beginLogin("acme");`.
+//! `onState(render); render(await appState()); await beginLogin("acme");`, and `await directory()` once for the
+//! company directory's cards (the state carries only `directorySize`).
 //!
 //! - [`model`]: the desktop model (sessions for several organizations, the sign-in in progress, renewal, sign-out,
 //!   QA details); plain Rust over the `orgpass` engine with the browser, keychain and notifier injected.

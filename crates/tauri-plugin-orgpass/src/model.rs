@@ -115,6 +115,8 @@ pub struct Core {
     version: OnceLock<String>,
     /// The view last emitted (see [`Core::notify`]).
     last_sent: Mutex<Option<AppView>>,
+    /// Signalled when the window first asks for the state (restored sessions are renewed after that).
+    window_asked: tokio::sync::Notify,
 }
 
 impl Core {
@@ -166,6 +168,7 @@ impl Core {
             focus: OnceLock::new(),
             version: OnceLock::new(),
             last_sent: Mutex::new(None),
+            window_asked: tokio::sync::Notify::new(),
         }
     }
 
@@ -186,7 +189,13 @@ impl Core {
             focus: OnceLock::new(),
             version: OnceLock::new(),
             last_sent: Mutex::new(None),
+            window_asked: tokio::sync::Notify::new(),
         }
+    }
+
+    /// The window asked for the state (`app_state`): its first paint is under way, so background renewal may start.
+    pub fn window_asked(&self) {
+        self.window_asked.notify_one();
     }
 
     /// Connect to the running app: state events, window focus, and the OS browser through tauri-plugin-opener.
@@ -865,8 +874,8 @@ impl Core {
 
     // ------------------------------------------------------------------ restore and refresh
 
-    /// Load the sessions of this issuer and client from the keychain (no browser), then renew them in the
-    /// background and keep renewing them.
+    /// Load the sessions of this issuer and client from the secret-free index (no browser, no keychain read), then,
+    /// once the window has asked for its first state, renew them in the background and keep renewing them.
     pub fn restore_sessions(self: &Arc<Self>) {
         let Ok(ready) = self.ready() else { return };
         let metas = match ready.client.store().list() {
@@ -909,7 +918,10 @@ impl Core {
         self.notify();
         let core = self.clone();
         tauri::async_runtime::spawn(async move {
+            let asked = core.window_asked.notified();
+            let _ = tokio::time::timeout(renewal::FIRST_RENEWAL_AT_MOST, asked).await;
             core.refresh_all(true).await;
+            crate::timing::sessions_checked(core.lock().sessions.len());
             loop {
                 tokio::time::sleep(REFRESH_TICK).await;
                 core.refresh_all(false).await;

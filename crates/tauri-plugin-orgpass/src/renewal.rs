@@ -16,12 +16,17 @@ pub struct Pace {
     pub jitter: Duration,
 }
 
-/// The app's pace: 4 at a time, each after 0–250 ms (50 sessions are renewed in about a second on a healthy
-/// tenant, well inside Auth0's per-IP limit on `/oauth/token`).
+/// The app's pace: 4 at a time, each after 0–250 ms (the wait holds its slot, so 50 sessions take about 1.6 s of
+/// waiting plus 13 rounds of refresh requests: a few seconds, never more than 4 requests at once at the tenant).
 pub const PACE: Pace = Pace {
     concurrency: 4,
     jitter: Duration::from_millis(250),
 };
+
+/// Restored sessions are first renewed once the window has asked for its first state (its start competes with
+/// renewals for the CPU and the keychain, and the signed-in view needs none of them), or after this at the latest
+/// (an app whose window never asks).
+pub const FIRST_RENEWAL_AT_MOST: Duration = Duration::from_secs(3);
 
 /// Run `work` for every item, at most `pace.concurrency` at once, each after a random wait below `pace.jitter`
 /// (none when there is a single item: one session renews at once). `done` gets each result as it completes.
@@ -60,7 +65,8 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// 50 renewals that each take 20 ms: never more than 4 in flight, every one done once, the jitter spread over.
+    /// 50 renewals that each take 20 ms: never more than 4 in flight, every one done once, and the random waits
+    /// (0–30 ms each, about 190 ms along a slot's 12–13 renewals) come on top of the 13 rounds that 4 slots need.
     #[tokio::test]
     async fn fifty_renewals_run_four_at_a_time_each_once() {
         let (now, most) = (AtomicUsize::new(0), AtomicUsize::new(0));
@@ -87,9 +93,13 @@ mod tests {
         .await;
         seen.sort_unstable();
         assert_eq!(seen, (0..50).collect::<Vec<_>>());
-        assert_eq!(most.load(Ordering::SeqCst), 4);
-        // 50 × 20 ms of work, 4 at a time, takes at least 250 ms.
-        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert!((1..=4).contains(&most.load(Ordering::SeqCst)));
+        // 4 slots need 13 rounds of 20 ms for 50 renewals: exactly 260 ms without the waits.
+        assert!(
+            started.elapsed() > Duration::from_millis(260),
+            "{:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]

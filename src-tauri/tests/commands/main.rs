@@ -940,3 +940,22 @@ fn deep_link_prefills_the_picker() {
             .starts_with("Orgpass was opened with a link it cannot use.")
     );
 }
+
+/// The directory crosses IPC through its own command, in configured order with its branding; the state (returned
+/// and pushed) carries only its size, so a push with thousands of entries is as small as with two.
+#[test]
+fn the_directory_comes_from_its_own_command_and_the_state_carries_only_its_size() {
+    let h = harness();
+    let cards = h.call("directory", json!({})).expect("directory");
+    let cards = cards.as_array().expect("a list of cards");
+    let ids: Vec<&str> = cards.iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [ACME, GLOBEX]);
+    assert_eq!(cards[0]["displayName"], "Acme Corporation");
+    assert_eq!(cards[0]["input"], ACME);
+    assert_eq!(cards[0]["branding"]["primaryColor"], "#d9480f");
+    assert_eq!(cards[1]["branding"]["backgroundColor"], Value::Null);
+
+    let state = h.state();
+    assert_eq!(state["directorySize"], 2);
+    assert!(state.get("directory").is_none(), "{state}");
+}

@@ -118,6 +118,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     "section",
     { class: "directory" },
     h("h2", {}, index.cards.length ? "Your company's organizations" : "Organizations"),
+    ui.directoryError ? h("p", { class: "notice", role: "alert", "data-testid": "directory-error" }, ui.directoryError) : null,
     finder.count,
     finder.list,
   );
@@ -126,7 +127,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
   const showWhatIsTyped = (input: string) => {
     const typing = foldQuery(input) !== "";
     recentSlot.replaceChildren(...(recentSection && !typing ? [recentSection] : []));
-    directory.hidden = typing ? total === 0 : index.cards.length === 0;
+    directory.hidden = !ui.directoryError && (typing ? total === 0 : index.cards.length === 0);
   };
   showWhatIsTyped(field.value);
   field.addEventListener("input", () => {
@@ -147,7 +148,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     h("h1", {}, "Sign in to your organization"),
     h("p", { class: "lead" }, "Your browser opens to finish signing in. Orgpass keeps you signed in afterwards."),
     form,
-    ui.notice ? h("p", { class: "notice", role: "alert", "data-testid": "picker-notice" }, ui.notice) : null,
+    ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
     recentSlot,
     directory,
     h(
