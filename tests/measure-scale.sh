@@ -142,5 +142,6 @@ echo "orgpass status, 1 vs 200 sessions:                     $status1 µs vs $st
 echo "orgpass token --org acme, 1 vs 200 sessions:           $token1 µs vs $token200 µs ($(ratio "$token1" "$token200"))"
 if [ -d "$ROOT/ui/node_modules" ]; then
     echo "filter keystroke at 5,000 entries (ui/test/filter.bench.ts, jsdom):"
-    (cd "$ROOT/ui" && npx vitest bench --run test/filter.bench.ts 2>/dev/null | grep -E "^\s+[·✓]|name|keystroke" | sed 's/^/  /') || true
+    echo "  name, hz, min, max, mean, p75, p99, p995, p999 (ms), rme, samples:"
+    (cd "$ROOT/ui" && npx vitest bench --run test/filter.bench.ts 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -E "·" | sed 's/^ */  /') || true
 fi

@@ -57,7 +57,7 @@ describe(`once per directory at ${N.toLocaleString("en-US")} entries`, () => {
     indexOrgs(directory);
   });
   const store = createDirectory(directory);
-  bench("a state push with an equal copy (compared, not rebuilt)", () => {
+  bench("the directory set again with an equal copy (compared, not rebuilt)", () => {
     store.set(directory.map((c) => ({ ...c })));
   });
 });

@@ -1,5 +1,5 @@
 // The filter's ranking as a table: one row per query, with the exact organizations it finds, in order. Then the
-// directory store: its index is rebuilt only when the entries change, not for every state push.
+// directory store: its index is rebuilt only when the entries change, not when an equal copy is set again.
 import { describe, expect, test } from "vitest";
 import type { OrgCard, RecentOrg } from "tauri-plugin-orgpass-api";
 import { createDirectory } from "../src/directory";
@@ -116,7 +116,7 @@ describe("the directory store", () => {
     const built = store.index;
     expect(store.version).toBe(1);
 
-    // The same array, and a fresh copy (what each state push brings): the same keys.
+    // The same array, and a fresh copy (what a fetch again returns): the same keys.
     expect(store.set(directory)).toBe(false);
     expect(store.set(structuredClone(directory))).toBe(false);
     expect(store.index.keys).toBe(built.keys);
