@@ -241,7 +241,7 @@ pub(crate) async fn chrome_session(port: u16, profile: &Path) -> Client {
 
 /// The environment the app runs in (its config, and XDG dirs inside the test's temp dir, where it registers the
 /// `orgpass://` scheme); a second launch, or one by `xdg-open`, must see the same.
-pub(crate) fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
+fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)> {
     vec![
         ("ORGPASS_APP_CONFIG", config.to_owned()),
         ("XDG_CONFIG_HOME", dir.join("config")),
@@ -249,6 +249,70 @@ pub(crate) fn app_env(config: &Path, dir: &Path) -> Vec<(&'static str, PathBuf)>
         ("XDG_CONFIG_DIRS", dir.join("xdg")),
         ("XDG_DATA_HOME", dir.join("data")),
     ]
+}
+
+/// The app's "browser": a script that appends each URL it is asked to open to the returned file (`opened`,
+/// `next_opened` read it), so the test can open it in Chromium itself. Returns (that file, the script).
+pub(crate) fn recording_browser(dir: &Path) -> (PathBuf, PathBuf) {
+    let urls = dir.join("opened-urls.txt");
+    let browser = dir.join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", urls.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (urls, browser)
+}
+
+/// chromedriver (the person's browser) and tauri-driver (the app window, in [`app_env`] with the app's
+/// `config`), both listening; stopped when dropped.
+pub(crate) struct Drivers {
+    pub(crate) chrome_port: u16,
+    pub(crate) app_port: u16,
+    _chromedriver: Proc,
+    _tauri_driver: Proc,
+}
+
+impl Drivers {
+    /// `tools`: what [`preconditions`] found (tauri-driver, chromedriver).
+    pub(crate) async fn start(tools: (PathBuf, PathBuf), config: &Path, dir: &Path) -> Drivers {
+        let (tauri_driver, chromedriver) = tools;
+        let (chrome_port, app_port, native_port) = (free_port(), free_port(), free_port());
+        let chromedriver = Proc(
+            Command::new(&chromedriver)
+                .arg(format!("--port={chrome_port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("chromedriver starts"),
+        );
+        let tauri_driver = Proc(
+            Command::new(&tauri_driver)
+                .args([
+                    "--port",
+                    &app_port.to_string(),
+                    "--native-port",
+                    &native_port.to_string(),
+                ])
+                .envs(app_env(config, dir))
+                .env_remove("ORGPASS_ISSUER")
+                .env_remove("ORGPASS_CLIENT_ID")
+                .stdout(Stdio::null())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("tauri-driver starts"),
+        );
+        wait_port(chrome_port).await;
+        wait_port(app_port).await;
+        Drivers {
+            chrome_port,
+            app_port,
+            _chromedriver: chromedriver,
+            _tauri_driver: tauri_driver,
+        }
+    }
 }
 
 /// Run a command that must end by itself within `WAIT` (a second launch hands over and exits).
@@ -288,7 +352,7 @@ fn keychain_has(issuer: &str, org_id: &str) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let _one_app = crate::window::one_app_at_a_time().await;
-    let (tauri_driver, chromedriver) = preconditions();
+    let tools = preconditions();
     let tenant = devtenant::spawn(devtenant::Seed::demo(), devtenant::SpawnOptions::default())
         .await
         .expect("devtenant starts");
@@ -296,17 +360,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     // The company's API the signed-in screen reads its projects from.
     let api_url = crate::api::spawn_api(&issuer).await;
     let dir = tempfile::tempdir().unwrap();
-    let urls = dir.path().join("opened-urls.txt");
-    let browser = dir.path().join("browser.sh");
-    std::fs::write(
-        &browser,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", urls.display()),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let (urls, browser) = recording_browser(dir.path());
     // The person's own file: only the browser and the timeout. The tenant, the client and the company directory
     // come from the system-wide file IT manages, which locks the first two.
     let config = dir.path().join("app.toml");
@@ -339,33 +393,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     }
     drop(f);
 
-    let (cd_port, td_port, native_port) = (free_port(), free_port(), free_port());
-    let _chromedriver = Proc(
-        Command::new(&chromedriver)
-            .arg(format!("--port={cd_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let _tauri_driver = Proc(
-        Command::new(&tauri_driver)
-            .args([
-                "--port",
-                &td_port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .envs(app_env(&config, dir.path()))
-            .env_remove("ORGPASS_ISSUER")
-            .env_remove("ORGPASS_CLIENT_ID")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver starts"),
-    );
-    wait_port(cd_port).await;
-    wait_port(td_port).await;
+    let drivers = Drivers::start(tools, &config, dir.path()).await;
+    let (cd_port, td_port) = (drivers.chrome_port, drivers.app_port);
 
     // ---- First run: the organization screen, validated as typed.
     let cold = Instant::now();

@@ -5,16 +5,14 @@
 //! Writes `artifacts/screenshots/app-picker-5000*.png`. Needs what `app.rs` needs (`cargo xtask test` sets it up).
 
 use std::io::Write as _;
-use std::process::{Command, Stdio};
 
 use fantoccini::{Client, Locator};
 
 use crate::app::{
-    CLIENT_ID, app_binary, app_env, browse_login, chrome_session, next_opened, preconditions,
+    CLIENT_ID, Drivers, app_binary, browse_login, chrome_session, next_opened, preconditions,
+    recording_browser,
 };
-use crate::window::{
-    Proc, app_session, free_port, shot, type_org, wait_org, wait_port, wait_screen, wait_text,
-};
+use crate::window::{app_session, shot, type_org, wait_org, wait_screen, wait_text};
 
 /// The generated organizations (on top of the demo's three).
 const GENERATED: usize = 5000;
@@ -41,7 +39,7 @@ fn row(i: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with_the_keys() {
     let _one_app = crate::window::one_app_at_a_time().await;
-    let (tauri_driver, chromedriver) = preconditions();
+    let tools = preconditions();
     let generated = devtenant::generate::generate(GENERATED, &["alice".into()]).unwrap();
     let seed = devtenant::generate::check(&generated).expect("the generated seed loads");
     let tenant = devtenant::spawn(seed, devtenant::SpawnOptions::default())
@@ -49,17 +47,7 @@ async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with
         .expect("devtenant starts");
     let issuer = tenant.issuer.to_string();
     let dir = tempfile::tempdir().unwrap();
-    let urls = dir.path().join("opened-urls.txt");
-    let browser = dir.path().join("browser.sh");
-    std::fs::write(
-        &browser,
-        format!("#!/bin/sh\nprintf '%s\\n' \"$1\" >> '{}'\n", urls.display()),
-    )
-    .unwrap();
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
+    let (urls, browser) = recording_browser(dir.path());
     let config = dir.path().join("app.toml");
     let mut f = std::fs::File::create(&config).unwrap();
     writeln!(
@@ -71,33 +59,8 @@ async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with
     f.write_all(generated.app_toml.as_bytes()).unwrap();
     drop(f);
 
-    let (cd_port, td_port, native_port) = (free_port(), free_port(), free_port());
-    let _chromedriver = Proc(
-        Command::new(&chromedriver)
-            .arg(format!("--port={cd_port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver starts"),
-    );
-    let _tauri_driver = Proc(
-        Command::new(&tauri_driver)
-            .args([
-                "--port",
-                &td_port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .envs(app_env(&config, dir.path()))
-            .env_remove("ORGPASS_ISSUER")
-            .env_remove("ORGPASS_CLIENT_ID")
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver starts"),
-    );
-    wait_port(cd_port).await;
-    wait_port(td_port).await;
+    let drivers = Drivers::start(tools, &config, dir.path()).await;
+    let (cd_port, td_port) = (drivers.chrome_port, drivers.app_port);
 
     let app = app_session(td_port, &app_binary()).await;
     wait_screen(&app, "picker").await;
