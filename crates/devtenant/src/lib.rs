@@ -10,6 +10,8 @@ pub mod generate;
 pub mod keys;
 pub mod mgmt;
 mod pages;
+#[cfg(feature = "testing")]
+pub mod proxy;
 pub mod ratelimit;
 #[cfg(test)]
 mod router_tests;
@@ -17,6 +19,7 @@ pub mod seed;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -162,6 +165,25 @@ pub struct SpawnOptions {
     pub admin_secret: Option<String>,
     /// Port to bind on 127.0.0.1 (0 or `None` = any free port).
     pub port: Option<u16>,
+    /// Serve HTTPS (the issuer becomes `https://…/`) with a certificate from devtenant's CA.
+    pub tls: Option<TlsOptions>,
+}
+
+/// HTTPS settings for [`spawn`].
+#[derive(Debug, Default, Clone)]
+pub struct TlsOptions {
+    /// Also answer as this host name, which becomes the issuer's (`https://HOST:PORT/`): for tests where a
+    /// proxy maps the name to 127.0.0.1, since loopback addresses are never sent through a proxy.
+    pub host: Option<String>,
+}
+
+/// What a client needs to trust a devtenant serving HTTPS.
+#[derive(Debug, Clone)]
+pub struct Served {
+    /// The CA certificate (PEM); with a data directory it is also `DIR/ca.pem`.
+    pub ca_pem: String,
+    /// The server certificate's key, as Chromium's `--ignore-certificate-errors-spki-list` takes it.
+    pub spki_sha256: String,
 }
 
 /// Why devtenant could not start.
@@ -171,12 +193,16 @@ pub enum StartError {
     Bind { port: u16, source: std::io::Error },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
 }
 
 /// A devtenant serving on loopback in a tokio task. Dropping it (or [`Running::shutdown`]) stops the server.
 pub struct Running {
-    /// `http://127.0.0.1:PORT/` (with the trailing slash Auth0 issuers have).
+    /// `http://127.0.0.1:PORT/` (with the trailing slash Auth0 issuers have), `https://…` with TLS.
     pub issuer: Url,
+    /// With TLS: the CA to trust.
+    pub tls: Option<Served>,
     pub addr: SocketAddr,
     /// Secret for the `/__devtenant` fault admin surface (header `x-devtenant-admin-secret`).
     pub admin_secret: Secret,
@@ -196,7 +222,8 @@ impl std::fmt::Debug for Running {
 impl Running {
     /// The issuer's host:port as an Auth0 "domain".
     pub fn domain(&self) -> String {
-        self.addr.to_string()
+        let host = self.issuer.host_str().unwrap_or("127.0.0.1");
+        format!("{host}:{}", self.addr.port())
     }
 
     /// `{issuer}api/v2/`, the Management API audience.
@@ -232,8 +259,32 @@ pub async fn spawn(seed: Seed, opts: SpawnOptions) -> Result<Running, StartError
     let addr = listener
         .local_addr()
         .map_err(|source| StartError::Bind { port, source })?;
-    let issuer = Url::parse(&format!("http://{addr}/")).expect("loopback URL parses");
     let data_dir = opts.data_dir.clone();
+    let (issuer, tls) = match &opts.tls {
+        None => (format!("http://{addr}/"), None),
+        Some(t) => {
+            let dir = data_dir.clone();
+            let authority = tokio::task::spawn_blocking(move || match dir {
+                Some(dir) => tls::Authority::open(&dir),
+                None => tls::Authority::generate(),
+            })
+            .await
+            .expect("certificate task does not panic")?;
+            let mut names = vec!["127.0.0.1".to_owned(), "localhost".to_owned()];
+            names.extend(t.host.clone());
+            let leaf = authority.issue(&names)?;
+            let host = t.host.clone().unwrap_or_else(|| addr.ip().to_string());
+            let served = Served {
+                ca_pem: authority.pem().to_owned(),
+                spki_sha256: leaf.spki_sha256.clone(),
+            };
+            (
+                format!("https://{host}:{}/", addr.port()),
+                Some((leaf.server_config()?, served)),
+            )
+        }
+    };
+    let issuer = Url::parse(&issuer).expect("the issuer URL parses");
     let tenant = tokio::task::spawn_blocking(move || Tenant::open(&seed, data_dir))
         .await
         .expect("key generation task does not panic")?;
@@ -241,16 +292,50 @@ pub async fn spawn(seed: Seed, opts: SpawnOptions) -> Result<Running, StartError
     let state = AppState::new(issuer.clone(), tenant, admin_secret.clone());
     let (tx, rx) = oneshot::channel::<()>();
     let router = app(state.clone());
-    let task = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
-            let _ = rx.await;
-        });
-        if let Err(e) = serve.await {
-            tracing::error!(error = %e, "devtenant server stopped");
+    let (task, tls) = match tls {
+        None => (
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, router).with_graceful_shutdown(async move {
+                    let _ = rx.await;
+                });
+                if let Err(e) = serve.await {
+                    tracing::error!(error = %e, "devtenant server stopped");
+                }
+            }),
+            None,
+        ),
+        Some((config, served)) => {
+            let std_listener = listener
+                .into_std()
+                .map_err(|source| StartError::Bind { port, source })?;
+            let server = axum_server::from_tcp_rustls(
+                std_listener,
+                axum_server::tls_rustls::RustlsConfig::from_config(config),
+            )
+            .map_err(|source| StartError::Bind { port, source })?;
+            let handle = axum_server::Handle::new();
+            let stop = handle.clone();
+            tokio::spawn(async move {
+                let _ = rx.await;
+                stop.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+            });
+            (
+                tokio::spawn(async move {
+                    if let Err(e) = server
+                        .handle(handle)
+                        .serve(router.into_make_service())
+                        .await
+                    {
+                        tracing::error!(error = %e, "devtenant server stopped");
+                    }
+                }),
+                Some(served),
+            )
         }
-    });
+    };
     Ok(Running {
         issuer,
+        tls,
         addr,
         admin_secret,
         state,

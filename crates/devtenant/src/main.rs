@@ -37,6 +37,10 @@ enum Command {
         /// Fixed admin secret for the /__devtenant fault surface (default: random per run).
         #[arg(long, env = "DEVTENANT_ADMIN_SECRET")]
         admin_secret: Option<String>,
+        /// Serve HTTPS with a certificate from devtenant's own CA (kept in --data, else in a temp dir); the
+        /// banner says where the CA file is.
+        #[arg(long, env = "DEVTENANT_TLS")]
+        tls: bool,
     },
     /// Seed files.
     Seed {
@@ -102,14 +106,15 @@ async fn main() -> std::process::ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<(), CliError> {
-    let (seed, port, bind, data, admin_secret) = match cli.command {
+    let (seed, port, bind, data, admin_secret, tls) = match cli.command {
         Command::Serve {
             seed,
             port,
             bind,
             data,
             admin_secret,
-        } => (seed, port, bind, data, admin_secret),
+            tls,
+        } => (seed, port, bind, data, admin_secret, tls),
         Command::Seed {
             command: SeedCommand::Generate { orgs, members, out },
         } => return write_generated(orgs, &members, &out),
@@ -132,13 +137,31 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             data_dir: data.clone(),
             admin_secret,
             port: Some(port),
+            tls: tls.then(devtenant::TlsOptions::default),
         },
     )
     .await?;
-    print_banner(&running, data.as_deref(), &passwords);
+    let ca_file = match &running.tls {
+        Some(served) => Some(write_ca(data.as_deref(), &served.ca_pem)?),
+        None => None,
+    };
+    print_banner(&running, data.as_deref(), ca_file.as_deref(), &passwords);
     tokio::signal::ctrl_c().await.map_err(CliError::Signal)?;
     running.shutdown().await;
     Ok(())
+}
+
+/// Where clients find the CA: `DATA/ca.pem` (written there with its key), else a file in the temp dir.
+fn write_ca(data: Option<&std::path::Path>, pem: &str) -> Result<PathBuf, CliError> {
+    let path = match data {
+        Some(dir) => return Ok(dir.join(devtenant::tls::CA_FILE)),
+        None => std::env::temp_dir().join(format!("devtenant-ca-{}.pem", std::process::id())),
+    };
+    std::fs::write(&path, pem).map_err(|source| CliError::Write {
+        path: path.clone(),
+        source,
+    })?;
+    Ok(path)
 }
 
 /// `devtenant seed generate`: write both files, checked to load, and say where they are.
@@ -173,6 +196,7 @@ fn write_generated(orgs: usize, members: &[String], out: &std::path::Path) -> Re
 fn print_banner(
     running: &devtenant::Running,
     data: Option<&std::path::Path>,
+    ca_file: Option<&std::path::Path>,
     passwords: &[(String, String)],
 ) {
     use std::io::Write;
@@ -190,6 +214,12 @@ fn print_banner(
         data.map(|d| d.display().to_string())
             .unwrap_or_else(|| "in memory".into())
     ));
+    if let Some(ca) = ca_file {
+        out.push_str(&format!(
+            "CA file:   {} (trust it: --ca-file / ORGPASS_CA_FILE, or SSL_CERT_FILE on Linux)\n",
+            ca.display()
+        ));
+    }
     out.push_str("clients:\n");
     for c in &t.store.clients {
         let secret = c
