@@ -54,9 +54,7 @@ pub enum AdminError {
     Ambiguous { what: String, cause: String },
 
     /// Network failure, timeout or reset after retries.
-    #[error(
-        "{what}: could not reach the tenant ({cause}); check --domain and the network, then retry"
-    )]
+    #[error("{what}: {cause}")]
     Transport { what: String, cause: String },
 
     /// The tenant answered a redirect (3xx). Redirects are never followed: following one would send the request

@@ -351,7 +351,7 @@ pub struct ManagementClient {
 }
 
 pub(crate) struct Inner {
-    pub http: reqwest::Client,
+    pub http: orgpass_net::Http,
     pub tenant: Tenant,
     pub tokens: TokenProvider,
     pub retry: RetryPolicy,
@@ -369,9 +369,16 @@ pub struct ClientBuilder {
     store: Option<Arc<dyn crate::keychain::SecretBackend>>,
     retry: RetryPolicy,
     concurrency: usize,
+    network: Option<orgpass_net::Network>,
 }
 
 impl ClientBuilder {
+    /// What the client trusts and which proxies it uses (default: the OS trust store and the environment's
+    /// proxies, see [`orgpass_net::Network::from_env`]).
+    pub fn network(mut self, network: orgpass_net::Network) -> Self {
+        self.network = Some(network);
+        self
+    }
     /// The keychain (or any store) in which tokens are cached between runs.
     pub fn token_store(mut self, store: Arc<dyn crate::keychain::SecretBackend>) -> Self {
         self.store = Some(store);
@@ -389,16 +396,21 @@ impl ClientBuilder {
     }
     /// The client.
     pub fn build(self) -> Result<ManagementClient, AdminError> {
-        let http = reqwest::Client::builder()
+        let network = self
+            .network
+            .unwrap_or_else(|| orgpass_net::Network::from_env(None));
+        let builder = network
+            .client_builder()
             // Never follow a redirect: reqwest's default policy re-sends the body on 307/308 (for the token
             // request, the client secret) and follows https to http. A 3xx is an error, see `redirect_error`.
             .redirect(reqwest::redirect::Policy::none())
             .timeout(self.retry.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("orgpass-admin/", env!("CARGO_PKG_VERSION")))
-            .pool_max_idle_per_host(self.concurrency.max(8))
-            .build()
-            .map_err(|e| AdminError::Config(format!("could not set up HTTP: {e}")))?;
+            .pool_max_idle_per_host(self.concurrency.max(8));
+        let http = network
+            .http(builder)
+            .map_err(|e| AdminError::Config(e.to_string()))?;
         let tokens = TokenProvider::new(
             http.clone(),
             self.tenant.clone(),
@@ -435,6 +447,7 @@ impl ManagementClient {
             store: None,
             retry: RetryPolicy::default(),
             concurrency: 8,
+            network: None,
         }
     }
 
@@ -513,8 +526,16 @@ impl ManagementClient {
             let (status, headers, body) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
+                    let net = self.inner.http.explain(&e);
+                    if crate::token::permanent(&net) {
+                        // Refused before anything was sent: not ambiguous, and not worth a retry.
+                        return Err(AdminError::Transport {
+                            what: req.what.clone(),
+                            cause: net.to_string(),
+                        });
+                    }
                     failures += 1;
-                    let cause = transport_cause(&e);
+                    let cause = net.to_string();
                     self.retry_unknown_outcome(&req, failures, cause, |what, cause| {
                         AdminError::Transport { what, cause }
                     })
@@ -631,23 +652,6 @@ impl ManagementClient {
 
 mod bytes_alias {
     pub type Bytes = Vec<u8>;
-}
-
-fn transport_cause(e: &reqwest::Error) -> String {
-    let mut s = if e.is_timeout() {
-        "timed out".to_owned()
-    } else if e.is_connect() {
-        "could not connect".to_owned()
-    } else {
-        "connection failed".to_owned()
-    };
-    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
 }
 
 /// The error for a 3xx answer to `method url`: redirects are never followed (see [`ClientBuilder::build`]).

@@ -33,7 +33,7 @@ impl CachedToken {
 
 /// Fetches and caches Management API tokens for one M2M application.
 pub struct TokenProvider {
-    http: reqwest::Client,
+    http: orgpass_net::Http,
     tenant: Tenant,
     client_id: String,
     secret: Secret,
@@ -70,10 +70,15 @@ fn margin(lifetime: Duration) -> Duration {
     Duration::from_secs(60).min(lifetime / 4)
 }
 
+/// A failure that asking again will not cure: the tenant's certificate, or the proxy.
+pub(crate) fn permanent(e: &orgpass_net::NetError) -> bool {
+    e.is_certificate() || e.is_proxy()
+}
+
 impl TokenProvider {
     /// A provider; `store` (the OS keychain) keeps the token between runs when given.
     pub fn new(
-        http: reqwest::Client,
+        http: orgpass_net::Http,
         tenant: Tenant,
         client_id: impl Into<String>,
         secret: Secret,
@@ -232,7 +237,8 @@ impl TokenProvider {
                 .await;
             let resp = match sent {
                 Ok(r) => r,
-                Err(e) if attempt < 5 => {
+                // A certificate or a proxy's refusal does not get better by asking again.
+                Err(e) if attempt < 5 && !permanent(&self.http.explain(&e)) => {
                     tracing::debug!(error = %e, attempt, "token request failed; retrying");
                     tokio::time::sleep(crate::http::backoff(
                         attempt,
@@ -245,7 +251,7 @@ impl TokenProvider {
                 Err(e) => {
                     return Err(AdminError::Transport {
                         what: "getting a Management API token".into(),
-                        cause: e.to_string(),
+                        cause: self.http.explain(&e).to_string(),
                     });
                 }
             };
@@ -272,7 +278,7 @@ impl TokenProvider {
             }
             let body = resp.bytes().await.map_err(|e| AdminError::Transport {
                 what: "reading the token response".into(),
-                cause: e.to_string(),
+                cause: self.http.explain(&e).to_string(),
             })?;
             if !status.is_success() {
                 let e: TokenError = serde_json::from_slice(&body).unwrap_or_default();

@@ -49,6 +49,10 @@ struct Cli {
     /// config.toml (in $XDG_CONFIG_DIRS/orgpass/ or /etc/orgpass/) is read first and may lock keys.
     #[arg(long, global = true, env = "ORGPASS_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust besides the system's trust store: your company's root CA when
+    /// it inspects HTTPS (or ORGPASS_CA_FILE, or `ca_file` in the config file).
+    #[arg(long, global = true, value_name = "PATH")]
+    ca_file: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -297,6 +301,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
     let file = Settings {
         env,
         shell_org: shell_org()?,
+        ca_file: cli.ca_file,
         ..load_settings(cli.config.as_deref())?
     };
     match cli.command {
@@ -357,6 +362,8 @@ struct Settings {
     shell_org: Option<String>,
     /// The user's file, then the system-wide one (when present).
     files: Vec<Layer>,
+    /// `--ca-file`, a flag of every command.
+    ca_file: Option<String>,
 }
 
 /// `ORGPASS_ORG`, unless unset or blank.
@@ -375,6 +382,10 @@ impl Settings {
     /// The configuration for `flags` over these settings; a flag, variable or user file that changes a key the
     /// system file locks is refused (exit 2).
     fn resolve(&self, flags: ConfigFile) -> Result<Config, Failure> {
+        let flags = ConfigFile {
+            ca_file: flags.ca_file.or_else(|| self.ca_file.clone()),
+            ..flags
+        };
         let mut layers = vec![
             Layer {
                 source: Source::Flag,
@@ -394,7 +405,11 @@ impl Settings {
     /// The configuration of an existing session: its own issuer and client id (`pins`), whatever is locked now,
     /// with the other settings from these layers.
     fn for_session(&self, pins: &ConfigFile) -> Result<Config, Failure> {
-        let mut layers = vec![pins, &self.env.0];
+        let pins = ConfigFile {
+            ca_file: pins.ca_file.clone().or_else(|| self.ca_file.clone()),
+            ..pins.clone()
+        };
+        let mut layers = vec![&pins, &self.env.0];
         layers.extend(self.files.iter().map(|l| &l.settings));
         Config::merge(&layers).map_err(|e| Failure::new(2, e))
     }

@@ -13,10 +13,21 @@ use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{DigitallySignedStruct, SignatureScheme};
 
 /// A company's CA certificates (PEM), read and checked once, when the setting is read.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct CaBundle {
     path: PathBuf,
     certs: Arc<Vec<CertificateDer<'static>>>,
+}
+
+impl std::fmt::Debug for CaBundle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "CaBundle({}, {} certificates)",
+            self.path.display(),
+            self.certs.len()
+        )
+    }
 }
 
 /// Why a CA file cannot be used.

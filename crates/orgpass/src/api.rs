@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use crate::client::{Client, TokenError, transport_reason};
+use crate::client::{Client, TokenError};
 use crate::session::SessionKey;
 
 /// Largest response body read from the API (10 MiB); a larger one is [`ApiError::TooLarge`].
@@ -80,10 +80,11 @@ pub enum ApiError {
     WrongAudience { has: String, wants: String },
     #[error(transparent)]
     Token(#[from] TokenError),
-    #[error(
-        "could not reach the API at {url}: {reason}; check your network connection (or VPN) and try again"
-    )]
-    Unreachable { url: String, reason: String },
+    #[error("the API at {url} could not be reached: {source}")]
+    Unreachable {
+        url: String,
+        source: orgpass_net::NetError,
+    },
     #[error("the API at {url} did not answer within {secs} s; try again later")]
     TimedOut { url: String, secs: u64 },
     #[error("the API's answer from {url} is larger than {MAX_BODY} bytes; ask for less (paging)")]
@@ -267,7 +268,7 @@ impl Client {
             } else {
                 ApiError::Unreachable {
                     url: url.to_string(),
-                    reason: transport_reason(&e),
+                    source: self.http().explain(&e),
                 }
             }
         };

@@ -54,6 +54,8 @@ pub enum ConfigError {
          127.0.0.1 or [::1]), without a query"
     )]
     BadApiUrl(String),
+    #[error(transparent)]
+    CaFile(#[from] orgpass_net::CaFileError),
     #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
     Locked {
         key: String,
@@ -208,6 +210,8 @@ pub struct Config {
     /// The company's API that `orgpass api` and the app call with the access token (its `audience` is the API's
     /// identifier, usually configured alongside).
     pub api_url: Option<crate::api::ApiBase>,
+    /// Company CA certificates trusted besides the operating system's trust store (`ca_file`).
+    pub ca_file: Option<orgpass_net::CaBundle>,
 }
 
 impl Config {
@@ -224,6 +228,7 @@ impl Config {
             require_organization: false,
             browser: None,
             api_url: None,
+            ca_file: None,
         }
     }
 
@@ -275,6 +280,10 @@ impl Config {
             .filter(|u| !u.trim().is_empty())
             .map(|u| crate::api::ApiBase::parse(&u).map_err(|_| ConfigError::BadApiUrl(u)))
             .transpose()?;
+        config.ca_file = pick(|l| l.ca_file.as_ref())
+            .filter(|p| !p.trim().is_empty())
+            .map(|p| orgpass_net::CaBundle::load(Path::new(p.trim())))
+            .transpose()?;
         Ok(config)
     }
 }
@@ -292,6 +301,7 @@ impl Config {
 /// require_organization = true
 /// browser = "firefox --private-window"
 /// api_url = "https://api.acme.example/"
+/// ca_file = "/etc/ssl/certs/acme-root-ca.pem"
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -306,6 +316,8 @@ pub struct ConfigFile {
     pub require_organization: Option<bool>,
     pub browser: Option<String>,
     pub api_url: Option<String>,
+    /// A PEM file of company CA certificates trusted besides the system's trust store.
+    pub ca_file: Option<String>,
     /// Keys that the layers above may not change (only in the system-wide file; see [`crate::managed`]).
     pub locked: Option<Vec<String>>,
 }
@@ -322,6 +334,7 @@ pub const KEYS: &[&str] = &[
     "require_organization",
     "browser",
     "api_url",
+    "ca_file",
 ];
 
 impl ConfigFile {
@@ -338,6 +351,7 @@ impl ConfigFile {
             "require_organization" => self.require_organization.map(|v| v.to_string()),
             "browser" => self.browser.clone(),
             "api_url" => self.api_url.clone(),
+            "ca_file" => self.ca_file.clone(),
             _ => None,
         }
     }
@@ -370,7 +384,7 @@ impl ConfigFile {
 
 /// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
 /// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_BROWSER`,
-/// `ORGPASS_API_URL`.
+/// `ORGPASS_API_URL`, `ORGPASS_CA_FILE`.
 #[derive(Debug, Clone, Default)]
 pub struct Env(pub ConfigFile);
 
@@ -406,6 +420,7 @@ impl Env {
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
             browser: get("ORGPASS_BROWSER"),
             api_url: get("ORGPASS_API_URL"),
+            ca_file: get("ORGPASS_CA_FILE"),
             locked: None,
         }))
     }

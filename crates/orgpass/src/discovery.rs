@@ -50,8 +50,13 @@ pub struct ProviderMetadata {
 /// Why discovery or the JWKS could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum DiscoveryError {
-    #[error("could not reach {url}: {source}; check the issuer and your network")]
-    Transport { url: String, source: reqwest::Error },
+    /// The request did not get an answer: the network, a proxy or the server's certificate (see
+    /// [`orgpass_net::NetError`], whose sentence is the message).
+    #[error("{source}")]
+    Transport {
+        url: String,
+        source: orgpass_net::NetError,
+    },
     #[error("{url} answered HTTP {status}; check the issuer domain (is it the tenant's domain?)")]
     Status { url: String, status: u16 },
     #[error("{url} did not return valid JSON for {what}: {reason}")]
@@ -84,7 +89,10 @@ pub enum DiscoveryError {
 
 impl ProviderMetadata {
     /// Fetch and check the discovery document for `issuer`.
-    pub async fn discover(http: &reqwest::Client, issuer: &Issuer) -> Result<Self, DiscoveryError> {
+    pub async fn discover(
+        http: &orgpass_net::Http,
+        issuer: &Issuer,
+    ) -> Result<Self, DiscoveryError> {
         let url = issuer.discovery_url();
         let body = get_bytes(http, &url, "the discovery document").await?.body;
         let meta: Self = serde_json::from_slice(&body).map_err(|e| DiscoveryError::Parse {
@@ -158,13 +166,13 @@ impl From<Vec<u8>> for Document {
 /// GET `url`, refusing a non-2xx answer and a body over [`MAX_DOCUMENT_BYTES`] (read chunk by chunk, so an
 /// endless body is cut off rather than buffered).
 pub(crate) async fn get_bytes(
-    http: &reqwest::Client,
+    http: &orgpass_net::Http,
     url: &Url,
     what: &'static str,
 ) -> Result<Document, DiscoveryError> {
-    let transport = |source| DiscoveryError::Transport {
+    let transport = |e: reqwest::Error| DiscoveryError::Transport {
         url: url.to_string(),
-        source,
+        source: http.explain(&e),
     };
     let too_large = || DiscoveryError::TooLarge {
         url: url.to_string(),
@@ -232,13 +240,13 @@ pub trait JwksSource: Send + Sync {
 
 /// Fetch the JWKS over HTTP.
 pub struct HttpJwks {
-    http: reqwest::Client,
+    http: orgpass_net::Http,
     uri: Url,
 }
 
 impl HttpJwks {
     /// A source reading `uri` with `http`.
-    pub fn new(http: reqwest::Client, uri: Url) -> Self {
+    pub fn new(http: orgpass_net::Http, uri: Url) -> Self {
         Self { http, uri }
     }
 }
@@ -573,7 +581,7 @@ mod tests {
 
     #[tokio::test]
     async fn documents_are_capped_at_one_mib() {
-        let http = reqwest::Client::new();
+        let http = orgpass_net::Http::from_client(reqwest::Client::new());
         for chunked in [false, true] {
             let url = serve(vec![b' '; MAX_DOCUMENT_BYTES], chunked).await;
             let doc = get_bytes(&http, &url, "the JWKS").await.unwrap();

@@ -14,7 +14,7 @@ pub const MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
 #[derive(Debug, thiserror::Error)]
 pub enum TokenHttpError {
     #[error("{0}")]
-    Transport(#[source] reqwest::Error),
+    Transport(#[source] orgpass_net::NetError),
     #[error("the request could not be built: {0}")]
     Request(String),
     /// A non-200 answer without an OAuth error body.
@@ -27,7 +27,7 @@ pub enum TokenHttpError {
 type Call = Pin<Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send + Sync>>;
 
 /// An oauth2 HTTP client over `http` (pass it as `request_async(&token_http::client(..))`).
-pub(crate) fn client(http: &reqwest::Client) -> impl Fn(HttpRequest) -> Call + Send + Sync {
+pub(crate) fn client(http: &orgpass_net::Http) -> impl Fn(HttpRequest) -> Call + Send + Sync {
     let http = http.clone();
     move |request| {
         let http = http.clone();
@@ -36,7 +36,7 @@ pub(crate) fn client(http: &reqwest::Client) -> impl Fn(HttpRequest) -> Call + S
 }
 
 async fn exchange(
-    http: &reqwest::Client,
+    http: &orgpass_net::Http,
     request: HttpRequest,
 ) -> Result<HttpResponse, TokenHttpError> {
     let request: reqwest::Request = request
@@ -45,7 +45,7 @@ async fn exchange(
     let mut response = http
         .execute(request)
         .await
-        .map_err(TokenHttpError::Transport)?;
+        .map_err(|e| TokenHttpError::Transport(http.explain(&e)))?;
     let status = response.status();
     if response
         .content_length()
@@ -58,7 +58,11 @@ async fn exchange(
         builder = builder.header(name.as_str(), value.as_bytes());
     }
     let mut body = Vec::new();
-    while let Some(chunk) = response.chunk().await.map_err(TokenHttpError::Transport)? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| TokenHttpError::Transport(http.explain(&e)))?
+    {
         if body.len() + chunk.len() > MAX_TOKEN_RESPONSE_BYTES {
             return Err(TokenHttpError::TooLarge);
         }

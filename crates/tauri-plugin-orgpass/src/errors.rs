@@ -5,7 +5,7 @@
 
 use orgpass::{
     ApiError, ApiResponse, DiscoveryError, IdTokenError, IdpRefusal, LockError, LoginError,
-    OrgInputError, StoreError, TokenError,
+    NetError, OrgInputError, StoreError, TokenError,
 };
 
 use crate::view::{ErrorCode, IpcError};
@@ -86,6 +86,34 @@ fn network(detail: String, issuer: &str) -> IpcError {
     )
 }
 
+/// A request that got no answer: a certificate this computer does not trust and a proxy in the way each get
+/// their own sentence, since the cure is not "check your network".
+fn network_failure(e: &NetError, detail: String, issuer: &str) -> IpcError {
+    match e {
+        e if e.is_certificate() => IpcError::new(
+            ErrorCode::Network,
+            format!(
+                "Orgpass did not connect to {issuer}: this computer does not trust its certificate."
+            ),
+            "If your company inspects HTTPS with its own certificate, ask IT to install the company's root certificate on this computer or to set ca_file in Orgpass's settings, then try again.",
+            detail,
+        ),
+        NetError::ProxyAuthRequired { proxy, .. } => IpcError::new(
+            ErrorCode::Network,
+            format!("Your network's proxy ({proxy}) asks for a user name and password."),
+            "Ask IT for the proxy setting to use (HTTPS_PROXY with your user name and password), then start Orgpass again.",
+            detail,
+        ),
+        e if e.is_proxy() => IpcError::new(
+            ErrorCode::Network,
+            "Orgpass could not get through your network's proxy.",
+            "Check the proxy setting (HTTPS_PROXY), or ask IT, then try again.",
+            detail,
+        ),
+        _ => network(detail, issuer),
+    }
+}
+
 /// The tenant (or a proxy in front of it) answered with a server failure rather than an OAuth answer.
 fn server_failing(detail: String, issuer: &str) -> IpcError {
     IpcError::new(
@@ -98,7 +126,7 @@ fn server_failing(detail: String, issuer: &str) -> IpcError {
 
 fn discovery(e: &DiscoveryError, issuer: &str) -> IpcError {
     match e {
-        DiscoveryError::Transport { .. } => network(e.to_string(), issuer),
+        DiscoveryError::Transport { source, .. } => network_failure(source, e.to_string(), issuer),
         _ => IpcError::new(
             ErrorCode::Config,
             format!("The sign-in service at {issuer} is not set up the way Orgpass needs."),
@@ -160,6 +188,7 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
         LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => {
             network(details, issuer)
         }
+        LoginError::Network(n) => network_failure(n, details, issuer),
         LoginError::ServerFailed(_) => server_failing(details, issuer),
         LoginError::Discovery(d) => discovery(d, issuer),
         LoginError::Store(s) => keychain(s),
@@ -241,6 +270,7 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
             ))
         }
         TokenError::Transport(_)
+        | TokenError::Network(_)
         | TokenError::Discovery(DiscoveryError::Transport { .. })
         | TokenError::IdToken(IdTokenError::Jwks(_)) => RefreshOutcome::Offline(format!(
             "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
@@ -433,6 +463,30 @@ mod tests {
                 "Orgpass could not reach your organization's sign-in service (https://i/).",
             ),
             (
+                LoginError::Discovery(DiscoveryError::Transport {
+                    url: "https://i/.well-known/openid-configuration".into(),
+                    source: NetError::UntrustedCertificate { host: "i".into() },
+                }),
+                ErrorCode::Network,
+                "Orgpass did not connect to https://i/: this computer does not trust its certificate.",
+            ),
+            (
+                LoginError::Network(NetError::ProxyAuthRequired {
+                    proxy: "http://proxy.corp:3128".into(),
+                    host: "i".into(),
+                }),
+                ErrorCode::Network,
+                "Your network's proxy (http://proxy.corp:3128) asks for a user name and password.",
+            ),
+            (
+                LoginError::Network(NetError::ProxyUnreachable {
+                    proxy: "http://proxy.corp:3128".into(),
+                    reason: "Connection refused".into(),
+                }),
+                ErrorCode::Network,
+                "Orgpass could not get through your network's proxy.",
+            ),
+            (
                 LoginError::ServerFailed(
                     "the server failed with HTTP 500: Internal Server Error".into(),
                 ),
@@ -612,7 +666,11 @@ mod tests {
         let e = api(
             &orgpass::ApiError::Unreachable {
                 url: "https://api.acme.example/".into(),
-                reason: "refused".into(),
+                source: NetError::Unreachable {
+                    host: "api.acme.example".into(),
+                    reason: "refused".into(),
+                    ignored: vec![],
+                },
             },
             "Acme",
             "https://acme.example/",

@@ -29,6 +29,10 @@ pub(super) struct Cli {
     /// Do not keep the access token in the OS keychain between runs.
     #[arg(long, global = true)]
     pub(super) no_token_cache: bool,
+    /// A PEM file of CA certificates to trust besides the system's trust store: your company's root CA when
+    /// it inspects HTTPS.
+    #[arg(long, global = true, env = "ORGPASS_CA_FILE", value_name = "PATH")]
+    pub(super) ca_file: Option<std::path::PathBuf>,
     #[command(subcommand)]
     pub(super) command: Command,
 }

@@ -74,7 +74,15 @@ fn build_client(
     id: &str,
     secret: Secret,
 ) -> Result<ManagementClient, CliError> {
-    let mut b = ManagementClient::builder(t, id, secret).concurrency(cli.concurrency);
+    let ca = cli
+        .ca_file
+        .as_deref()
+        .map(orgpass_net::CaBundle::load)
+        .transpose()
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let mut b = ManagementClient::builder(t, id, secret)
+        .concurrency(cli.concurrency)
+        .network(orgpass_net::Network::from_env(ca));
     if !cli.no_token_cache {
         // The token cache is an optimisation: without a keychain the token is fetched per run.
         match keychain::os() {

@@ -54,6 +54,9 @@ pub enum LoginError {
     IdToken(#[from] IdTokenError),
     #[error("could not reach the token endpoint: {0}; check your network")]
     Transport(String),
+    /// The token request got no answer: the network, a proxy or the tenant's certificate.
+    #[error("{0}")]
+    Network(orgpass_net::NetError),
     /// The token endpoint answered an error that is not an OAuth error (a 5xx page).
     #[error(
         "the token endpoint could not complete the sign-in: {0}; the tenant (or a proxy in front of it) \
@@ -90,6 +93,7 @@ impl LoginError {
             Self::Discovery(_)
             | Self::Listen(_)
             | Self::Transport(_)
+            | Self::Network(_)
             | Self::ServerFailed(_)
             | Self::Store(_) => ErrorKind::Other,
         }
@@ -130,6 +134,9 @@ pub enum TokenError {
     IdToken(IdTokenError),
     #[error("could not reach the token endpoint: {0}; check your network")]
     Transport(String),
+    /// The refresh got no answer: the network, a proxy or the tenant's certificate; the session is kept.
+    #[error("{0}")]
+    Network(orgpass_net::NetError),
     /// The token endpoint answered an error that is not an OAuth error (a 5xx page); the session is kept.
     #[error(
         "the token endpoint could not renew the session: {0}; the tenant (or a proxy in front of it) \
@@ -159,6 +166,7 @@ impl TokenError {
             Self::WrongClient(_) => ErrorKind::Usage,
             Self::NoSession(_)
             | Self::Transport(_)
+            | Self::Network(_)
             | Self::ServerFailed(_)
             | Self::Discovery(_)
             | Self::Store(_)

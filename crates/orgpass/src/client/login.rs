@@ -187,6 +187,9 @@ impl CallbackReceived {
             Err(RequestTokenError::Request(e @ TokenHttpError::ServerFailed { .. })) => {
                 return Err(LoginError::ServerFailed(e.to_string()));
             }
+            Err(RequestTokenError::Request(TokenHttpError::Transport(net))) => {
+                return Err(LoginError::Network(net));
+            }
             Err(RequestTokenError::Request(e)) => {
                 return Err(LoginError::Transport(transport_reason(&e)));
             }

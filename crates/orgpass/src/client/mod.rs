@@ -133,7 +133,7 @@ pub enum Revocation {
 pub struct ClientOptions {
     /// Clock (default: system).
     pub clock: Option<Arc<dyn Clock>>,
-    /// HTTP client (default: rustls, no redirects, 30 s timeout).
+    /// HTTP client (default: [`default_http`]); its failures are explained as if no proxy were set.
     pub http: Option<reqwest::Client>,
     /// How long a refresh waits for another process that is refreshing the same session
     /// (default [`DEFAULT_REFRESH_LOCK_WAIT`]).
@@ -148,7 +148,7 @@ pub struct Client {
 
 struct Inner {
     config: Config,
-    http: reqwest::Client,
+    http: orgpass_net::Http,
     store: Arc<dyn SessionStore>,
     clock: Arc<dyn Clock>,
     metadata: OnceCell<Arc<ProviderMetadata>>,
@@ -165,15 +165,17 @@ struct SessionGuard {
     _in_process: tokio::sync::OwnedMutexGuard<()>,
 }
 
-/// The default HTTP client: rustls, no redirects followed, bounded time.
-pub fn default_http() -> reqwest::Client {
-    reqwest::Client::builder()
+/// The default HTTP client for `config`: the OS trust store plus `config.ca_file`, the environment's proxies
+/// (loopback always direct), no redirects followed, bounded time.
+pub fn default_http(config: &Config) -> orgpass_net::Http {
+    let network = orgpass_net::Network::from_env(config.ca_file.clone());
+    let builder = network
+        .client_builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(Duration::from_secs(10))
         .timeout(Duration::from_secs(30))
-        .user_agent(concat!("orgpass/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .expect("the TLS backend initialises")
+        .user_agent(concat!("orgpass/", env!("CARGO_PKG_VERSION")));
+    network.http(builder).expect("the TLS backend initialises")
 }
 
 impl Client {
@@ -188,10 +190,14 @@ impl Client {
         store: Arc<dyn SessionStore>,
         options: ClientOptions,
     ) -> Self {
+        let http = options
+            .http
+            .map(orgpass_net::Http::from_client)
+            .unwrap_or_else(|| default_http(&config));
         Self {
             inner: Arc::new(Inner {
                 config,
-                http: options.http.unwrap_or_else(default_http),
+                http,
                 store,
                 clock: options.clock.unwrap_or_else(|| Arc::new(SystemClock)),
                 metadata: OnceCell::new(),
@@ -205,7 +211,7 @@ impl Client {
     }
 
     /// The HTTP client every request goes through (no redirects followed).
-    pub(crate) fn http(&self) -> &reqwest::Client {
+    pub(crate) fn http(&self) -> &orgpass_net::Http {
         &self.inner.http
     }
 
@@ -391,8 +397,8 @@ impl Client {
             .await
             .map_err(|e| {
                 format!(
-                    "could not reach the revocation endpoint {url}: {}",
-                    transport_reason(&e)
+                    "the revocation endpoint {url}: {}",
+                    self.inner.http.explain(&e)
                 )
             })?;
         let status = resp.status();

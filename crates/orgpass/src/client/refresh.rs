@@ -122,6 +122,9 @@ impl Client {
             Err(RequestTokenError::Request(e @ TokenHttpError::ServerFailed { .. })) => {
                 return Err(TokenError::ServerFailed(e.to_string()));
             }
+            Err(RequestTokenError::Request(TokenHttpError::Transport(net))) => {
+                return Err(TokenError::Network(net));
+            }
             Err(RequestTokenError::Request(e)) => {
                 return Err(TokenError::Transport(transport_reason(&e)));
             }
