@@ -244,7 +244,7 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ORGPASS_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| orgpass::QUIET_LOG_FILTER.into()),
         )
         .init();
     let runtime = tokio::runtime::Builder::new_multi_thread()

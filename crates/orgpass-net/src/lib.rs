@@ -16,6 +16,10 @@
 //! # Ok(()) }
 //! ```
 
+/// A command-line program's default log filter: warnings, except the platform verifier's own report of a
+/// refused certificate (logged as an error by it), which the program's [`NetError`] says with what to do.
+pub const QUIET_LOG_FILTER: &str = "warn,rustls_platform_verifier=off";
+
 mod failure;
 mod proxy;
 mod trust;

@@ -67,7 +67,7 @@ pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
 pub use org::{OrgInput, OrgInputError};
 pub use orgpass_keychain::{KeychainError, MemoryBackend, OsKeychain, Secret, SecretBackend};
-pub use orgpass_net::{CaBundle, CaFileError, NetError};
+pub use orgpass_net::{CaBundle, CaFileError, NetError, QUIET_LOG_FILTER};
 pub use refusal::IdpRefusal;
 pub use session::{
     Index, KeychainStore, Session, SessionKey, SessionMeta, SessionStore, StoreError,

@@ -43,7 +43,7 @@ pub async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ORGPASS_ADMIN_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| orgpass_net::QUIET_LOG_FILTER.into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -1,7 +1,8 @@
 //! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
 //! malicious provider's table of attacks, bad input, what scripts, curl and kubectl lean on
 //! (`scripts`), what `status` tells from the index alone (`status`), the generated completions and man
-//! page (`manual`), with sessions in the real Secret Service; a locked keyring and a bus without a Secret Service
+//! page (`manual`), HTTPS with a company CA and a company proxy against devtenant (`tls`), with sessions in the
+//! real Secret Service; a locked keyring and a bus without a Secret Service
 //! in private D-Bus sessions of their own (`keychain`).
 //!
 //! Needs `npm ci --prefix tests` (node fixtures) and, for the keychain tests, a D-Bus session with an unlocked
@@ -18,3 +19,4 @@ mod remote;
 mod scripts;
 mod status;
 mod support;
+mod tls;

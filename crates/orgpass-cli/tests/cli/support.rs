@@ -230,7 +230,7 @@ pub fn drain(mut pipe: impl Read + Send + 'static) -> mpsc::Receiver<String> {
     rx
 }
 
-fn collect(rx: mpsc::Receiver<String>) -> String {
+pub fn collect(rx: mpsc::Receiver<String>) -> String {
     // A browser child may hold the pipe a little longer than orgpass itself.
     rx.recv_timeout(Duration::from_secs(15))
         .unwrap_or_else(|_| "<output pipe still open after 15 s>".into())
