@@ -552,3 +552,135 @@ async fn login_with_a_wrong_secret_is_refused_despite_a_cached_token() {
         .await
         .unwrap());
 }
+
+/// devtenant over HTTPS (its issuer's host is `host`, else 127.0.0.1) and its CA in `dir/ca.pem`.
+async fn tls_tenant(host: Option<&str>, dir: &std::path::Path) -> (Running, String) {
+    let t = devtenant::spawn(
+        seed(),
+        devtenant::SpawnOptions {
+            tls: Some(devtenant::TlsOptions {
+                host: host.map(str::to_owned),
+            }),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let ca = dir.join("ca.pem");
+    std::fs::write(&ca, &t.tls.as_ref().unwrap().ca_pem).unwrap();
+    (t, ca.display().to_string())
+}
+
+/// The binary for the HTTPS tenant `t`, with `env` (the domain is the issuer's `host:port`, https implied).
+fn tls_cmd(t: &Running, env: &[(&str, &str)]) -> Command {
+    let mut c = cmd(t);
+    c.env("ORGPASS_ADMIN_DOMAIN", t.domain());
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c
+}
+
+const ONE_ORG: &str = "organizations:\n  - name: cyberdyne\n    display_name: Cyberdyne Systems\n    connections:\n      - name: Username-Password-Authentication\n";
+
+#[tokio::test]
+async fn apply_over_tls_trusting_the_ca_file_and_an_untrusted_tenant_is_said_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let (t, ca) = tls_tenant(None, dir.path()).await;
+    let file = dir.path().join("orgs.yaml");
+    std::fs::write(&file, ONE_ORG).unwrap();
+    let f = file.to_str().unwrap();
+
+    let started = std::time::Instant::now();
+    let out = tls_cmd(&t, &[]).args(["apply", f]).output().await.unwrap();
+    assert!(!out.status.success());
+    let host = format!("127.0.0.1:{}", t.addr.port());
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "error: getting a Management API token: the certificate of {host} is not trusted: it was \
+             issued by an authority this computer does not trust. If your company inspects HTTPS with its own \
+             root CA, have it added to this computer's trust store (ask IT), or point Orgpass at it: `ca_file` \
+             in the settings, `--ca-file`, or ORGPASS_CA_FILE"
+        )
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(2),
+        "a certificate is not retried: {:?}",
+        started.elapsed()
+    );
+
+    let out = ok(&tls_cmd(&t, &[])
+        .args(["--ca-file", &ca, "apply", f])
+        .output()
+        .await
+        .unwrap());
+    assert!(out.contains("0 failed"), "{out}");
+    let listed = ok(&tls_cmd(&t, &[("ORGPASS_CA_FILE", &ca)])
+        .args(["--json", "orgs", "list"])
+        .output()
+        .await
+        .unwrap());
+    assert!(listed.contains("\"cyberdyne\""), "{listed}");
+}
+
+#[tokio::test]
+async fn apply_through_a_company_proxy_and_a_407_is_named() {
+    use devtenant::proxy::{Proxy, ProxyOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let (t, ca) = tls_tenant(Some("tenant.test"), dir.path()).await;
+    let port = t.addr.port();
+    let file = dir.path().join("orgs.yaml");
+    std::fs::write(&file, ONE_ORG).unwrap();
+    let f = file.to_str().unwrap();
+    let loopback = std::net::IpAddr::from([127, 0, 0, 1]);
+    let proxy = Proxy::spawn(ProxyOptions {
+        hosts: vec![("tenant.test".into(), loopback)],
+        credentials: None,
+    })
+    .await
+    .unwrap();
+    let url = proxy.url();
+    let env = [
+        ("HTTPS_PROXY", url.as_str()),
+        ("ORGPASS_CA_FILE", ca.as_str()),
+    ];
+    // tenant.test resolves nowhere: the requests can only have gone through the proxy.
+    let out = ok(&tls_cmd(&t, &env).args(["apply", f]).output().await.unwrap());
+    assert!(out.contains("0 failed"), "{out}");
+    let seen = proxy.seen();
+    assert!(!seen.is_empty());
+    assert!(
+        seen.iter()
+            .all(|l| *l == format!("CONNECT tenant.test:{port} HTTP/1.1")),
+        "{seen:?}"
+    );
+
+    let guarded = Proxy::spawn(ProxyOptions {
+        hosts: vec![("tenant.test".into(), loopback)],
+        credentials: Some(("ada".into(), "s3cret".into())),
+    })
+    .await
+    .unwrap();
+    let url = guarded.url();
+    let out = tls_cmd(
+        &t,
+        &[
+            ("HTTPS_PROXY", url.as_str()),
+            ("ORGPASS_CA_FILE", ca.as_str()),
+        ],
+    )
+    .args(["orgs", "list"])
+    .output()
+    .await
+    .unwrap();
+    assert!(!out.status.success());
+    assert_eq!(
+        stderr(&out).trim(),
+        format!(
+            "error: getting a Management API token: the proxy {url} asks for a user name and password \
+             (HTTP 407) to reach tenant.test:{port}; put them in the proxy setting \
+             (HTTPS_PROXY=http://user:password@host:port) or ask IT for a proxy address that needs none"
+        )
+    );
+}
