@@ -14,10 +14,14 @@ use crate::devtenant_cli::{Desktop, require_keychain};
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 
-/// demo-api on a loopback port, trusting `issuer`; its base URL.
-pub(crate) async fn spawn_api(issuer: &str) -> String {
-    let guard =
-        Guard::new(GuardConfig::new(issuer, DEMO_AUDIENCE).expect("guard config")).expect("guard");
+/// demo-api on a loopback port, trusting `issuer` (whose certificate `ca` issued, for an HTTPS issuer); its base
+/// URL.
+pub(crate) async fn spawn_api(issuer: &str, ca: Option<orgpass::CaBundle>) -> String {
+    let mut config = GuardConfig::new(issuer, DEMO_AUDIENCE).expect("guard config");
+    if let Some(ca) = ca {
+        config = config.with_ca(ca);
+    }
+    let guard = Guard::new(config).expect("guard");
     let app = demo_api::app(AppState::demo(guard));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -82,7 +86,7 @@ async fn the_api_sees_only_the_signed_in_organization() {
         .await
         .expect("devtenant starts");
     let issuer = tenant.issuer.as_str();
-    let api = spawn_api(issuer).await;
+    let api = spawn_api(issuer, None).await;
     let scope = "openid profile email offline_access read:projects write:projects";
     let desktop = desktop(issuer, &api, scope);
     desktop
@@ -192,7 +196,7 @@ async fn a_session_without_the_write_scope_is_refused_writes_with_the_reason() {
         .await
         .expect("devtenant starts");
     let issuer = tenant.issuer.as_str();
-    let api = spawn_api(issuer).await;
+    let api = spawn_api(issuer, None).await;
     let desktop = desktop(
         issuer,
         &api,

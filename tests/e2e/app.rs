@@ -220,16 +220,35 @@ async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
     assert_eq!(shown, names, "projects shown for {org_id}");
 }
 
-pub(crate) async fn chrome_session(port: u16, profile: &Path) -> Client {
+/// The person's browser. `tls`: an HTTPS devtenant whose certificate it accepts (by its key, as a browser with
+/// the company CA installed would; Chromium's own trust store is not the subject of these tests).
+pub(crate) async fn chrome_session(
+    port: u16,
+    profile: &Path,
+    tls: Option<&devtenant::Served>,
+) -> Client {
+    let mut args = vec![
+        "--headless".to_owned(),
+        "--no-sandbox".into(),
+        "--disable-gpu".into(),
+        "--disable-quic".into(),
+        "--no-first-run".into(),
+        "--disable-background-networking".into(),
+        "--disable-component-update".into(),
+        "--disable-sync".into(),
+        "--window-size=1000,800".into(),
+        format!("--user-data-dir={}", profile.display()),
+    ];
+    if let Some(served) = tls {
+        args.push(format!(
+            "--ignore-certificate-errors-spki-list={}",
+            served.spki_sha256
+        ));
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": "/usr/bin/chromium",
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--window-size=1000,800", format!("--user-data-dir={}", profile.display())]
-        }),
+        json!({ "binary": "/usr/bin/chromium", "args": args }),
     );
     ClientBuilder::rustls()
         .unwrap()
@@ -353,13 +372,26 @@ fn keychain_has(issuer: &str, org_id: &str) -> bool {
 async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let _one_app = crate::window::one_app_at_a_time().await;
     let tools = preconditions();
-    let tenant = devtenant::spawn(devtenant::Seed::demo(), devtenant::SpawnOptions::default())
-        .await
-        .expect("devtenant starts");
+    // The tenant is HTTPS, as every real one is, with a certificate from a CA that is in no trust store: IT's
+    // system-wide file names it in `ca_file`, as it would name a company CA that inspects HTTPS.
+    let tenant = devtenant::spawn(
+        devtenant::Seed::demo(),
+        devtenant::SpawnOptions {
+            tls: Some(devtenant::TlsOptions::default()),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("devtenant starts");
     let issuer = tenant.issuer.to_string();
-    // The company's API the signed-in screen reads its projects from.
-    let api_url = crate::api::spawn_api(&issuer).await;
+    assert!(issuer.starts_with("https://127.0.0.1:"), "{issuer}");
+    let served = tenant.tls.clone().expect("TLS");
     let dir = tempfile::tempdir().unwrap();
+    let ca_file = dir.path().join("company-ca.pem");
+    std::fs::write(&ca_file, &served.ca_pem).unwrap();
+    // The company's API the signed-in screen reads its projects from.
+    let api_url =
+        crate::api::spawn_api(&issuer, Some(orgpass::CaBundle::load(&ca_file).unwrap())).await;
     let (urls, browser) = recording_browser(dir.path());
     // The person's own file: only the browser and the timeout. The tenant, the client and the company directory
     // come from the system-wide file IT manages, which locks the first two.
@@ -376,8 +408,9 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         f,
         "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\naudience = \"{}\"\n\
          scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n\
-         locked = [\"issuer\", \"client_id\"]\n",
-        demo_api::DEMO_AUDIENCE
+         ca_file = \"{}\"\nlocked = [\"issuer\", \"client_id\", \"ca_file\"]\n",
+        demo_api::DEMO_AUDIENCE,
+        ca_file.display()
     )
     .unwrap();
     for (id, name, display, primary, background) in [
@@ -455,7 +488,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     );
 
     let profile_a = tempfile::tempdir().unwrap();
-    let chrome = chrome_session(cd_port, profile_a.path()).await;
+    let chrome = chrome_session(cd_port, profile_a.path(), Some(&served)).await;
     let page = browse_login(
         &chrome,
         &url,
@@ -631,7 +664,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let url = next_opened(&urls, seen).await;
     assert!(url.contains("invitation=demoInviteBobToInitech"), "{url}");
     let profile_b = tempfile::tempdir().unwrap();
-    let chrome = chrome_session(cd_port, profile_b.path()).await;
+    let chrome = chrome_session(cd_port, profile_b.path(), Some(&served)).await;
     browse_login(
         &chrome,
         &url,

@@ -112,7 +112,7 @@ async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with
     assert!(url.contains(&organization), "{url}");
 
     let profile = tempfile::tempdir().unwrap();
-    let chrome = chrome_session(cd_port, profile.path()).await;
+    let chrome = chrome_session(cd_port, profile.path(), None).await;
     let page = browse_login(
         &chrome,
         &url,

@@ -26,6 +26,9 @@ struct Cli {
     /// Read the keys from this JWKS URL instead of the issuer's discovery document.
     #[arg(long)]
     jwks_url: Option<String>,
+    /// A PEM file of CA certificates to trust besides the system's when fetching the issuer's keys.
+    #[arg(long, env = "ORGPASS_CA_FILE")]
+    ca_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,8 @@ enum CliError {
     NotLoopback(SocketAddr),
     #[error(transparent)]
     Config(#[from] orgpass_guard::ConfigError),
+    #[error(transparent)]
+    CaFile(#[from] orgpass_net::CaFileError),
     #[error("could not listen on {addr}: {source}; pick another --listen port or use 0")]
     Bind {
         addr: SocketAddr,
@@ -68,6 +73,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     let mut config = GuardConfig::new(&cli.issuer, &cli.audience)?;
     if let Some(url) = &cli.jwks_url {
         config = config.with_jwks_url(url)?;
+    }
+    if let Some(path) = &cli.ca_file {
+        config = config.with_ca(orgpass_net::CaBundle::load(path)?);
     }
     let guard = Guard::new(config)?;
     let listener = tokio::net::TcpListener::bind(cli.listen)

@@ -59,6 +59,7 @@ pub struct GuardConfig {
     realm: String,
     refetch_interval: Duration,
     default_max_age: Duration,
+    ca: Option<orgpass_net::CaBundle>,
 }
 
 impl GuardConfig {
@@ -85,7 +86,20 @@ impl GuardConfig {
             realm: header_safe(audience),
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
             default_max_age: DEFAULT_MAX_AGE,
+            ca: None,
         })
+    }
+
+    /// Trust these CA certificates besides the operating system's trust store when fetching the keys (a
+    /// company CA in front of the issuer).
+    pub fn with_ca(mut self, ca: orgpass_net::CaBundle) -> Self {
+        self.ca = Some(ca);
+        self
+    }
+
+    /// The CA certificates trusted besides the system's, if any.
+    pub fn ca(&self) -> Option<&orgpass_net::CaBundle> {
+        self.ca.as_ref()
     }
 
     /// Fetch the keys from this JWKS URL instead of the one the issuer's discovery document names. It must be
@@ -167,11 +181,6 @@ impl GuardConfig {
     pub fn endpoint_allowed(&self, url: &Url) -> bool {
         url.scheme() == "https"
             || url.scheme() == "http" && self.issuer.scheme() == "http" && is_loopback(url)
-    }
-
-    /// Whether the issuer is a loopback (local test) issuer, reached without a proxy.
-    pub(crate) fn issuer_is_loopback(&self) -> bool {
-        is_loopback(&self.issuer)
     }
 }
 

@@ -1,5 +1,5 @@
-//! Fetching the issuer's documents: the HTTP client (no redirect to another origin, bounded time, no proxy for
-//! a loopback issuer), bodies capped at [`MAX_DOCUMENT_BYTES`], `Cache-Control: max-age`, and discovery's
+//! Fetching the issuer's documents: the HTTP client (the OS trust store, no redirect to another origin,
+//! bounded time, no proxy for a loopback issuer), bodies capped at [`MAX_DOCUMENT_BYTES`], `Cache-Control: max-age`, and discovery's
 //! `jwks_uri`.
 
 use std::time::Duration;
@@ -10,17 +10,16 @@ use url::Url;
 use crate::config::{ConfigError, GuardConfig, MAX_DOCUMENT_BYTES};
 use crate::error::JwksError;
 
-/// The client the guard uses when none is given: rustls, redirects followed only within the same origin
-/// (at most 3), 10 s per request, and no proxy when the issuer is on loopback.
+/// The client the guard uses when none is given: the operating system's trust store (plus
+/// [`GuardConfig::with_ca`]), the environment's proxies (never for a loopback issuer), redirects followed only
+/// within the same origin (at most 3), 10 s per request.
 pub fn default_client(config: &GuardConfig) -> Result<reqwest::Client, ConfigError> {
-    let mut builder = reqwest::Client::builder()
+    let network = orgpass_net::Network::from_env(config.ca().cloned());
+    network
+        .client_builder()
         .redirect(same_origin_redirects())
         .connect_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10));
-    if config.issuer_is_loopback() {
-        builder = builder.no_proxy();
-    }
-    builder
+        .timeout(Duration::from_secs(10))
         .build()
         .map_err(|e| ConfigError::Http(e.to_string()))
 }
