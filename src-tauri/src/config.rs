@@ -326,6 +326,21 @@ impl AppConfig {
                         .browser
                         .clone()
                         .unwrap_or_else(|| "the system's default browser".into()),
+                    "api_url" => e
+                        .api_url
+                        .as_ref()
+                        .map_or_else(|| "(none)".into(), |u| u.url().to_string()),
+                    "ca_file" => e.ca_file.as_ref().map_or_else(
+                        || "(none: the system's trust store only)".into(),
+                        |ca| {
+                            let n = ca.len();
+                            let plural = if n == 1 { "" } else { "s" };
+                            format!(
+                                "{} ({n} certificate{plural}, besides the system's trust store)",
+                                ca.path().display()
+                            )
+                        },
+                    ),
                     "organizations" => format!("{} in the directory", self.directory.len()),
                     "qa" => self.qa.to_string(),
                     _ => String::new(),
@@ -530,6 +545,11 @@ display_name = "Acme Corporation"
             "1 in the directory — system file /etc/orgpass/app.toml · locked"
         );
         assert_eq!(row("browser"), "the system's default browser — default");
+        assert_eq!(
+            row("ca_file"),
+            "(none: the system's trust store only) — default"
+        );
+        assert_eq!(row("api_url"), "(none) — default");
     }
 
     #[test]

@@ -540,6 +540,11 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         t.contains(&settings)
             && t.contains(&format!("60 — user file {}", config.display()))
             && t.contains("3 in the directory — system file")
+            && t.contains(&format!(
+                "{} (1 certificate, besides the system's trust store) — system file {} · locked",
+                ca_file.display(),
+                system.display()
+            ))
     })
     .await;
     app.execute(

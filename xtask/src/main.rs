@@ -82,8 +82,13 @@ fn main() -> ExitCode {
 
 type Result<T = ()> = std::result::Result<T, String>;
 
+/// The workspace. `cargo run` says where xtask's manifest is at run time; the path compiled in is only the
+/// fallback, since a binary built from another clone sharing the target dir can be the one `cargo run` finds
+/// (cargo does not copy a fresh build over it again).
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
         .parent()
         .expect("xtask lives in the workspace")
         .to_path_buf()

@@ -165,6 +165,46 @@ fn the_plugin_has_no_cli_dependency() {
     );
 }
 
+/// Shipped code never builds an HTTP client of its own: every client starts from orgpass-net, which trusts the
+/// OS store (not only bundled roots) and keeps loopback off proxies. Tests (below a file's `#[cfg(test)]`, and
+/// `tests/`, `benches/`) may build their own.
+#[test]
+fn every_http_client_comes_from_orgpass_net() {
+    let mut files = Vec::new();
+    for dir in ["crates", "src-tauri/src", "examples"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let rel = f
+                .strip_prefix(root())
+                .unwrap_or(f)
+                .to_string_lossy()
+                .into_owned();
+            !rel.starts_with("crates/orgpass-net/")
+                && !rel.contains("/tests/")
+                && !rel.contains("/benches/")
+        })
+        .filter(|f| {
+            let text = fs::read_to_string(f).unwrap_or_default();
+            let shipped = text.split("#[cfg(test)]").next().unwrap_or_default();
+            [
+                "reqwest::Client::builder(",
+                "reqwest::Client::new(",
+                "ClientBuilder::new(",
+            ]
+            .iter()
+            .any(|needle| shipped.contains(needle))
+        })
+        .map(|f| f.strip_prefix(root()).unwrap_or(f).display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "start these clients from orgpass_net::Network::client_builder: {offenders:?}"
+    );
+}
+
 #[test]
 fn every_rust_file_starts_with_a_module_comment() {
     let mut files = Vec::new();
