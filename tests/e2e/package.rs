@@ -130,6 +130,12 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
         stdout(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Version")),
         VERSION
     );
+    // The system trust store the app and CLI verify tenants against (they use no bundled roots).
+    let depends = stdout(Command::new("dpkg-deb").arg("-f").arg(&deb).arg("Depends"));
+    assert!(
+        depends.split(',').any(|d| d.trim() == "ca-certificates"),
+        "Depends: {depends}"
+    );
     assert!(
         !is_installed(&name),
         "{name} is already installed on this machine; `apt-get purge {name}` first"
