@@ -103,7 +103,7 @@ impl LoginPage<'_> {
         loop {
             let loaded = chrome
                 .execute(
-                    "const i = document.getElementById('logo'); return i ? [i.src, i.complete && i.naturalWidth > 0] : null;",
+                    "const i = document.getElementById('prompt-logo-center'); return i ? [i.src, i.complete && i.naturalWidth > 0] : null;",
                     vec![],
                 )
                 .await

@@ -1,8 +1,8 @@
 //! `devtenant seed generate`: a tenant with thousands of organizations, for measuring Orgpass at scale. It writes
 //! the demo seed plus `orgs` generated organizations (`scale-0` … with IDs `org_Scale00000000000` …, each with its
-//! own colours, the database connection enabled, and the given demo users as members), and the matching directory
-//! for the desktop app (`app.toml`: the three demo organizations, then the generated ones), so that the app, the CLI
-//! and the tenant agree on every organization.
+//! own colours, one of the bundled logos, the database connection enabled, and the given demo users as members), and
+//! the matching directory for the desktop app (`app.toml`: the three demo organizations, then the generated ones),
+//! so that the app, the CLI and the tenant agree on every organization.
 
 use std::fmt::Write as _;
 
@@ -27,6 +27,9 @@ pub enum GenerateError {
     )]
     UnknownMember(String),
 }
+
+/// The bundled logos, taken in turn, so every generated organization has one to check on its login page.
+const LOGOS: &[&str] = &["acme.svg", "globex.svg", "initech.svg"];
 
 /// The ID of generated organization `i` (Auth0's shape: `org_` and 16 letters or digits).
 pub fn org_id(i: usize) -> String {
@@ -76,7 +79,7 @@ pub fn generate(orgs: usize, members: &[String]) -> Result<Generated, GenerateEr
         .collect::<Vec<_>>()
         .join(", ");
 
-    let mut seed_toml = String::with_capacity(DEMO_SEED.len() + orgs * 360);
+    let mut seed_toml = String::with_capacity(DEMO_SEED.len() + orgs * 400);
     seed_toml.push_str(DEMO_SEED);
     let _ = write!(
         seed_toml,
@@ -104,10 +107,11 @@ pub fn generate(orgs: usize, members: &[String]) -> Result<Generated, GenerateEr
     }
     for i in 0..orgs {
         let (id, primary, background) = (org_id(i), colour(i, 0.1, 0.7), colour(i, 0.9, 1.0));
+        let logo = LOGOS[i % LOGOS.len()];
         let _ = write!(
             seed_toml,
             "\n[[organizations]]\nid = {id:?}\nname = \"scale-{i}\"\ndisplay_name = \"Scale Customer {i}\"\n\
-             members = [{members_toml}]\n[organizations.branding]\n\
+             members = [{members_toml}]\n[organizations.branding]\nlogo_url = \"/branding/{logo}\"\n\
              colors = {{ primary = {primary:?}, page_background = {background:?} }}\n\
              [[organizations.enabled_connections]]\nconnection = \"Username-Password-Authentication\"\n"
         );

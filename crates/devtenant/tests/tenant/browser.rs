@@ -142,16 +142,16 @@ async fn chromium_logs_in_through_each_organizations_branded_page() {
             let form = browser.wait().for_element(Locator::Css("#login-form")).await.map_err(|e| e.to_string())?;
             let _ = form;
             // Each page shows its own logo (served by devtenant, actually loaded) and colours.
-            let logo = browser.find(Locator::Css("img#logo")).await.map_err(|e| e.to_string())?;
+            let logo = browser.find(Locator::Css("img#prompt-logo-center")).await.map_err(|e| e.to_string())?;
             let src = logo.prop("src").await.map_err(|e| e.to_string())?.unwrap_or_default();
             assert_eq!(src, format!("{}branding/{name}.svg", tenant.issuer), "{name} logo src");
             browser
                 .wait()
-                .for_element(Locator::Css("img#logo"))
+                .for_element(Locator::Css("img#prompt-logo-center"))
                 .await
                 .map_err(|e| e.to_string())?;
             let loaded: Value = browser
-                .execute("const i = document.getElementById('logo'); return i.complete && i.naturalWidth > 0;", vec![])
+                .execute("const i = document.getElementById('prompt-logo-center'); return i.complete && i.naturalWidth > 0;", vec![])
                 .await
                 .map_err(|e| e.to_string())?;
             assert_eq!(loaded, json!(true), "{name} logo loaded");

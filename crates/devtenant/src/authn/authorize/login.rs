@@ -42,13 +42,16 @@ pub(super) fn header_html(l: &Look, heading: &str) -> String {
         .as_ref()
         .map(|src| {
             format!(
-                "<img class=\"logo\" id=\"logo\" src=\"{}\" alt=\"{} logo\">",
+                "<img class=\"logo\" id=\"prompt-logo-center\" src=\"{}\" alt=\"{}\">",
                 esc(src),
                 esc(&l.title)
             )
         })
         .unwrap_or_default();
-    format!("{logo}<h1 id=\"title\">{}</h1>", esc(heading))
+    format!(
+        "<header>{logo}<h1 id=\"title\">{}</h1></header>",
+        esc(heading)
+    )
 }
 
 // The error is the page to answer with; the handlers return it at once, so boxing buys nothing.
@@ -115,7 +118,7 @@ pub(super) fn login_html(
 <input type="email" id="username" name="username" value="{user}" autocomplete="username" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="current-password" required>
-<button type="submit" id="submit" name="action" value="default">Continue</button>
+<button type="submit" id="submit" name="action" value="default" data-action-button-primary="true">Continue</button>
 </form>"#,
             key = esc(key),
             user = esc(&prefill)
@@ -123,11 +126,16 @@ pub(super) fn login_html(
     }
     for (c, show, _) in &conns {
         if !c.is_database() && *show {
+            // Auth0's shape: a form per connection, its name in a hidden `connection` field.
             body.push_str(&format!(
-                "<a class=\"button secondary\" id=\"connection-{name}\" href=\"/u/upstream?state={key}&amp;connection={enc}\">Continue with {label}</a>",
+                "<form method=\"get\" action=\"/u/upstream\" data-provider=\"{strategy}\" data-form-secondary=\"true\">\
+                 <input type=\"hidden\" name=\"state\" value=\"{key}\">\
+                 <input type=\"hidden\" name=\"connection\" value=\"{name}\">\
+                 <button type=\"submit\" class=\"secondary\" id=\"connection-{name}\" data-provider=\"{strategy}\" \
+                 data-action-button-secondary=\"true\">Continue with {label}</button></form>",
                 name = esc(&c.name),
+                strategy = esc(&c.strategy),
                 key = esc(key),
-                enc = esc(&urlenc(&c.name)),
                 label = esc(c.label())
             ));
         }
