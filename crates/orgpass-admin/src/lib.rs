@@ -1,5 +1,6 @@
 //! A typed Auth0 Management API client for organizations (credentials, rate limits, retries, paging) and the
-//! desired-state engine behind `orgpass-admin apply`.
+//! desired-state engine behind `orgpass-admin apply`, and the login-branding audit behind
+//! `orgpass-admin qa branding`.
 
 pub mod api;
 pub mod apply;
@@ -7,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod keychain;
 pub mod model;
+pub mod qa;
 pub mod secret;
 pub mod tenant;
 pub mod token;

@@ -58,6 +58,9 @@ pub(super) enum Command {
         #[arg(long)]
         prune: bool,
     },
+    /// Quality checks of what users see.
+    #[command(subcommand)]
+    Qa(QaCmd),
     /// Write the tenant's organizations as a desired-state file.
     Export {
         /// Output file (`.toml`, `.yaml`); stdout when omitted.
@@ -67,6 +70,45 @@ pub(super) enum Command {
         #[arg(long, default_value = "toml", value_parser = ["toml", "yaml"])]
         format: String,
     },
+}
+
+#[derive(Subcommand)]
+pub(super) enum QaCmd {
+    /// Open each organization's login page in headless Chromium and check its logo, colours, name and
+    /// connections; writes a gallery (index.html), report.json and screenshots. Exits 1 unless all pass.
+    Branding(QaBranding),
+}
+
+#[derive(Args)]
+pub(super) struct QaBranding {
+    /// An organization to check (id or name); repeatable.
+    #[arg(long = "org", value_name = "ORG")]
+    pub(super) orgs: Vec<String>,
+    /// Check every organization on the tenant (or every one in the --expect file).
+    #[arg(long, conflicts_with = "orgs")]
+    pub(super) all: bool,
+    /// Check against this desired-state file (the one `apply` takes) instead of the tenant's settings.
+    #[arg(long, value_name = "FILE")]
+    pub(super) expect: Option<PathBuf>,
+    /// Where the report goes.
+    #[arg(long, default_value = "qa-branding", value_name = "DIR")]
+    pub(super) out: PathBuf,
+    /// Client id of the application whose login page users see (e.g. the Orgpass desktop app's).
+    #[arg(long, env = "ORGPASS_QA_LOGIN_CLIENT_ID", value_name = "CLIENT_ID")]
+    pub(super) login_client_id: String,
+    /// A callback URL that application allows (the page is only looked at; nothing is sent there).
+    #[arg(long, default_value = "http://127.0.0.1/callback")]
+    pub(super) redirect_uri: String,
+    /// A TOML file of CSS selectors for a customised login page (keys: logo, primary_button, background,
+    /// header, connection, connection_attribute, username, login_path).
+    #[arg(long, value_name = "FILE")]
+    pub(super) selectors: Option<PathBuf>,
+    /// The Chromium binary (default: chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub(super) chromium: Option<PathBuf>,
+    /// The chromedriver binary (default: chromedriver on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub(super) chromedriver: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

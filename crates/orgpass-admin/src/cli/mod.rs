@@ -9,6 +9,7 @@ mod invitations;
 mod members;
 mod orgs;
 mod output;
+mod qa;
 
 use std::io::Write as _;
 use std::process::ExitCode;
@@ -30,6 +31,14 @@ enum CliError {
     Io(#[from] std::io::Error),
     #[error("{0} organization(s) failed (see above)")]
     Partial(usize),
+    #[error(
+        "{failed} of {total} organizations failed the branding checks (see above); the gallery is {index}"
+    )]
+    QaFailed {
+        failed: usize,
+        total: usize,
+        index: String,
+    },
 }
 
 impl From<ValidationError> for CliError {
@@ -67,6 +76,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
             dry_run,
             prune,
         } => apply::run(&cli, &out, file, *dry_run, *prune).await,
+        Command::Qa(args::QaCmd::Branding(args)) => qa::branding(&cli, &out, args).await,
         Command::Export { output, format } => {
             apply::export(&cli, &out, output.as_deref(), format).await
         }

@@ -9,7 +9,7 @@ use crate::support::*;
 
 const BIN: &str = env!("CARGO_BIN_EXE_orgpass-admin");
 
-fn cmd(t: &Running) -> Command {
+pub(crate) fn cmd(t: &Running) -> Command {
     let mut c = Command::new(BIN);
     c.env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -49,16 +49,16 @@ async fn run(t: &Running, args: &[&str]) -> Output {
     cmd(t).args(args).output().await.unwrap()
 }
 
-fn stdout(o: &Output) -> String {
+pub(crate) fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-fn stderr(o: &Output) -> String {
+pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[track_caller]
-fn ok(o: &Output) -> String {
+pub(crate) fn ok(o: &Output) -> String {
     assert!(o.status.success(), "failed: {}\n{}", stderr(o), stdout(o));
     stdout(o)
 }

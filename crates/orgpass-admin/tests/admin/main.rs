@@ -4,4 +4,5 @@ mod apply;
 mod cli;
 mod faults;
 mod library;
+mod qa;
 mod support;
