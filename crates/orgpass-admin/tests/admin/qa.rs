@@ -16,14 +16,12 @@ const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 const INITECH: &str = "org_InitechL2m3N4o5p";
 
 async fn qa(t: &Running, out: &Path, args: &[&str]) -> Output {
+    qa_for(t, "orgpass-desktop", out, args).await
+}
+
+async fn qa_for(t: &Running, login_client: &str, out: &Path, args: &[&str]) -> Output {
     cmd(t)
-        .args([
-            "qa",
-            "branding",
-            "--login-client-id",
-            "orgpass-desktop",
-            "--out",
-        ])
+        .args(["qa", "branding", "--login-client-id", login_client, "--out"])
         .arg(out)
         .args(args)
         .output()
@@ -265,6 +263,30 @@ async fn a_change_after_apply_a_broken_logo_and_an_unknown_organization_fail_wit
     assert_eq!(html.matches("<section class=\"card fail\"").count(), 2);
     assert!(out_dir.join("globex.png").is_file());
     save_gallery(&out_dir, "qa-branding-gallery-failures").await;
+
+    // A login page that does not load: the tenant answers /authorize with its error page instead.
+    let out_dir = dir.path().join("page");
+    let o = qa_for(&t, "no-such-client", &out_dir, &["--org", "acme"]).await;
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("FAIL acme"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with(&format!(
+            "FAIL acme ({ACME}): page: expected the login page, seen {}authorize?",
+            t.issuer
+        )),
+        "{out}"
+    );
+    assert_eq!(
+        failed_checks(&report(&out_dir), "acme")
+            .into_iter()
+            .map(|(name, _)| name)
+            .collect::<Vec<_>>(),
+        ["page"]
+    );
 }
 
 #[tokio::test]
