@@ -9,8 +9,7 @@ pub mod check;
 pub mod report;
 pub mod selectors;
 
-use std::collections::{BTreeSet, HashMap};
-use std::time::Instant;
+use std::collections::BTreeSet;
 
 use base64::Engine as _;
 use futures_util::StreamExt as _;
@@ -105,6 +104,12 @@ impl Plan {
                 .collect(),
         };
         if expect.is_some() && !only.is_empty() {
+            if let Some(absent) = only.iter().find(|o| !wanted.iter().any(|w| &w.who == *o)) {
+                return Err(AdminError::Config(format!(
+                    "organization {absent} is not in the --expect file; with --expect, name organizations as the \
+                     file does (by name)"
+                )));
+            }
             wanted.retain(|w| only.contains(&w.who));
         }
         Ok(Self {
@@ -166,38 +171,23 @@ pub fn expected(
     spec: Option<&OrgSpec>,
     connections: &[Connection],
 ) -> Expected {
-    let strategy: HashMap<&str, &str> = connections
-        .iter()
-        .flat_map(|c| {
-            [
-                (c.id.as_str(), c.strategy.as_str()),
-                (c.name.as_str(), c.strategy.as_str()),
-            ]
-        })
-        .collect();
-    let name_of: HashMap<&str, &str> = connections
-        .iter()
-        .map(|c| (c.id.as_str(), c.name.as_str()))
-        .collect();
+    // The tenant's connection by id or name (a handful, so a scan).
+    let connection = |key: &str| connections.iter().find(|c| c.id == key || c.name == key);
     let mut offered: Vec<(String, String, Option<bool>)> = enabled
         .iter()
         .map(|e| {
+            let known = connection(&e.connection_id);
             let name = e
                 .connection
                 .as_ref()
                 .map(|r| r.name.clone())
-                .or_else(|| {
-                    name_of
-                        .get(e.connection_id.as_str())
-                        .map(|n| (*n).to_owned())
-                })
+                .or_else(|| known.map(|c| c.name.clone()))
                 .unwrap_or_else(|| e.connection_id.clone());
-            let strat = strategy
-                .get(e.connection_id.as_str())
-                .map(|s| (*s).to_owned())
+            let strategy = known
+                .map(|c| c.strategy.clone())
                 .or_else(|| e.connection.as_ref().map(|r| r.strategy.clone()))
                 .unwrap_or_default();
-            (name, strat, e.show_as_button)
+            (name, strategy, e.show_as_button)
         })
         .collect();
     let mut display_name = org.display_name.clone().unwrap_or_else(|| org.name.clone());
@@ -213,11 +203,12 @@ pub fn expected(
             offered = conns
                 .iter()
                 .map(|s| {
-                    let strat = strategy
-                        .get(s.name.as_str())
-                        .map(|s| (*s).to_owned())
-                        .unwrap_or_default();
-                    (s.name.clone(), strat, s.show_as_button)
+                    let strategy = connection(&s.name).map(|c| c.strategy.clone());
+                    (
+                        s.name.clone(),
+                        strategy.unwrap_or_default(),
+                        s.show_as_button,
+                    )
                 })
                 .collect();
         }
@@ -283,77 +274,62 @@ pub async fn run(
     subjects: impl futures_util::Stream<Item = Subject>,
     mut done: impl FnMut(&OrgReport),
 ) -> (Vec<OrgReport>, Vec<(String, Vec<u8>)>) {
-    let started = Instant::now();
+    let chromium = match Chromium::start(audit.browser.clone()).await {
+        Ok(c) => c,
+        Err(e) => return without_a_browser(subjects, &e, done).await,
+    };
+    let mut sessions = Vec::new();
+    for _ in 0..audit.browsers.clamp(1, total.max(1)) {
+        match chromium.session().await {
+            Ok(s) => sessions.push(s),
+            Err(e) if sessions.is_empty() => return without_a_browser(subjects, &e, done).await,
+            // Fewer browsers than asked for: go on with those that started.
+            Err(_) => break,
+        }
+    }
+    // At most as many pages in flight as there are browsers, so a free one is always in the pool.
+    let in_flight = sessions.len();
+    let pool = tokio::sync::Mutex::new(sessions);
+    let (pool, audit) = (&pool, &audit);
+    let mut results = std::pin::pin!(
+        subjects
+            .map(|subject| async move {
+                let Subject::Ready(expected) = &subject else {
+                    return (OrgReport::not_checked(&subject, ""), None);
+                };
+                let url = login_url(audit.tenant_base, audit.app, &expected.org_id);
+                let session = pool
+                    .lock()
+                    .await
+                    .pop()
+                    .expect("a browser per page in flight");
+                let visit = session.visit(url.as_str(), audit.selectors).await;
+                pool.lock().await.push(session);
+                match visit {
+                    Ok((seen, png)) => {
+                        let checks = checks(expected, &seen);
+                        (OrgReport::checked(expected, &seen, checks), Some(png))
+                    }
+                    Err(e) => (OrgReport::failed(expected, &e.to_string()), None),
+                }
+            })
+            .buffer_unordered(in_flight)
+    );
     let mut reports = Vec::new();
     let mut shots = Vec::new();
-    let mut sessions = Vec::new();
-    let mut start_error = None;
-    match Chromium::start(audit.browser.clone()).await {
-        Ok(chromium) => {
-            for _ in 0..audit.browsers.clamp(1, total.max(1)) {
-                match chromium.session().await {
-                    Ok(s) => sessions.push(s),
-                    Err(e) => {
-                        start_error = Some(e);
-                        break;
-                    }
-                }
-            }
-            if sessions.is_empty() {
-                return without_a_browser(
-                    subjects,
-                    &start_error.expect("no browser, an error"),
-                    done,
-                )
-                .await;
-            }
-            // chromedriver lives as long as its sessions, to the end of this function.
-            let pool = tokio::sync::Mutex::new(sessions);
-            let in_flight = pool.lock().await.len();
-            let (pool, audit) = (&pool, &audit);
-            let mut results = std::pin::pin!(
-                subjects
-                    .map(|subject| async move {
-                        let expected = match &subject {
-                            Subject::Ready(e) => e,
-                            Subject::Unchecked { .. } => {
-                                return (OrgReport::not_checked(&subject, ""), None);
-                            }
-                        };
-                        let url = login_url(audit.tenant_base, audit.app, &expected.org_id);
-                        let session = pool
-                            .lock()
-                            .await
-                            .pop()
-                            .expect("a browser per page in flight");
-                        let visit = session.visit(url.as_str(), audit.selectors).await;
-                        pool.lock().await.push(session);
-                        match visit {
-                            Ok((seen, png)) => {
-                                let checks = checks(expected, &seen);
-                                (OrgReport::checked(expected, &seen, checks), Some(png))
-                            }
-                            Err(e) => (OrgReport::failed(expected, &e.to_string()), None),
-                        }
-                    })
-                    .buffer_unordered(in_flight)
-            );
-            while let Some((mut report, png)) = results.next().await {
-                if let Some(png) = png {
-                    report.screenshot = Some(format!("{}.png", report.name));
-                    shots.push((report.name.clone(), png));
-                }
-                done(&report);
-                reports.push(report);
-            }
-            for s in pool.lock().await.drain(..) {
-                s.close().await;
-            }
-            drop(chromium);
+    while let Some((mut report, png)) = results.next().await {
+        if let Some(png) = png {
+            report.screenshot = Some(format!("{}.png", report.name));
+            shots.push((report.name.clone(), png));
         }
-        Err(e) => return without_a_browser(subjects, &e, done).await,
+        done(&report);
+        reports.push(report);
     }
-    tracing::debug!(elapsed = ?started.elapsed(), "audit done");
+    for s in pool.lock().await.drain(..) {
+        s.close().await;
+    }
+    // chromedriver is stopped here, after its sessions.
+    drop(chromium);
     (reports, shots)
 }
 

@@ -237,6 +237,21 @@ async fn a_change_after_apply_a_broken_logo_and_an_unknown_organization_fail_wit
             .unwrap()
             .starts_with("the file ")
     );
+    // With --expect, organizations are named as the file names them.
+    let o = qa(
+        &t,
+        &dir.path().join("by-id"),
+        &["--expect", file.to_str().unwrap(), "--org", ACME],
+    )
+    .await;
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: organization {ACME} is not in the --expect file; with --expect, name organizations as the \
+             file does (by name)\n"
+        )
+    );
 
     // A logo URL that 404s, and an organization that is not on the tenant.
     let missing = format!("{}branding/missing.svg", t.issuer);
