@@ -81,7 +81,7 @@ pub(super) enum QaCmd {
 
 #[derive(Args)]
 pub(super) struct QaBranding {
-    /// An organization to check (id or name); repeatable.
+    /// An organization to check (id or name; by name with --expect); repeatable.
     #[arg(long = "org", value_name = "ORG")]
     pub(super) orgs: Vec<String>,
     /// Check every organization on the tenant (or every one in the --expect file).
