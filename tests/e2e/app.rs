@@ -788,7 +788,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     // ---- Quit and start again at once: the closing instance still owns the single-instance D-Bus name, takes
     // the launch's hand-over call, and disconnects without answering (played here by the test: a connection that
     // holds the name, never replies, then closes). The launch must start once it is gone, not crash.
-    const INSTANCE_NAME: &str = "dev.orgpass.app.SingleInstance";
+    use crate::window::INSTANCE_NAME;
     let closing = zbus::blocking::Connection::session().expect("the D-Bus session bus");
     let observer = zbus::blocking::Connection::session().unwrap();
     let dbus = zbus::blocking::fdo::DBusProxy::new(&observer).unwrap();

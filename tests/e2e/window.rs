@@ -189,7 +189,30 @@ pub(crate) async fn type_org(c: &Client, text: &str) {
 static APP_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub(crate) async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
-    APP_WINDOW.lock().await
+    let turn = APP_WINDOW.lock().await;
+    // The previous test's app may still be closing and own the single-instance name: a launch now would hand its
+    // arguments over to it and exit. The turn starts once that name is free.
+    tokio::task::spawn_blocking(no_instance_running)
+        .await
+        .unwrap();
+    turn
+}
+
+/// The D-Bus name the running app holds (tauri-plugin-single-instance's, from the app's identifier).
+pub(crate) const INSTANCE_NAME: &str = "dev.orgpass.app.SingleInstance";
+
+fn no_instance_running() {
+    let bus = zbus::blocking::Connection::session().expect("the D-Bus session bus");
+    let dbus = zbus::blocking::fdo::DBusProxy::new(&bus).unwrap();
+    let name = zbus::names::BusName::try_from(INSTANCE_NAME).unwrap();
+    let start = Instant::now();
+    while dbus.name_has_owner(name.clone()).unwrap() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{INSTANCE_NAME} is still owned 30 s after the previous app test ended"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 pub(crate) async fn app_session(port: u16, application: &Path) -> Client {
