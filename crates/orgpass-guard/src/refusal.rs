@@ -8,7 +8,7 @@
 //! | any failed token check | 401 | `invalid_token` |
 //! | missing scope | 403 | `insufficient_scope`, with `scope="…"` |
 //! | another organization than the route's | 403 | `insufficient_scope` (no `scope`: no scope would help; the body's `check` is `org_mismatch`) |
-//! | the issuer's keys cannot be fetched | 503 | no challenge (not the client's fault) |
+//! | the issuer's keys cannot be fetched | 503 | no challenge (not the client's fault); a fixed description, the detail only in the log |
 //! | the server is misconfigured (no layer, no `{org_id}`) | 500 | no challenge |
 //!
 //! A [`GuardError`] turned into a response carries its [`Challenge`] without a realm; the guard's layer adds
@@ -99,11 +99,19 @@ impl GuardError {
     }
 }
 
+/// The description a 503 carries, whatever went wrong: the issuer's URLs and the transport's errors are for the
+/// server's log (the layer logs them), not for callers who have not even been authenticated.
+pub const UNAVAILABLE_DESCRIPTION: &str = "the API cannot check tokens right now; try again later";
+
 impl IntoResponse for GuardError {
     fn into_response(self) -> Response {
+        let description = match &self {
+            Self::Jwks(_) => UNAVAILABLE_DESCRIPTION.to_owned(),
+            _ => self.to_string(),
+        };
         let body = json!({
             "error": self.code(),
-            "error_description": self.to_string(),
+            "error_description": description,
             "check": self.check(),
         });
         let mut response = (self.status(), axum::Json(body)).into_response();
@@ -186,6 +194,36 @@ mod tests {
         )));
         assert_eq!((status, header), (503, None));
         assert_eq!(body["check"], "jwks");
+    }
+
+    #[test]
+    fn a_503_says_nothing_of_the_issuer_or_the_network() {
+        let unavailable = serde_json::json!({
+            "error": "temporarily_unavailable",
+            "error_description": "the API cannot check tokens right now; try again later",
+            "check": "jwks",
+        });
+        for e in [
+            JwksError::Status {
+                url: "https://internal-idp.corp.example/.well-known/jwks.json".into(),
+                status: 500,
+            },
+            JwksError::Parse {
+                url: "https://internal-idp.corp.example/.well-known/openid-configuration".into(),
+                what: "the discovery document",
+                reason: "expected value at line 1 column 1".into(),
+            },
+            JwksError::IssuerMismatch {
+                got: "https://internal-idp.corp.example/".into(),
+                want: "https://acme.eu.auth0.com/".into(),
+            },
+            JwksError::InsecureEndpoint("http://10.1.2.3/jwks".into()),
+        ] {
+            let detail = e.to_string();
+            let (status, header, body) = rendered(GuardError::Jwks(e));
+            assert_eq!((status, header), (503, None), "{detail}");
+            assert_eq!(body, unavailable, "{detail}");
+        }
     }
 
     #[test]
