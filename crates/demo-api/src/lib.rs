@@ -65,7 +65,7 @@ pub fn app(state: AppState) -> Router {
         .route(
             "/projects",
             get(routes::list_projects)
-                .post(routes::create_project.layer(RequireScope(WRITE_SCOPE))),
+                .post(routes::create_project.layer(RequireScope::new(WRITE_SCOPE))),
         )
         .route("/orgs/{org_id}/projects", get(routes::org_projects))
         .layer(guard.layer())

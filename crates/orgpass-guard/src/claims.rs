@@ -118,7 +118,13 @@ impl Claims {
 
     /// `Ok` when every space-separated scope in `required` is granted; otherwise the 403
     /// `insufficient_scope` refusal naming them. For checks inside a handler: `claims.require_scope("x")?`.
+    /// An empty `required` is a mistake in the API (it would grant every token): refused as
+    /// [`GuardError::EmptyScope`], a 500.
     pub fn require_scope(&self, required: &str) -> Result<(), GuardError> {
+        if required.split_whitespace().next().is_none() {
+            tracing::error!("a route requires an empty scope; refusing every request to it");
+            return Err(GuardError::EmptyScope);
+        }
         if required.split_whitespace().all(|s| self.has_scope(s)) {
             Ok(())
         } else {
@@ -151,5 +157,58 @@ impl Claims {
     /// Every claim, as sent.
     pub fn all(&self) -> &Map<String, Value> {
         &self.0.all
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(scope: &str, permissions: &[&str]) -> Claims {
+        Claims::new(
+            Checked {
+                sub: "auth0|alice".into(),
+                org: Org {
+                    id: "org_AcmeA1b2C3d4E5f6".into(),
+                    name: None,
+                },
+                scopes: scope.split_whitespace().map(str::to_owned).collect(),
+                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+                azp: None,
+                exp: 0,
+                iat: 0,
+            },
+            Map::new(),
+        )
+    }
+
+    #[test]
+    fn required_scopes() {
+        let c = claims("read:projects write:projects", &["delete:projects"]);
+        // (required, granted)
+        let rows = [
+            ("read:projects", true),
+            ("read:projects write:projects", true),
+            (" delete:projects  read:projects ", true),
+            ("admin", false),
+            ("read:projects admin", false),
+        ];
+        for (required, granted) in rows {
+            assert_eq!(c.require_scope(required).is_ok(), granted, "{required:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_required_scope_grants_nothing() {
+        let c = claims("read:projects", &[]);
+        for required in ["", " ", "\t\n", "\u{3000}"] {
+            let err = c.require_scope(required).unwrap_err();
+            assert!(
+                matches!(err, GuardError::EmptyScope),
+                "{required:?}: {err:?}"
+            );
+            assert_eq!(err.status(), 500);
+            assert_eq!(err.check(), "route");
+        }
     }
 }

@@ -77,6 +77,10 @@ pub enum GuardError {
     NotGuarded,
     #[error("the route uses BoundOrg but has no {{org_id}} path parameter")]
     NoOrgInRoute,
+    #[error(
+        "the route requires an empty scope, which would let every token through; name the scope(s) it needs"
+    )]
+    EmptyScope,
 }
 
 impl GuardError {
@@ -102,7 +106,7 @@ impl GuardError {
             Self::OrgMismatch { .. } => "org_mismatch",
             Self::Jwks(_) => "jwks",
             Self::NotGuarded => "layer",
-            Self::NoOrgInRoute => "route",
+            Self::NoOrgInRoute | Self::EmptyScope => "route",
         }
     }
 }

@@ -14,7 +14,7 @@
 //! let config = GuardConfig::new("https://acme.eu.auth0.com/", "https://api.orgpass.example/")?;
 //! let guard = Guard::new(config)?;
 //! let app: Router = Router::new()
-//!     .route("/projects", get(projects).post(create.layer(RequireScope("write:projects"))))
+//!     .route("/projects", get(projects).post(create.layer(RequireScope::new("write:projects"))))
 //!     .route("/orgs/{org_id}/projects", get(org_projects))
 //!     .layer(guard.layer());
 //! # Ok(()) }

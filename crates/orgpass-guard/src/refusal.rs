@@ -9,7 +9,7 @@
 //! | missing scope | 403 | `insufficient_scope`, with `scope="…"` |
 //! | another organization than the route's | 403 | `insufficient_scope` (no `scope`: no scope would help; the body's `check` is `org_mismatch`) |
 //! | the issuer's keys cannot be fetched | 503 | no challenge (not the client's fault); a fixed description, the detail only in the log |
-//! | the server is misconfigured (no layer, no `{org_id}`) | 500 | no challenge |
+//! | the server is misconfigured (no layer, no `{org_id}`, an empty required scope) | 500 | no challenge |
 //!
 //! A [`GuardError`] turned into a response carries its [`Challenge`] without a realm; the guard's layer adds
 //! its realm on the way out, so refusals from extractors and handlers say the same as the layer's own.
@@ -63,7 +63,9 @@ impl GuardError {
             Self::MalformedHeader(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => StatusCode::FORBIDDEN,
             Self::Jwks(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::NotGuarded | Self::NoOrgInRoute => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             _ => StatusCode::UNAUTHORIZED,
         }
     }
@@ -75,7 +77,7 @@ impl GuardError {
             Self::MalformedHeader(_) => "invalid_request",
             Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => "insufficient_scope",
             Self::Jwks(_) => "temporarily_unavailable",
-            Self::NotGuarded | Self::NoOrgInRoute => "server_error",
+            Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => "server_error",
             _ => "invalid_token",
         }
     }
@@ -84,7 +86,9 @@ impl GuardError {
     fn challenge(&self) -> Option<Challenge> {
         let error = match self {
             Self::NoToken => None,
-            Self::Jwks(_) | Self::NotGuarded | Self::NoOrgInRoute => return None,
+            Self::Jwks(_) | Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => {
+                return None;
+            }
             _ => Some(self.code()),
         };
         let scope = match self {

@@ -40,7 +40,7 @@ pub fn router(guard: &Guard, runs: Runs) -> Router {
         .route("/org", get(org))
         .route(
             "/projects",
-            post(create_project).route_layer(RequireScope("write:projects")),
+            post(create_project).route_layer(RequireScope::new("write:projects")),
         )
         .route("/orgs/{org_id}/projects", get(org_projects))
         .layer(guard.layer())
