@@ -59,7 +59,7 @@ impl Guard {
 
     /// A guard reading the JWKS from `source` and the time from `clock` (tests, or keys from elsewhere).
     pub fn with_source(config: GuardConfig, source: Arc<dyn JwksSource>, clock: Clock) -> Self {
-        let jwks = JwksCache::new(source, &config);
+        let jwks = JwksCache::new(source, &config, clock.clone());
         Self(Arc::new(Inner {
             config,
             jwks,

@@ -1,6 +1,7 @@
 //! The issuer's signing keys: the key set parsed once per fetch (a prepared `DecodingKey` per `kid`, RSA
 //! signature keys for RS256 only), where the JWKS comes from ([`JwksSource`]: discovery or a configured URL
-//! over HTTP, a closure in tests), and the cache (kept for the response's bounded `max-age`; fetched again at
+//! over HTTP, a closure in tests), and the cache (kept for the response's bounded `max-age`, then for
+//! [`STALE_GRACE`] more while the issuer fails; one fetch at a time, backed off after failures; fetched again at
 //! most once per refetch interval when a token names an unknown `kid`, however many requests ask at once).
 
 use std::collections::HashMap;
@@ -8,7 +9,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,14 +19,23 @@ use url::Url;
 
 use crate::config::{GuardConfig, MAX_AGE_BOUNDS};
 use crate::error::{GuardError, JwksError, shown};
+use crate::guard::Clock;
 use crate::http::{Document, discover_jwks_uri, get_document};
 
 /// RSA keys shorter than this (in bytes of modulus) are not used: 2048 bits is the floor for RS256.
 const MIN_MODULUS_BYTES: usize = 256;
 
-/// After a failed fetch with nothing cached, requests are refused for this long before the next attempt, so
-/// a tenant that is down is not hammered by every request.
-const FAILURE_BACKOFF: Duration = Duration::from_secs(5);
+/// After a failed fetch, the next one waits this long, doubling with each failure in a row up to
+/// [`BACKOFF_MAX`], whatever the cache holds: an issuer that is down is not asked on every request.
+pub const BACKOFF_FIRST: Duration = Duration::from_secs(1);
+
+/// The longest wait between two fetches while the issuer keeps failing.
+pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
+
+/// How long past their max age the last good keys are still used while the issuer cannot be reached (so an
+/// outage of up to an hour is invisible to callers). After that requests are refused with 503: keys the tenant
+/// may have revoked are not trusted forever.
+pub const STALE_GRACE: Duration = Duration::from_secs(3600);
 
 /// RS256 verification keys from a JWKS document, by `kid`, each prepared once.
 #[derive(Default)]
@@ -170,53 +180,82 @@ impl JwksSource for HttpJwks {
 #[derive(Clone)]
 struct Cached {
     set: Arc<KeySet>,
-    fetched: Instant,
+    /// When the keys were fetched (the guard's clock, UNIX seconds).
+    fetched: i64,
     max_age: Duration,
-    /// When a failed renewal may be tried again (the old keys are used until then).
-    retry_at: Option<Instant>,
-    /// Added to the time since `fetched` (zero but in tests, which age the keys without waiting).
-    aged: Duration,
+    /// Which fetch this was (1 for the first): tells a request whether the keys came after it arrived.
+    generation: u64,
 }
 
 impl Cached {
-    fn age(&self) -> Duration {
-        self.fetched.elapsed() + self.aged
+    fn age(&self, now: i64) -> Duration {
+        Duration::from_secs(now.saturating_sub(self.fetched).max(0).unsigned_abs())
     }
 
-    fn fresh(&self) -> bool {
-        self.age() < self.max_age
+    fn fresh(&self, now: i64) -> bool {
+        self.age(now) < self.max_age
     }
 
-    /// Past its max age but within twice of it: usable while a renewal keeps failing.
-    fn within_grace(&self) -> bool {
-        self.age() < self.max_age * 2
+    /// Past its max age by less than [`STALE_GRACE`]: still used while renewing it fails.
+    fn within_grace(&self, now: i64) -> bool {
+        self.age(now) < self.max_age + STALE_GRACE
     }
 }
 
-/// The JWKS cache. Keys are used for the document's `max-age` (default and bounds from the config); an
-/// unknown `kid` causes one refetch at most per refetch interval, and concurrent requests for the same
-/// unknown `kid` share it.
+/// Consecutive failed fetches and when fetching is allowed again.
+#[derive(Default, Clone, Copy)]
+struct Failures {
+    count: u32,
+    /// The last second of the backoff (the clock counts whole seconds: fetching resumes once it has passed, so
+    /// at least the whole backoff has elapsed).
+    until: i64,
+}
+
+impl Failures {
+    /// How long fetching stays backed off after the `count`-th failure in a row: 1 s, doubling, at most 60 s.
+    fn backoff(count: u32) -> Duration {
+        let doubled = BACKOFF_FIRST.saturating_mul(1 << count.saturating_sub(1).min(16));
+        doubled.min(BACKOFF_MAX)
+    }
+
+    /// The time left before the next fetch may start, if fetching is backed off at `now` (never more than
+    /// [`BACKOFF_MAX`]: a clock set back does not hold fetching off for longer).
+    fn remaining(&self, now: i64) -> Option<Duration> {
+        let left = self.until.saturating_sub(now).saturating_add(1);
+        (self.count > 0 && left > 0 && left <= BACKOFF_MAX.as_secs() as i64 + 1)
+            .then(|| Duration::from_secs(left.unsigned_abs()).min(BACKOFF_MAX))
+    }
+}
+
+/// The JWKS cache. Keys are used for the document's `max-age` (default and bounds from the config), then
+/// renewed; while renewing fails they are still used for [`STALE_GRACE`] past that. Fetching is single-flight
+/// (one fetch at a time; a request that has usable keys never waits for someone else's fetch) and backs off
+/// after a failure (1 s doubling to 60 s), whatever the cache holds, so an issuer outage costs it a handful of
+/// fetches rather than one per request. An unknown `kid` causes one refetch at most per refetch interval.
+/// Times come from the guard's clock.
 pub struct JwksCache {
     source: Arc<dyn JwksSource>,
+    clock: Clock,
     refetch_interval: Duration,
     default_max_age: Duration,
     state: RwLock<Option<Cached>>,
     fetch_lock: tokio::sync::Mutex<()>,
-    last_kid_refetch: Mutex<Option<Instant>>,
-    last_failure: Mutex<Option<Instant>>,
+    failures: Mutex<Failures>,
+    last_kid_refetch: Mutex<Option<i64>>,
     fetches: AtomicUsize,
 }
 
 impl JwksCache {
-    pub fn new(source: Arc<dyn JwksSource>, config: &GuardConfig) -> Self {
+    pub fn new(source: Arc<dyn JwksSource>, config: &GuardConfig, clock: Clock) -> Self {
         Self {
             source,
+            clock,
             refetch_interval: config.refetch_interval(),
             default_max_age: config.default_max_age(),
             state: RwLock::new(None),
             fetch_lock: tokio::sync::Mutex::new(()),
+            failures: Mutex::new(Failures::default()),
             last_kid_refetch: Mutex::new(None),
-            last_failure: Mutex::new(None),
             fetches: AtomicUsize::new(0),
         }
     }
@@ -226,21 +265,33 @@ impl JwksCache {
         self.fetches.load(Ordering::SeqCst)
     }
 
+    fn now(&self) -> i64 {
+        (self.clock)()
+    }
+
     fn cached(&self) -> Option<Cached> {
         self.state.read().expect("jwks cache lock").clone()
     }
 
-    /// The key for `kid`: from fresh cached keys at once; otherwise after (at most) one fetch.
+    fn backed_off(&self) -> Option<Duration> {
+        self.failures
+            .lock()
+            .expect("jwks failure lock")
+            .remaining(self.now())
+    }
+
+    /// The key for `kid`: from fresh cached keys at once; otherwise after (at most) one fetch, shared with
+    /// every request asking meanwhile.
     pub async fn key(&self, kid: Option<&str>) -> Result<Arc<DecodingKey>, GuardError> {
-        let asked = Instant::now();
-        if let Some(c) = self.cached()
-            && c.fresh()
+        let seen = self.cached();
+        if let Some(c) = &seen
+            && c.fresh(self.now())
             && let Some(key) = c.set.get(kid)
         {
             return Ok(key);
         }
-        let _one_at_a_time = self.fetch_lock.lock().await;
-        let cached = self.usable_keys().await?;
+        let seen_generation = seen.map_or(0, |c| c.generation);
+        let cached = self.usable_keys(seen_generation).await?;
         if let Some(key) = cached.set.get(kid) {
             return Ok(key);
         }
@@ -249,10 +300,18 @@ impl JwksCache {
             None => GuardError::NoKid,
         };
         // Fetched since this request arrived (by it, or by another one it waited for): as fresh as can be.
-        if cached.fetched >= asked {
+        if cached.generation > seen_generation {
             return Err(unknown());
         }
-        if !self.may_refetch_for_unknown_kid() {
+        let may_refetch = self.may_refetch_for_unknown_kid();
+        // Either way, a fetch in flight (another request's, for this very kid after a rotation) is waited for.
+        let _one_at_a_time = self.fetch_lock.lock().await;
+        if let Some(c) = self.cached()
+            && c.generation > seen_generation
+        {
+            return c.set.get(kid).ok_or_else(unknown);
+        }
+        if !may_refetch {
             tracing::debug!(
                 kid = kid.map(shown),
                 "unknown kid; JWKS refetch rate-limited"
@@ -260,55 +319,94 @@ impl JwksCache {
             return Err(unknown());
         }
         tracing::debug!(kid = kid.map(shown), "unknown kid; fetching the JWKS again");
+        if let Some(wait) = self.backed_off() {
+            return Err(JwksError::Backoff(wait).into());
+        }
         self.fetch().await?.set.get(kid).ok_or_else(unknown)
     }
 
-    /// Cached keys that may be used now: fresh ones, else newly fetched ones, else (when the renewal fails)
-    /// the old ones within twice their max age.
-    async fn usable_keys(&self) -> Result<Cached, GuardError> {
+    /// Cached keys that may be used now: fresh ones; else, unless fetching is backed off, newly fetched ones
+    /// (one fetch at a time: a request holding keys within the grace uses them rather than wait for another
+    /// request's fetch); else (the fetch failed, or fetching is backed off) the old ones within the grace.
+    async fn usable_keys(&self, seen_generation: u64) -> Result<Cached, GuardError> {
+        let stale = |c: &Option<Cached>| c.clone().filter(|c| c.within_grace(self.now()));
         let old = self.cached();
         if let Some(c) = &old
-            && (c.fresh() || c.within_grace() && c.retry_at.is_some_and(|t| Instant::now() < t))
+            && c.fresh(self.now())
         {
             return Ok(c.clone());
         }
-        if old.is_none()
-            && let Some(at) = *self.last_failure.lock().expect("jwks failure lock")
+        if let Some(wait) = self.backed_off() {
+            return stale(&old).ok_or_else(|| JwksError::Backoff(wait).into());
+        }
+        let _one_at_a_time = match self.fetch_lock.try_lock() {
+            Ok(held) => held,
+            Err(_) => match stale(&old) {
+                Some(c) => return Ok(c),
+                None => self.fetch_lock.lock().await,
+            },
+        };
+        // While this request waited, another one may have fetched, or failed to.
+        let old = self.cached();
+        if let Some(c) = &old
+            && (c.fresh(self.now()) || c.generation > seen_generation)
         {
-            let since = at.elapsed();
-            if since < FAILURE_BACKOFF {
-                return Err(JwksError::Backoff(FAILURE_BACKOFF - since).into());
-            }
+            return Ok(c.clone());
+        }
+        if let Some(wait) = self.backed_off() {
+            return stale(&old).ok_or_else(|| JwksError::Backoff(wait).into());
         }
         match self.fetch().await {
             Ok(c) => Ok(c),
-            Err(e) => match old {
-                Some(mut c) if c.within_grace() => {
-                    tracing::warn!(error = %e, "could not renew the issuer's keys; using the ones fetched before");
-                    c.retry_at = Some(Instant::now() + self.refetch_interval);
-                    *self.state.write().expect("jwks cache lock") = Some(c.clone());
+            Err(e) => match stale(&old) {
+                Some(c) => {
+                    tracing::warn!(
+                        error = %e,
+                        expired_for_s = c.age(self.now()).saturating_sub(c.max_age).as_secs(),
+                        "could not renew the issuer's keys; using the ones fetched before"
+                    );
                     Ok(c)
                 }
-                _ => {
-                    *self.last_failure.lock().expect("jwks failure lock") = Some(Instant::now());
-                    Err(e.into())
-                }
+                None => Err(e.into()),
             },
         }
     }
 
     /// True at most once per refetch interval.
     fn may_refetch_for_unknown_kid(&self) -> bool {
+        let now = self.now();
         let mut last = self.last_kid_refetch.lock().expect("jwks refetch lock");
-        let allowed = last.is_none_or(|t| t.elapsed() >= self.refetch_interval);
+        let interval = self.refetch_interval.as_secs() as i64;
+        let allowed = last.is_none_or(|t| now.saturating_sub(t) >= interval);
         if allowed {
-            *last = Some(Instant::now());
+            *last = Some(now);
         }
         allowed
     }
 
+    /// One fetch (the caller holds `fetch_lock`). A failure backs fetching off; a success ends the backoff.
     async fn fetch(&self) -> Result<Cached, JwksError> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
+        let result = self.fetch_and_parse().await;
+        let mut failures = self.failures.lock().expect("jwks failure lock");
+        match &result {
+            Ok(_) => *failures = Failures::default(),
+            Err(e) => {
+                failures.count = failures.count.saturating_add(1);
+                let wait = Failures::backoff(failures.count);
+                failures.until = self.now().saturating_add(wait.as_secs() as i64);
+                tracing::warn!(
+                    error = %e,
+                    failures = failures.count,
+                    next_attempt_in_s = wait.as_secs(),
+                    "could not fetch the issuer's keys"
+                );
+            }
+        }
+        result
+    }
+
+    async fn fetch_and_parse(&self) -> Result<Cached, JwksError> {
         let doc = self.source.fetch().await?;
         let set = KeySet::parse(&doc.body).map_err(|reason| JwksError::Parse {
             url: "the jwks_uri".into(),
@@ -319,15 +417,14 @@ impl JwksCache {
             tracing::warn!("the issuer's JWKS has no RSA signing key usable with RS256");
         }
         let (low, high) = MAX_AGE_BOUNDS;
+        let mut state = self.state.write().expect("jwks cache lock");
         let cached = Cached {
             set: Arc::new(set),
-            fetched: Instant::now(),
+            fetched: self.now(),
             max_age: doc.max_age.unwrap_or(self.default_max_age).clamp(low, high),
-            retry_at: None,
-            aged: Duration::ZERO,
+            generation: state.as_ref().map_or(0, |c| c.generation) + 1,
         };
-        *self.state.write().expect("jwks cache lock") = Some(cached.clone());
-        *self.last_failure.lock().expect("jwks failure lock") = None;
+        *state = Some(cached.clone());
         Ok(cached)
     }
 
@@ -335,14 +432,6 @@ impl JwksCache {
     #[cfg(test)]
     fn max_age(&self) -> Option<Duration> {
         self.cached().map(|c| c.max_age)
-    }
-
-    /// Makes the cached keys look `by` older (tests of the max age).
-    #[cfg(test)]
-    fn age_by(&self, by: Duration) {
-        if let Some(c) = self.state.write().expect("jwks cache lock").as_mut() {
-            c.aged += by;
-        }
     }
 }
 
@@ -391,6 +480,27 @@ mod tests {
         GuardConfig::new("https://acme.eu.auth0.com/", "https://api.example/").unwrap()
     }
 
+    /// A clock the test moves by hand (UNIX seconds).
+    #[derive(Clone)]
+    struct Hands(Arc<std::sync::atomic::AtomicI64>);
+
+    impl Hands {
+        fn new() -> Self {
+            Self(Arc::new(std::sync::atomic::AtomicI64::new(1_700_000_000)))
+        }
+        fn clock(&self) -> Clock {
+            let t = self.0.clone();
+            Arc::new(move || t.load(Ordering::SeqCst))
+        }
+        fn advance(&self, by: Duration) {
+            self.0.fetch_add(by.as_secs() as i64, Ordering::SeqCst);
+        }
+    }
+
+    fn cache(source: Arc<dyn JwksSource>, hands: &Hands) -> JwksCache {
+        JwksCache::new(source, &config(), hands.clock())
+    }
+
     #[test]
     fn only_rsa_signature_keys_for_rs256_of_2048_bits_are_kept() {
         let short = URL_SAFE_NO_PAD.encode([0xC1u8; 128]);
@@ -424,12 +534,12 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_unknown_kids_cause_one_refetch_then_the_rate_limit_holds() {
-        let cache = Arc::new(JwksCache::new(
+        let cache = Arc::new(cache(
             source(
                 vec![Some(doc(&["a"], None)), Some(doc(&["a", "b"], None))],
                 Duration::from_millis(50),
             ),
-            &config(),
+            &Hands::new(),
         ));
         cache.key(Some("a")).await.unwrap();
         assert_eq!(cache.fetch_count(), 1);
@@ -451,9 +561,9 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_first_requests_fetch_once() {
-        let cache = Arc::new(JwksCache::new(
+        let cache = Arc::new(cache(
             source(vec![Some(doc(&["a"], None))], Duration::from_millis(50)),
-            &config(),
+            &Hands::new(),
         ));
         let tasks: Vec<_> = (0..8)
             .map(|_| {
@@ -475,9 +585,10 @@ mod tests {
             (Some(0), 60),
             (Some(86_400), 3600),
         ] {
-            let cache = JwksCache::new(
+            let hands = Hands::new();
+            let cache = cache(
                 source(vec![Some(doc(&["a"], max_age))], Duration::ZERO),
-                &config(),
+                &hands,
             );
             cache.key(Some("a")).await.unwrap();
             assert_eq!(
@@ -485,10 +596,10 @@ mod tests {
                 Some(Duration::from_secs(fresh_for)),
                 "{max_age:?}"
             );
-            cache.age_by(Duration::from_secs(fresh_for - 1));
+            hands.advance(Duration::from_secs(fresh_for - 1));
             cache.key(Some("a")).await.unwrap();
             assert_eq!(cache.fetch_count(), 1, "max-age {max_age:?}: still fresh");
-            cache.age_by(Duration::from_secs(2));
+            hands.advance(Duration::from_secs(2));
             cache.key(Some("a")).await.unwrap();
             assert_eq!(
                 cache.fetch_count(),
@@ -499,34 +610,85 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_failed_renewal_keeps_the_old_keys_for_a_while_then_refuses() {
-        let cache = JwksCache::new(
+    async fn a_failing_issuer_is_asked_again_after_1_2_4_s_up_to_60_s_while_the_old_keys_last_an_hour()
+     {
+        let hands = Hands::new();
+        let cache = cache(
             source(vec![Some(doc(&["a"], Some(600))), None], Duration::ZERO),
-            &config(),
+            &hands,
         );
         cache.key(Some("a")).await.unwrap();
-        cache.age_by(Duration::from_secs(601));
-        cache
-            .key(Some("a"))
-            .await
-            .expect("old keys within the grace period");
-        assert_eq!(cache.fetch_count(), 2);
-        cache
-            .key(Some("a"))
-            .await
-            .expect("no new attempt before the retry time");
-        assert_eq!(cache.fetch_count(), 2);
-        cache.age_by(Duration::from_secs(600));
-        let err = cache.key(Some("a")).await.unwrap_err();
-        assert!(
-            matches!(err, GuardError::Jwks(JwksError::Status { status: 503, .. })),
-            "{err:?}"
+        hands.advance(Duration::from_secs(601));
+        // (seconds to move the clock, fetches made in all so far)
+        let steps = [
+            (0, 2), // the renewal fails: backed off 1 s
+            (1, 2), // within that second
+            (1, 3), // 2 s after: the second attempt, backed off 2 s
+            (2, 3),
+            (1, 4), // 3 s after it: backed off 4 s
+            (4, 4),
+            (1, 5), // backed off 8 s
+        ];
+        for (i, (advance, fetches)) in steps.into_iter().enumerate() {
+            hands.advance(Duration::from_secs(advance));
+            for _ in 0..10 {
+                cache
+                    .key(Some("a"))
+                    .await
+                    .expect("the old keys within the grace");
+            }
+            assert_eq!(cache.fetch_count(), fetches, "step {i}");
+        }
+        // The wait doubles up to a minute, never more.
+        assert_eq!(
+            (1..=10)
+                .map(|n| Failures::backoff(n).as_secs())
+                .collect::<Vec<_>>(),
+            [1, 2, 4, 8, 16, 32, 60, 60, 60, 60]
         );
+        assert_eq!(Failures::backoff(u32::MAX), BACKOFF_MAX);
+        // The old keys last STALE_GRACE past their max age; then 503 (backed off, or the fetch's own error).
+        let (now, grace_ends) = (611, 600 + STALE_GRACE.as_secs());
+        hands.advance(Duration::from_secs(grace_ends - 1 - now));
+        cache
+            .key(Some("a"))
+            .await
+            .expect("the last second of grace");
+        hands.advance(Duration::from_secs(1));
+        let err = cache.key(Some("a")).await.unwrap_err();
+        assert!(matches!(err, GuardError::Jwks(_)), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn keys_come_back_when_the_issuer_does() {
+        let hands = Hands::new();
+        let cache = cache(
+            source(
+                vec![
+                    Some(doc(&["a"], Some(600))),
+                    None,
+                    Some(doc(&["b"], Some(600))),
+                ],
+                Duration::ZERO,
+            ),
+            &hands,
+        );
+        cache.key(Some("a")).await.unwrap();
+        hands.advance(Duration::from_secs(601));
+        cache
+            .key(Some("a"))
+            .await
+            .expect("old keys, renewal failed");
+        hands.advance(Duration::from_secs(2));
+        cache.key(Some("b")).await.expect("renewed");
+        assert_eq!(cache.fetch_count(), 3);
+        assert!(cache.backed_off().is_none(), "a success ends the backoff");
     }
 
     #[tokio::test]
     async fn a_failing_first_fetch_backs_off() {
-        let cache = JwksCache::new(source(vec![None], Duration::ZERO), &config());
+        let hands = Hands::new();
+        let cache = cache(source(vec![None], Duration::ZERO), &hands);
         assert!(matches!(
             cache.key(Some("a")).await,
             Err(GuardError::Jwks(JwksError::Status { .. }))
@@ -535,6 +697,61 @@ mod tests {
             cache.key(Some("a")).await,
             Err(GuardError::Jwks(JwksError::Backoff(_)))
         ));
+        assert_eq!(cache.fetch_count(), 1);
+        hands.advance(Duration::from_secs(2));
+        assert!(matches!(
+            cache.key(Some("a")).await,
+            Err(GuardError::Jwks(JwksError::Status { .. }))
+        ));
+        assert_eq!(cache.fetch_count(), 2);
+    }
+
+    #[tokio::test]
+    async fn while_one_fetch_is_in_flight_requests_with_old_keys_do_not_wait_and_others_share_it() {
+        let hands = Hands::new();
+        let cache = Arc::new(cache(
+            source(
+                vec![Some(doc(&["a"], Some(600))), None],
+                Duration::from_millis(300),
+            ),
+            &hands,
+        ));
+        cache.key(Some("a")).await.unwrap();
+        hands.advance(Duration::from_secs(601));
+        let renewing = {
+            let cache = cache.clone();
+            tokio::spawn(async move { cache.key(Some("a")).await.map(|_| ()) })
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let started = std::time::Instant::now();
+        for _ in 0..100 {
+            cache.key(Some("a")).await.expect("the old keys");
+        }
+        assert!(
+            started.elapsed() < Duration::from_millis(200),
+            "did not wait for the fetch in flight: {:?}",
+            started.elapsed()
+        );
+        renewing
+            .await
+            .unwrap()
+            .expect("old keys after the failed renewal");
+        assert_eq!(cache.fetch_count(), 2, "one renewal for 101 requests");
+
+        // Nothing cached: concurrent first requests share one failing fetch.
+        let cache = Arc::new(self::cache(
+            source(vec![None], Duration::from_millis(100)),
+            &hands,
+        ));
+        let tasks: Vec<_> = (0..50)
+            .map(|_| {
+                let cache = cache.clone();
+                tokio::spawn(async move { cache.key(Some("a")).await.map(|_| ()) })
+            })
+            .collect();
+        for t in tasks {
+            assert!(matches!(t.await.unwrap(), Err(GuardError::Jwks(_))));
+        }
         assert_eq!(cache.fetch_count(), 1);
     }
 }

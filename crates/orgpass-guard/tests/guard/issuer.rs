@@ -1,10 +1,11 @@
 //! A tiny issuer on 127.0.0.1:0: discovery and a JWKS whose keys the test can change, counting the requests
-//! each gets.
+//! each gets, and which the test can take down (every request answered 500).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -17,6 +18,7 @@ struct Published {
     jwks: Arc<Mutex<Vec<Value>>>,
     discovery_hits: Arc<AtomicUsize>,
     jwks_hits: Arc<AtomicUsize>,
+    down: Arc<AtomicBool>,
 }
 
 /// A running test issuer (stops with the test's runtime).
@@ -48,6 +50,11 @@ impl TestIssuer {
         *self.published.jwks.lock().unwrap() = keys.iter().map(|k| k.jwk()).collect();
     }
 
+    /// From now on, answer every request with 500 (`true`), or serve again (`false`).
+    pub fn set_down(&self, down: bool) {
+        self.published.down.store(down, Ordering::SeqCst);
+    }
+
     pub fn jwks_hits(&self) -> usize {
         self.published.jwks_hits.load(Ordering::SeqCst)
     }
@@ -57,18 +64,24 @@ impl TestIssuer {
     }
 }
 
-async fn discovery(State(p): State<Published>) -> Json<Value> {
+async fn discovery(State(p): State<Published>) -> Result<Json<Value>, StatusCode> {
     p.discovery_hits.fetch_add(1, Ordering::SeqCst);
+    if p.down.load(Ordering::SeqCst) {
+        return Err(StatusCode::INTERNAL_SERVER_ERROR);
+    }
     let issuer = p.issuer.lock().unwrap().clone();
-    Json(json!({
+    Ok(Json(json!({
         "issuer": issuer,
         "authorization_endpoint": format!("{issuer}authorize"),
         "token_endpoint": format!("{issuer}oauth/token"),
         "jwks_uri": format!("{issuer}.well-known/jwks.json"),
-    }))
+    })))
 }
 
-async fn jwks(State(p): State<Published>) -> Json<Value> {
+async fn jwks(State(p): State<Published>) -> Result<Json<Value>, StatusCode> {
     p.jwks_hits.fetch_add(1, Ordering::SeqCst);
-    Json(json!({ "keys": p.jwks.lock().unwrap().clone() }))
+    if p.down.load(Ordering::SeqCst) {
+        return Err(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Ok(Json(json!({ "keys": p.jwks.lock().unwrap().clone() })))
 }

@@ -1,8 +1,9 @@
 //! orgpass-guard integration tests: a real issuer (discovery and JWKS over HTTP on loopback) and a guarded axum
-//! router; a table of hostile tokens and requests, and the happy path through every extractor.
+//! router; a table of hostile tokens and requests, the happy path through every extractor, and the issuer down.
 
 mod app;
 mod happy;
 mod hostile;
 mod issuer;
 mod keys;
+mod outage;
