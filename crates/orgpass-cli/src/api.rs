@@ -93,6 +93,7 @@ fn failure(e: ApiError) -> Failure {
     let code = match &e {
         ApiError::Token(t) => return Failure::of(t.kind(), t),
         ApiError::NoApiUrl
+        | ApiError::NoAudience
         | ApiError::BadApiUrl(_)
         | ApiError::OutsideApi { .. }
         | ApiError::BadMethod(_)

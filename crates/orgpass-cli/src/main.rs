@@ -185,7 +185,7 @@ struct LoginArgs {
     #[arg(long, value_name = "EMAIL")]
     login_hint: Option<String>,
     /// Loopback port(s) to try in order (default: any free port).
-    #[arg(long, value_name = "N[,N...]")]
+    #[arg(long, visible_alias = "ports", value_name = "N[,N...]")]
     port: Option<String>,
     /// Seconds to wait for the browser (default 300).
     #[arg(long, value_name = "SECS")]
@@ -360,7 +360,7 @@ struct Settings {
     env: Env,
     /// `ORGPASS_ORG`: the organization this shell works in, when `--org` is not given.
     shell_org: Option<String>,
-    /// The user's file, then the system-wide one (when present).
+    /// The user's file, then every system-wide one found (in search order).
     files: Vec<Layer>,
     /// `--ca-file`, a flag of every command.
     ca_file: Option<String>,
@@ -379,9 +379,8 @@ fn shell_org() -> Result<Option<String>, Failure> {
 }
 
 impl Settings {
-    /// The configuration for `flags` over these settings; a flag, variable or user file that changes a key the
-    /// system file locks is refused (exit 2).
-    fn resolve(&self, flags: ConfigFile) -> Result<Config, Failure> {
+    /// `flags` (with the global `--ca-file`) over the environment, the user's file and the system files.
+    fn layers(&self, flags: ConfigFile) -> Vec<Layer> {
         let flags = ConfigFile {
             ca_file: flags.ca_file.or_else(|| self.ca_file.clone()),
             ..flags
@@ -397,21 +396,50 @@ impl Settings {
             },
         ];
         layers.extend(self.files.iter().cloned());
+        layers
+    }
+
+    /// Refuses (exit 2) a flag, variable or user file that changes a key a system file locks, before a command
+    /// that uses a stored session chooses it (so `ORGPASS_ISSUER` or a user file's `ca_file` is refused even when
+    /// no session would match).
+    fn check_locks(&self, flags: ConfigFile) -> Result<(), Failure> {
+        managed::Locks::enforce(&self.layers(flags))
+            .map(|_| ())
+            .map_err(|e| Failure::new(2, e))
+    }
+
+    /// The configuration for `flags` over these settings; a flag, variable or user file that changes a key the
+    /// system file locks is refused (exit 2).
+    fn resolve(&self, flags: ConfigFile) -> Result<Config, Failure> {
+        let layers = self.layers(flags);
         Config::resolve_layers(&layers)
             .map(|r| r.config)
             .map_err(|e| Failure::new(2, e))
     }
 
-    /// The configuration of an existing session: its own issuer and client id (`pins`), whatever is locked now,
-    /// with the other settings from these layers.
-    fn for_session(&self, pins: &ConfigFile) -> Result<Config, Failure> {
-        let pins = ConfigFile {
-            ca_file: pins.ca_file.clone().or_else(|| self.ca_file.clone()),
-            ..pins.clone()
-        };
-        let mut layers = vec![&pins, &self.env.0];
-        layers.extend(self.files.iter().map(|l| &l.settings));
-        Config::merge(&layers).map_err(|e| Failure::new(2, e))
+    /// The configuration of an existing session: its own issuer and client id, with `flags` over these settings
+    /// for everything else. Every lock holds as in [`Settings::resolve`] (a flag, variable or user file that
+    /// changes a locked key is refused, exit 2); only the issuer and client id may differ from the system file's.
+    fn for_session(&self, meta: &SessionMeta, flags: ConfigFile) -> Result<Config, Failure> {
+        let layers = self.layers(flags);
+        let resolved = Config::resolve_for_session(&meta.key.issuer, &meta.key.client_id, &layers)
+            .map_err(|e| Failure::new(2, e))?;
+        // A session signed in for another API than the one IT locks is not used for it.
+        if let Some(by) = resolved.locks.locked_by("audience")
+            && meta.audience != resolved.config.audience
+        {
+            let has = meta.audience.as_deref().unwrap_or("no API");
+            let wants = resolved.config.audience.as_deref().unwrap_or("no API");
+            return Err(Failure::new(
+                2,
+                format!(
+                    "the session's access token is for {has}, but `audience` is locked to {wants} by {} (your IT \
+                     department manages it): sign in again with `orgpass login`",
+                    by.display()
+                ),
+            ));
+        }
+        Ok(resolved.config)
     }
 }
 
@@ -430,9 +458,7 @@ fn load_settings(path: Option<&std::path::Path>) -> Result<Settings, Failure> {
             settings: loaded.map_err(|e| Failure::new(2, e))?,
         });
     }
-    if let Some(system) = managed::system_layer("config.toml").map_err(|e| Failure::new(2, e))? {
-        files.push(system);
-    }
+    files.extend(managed::system_layers("config.toml").map_err(|e| Failure::new(2, e))?);
     Ok(Settings {
         files,
         ..Settings::default()
@@ -790,14 +816,16 @@ fn client_for(
     settings: &Settings,
     want: Want,
 ) -> Result<Client, Failure> {
-    let flags = ConfigFile {
-        issuer: Some(meta.key.issuer.clone()),
-        client_id: Some(meta.key.client_id.clone()),
+    let config = settings.for_session(meta, session_flags(want))?;
+    Ok(Client::new(config, store))
+}
+
+/// The settings a session command's own flags set (the global `--ca-file` is added by [`Settings::layers`]).
+fn session_flags(want: Want) -> ConfigFile {
+    ConfigFile {
         api_url: want.api_url.map(str::to_owned),
         ..Default::default()
-    };
-    let config = settings.for_session(&flags)?;
-    Ok(Client::new(config, store))
+    }
 }
 
 /// The one session `org` and `filter` select, with a client for it.
@@ -807,6 +835,7 @@ fn session_client(
     filter: &ClientFilter,
     settings: &Settings,
 ) -> Result<(SessionMeta, Client), Failure> {
+    settings.check_locks(session_flags(want))?;
     let org = OrgArg::from_flag(org);
     let mut matches = select(org, filter, settings)?;
     let meta = match matches.len() {
@@ -887,6 +916,7 @@ async fn logout(
     filter: &ClientFilter,
     settings: &Settings,
 ) -> Result<(), Failure> {
+    settings.check_locks(ConfigFile::default())?;
     let org = if all {
         OrgArg::Any
     } else {

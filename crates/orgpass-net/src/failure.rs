@@ -8,10 +8,32 @@ use url::Url;
 
 use crate::proxy::{Proxies, display};
 
-/// What to do about a company CA, said wherever a certificate is not trusted.
-const TRUST_A_COMPANY_CA: &str = "If your company inspects HTTPS with its own root CA, have it added to this \
-     computer's trust store (ask IT), or point Orgpass at it: `ca_file` in the settings, `--ca-file`, or \
-     ORGPASS_CA_FILE";
+/// What to do about a company CA, said wherever a certificate is not trusted: the person may point Orgpass at a
+/// CA file, unless IT set (and locked) the one Orgpass trusts, in which case only IT can change it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum TrustAdvice {
+    /// `ca_file` is the person's to set.
+    #[default]
+    User,
+    /// `ca_file` is locked by this system file.
+    Managed(String),
+}
+
+impl std::fmt::Display for TrustAdvice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::User => f.write_str(
+                "If your company inspects HTTPS with its own root CA, have it added to this computer's trust store \
+                 (ask IT), or point Orgpass at it: `ca_file` in the settings, `--ca-file`, or ORGPASS_CA_FILE",
+            ),
+            Self::Managed(by) => write!(
+                f,
+                "The CAs Orgpass trusts are set by your IT department (`ca_file` is locked by {by}): tell IT, \
+                 and do not add a certificate yourself"
+            ),
+        }
+    }
+}
 
 /// A request that failed on the way to the server.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,9 +41,9 @@ pub enum NetError {
     /// The server's certificate chains to no root this computer (or the CA bundle) trusts.
     #[error(
         "the certificate of {host} is not trusted: it was issued by an authority this computer does not \
-         trust. {TRUST_A_COMPANY_CA}"
+         trust. {advice}"
     )]
-    UntrustedCertificate { host: String },
+    UntrustedCertificate { host: String, advice: TrustAdvice },
     #[error(
         "the certificate of {host} has expired or is not valid yet; check this computer's date and time, \
          then tell whoever runs {host}"
@@ -29,11 +51,15 @@ pub enum NetError {
     CertificateExpired { host: String },
     #[error(
         "the certificate {host} presented is for another name; check the address (a proxy that inspects \
-         HTTPS may be answering for it). {TRUST_A_COMPANY_CA}"
+         HTTPS may be answering for it). {advice}"
     )]
-    CertificateForAnotherName { host: String },
-    #[error("the certificate of {host} was refused: {reason}. {TRUST_A_COMPANY_CA}")]
-    BadCertificate { host: String, reason: String },
+    CertificateForAnotherName { host: String, advice: TrustAdvice },
+    #[error("the certificate of {host} was refused: {reason}. {advice}")]
+    BadCertificate {
+        host: String,
+        reason: String,
+        advice: TrustAdvice,
+    },
     #[error(
         "the proxy {proxy} asks for a user name and password (HTTP 407) to reach {host}; put them in the proxy \
          setting (HTTPS_PROXY=http://user:password@host:port) or ask IT for a proxy address that needs none"
@@ -129,6 +155,7 @@ pub(crate) fn explain<'p>(
     err: &reqwest::Error,
     proxy_for: impl Fn(&Url) -> Option<&'p Url>,
     proxies: &Proxies,
+    advice: &TrustAdvice,
 ) -> NetError {
     let url = err.url();
     let host = host_of(url);
@@ -136,7 +163,7 @@ pub(crate) fn explain<'p>(
     let links = chain(err);
     for e in &links {
         if let Some(tls) = e.downcast_ref::<rustls::Error>() {
-            return certificate(host, tls);
+            return certificate(host, tls, advice.clone());
         }
         // hyper-util's tunnel error is private; its text is pinned by the proxy tests.
         match (e.to_string().as_str(), &proxy) {
@@ -180,25 +207,27 @@ pub(crate) fn explain<'p>(
     }
 }
 
-fn certificate(host: String, e: &rustls::Error) -> NetError {
+fn certificate(host: String, e: &rustls::Error, advice: TrustAdvice) -> NetError {
     match e {
         rustls::Error::InvalidCertificate(c) => match c {
-            CertificateError::UnknownIssuer => NetError::UntrustedCertificate { host },
+            CertificateError::UnknownIssuer => NetError::UntrustedCertificate { host, advice },
             CertificateError::Expired
             | CertificateError::ExpiredContext { .. }
             | CertificateError::NotValidYet
             | CertificateError::NotValidYetContext { .. } => NetError::CertificateExpired { host },
             CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
-                NetError::CertificateForAnotherName { host }
+                NetError::CertificateForAnotherName { host, advice }
             }
             other => NetError::BadCertificate {
                 host,
                 reason: rustls::Error::InvalidCertificate(other.clone()).to_string(),
+                advice,
             },
         },
         other => NetError::BadCertificate {
             host,
             reason: other.to_string(),
+            advice,
         },
     }
 }

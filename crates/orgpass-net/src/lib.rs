@@ -27,16 +27,27 @@ mod trust;
 use std::ops::Deref;
 use std::sync::Arc;
 
-pub use failure::NetError;
+pub use failure::{NetError, TrustAdvice};
 pub use proxy::Proxies;
 pub use trust::{CaBundle, CaFileError};
 use url::Url;
 
 /// The network settings one program runs with: what it trusts and which proxies it goes through.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Network {
     tls: Arc<rustls::ClientConfig>,
     proxies: Arc<Proxies>,
+    advice: TrustAdvice,
+}
+
+/// The proxies without their credentials (see [`Proxies`]' `Debug`); the TLS configuration is not shown.
+impl std::fmt::Debug for Network {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Network")
+            .field("proxies", &self.proxies)
+            .field("advice", &self.advice)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Network {
@@ -50,7 +61,14 @@ impl Network {
         Self {
             tls: Arc::new(trust::client_config(ca)),
             proxies: Arc::new(proxies),
+            advice: TrustAdvice::User,
         }
+    }
+
+    /// What a refused certificate's message tells the person to do about a company CA.
+    pub fn with_trust_advice(mut self, advice: TrustAdvice) -> Self {
+        self.advice = advice;
+        self
     }
 
     /// A reqwest builder that verifies with the OS trust store (and the CA bundle) and routes through the
@@ -84,15 +102,29 @@ impl Network {
 
     /// Why a request failed, in words that name the host or the proxy and say what to do.
     pub fn explain(&self, err: &reqwest::Error) -> NetError {
-        failure::explain(err, |url| self.proxies.for_url(url), &self.proxies)
+        failure::explain(
+            err,
+            |url| self.proxies.for_url(url),
+            &self.proxies,
+            &self.advice,
+        )
     }
 }
 
 /// A reqwest client and the network it was built for (dereferences to the client).
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Http {
     client: reqwest::Client,
     network: Network,
+}
+
+/// The network only: reqwest's client `Debug` is not ours to vouch for.
+impl std::fmt::Debug for Http {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Http")
+            .field("network", &self.network)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Http {

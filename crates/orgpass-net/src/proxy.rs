@@ -7,14 +7,26 @@ use std::net::IpAddr;
 
 use url::{Host, Url};
 
-/// The proxies read from the environment, and the hosts that bypass them.
-#[derive(Clone, Debug, Default)]
+/// The proxies read from the environment, and the hosts that bypass them. `Debug` shows each proxy as
+/// `scheme://host:port`, never its user name or password.
+#[derive(Clone, Default)]
 pub struct Proxies {
     https: Option<Url>,
     http: Option<Url>,
     no_proxy: Vec<Bypass>,
     /// Variables that were set but could not be used, as `NAME=value` (value without credentials).
     ignored: Vec<String>,
+}
+
+impl std::fmt::Debug for Proxies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Proxies")
+            .field("https", &self.https.as_ref().map(display))
+            .field("http", &self.http.as_ref().map(display))
+            .field("no_proxy", &self.no_proxy)
+            .field("ignored", &self.ignored)
+            .finish()
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -338,5 +350,34 @@ mod tests {
             .unwrap();
         assert_eq!(url.password(), Some("hunter2"), "kept for the proxy");
         assert_eq!(display(url), "http://corp:3128");
+    }
+
+    /// `{:?}` of the proxies, of a network and of a client built on it never prints the proxy's password.
+    #[test]
+    fn debug_never_prints_a_proxy_password() {
+        let p = proxies(&[
+            ("HTTPS_PROXY", "http://ada:hunter2@corp:3128"),
+            ("HTTP_PROXY", "http://bob:letmein@corp:3129"),
+        ]);
+        let network = crate::Network::new(None, p.clone());
+        let http = network
+            .http(network.client_builder())
+            .expect("a client builds");
+        for shown in [
+            format!("{p:?}"),
+            format!("{network:?}"),
+            format!("{http:?}"),
+        ] {
+            assert!(
+                !shown.contains("hunter2") && !shown.contains("letmein"),
+                "{shown}"
+            );
+            assert!(!shown.contains("ada") && !shown.contains("bob"), "{shown}");
+        }
+        assert_eq!(
+            format!("{p:?}"),
+            "Proxies { https: Some(\"http://corp:3128\"), http: Some(\"http://corp:3129\"), no_proxy: [], \
+             ignored: [] }"
+        );
     }
 }

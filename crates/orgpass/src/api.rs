@@ -65,6 +65,11 @@ pub enum ApiError {
     )]
     BadApiUrl(String),
     #[error(
+        "no API audience is configured: set `audience` (the API's identifier) next to `api_url`, so the token \
+         is only sent to the API it was issued for"
+    )]
+    NoAudience,
+    #[error(
         "`{target}` is outside the configured API {base}; the access token is only ever sent to that API, so \
          give a path under it"
     )]
@@ -205,7 +210,7 @@ impl Method {
 
 impl Client {
     /// Send `request` to the configured API with the session's access token (refreshed when due; once more after
-    /// a 401). The session must have been signed in for the configured `audience`, when one is configured.
+    /// a 401). The session must have been signed in for the configured `audience`, which must be set.
     pub async fn call_api(
         &self,
         key: &SessionKey,
@@ -218,10 +223,10 @@ impl Client {
             serde_json::from_str::<serde_json::Value>(body)
                 .map_err(|e| ApiError::BadBody(e.to_string()))?;
         }
+        // The token goes only to the API it was issued for: without a configured audience there is no telling.
+        let wants = config.audience.as_ref().ok_or(ApiError::NoAudience)?;
         let mut token = self.token_with(key, false).await?;
-        if let Some(wants) = &config.audience
-            && token.meta.audience.as_deref() != Some(wants.as_str())
-        {
+        if token.meta.audience.as_deref() != Some(wants.as_str()) {
             return Err(ApiError::WrongAudience {
                 has: token
                     .meta

@@ -54,6 +54,11 @@ pub enum ConfigError {
          127.0.0.1 or [::1]), without a query"
     )]
     BadApiUrl(String),
+    #[error(
+        "api_url `{0}` is set without an `audience`: the access token is sent to that API only when it was issued \
+         for it, so set `audience` (ORGPASS_AUDIENCE, --audience) to the API's identifier as well"
+    )]
+    ApiUrlWithoutAudience(String),
     #[error(transparent)]
     CaFile(#[from] orgpass_net::CaFileError),
     #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
@@ -212,6 +217,9 @@ pub struct Config {
     pub api_url: Option<crate::api::ApiBase>,
     /// Company CA certificates trusted besides the operating system's trust store (`ca_file`).
     pub ca_file: Option<orgpass_net::CaBundle>,
+    /// The system file that locks `ca_file`, if one does: a refused certificate then tells the person to ask IT
+    /// instead of pointing Orgpass at a CA of their own.
+    pub ca_file_locked_by: Option<PathBuf>,
 }
 
 impl Config {
@@ -229,6 +237,7 @@ impl Config {
             browser: None,
             api_url: None,
             ca_file: None,
+            ca_file_locked_by: None,
         }
     }
 
@@ -280,6 +289,12 @@ impl Config {
             .filter(|u| !u.trim().is_empty())
             .map(|u| crate::api::ApiBase::parse(&u).map_err(|_| ConfigError::BadApiUrl(u)))
             .transpose()?;
+        // A token goes to the API only when it was issued for it, so an API without its identifier is refused.
+        if let Some(api) = &config.api_url
+            && config.audience.is_none()
+        {
+            return Err(ConfigError::ApiUrlWithoutAudience(api.url().to_string()));
+        }
         config.ca_file = pick(|l| l.ca_file.as_ref())
             .filter(|p| !p.trim().is_empty())
             .map(|p| orgpass_net::CaBundle::load(Path::new(p.trim())))
@@ -575,6 +590,32 @@ mod tests {
             "leeway_secs = 301 is too large: clock-skew leeway may be at most 300 s (fix the clock instead; the \
              default is 60 s)"
         );
+    }
+
+    #[test]
+    fn an_api_url_needs_its_audience() {
+        let with = |audience: Option<&str>| ConfigFile {
+            issuer: Some("a.auth0.com".into()),
+            client_id: Some("c".into()),
+            api_url: Some("https://api.acme.example/".into()),
+            audience: audience.map(str::to_owned),
+            ..Default::default()
+        };
+        let e = Config::resolve(&with(None), &Env::default(), &ConfigFile::default()).unwrap_err();
+        assert!(matches!(e, ConfigError::ApiUrlWithoutAudience(_)), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            "api_url `https://api.acme.example/` is set without an `audience`: the access token is sent to that \
+             API only when it was issued for it, so set `audience` (ORGPASS_AUDIENCE, --audience) to the API's \
+             identifier as well"
+        );
+        let c = Config::resolve(
+            &with(Some("https://api.acme.example/")),
+            &Env::default(),
+            &ConfigFile::default(),
+        )
+        .unwrap();
+        assert_eq!(c.audience.as_deref(), Some("https://api.acme.example/"));
     }
 
     #[test]

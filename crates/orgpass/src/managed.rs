@@ -1,9 +1,12 @@
-//! Settings a company's IT pre-sets for everyone: a system-wide file read before the user's, the keys it locks,
-//! and where each setting in force came from (shown by the app's QA view and `orgpass` diagnostics).
+//! Settings a company's IT pre-sets for everyone: the system-wide files read before the user's, the keys they
+//! lock, and where each setting in force came from (shown by the app's QA view and `orgpass` diagnostics).
 //!
-//! Layers, highest first: flags, environment, the user's file, the system-wide file, defaults. The system file
-//! may list `locked = ["issuer", "client_id", …]`: a higher layer that sets a locked key to another value is an
-//! error naming the key, the file that locks it and how to stop overriding it.
+//! Layers, highest first: flags, environment, the user's file, the system-wide files, defaults. Every system file
+//! found is read (a user-set `$XDG_CONFIG_DIRS` cannot hide `/etc/orgpass`): for values the first that sets a key
+//! wins, and their `locked = ["issuer", "client_id", …]` lists add up. A layer that sets a locked key to another
+//! value than the file that locks it is an error naming the key, that file and how to stop overriding it. The
+//! one exception is a stored session's own issuer and client id ([`Source::Session`], [`SESSION_PINNED`]): a
+//! session signed in before IT changed them is still used (and signed out) with the issuer that issued it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -12,6 +15,10 @@ use crate::config::{Config, ConfigError, ConfigFile, KEYS};
 
 /// Keys of the desktop app's `app.toml` beyond the engine's, which a system file may lock too.
 pub const APP_KEYS: &[&str] = &["organizations", "qa"];
+
+/// The settings a stored session is pinned to: it keeps its own issuer and client id whatever the current
+/// settings say (its tokens are that issuer's). Every other setting, locks included, is the current one.
+pub const SESSION_PINNED: &[&str] = &["issuer", "client_id"];
 
 /// Where a setting came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +29,10 @@ pub enum Source {
     Env,
     /// The person's own file.
     UserFile(PathBuf),
-    /// The machine-wide file IT manages.
+    /// A machine-wide file IT manages.
     SystemFile(PathBuf),
+    /// A stored session's own issuer and client id ([`SESSION_PINNED`]).
+    Session,
     /// Nothing set it.
     Default,
 }
@@ -35,6 +44,7 @@ impl fmt::Display for Source {
             Self::Env => f.write_str("environment"),
             Self::UserFile(p) => write!(f, "user file {}", p.display()),
             Self::SystemFile(p) => write!(f, "system file {}", p.display()),
+            Self::Session => f.write_str("the stored session"),
             Self::Default => f.write_str("default"),
         }
     }
@@ -57,17 +67,17 @@ pub fn env_name(key: &str) -> String {
     format!("ORGPASS_{}", short.to_ascii_uppercase())
 }
 
-/// The keys a system file locks, and which file that is.
+/// The keys the system files lock, each with the file that locks it (a key two files lock is listed twice).
 #[derive(Debug, Clone, Default)]
 pub struct Locks {
-    keys: Vec<String>,
-    by: Option<PathBuf>,
+    by: Vec<(String, PathBuf)>,
 }
 
 impl Locks {
-    /// The locks of `layers`' system file; `locked` anywhere else, or naming an unknown key, is an error.
+    /// The locks of every system file among `layers`; `locked` anywhere else, or naming an unknown key, is an
+    /// error.
     pub fn from_layers(layers: &[Layer]) -> Result<Self, ConfigError> {
-        let mut locks = Self::default();
+        let mut by = Vec::new();
         for layer in layers {
             let Some(keys) = &layer.settings.locked else {
                 continue;
@@ -82,39 +92,73 @@ impl Locks {
                         path: path.clone(),
                     });
                 }
+                by.push((key.clone(), path.clone()));
             }
-            locks = Self {
-                keys: keys.clone(),
-                by: Some(path.clone()),
-            };
+        }
+        Ok(Self { by })
+    }
+
+    /// The locks of every system file among `layers`, checked against every layer's engine settings ([`KEYS`]):
+    /// the check of [`Config::resolve_layers`] without building a configuration (for a command that has not
+    /// chosen its session yet).
+    pub fn enforce(layers: &[Layer]) -> Result<Self, ConfigError> {
+        let locks = Self::from_layers(layers)?;
+        for key in KEYS {
+            let values: Vec<(&Source, Option<String>)> = layers
+                .iter()
+                .map(|l| (&l.source, l.settings.get(key)))
+                .collect();
+            let refs: Vec<(&Source, Option<&String>)> =
+                values.iter().map(|(s, v)| (*s, v.as_ref())).collect();
+            locks.check(key, &refs)?;
         }
         Ok(locks)
     }
 
     /// Whether `key` is locked.
     pub fn is_locked(&self, key: &str) -> bool {
-        self.keys.iter().any(|k| k == key)
+        self.by.iter().any(|(k, _)| k == key)
     }
 
-    /// Refuse `attempt` (a higher layer's value for `key`) when `key` is locked and the value differs from the
-    /// system file's `locked_value`.
+    /// The file that locks `key` (the first, when several do).
+    pub fn locked_by(&self, key: &str) -> Option<&Path> {
+        self.by
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, p)| p.as_path())
+    }
+
+    /// Refuse any value of `key` in `values` (each layer's, highest first) that differs from the value of the
+    /// system file locking it, unless it is a stored session's pin ([`SESSION_PINNED`]). A file that locks a key
+    /// without setting it locks it to the default: any value is refused.
     pub fn check<T: PartialEq>(
         &self,
         key: &str,
-        locked_value: Option<&T>,
-        attempt: Option<&T>,
-        source: &Source,
+        values: &[(&Source, Option<&T>)],
     ) -> Result<(), ConfigError> {
-        match (&self.by, attempt) {
-            (Some(by), Some(v)) if self.is_locked(key) && Some(v) != locked_value => {
-                Err(ConfigError::Locked {
-                    key: key.to_owned(),
-                    by: by.clone(),
-                    fix: fix(key, source),
-                })
+        for (_, by) in self.by.iter().filter(|(k, _)| k == key) {
+            let locker = Source::SystemFile(by.clone());
+            let locked_value = values
+                .iter()
+                .find(|(source, _)| **source == locker)
+                .and_then(|(_, v)| *v);
+            for (source, attempt) in values {
+                let pinned = **source == Source::Session && SESSION_PINNED.contains(&key);
+                if **source == locker || pinned {
+                    continue;
+                }
+                if let Some(v) = attempt
+                    && Some(*v) != locked_value
+                {
+                    return Err(ConfigError::Locked {
+                        key: key.to_owned(),
+                        by: by.clone(),
+                        fix: fix(key, source),
+                    });
+                }
             }
-            _ => Ok(()),
         }
+        Ok(())
     }
 }
 
@@ -129,7 +173,7 @@ fn fix(key: &str, source: &Source) -> String {
         Source::UserFile(p) | Source::SystemFile(p) => {
             format!("remove `{key}` from {}", p.display())
         }
-        Source::Default => "ask your IT department".into(),
+        Source::Session | Source::Default => "ask your IT department".into(),
     }
 }
 
@@ -143,24 +187,12 @@ pub struct Resolved {
 }
 
 impl Config {
-    /// Combine `layers` (highest first), refusing a higher layer's change to a key the system file locks.
+    /// Combine `layers` (highest first), refusing any layer's change to a key a system file locks.
     pub fn resolve_layers(layers: &[Layer]) -> Result<Resolved, ConfigError> {
-        let locks = Locks::from_layers(layers)?;
-        let system = layers
-            .iter()
-            .find(|l| matches!(l.source, Source::SystemFile(_)));
-        for layer in layers
-            .iter()
-            .filter(|l| !matches!(l.source, Source::SystemFile(_)))
-        {
-            for key in KEYS {
-                let locked_value = system.and_then(|s| s.settings.get(key));
-                let attempt = layer.settings.get(key);
-                locks.check(key, locked_value.as_ref(), attempt.as_ref(), &layer.source)?;
-            }
-        }
+        let locks = Locks::enforce(layers)?;
         let refs: Vec<&ConfigFile> = layers.iter().map(|l| &l.settings).collect();
-        let config = Config::merge(&refs)?;
+        let mut config = Config::merge(&refs)?;
+        config.ca_file_locked_by = locks.locked_by("ca_file").map(Path::to_path_buf);
         let origins = KEYS
             .iter()
             .map(|key| {
@@ -177,11 +209,32 @@ impl Config {
             locks,
         })
     }
+
+    /// The configuration of a stored session: its own `issuer` and `client_id` over `layers` (highest first),
+    /// with every lock of the system files holding for everything else.
+    pub fn resolve_for_session(
+        issuer: &str,
+        client_id: &str,
+        layers: &[Layer],
+    ) -> Result<Resolved, ConfigError> {
+        let pins = Layer {
+            source: Source::Session,
+            settings: ConfigFile {
+                issuer: Some(issuer.to_owned()),
+                client_id: Some(client_id.to_owned()),
+                ..ConfigFile::default()
+            },
+        };
+        let all: Vec<Layer> = std::iter::once(pins)
+            .chain(layers.iter().cloned())
+            .collect();
+        Self::resolve_layers(&all)
+    }
 }
 
 /// Folders of system-wide files, in the order they are searched: on Linux and other Unix `$XDG_CONFIG_DIRS`
-/// (default `/etc/xdg`) each with `orgpass/`, then `/etc/orgpass/`; on macOS `/Library/Application
-/// Support/Orgpass/`; on Windows `%ProgramData%\Orgpass\`.
+/// (default `/etc/xdg`) each with `orgpass/`, then `/etc/orgpass/`, which is always searched; on macOS
+/// `/Library/Application Support/Orgpass/`; on Windows `%ProgramData%\Orgpass\`.
 pub fn system_dirs() -> Vec<PathBuf> {
     if cfg!(target_os = "macos") {
         vec![PathBuf::from("/Library/Application Support/Orgpass")]
@@ -194,36 +247,45 @@ pub fn system_dirs() -> Vec<PathBuf> {
 }
 
 fn unix_dirs(xdg_config_dirs: Option<&str>) -> Vec<PathBuf> {
-    xdg_config_dirs
+    let mut dirs: Vec<PathBuf> = xdg_config_dirs
         .filter(|v| !v.trim().is_empty())
         .unwrap_or("/etc/xdg")
         .split(':')
         .filter(|d| Path::new(d).is_absolute())
         .map(|d| Path::new(d).join("orgpass"))
-        .chain([PathBuf::from("/etc/orgpass")])
+        .collect();
+    let it = PathBuf::from("/etc/orgpass");
+    if !dirs.contains(&it) {
+        dirs.push(it);
+    }
+    dirs
+}
+
+/// Every system-wide `name` (`config.toml`, `app.toml`) in `dirs` that exists, in search order.
+pub fn find_all(dirs: &[PathBuf], name: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .map(|d| d.join(name))
+        .filter(|p| p.is_file())
         .collect()
 }
 
-/// The system-wide `name` (`config.toml`, `app.toml`) in force: the first that exists in `dirs`.
-pub fn find(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
-    dirs.iter().map(|d| d.join(name)).find(|p| p.is_file())
-}
-
-/// The system-wide `name` from [`system_dirs`] as a layer, if there is one; a file that exists but cannot be
+/// Every system-wide `name` from [`system_dirs`] as a layer, in search order; a file that exists but cannot be
 /// read or parsed is an error naming it.
-pub fn system_layer(name: &str) -> Result<Option<Layer>, ConfigError> {
-    layer_at(find(&system_dirs(), name))
+pub fn system_layers(name: &str) -> Result<Vec<Layer>, ConfigError> {
+    layers_at(find_all(&system_dirs(), name))
 }
 
-fn layer_at(path: Option<PathBuf>) -> Result<Option<Layer>, ConfigError> {
-    let Some(path) = path else {
-        return Ok(None);
-    };
-    let settings = ConfigFile::load(&path, false)?;
-    Ok(Some(Layer {
-        source: Source::SystemFile(path),
-        settings,
-    }))
+fn layers_at(paths: Vec<PathBuf>) -> Result<Vec<Layer>, ConfigError> {
+    paths
+        .into_iter()
+        .map(|path| {
+            let settings = ConfigFile::load(&path, false)?;
+            Ok(Layer {
+                source: Source::SystemFile(path),
+                settings,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -359,10 +421,12 @@ locked = ["issuer", "client_id"]
     }
 
     #[test]
-    fn system_files_follow_xdg_config_dirs() {
+    fn system_files_follow_xdg_config_dirs_and_etc_orgpass_is_always_read() {
         let root = tempfile::tempdir().unwrap();
         let (a, b) = (root.path().join("a"), root.path().join("b"));
+        std::fs::create_dir_all(a.join("orgpass")).unwrap();
         std::fs::create_dir_all(b.join("orgpass")).unwrap();
+        std::fs::write(a.join("orgpass/config.toml"), "issuer = \"a.auth0.com\"").unwrap();
         std::fs::write(b.join("orgpass/config.toml"), "issuer = \"b.auth0.com\"").unwrap();
         let dirs = unix_dirs(Some(&format!("{}:{}:relative", a.display(), b.display())));
         assert_eq!(
@@ -380,17 +444,109 @@ locked = ["issuer", "client_id"]
                 PathBuf::from("/etc/orgpass")
             ]
         );
-        let found = find(&dirs, "config.toml");
-        assert_eq!(found, Some(b.join("orgpass/config.toml")));
-        let l = layer_at(found.clone()).unwrap().unwrap();
-        assert_eq!(l.settings.issuer.as_deref(), Some("b.auth0.com"));
+        // Naming /etc itself does not read it twice.
+        assert_eq!(unix_dirs(Some("/etc")), vec![PathBuf::from("/etc/orgpass")]);
+        // Every file found is a layer, in search order: the first found no longer hides the others.
+        let found = find_all(&dirs, "config.toml");
+        assert_eq!(
+            found,
+            vec![a.join("orgpass/config.toml"), b.join("orgpass/config.toml")]
+        );
+        let layers = layers_at(found.clone()).unwrap();
+        assert_eq!(layers[0].settings.issuer.as_deref(), Some("a.auth0.com"));
+        assert_eq!(layers[1].settings.issuer.as_deref(), Some("b.auth0.com"));
         std::fs::write(b.join("orgpass/config.toml"), "issuer = ").unwrap();
-        let e = layer_at(found).unwrap_err();
+        let e = layers_at(found).unwrap_err();
         assert!(
             e.to_string()
                 .contains(&b.join("orgpass/config.toml").display().to_string()),
             "{e}"
         );
-        assert!(layer_at(None).unwrap().is_none());
+        assert!(layers_at(Vec::new()).unwrap().is_empty());
+    }
+
+    /// A directory the user puts first in `$XDG_CONFIG_DIRS` cannot undo IT's file: its locks still hold, and a
+    /// value the user's "system" file sets for a locked key is refused like any other layer's.
+    #[test]
+    fn locks_of_every_system_file_add_up() {
+        let it = layer(
+            Source::SystemFile("/etc/orgpass/config.toml".into()),
+            "issuer = \"acme.eu.auth0.com\"\nca_file = \"/etc/acme/ca.pem\"\nlocked = [\"issuer\", \"ca_file\"]",
+        );
+        let planted = layer(
+            Source::SystemFile("/home/ada/xdg/orgpass/config.toml".into()),
+            "ca_file = \"/home/ada/evil-ca.pem\"",
+        );
+        let e = Config::resolve_layers(&[planted, it.clone()]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`ca_file` is locked by /etc/orgpass/config.toml (your IT department manages it): remove `ca_file` \
+             from /home/ada/xdg/orgpass/config.toml"
+        );
+        // A second system file's own locks add to IT's.
+        let other = layer(
+            Source::SystemFile("/etc/xdg/orgpass/config.toml".into()),
+            "client_id = \"it-client\"\nlocked = [\"client_id\"]",
+        );
+        let locks = Locks::enforce(&[other.clone(), it.clone()]).unwrap();
+        for key in ["issuer", "ca_file", "client_id"] {
+            assert!(locks.is_locked(key), "{key}");
+        }
+        assert_eq!(
+            locks.locked_by("client_id"),
+            Some(Path::new("/etc/xdg/orgpass/config.toml"))
+        );
+        let e = Config::resolve_layers(&[user("client_id = \"mine\""), other, it]).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`client_id` is locked by /etc/xdg/orgpass/config.toml (your IT department manages it): remove \
+             `client_id` from /home/ada/.config/orgpass/config.toml"
+        );
+    }
+
+    /// A stored session keeps its own issuer and client id, and nothing else: every other lock holds for it.
+    #[test]
+    fn a_session_is_pinned_to_its_issuer_and_client_only() {
+        let r =
+            Config::resolve_for_session("https://old.auth0.com/", "old-client", &[system(SYSTEM)])
+                .unwrap();
+        assert_eq!(r.config.issuer.as_str(), "https://old.auth0.com/");
+        assert_eq!(r.config.client_id, "old-client");
+        assert_eq!(r.origins[0], ("issuer", Source::Session));
+        let locked_all = system(
+            "issuer = \"acme.eu.auth0.com\"\nclient_id = \"it-client\"\nlocked = [\"issuer\", \"client_id\", \
+             \"ca_file\", \"api_url\", \"audience\", \"scope\", \"leeway_secs\"]",
+        );
+        let rows = [
+            (
+                layer(Source::Flag, "ca_file = \"/tmp/evil.pem\""),
+                "leave out --ca-file",
+            ),
+            (
+                user("api_url = \"https://evil.example/\""),
+                "remove `api_url` from /home/ada/.config/orgpass/config.toml",
+            ),
+            (
+                Layer {
+                    source: Source::Env,
+                    settings: Env::from_lookup(|k| {
+                        (k == "ORGPASS_LEEWAY").then(|| "200".to_owned())
+                    })
+                    .unwrap()
+                    .0,
+                },
+                "unset ORGPASS_LEEWAY",
+            ),
+        ];
+        for (attempt, fix) in rows {
+            let e = Config::resolve_for_session(
+                "https://old.auth0.com/",
+                "old-client",
+                &[attempt, locked_all.clone()],
+            )
+            .unwrap_err();
+            assert!(matches!(e, ConfigError::Locked { .. }), "{e:?}");
+            assert!(e.to_string().ends_with(fix), "{e}");
+        }
     }
 }

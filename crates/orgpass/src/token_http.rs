@@ -1,6 +1,7 @@
 //! The HTTP exchange under oauth2's token and refresh requests: the answer is read up to a size limit, and an
 //! error answer that is not an OAuth error (a 500 with an HTML page from a proxy or a failing tenant) is
-//! reported as the server failure it is, not as "unparseable JSON".
+//! reported as the server failure it is, not as "unparseable JSON". So is any 5xx and an OAuth error that says
+//! the server failed (`server_error`, `temporarily_unavailable`): a transient failure to retry, not a refusal.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -17,7 +18,7 @@ pub enum TokenHttpError {
     Transport(#[source] orgpass_net::NetError),
     #[error("the request could not be built: {0}")]
     Request(String),
-    /// A non-200 answer without an OAuth error body.
+    /// A 5xx answer, a non-200 answer without an OAuth error body, or an OAuth error saying the server failed.
     #[error("the server failed with HTTP {status}{}", .detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
     ServerFailed { status: u16, detail: Option<String> },
     #[error("the answer was larger than {} KiB", MAX_TOKEN_RESPONSE_BYTES / 1024)]
@@ -68,7 +69,9 @@ async fn exchange(
         }
         body.extend_from_slice(&chunk);
     }
-    if status != reqwest::StatusCode::OK && !is_oauth_error(&body) {
+    if status != reqwest::StatusCode::OK
+        && (status.is_server_error() || !is_oauth_error(&body) || is_transient(&body))
+    {
         return Err(TokenHttpError::ServerFailed {
             status: status.as_u16(),
             detail: describe_body(&body).or_else(|| status.canonical_reason().map(str::to_owned)),
@@ -83,6 +86,17 @@ async fn exchange(
 fn is_oauth_error(body: &[u8]) -> bool {
     serde_json::from_slice::<serde_json::Value>(body)
         .is_ok_and(|v| v.get("error").is_some_and(serde_json::Value::is_string))
+}
+
+/// An OAuth error that says the server failed rather than refused (RFC 6749 §4.1.2.1's `server_error` and
+/// `temporarily_unavailable`, which Auth0 also answers at the token endpoint when it is overloaded).
+fn is_transient(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body).is_ok_and(|v| {
+        matches!(
+            v.get("error").and_then(serde_json::Value::as_str),
+            Some("server_error" | "temporarily_unavailable")
+        )
+    })
 }
 
 /// A short account of an error page: its HTML `<title>`, or the first line of a short text; at most 120
@@ -146,5 +160,18 @@ mod tests {
             None,
             "long text is not quoted"
         );
+    }
+
+    #[test]
+    fn transient_oauth_errors() {
+        for (body, transient) in [
+            (r#"{"error":"temporarily_unavailable"}"#, true),
+            (r#"{"error":"server_error","error_description":"x"}"#, true),
+            (r#"{"error":"invalid_grant"}"#, false),
+            (r#"{"error":"access_denied"}"#, false),
+            ("<html></html>", false),
+        ] {
+            assert_eq!(is_transient(body.as_bytes()), transient, "{body}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
 //! malicious provider's table of attacks, bad input, what scripts, curl and kubectl lean on
 //! (`scripts`), what `status` tells from the index alone (`status`), the generated completions and man
-//! page (`manual`), HTTPS with a company CA and a company proxy against devtenant (`tls`), with sessions in the
+//! page (`manual`), IT's locks holding in every command (`locks`), HTTPS with a company CA and a company proxy against devtenant (`tls`), with sessions in the
 //! real Secret Service; a locked keyring and a bus without a Secret Service
 //! in private D-Bus sessions of their own (`keychain`).
 //!
@@ -10,6 +10,7 @@
 
 mod input;
 mod keychain;
+mod locks;
 mod login_options;
 mod malicious;
 mod manual;

@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr};
 
 use devtenant::proxy::{Proxy, ProxyOptions};
 use devtenant::{Running, Seed, SpawnOptions, TlsOptions};
-use orgpass_net::{CaBundle, NetError, Network, Proxies};
+use orgpass_net::{CaBundle, NetError, Network, Proxies, TrustAdvice};
 
 const LOOPBACK: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -54,7 +54,13 @@ async fn the_ca_file_makes_a_tenant_trusted_that_is_otherwise_not() {
     let plain = Network::new(None, Proxies::none());
     let e = discovery(&plain, issuer).await.unwrap_err();
     let host = format!("127.0.0.1:{}", t.addr.port());
-    assert_eq!(e, NetError::UntrustedCertificate { host: host.clone() });
+    assert_eq!(
+        e,
+        NetError::UntrustedCertificate {
+            host: host.clone(),
+            advice: TrustAdvice::User
+        }
+    );
     assert_eq!(
         e.to_string(),
         format!(
@@ -71,8 +77,25 @@ async fn the_ca_file_makes_a_tenant_trusted_that_is_otherwise_not() {
     let wrong = Network::new(Some(ca_of(&other)), Proxies::none());
     assert_eq!(
         discovery(&wrong, issuer).await,
-        Err(NetError::UntrustedCertificate { host })
+        Err(NetError::UntrustedCertificate {
+            host: host.clone(),
+            advice: TrustAdvice::User
+        })
     );
+
+    // When IT locks `ca_file`, the sentence does not ask the person to trust a CA themselves.
+    let managed = Network::new(None, Proxies::none())
+        .with_trust_advice(TrustAdvice::Managed("/etc/orgpass/config.toml".into()));
+    let e = discovery(&managed, issuer).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        format!(
+            "the certificate of {host} is not trusted: it was issued by an authority this computer does not \
+             trust. The CAs Orgpass trusts are set by your IT department (`ca_file` is locked by \
+             /etc/orgpass/config.toml): tell IT, and do not add a certificate yourself"
+        )
+    );
+    assert!(!e.to_string().contains("ORGPASS_CA_FILE"));
 }
 
 #[tokio::test]
@@ -87,7 +110,8 @@ async fn a_certificate_for_another_name_is_said_as_such() {
     assert_eq!(
         e,
         NetError::CertificateForAnotherName {
-            host: format!("elsewhere.test:{}", t.addr.port())
+            host: format!("elsewhere.test:{}", t.addr.port()),
+            advice: TrustAdvice::User
         }
     );
 }

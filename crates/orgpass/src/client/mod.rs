@@ -168,7 +168,11 @@ struct SessionGuard {
 /// The default HTTP client for `config`: the OS trust store plus `config.ca_file`, the environment's proxies
 /// (loopback always direct), no redirects followed, bounded time.
 pub fn default_http(config: &Config) -> orgpass_net::Http {
-    let network = orgpass_net::Network::from_env(config.ca_file.clone());
+    let advice = match &config.ca_file_locked_by {
+        Some(by) => orgpass_net::TrustAdvice::Managed(by.display().to_string()),
+        None => orgpass_net::TrustAdvice::User,
+    };
+    let network = orgpass_net::Network::from_env(config.ca_file.clone()).with_trust_advice(advice);
     let builder = network
         .client_builder()
         .redirect(reqwest::redirect::Policy::none())

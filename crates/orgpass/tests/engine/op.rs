@@ -29,6 +29,9 @@ pub enum RefreshMode {
     Rotate,
     /// `invalid_grant`.
     InvalidGrant,
+    /// Two transient failures: `temporarily_unavailable` with 503 (Auth0 overloaded), then `server_error` with a
+    /// 400 (an OAuth error code that says the server failed, whatever the status).
+    Unavailable,
 }
 
 pub struct OpState {
@@ -182,12 +185,24 @@ async fn token(
         Some("refresh_token") => {
             s.refresh_requests.fetch_add(1, Ordering::SeqCst);
             tokio::time::sleep(s.refresh_delay).await;
-            if *s.refresh_mode.lock().unwrap() == RefreshMode::InvalidGrant {
+            let mode = *s.refresh_mode.lock().unwrap();
+            if mode == RefreshMode::InvalidGrant {
                 return oauth_error(
                     StatusCode::FORBIDDEN,
                     "invalid_grant",
                     "Unknown or invalid refresh token.",
                 );
+            }
+            if mode == RefreshMode::Unavailable {
+                return if s.refresh_requests.load(Ordering::SeqCst) % 2 == 1 {
+                    oauth_error(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "temporarily_unavailable",
+                        "Too many requests, try later.",
+                    )
+                } else {
+                    oauth_error(StatusCode::BAD_REQUEST, "server_error", "Something broke.")
+                };
             }
             let presented = form.get("refresh_token").cloned().unwrap_or_default();
             let mut current = s.current_refresh.lock().unwrap();

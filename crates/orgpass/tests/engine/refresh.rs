@@ -135,6 +135,37 @@ async fn invalid_grant_deletes_the_session() {
     assert!(matches!(again, TokenError::NoSession(_)), "{again:?}");
 }
 
+/// A tenant that says it is failing (`temporarily_unavailable`, `server_error`) has not refused the session: the
+/// error is transient (exit 1, which scripts retry, not 3) and the session and its refresh token are kept.
+#[tokio::test]
+async fn a_failing_token_endpoint_is_transient_and_keeps_the_session() {
+    let op = Op::start(false, Duration::ZERO).await;
+    *op.state.refresh_mode.lock().unwrap() = RefreshMode::Unavailable;
+    let store = crate::memory_store();
+    let s = expired_session(&op);
+    store.save(&s).unwrap();
+    let client = crate::client(&op, store.clone());
+    for expected in [
+        "the token endpoint could not renew the session: the server failed with HTTP 503: \
+         {\"error\":\"temporarily_unavailable\",\"error_description\":\"Too many requests, try later.\"}; the \
+         tenant (or a proxy in front of it) is failing, try again in a few minutes",
+        "the token endpoint could not renew the session: the server failed with HTTP 400: \
+         {\"error\":\"server_error\",\"error_description\":\"Something broke.\"}; the tenant (or a proxy in \
+         front of it) is failing, try again in a few minutes",
+    ] {
+        let err = client.token(&s.meta.key).await.unwrap_err();
+        assert!(matches!(err, TokenError::ServerFailed(_)), "{err:?}");
+        assert_eq!(err.kind(), ErrorKind::Other);
+        assert_eq!(err.to_string(), expected);
+        let kept = store.load(&s.meta.key).unwrap().expect("session kept");
+        assert_eq!(
+            kept.refresh_token.as_ref().map(|r| r.secret().to_owned()),
+            Some("rt-1".to_owned())
+        );
+    }
+    assert_eq!(op.state.refresh_requests.load(Ordering::SeqCst), 2);
+}
+
 #[tokio::test]
 async fn logout_deletes_then_revokes() {
     let op = Op::start(false, Duration::ZERO).await;
