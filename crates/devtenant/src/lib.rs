@@ -10,6 +10,7 @@ pub mod generate;
 pub mod keys;
 pub mod mgmt;
 mod pages;
+mod private;
 #[cfg(feature = "testing")]
 pub mod proxy;
 pub mod ratelimit;

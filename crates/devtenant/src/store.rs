@@ -535,11 +535,14 @@ impl Tenant {
         let now = crate::now_unix();
         if let Some(dir) = &data_dir {
             let path = dir.join(STATE_FILE);
+            let io = |source| StoreError::Io {
+                path: path.clone(),
+                source,
+            };
+            crate::private::check_owner(dir).map_err(io)?;
             if path.exists() {
-                let text = std::fs::read(&path).map_err(|source| StoreError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
+                let text = crate::private::read_own(&path).map_err(io)?;
+                crate::private::restrict(&path).map_err(io)?;
                 let file: StateFile =
                     serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt {
                         path: path.clone(),
@@ -573,7 +576,8 @@ impl Tenant {
         }
     }
 
-    /// Writes the state atomically (temp file + rename) when a data dir is configured.
+    /// Writes the state atomically (temp file + rename) when a data dir is configured: 0600 (it holds the
+    /// signing keys), in a folder of this user's (made 0700 when missing).
     pub fn save(&self) -> Result<(), StoreError> {
         let Some(dir) = &self.data_dir else {
             return Ok(());
@@ -598,14 +602,11 @@ fn write_atomically(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreErr
         path: dir.join(name),
         source,
     };
-    std::fs::create_dir_all(dir).map_err(io)?;
+    crate::private::own_dir(dir).map_err(io)?;
     let tmp = dir.join(format!(".{name}.{}.tmp", random_alnum(8)));
-    {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
+    crate::private::write_new(&tmp, bytes)
+        .and_then(|f| f.sync_all())
+        .map_err(io)?;
     std::fs::rename(&tmp, dir.join(name)).map_err(io)
 }
 
@@ -647,6 +648,48 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(leftovers, vec![std::ffi::OsString::from(STATE_FILE)]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_state_file_and_a_new_data_dir_are_the_users_alone() {
+        use crate::private::tests::mode;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("data");
+        let t = Tenant::open(&Seed::demo(), Some(dir.clone())).unwrap();
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
+        t.save().unwrap();
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600, "after a save too");
+        // A state file an older devtenant left readable by all is made private when opened.
+        std::fs::set_permissions(
+            dir.join(STATE_FILE),
+            std::os::unix::fs::PermissionsExt::from_mode(0o644),
+        )
+        .unwrap();
+        Tenant::open(&Seed::demo(), Some(dir.clone())).unwrap();
+        assert_eq!(mode(&dir.join(STATE_FILE)), 0o600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_data_dir_of_another_user_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let Some(foreign) = crate::private::tests::foreign_dir(tmp.path()) else {
+            eprintln!("skipped: not root, cannot make a folder of another user");
+            return;
+        };
+        let err = Tenant::open(&Seed::demo(), Some(foreign.clone()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "{} belongs to another user (uid 65534",
+                foreign.display()
+            )),
+            "{err}"
+        );
+        assert!(!foreign.join(STATE_FILE).exists(), "nothing written there");
     }
 
     #[test]
