@@ -264,10 +264,10 @@ pub async fn spawn(seed: Seed, opts: SpawnOptions) -> Result<Running, StartError
     let (issuer, tls) = match &opts.tls {
         None => (format!("http://{addr}/"), None),
         Some(t) => {
-            let dir = data_dir.clone();
+            let (dir, host) = (data_dir.clone(), t.host.clone());
             let authority = tokio::task::spawn_blocking(move || match dir {
-                Some(dir) => tls::Authority::open(&dir),
-                None => tls::Authority::generate(),
+                Some(dir) => tls::Authority::open(&dir, host.as_deref()),
+                None => tls::Authority::generate(host.as_deref()),
             })
             .await
             .expect("certificate task does not panic")?;

@@ -37,8 +37,8 @@ enum Command {
         /// Fixed admin secret for the /__devtenant fault surface (default: random per run).
         #[arg(long, env = "DEVTENANT_ADMIN_SECRET")]
         admin_secret: Option<String>,
-        /// Serve HTTPS with a certificate from devtenant's own CA (kept in --data, else in a temp dir); the
-        /// banner says where the CA file is.
+        /// Serve HTTPS with a certificate from devtenant's own CA (kept in --data, else made for this run and
+        /// written to a private temp folder removed on exit); the banner says where the CA file is.
         #[arg(long, env = "DEVTENANT_TLS")]
         tls: bool,
     },
@@ -80,6 +80,8 @@ enum CliError {
     Signal(std::io::Error),
     #[error(transparent)]
     Generate(#[from] devtenant::generate::GenerateError),
+    #[error(transparent)]
+    Tls(#[from] devtenant::tls::TlsError),
     #[error("could not write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -141,27 +143,20 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         },
     )
     .await?;
+    // Kept until the server stops: without --data the CA file's private temporary folder goes with it.
     let ca_file = match &running.tls {
-        Some(served) => Some(write_ca(data.as_deref(), &served.ca_pem)?),
+        Some(served) => Some(devtenant::tls::publish_ca(data.as_deref(), &served.ca_pem)?),
         None => None,
     };
-    print_banner(&running, data.as_deref(), ca_file.as_deref(), &passwords);
+    print_banner(
+        &running,
+        data.as_deref(),
+        ca_file.as_ref().map(|f| f.path()),
+        &passwords,
+    );
     tokio::signal::ctrl_c().await.map_err(CliError::Signal)?;
     running.shutdown().await;
     Ok(())
-}
-
-/// Where clients find the CA: `DATA/ca.pem` (written there with its key), else a file in the temp dir.
-fn write_ca(data: Option<&std::path::Path>, pem: &str) -> Result<PathBuf, CliError> {
-    let path = match data {
-        Some(dir) => return Ok(dir.join(devtenant::tls::CA_FILE)),
-        None => std::env::temp_dir().join(format!("devtenant-ca-{}.pem", std::process::id())),
-    };
-    std::fs::write(&path, pem).map_err(|source| CliError::Write {
-        path: path.clone(),
-        source,
-    })?;
-    Ok(path)
 }
 
 /// `devtenant seed generate`: write both files, checked to load, and say where they are.
