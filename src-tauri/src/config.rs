@@ -18,9 +18,10 @@
 //! ```
 //!
 //! The environment (`ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, … as in the CLI, plus `ORGPASS_QA`) overrides the file,
-//! and flags override both. Below them all, a system-wide `app.toml` that IT manages (`$XDG_CONFIG_DIRS/orgpass/`
-//! or `/etc/orgpass/` on Linux, see [`orgpass::managed`]) takes the same keys plus `locked = [...]`: keys the
-//! layers above may not change. [`AppConfig::origins`] says where each setting in force came from.
+//! and flags override both. Below them all, the system-wide `app.toml` files that IT manages (every one found in
+//! `$XDG_CONFIG_DIRS/orgpass/` and `/etc/orgpass/` on Linux, see [`orgpass::managed`]) take the same keys plus
+//! `locked = [...]`: keys no other layer may change, the locks of all files adding up. [`AppConfig::origins`] says
+//! where each setting in force came from.
 
 use std::path::{Path, PathBuf};
 
@@ -161,17 +162,17 @@ impl AppConfig {
         let qa_env = std::env::var("ORGPASS_QA")
             .ok()
             .map(|v| matches!(v.as_str(), "1" | "true" | "yes"));
-        let system = match managed::find(&managed::system_dirs(), "app.toml") {
-            Some(p) => Some(FileText {
-                text: std::fs::read_to_string(&p).map_err(|source| AppConfigError::Read {
+        let systems = managed::find_all(&managed::system_dirs(), "app.toml")
+            .into_iter()
+            .map(|p| {
+                let text = std::fs::read_to_string(&p).map_err(|source| AppConfigError::Read {
                     path: p.clone(),
                     source,
-                })?,
-                path: p,
-            }),
-            None => None,
-        };
-        Self::resolve_managed(system.as_ref(), text.as_deref(), path, &env, flags, qa_env)
+                })?;
+                Ok(FileText { path: p, text })
+            })
+            .collect::<Result<Vec<_>, AppConfigError>>()?;
+        Self::resolve_managed(&systems, text.as_deref(), path, &env, flags, qa_env)
     }
 
     /// Pure resolution from the user file's text (if any), an environment layer and flags.
@@ -182,13 +183,13 @@ impl AppConfig {
         flags: &Flags,
         qa_env: Option<bool>,
     ) -> Result<Self, AppConfigError> {
-        Self::resolve_managed(None, file_text, path, env, flags, qa_env)
+        Self::resolve_managed(&[], file_text, path, env, flags, qa_env)
     }
 
-    /// Pure resolution with a system-wide file below the user's: its keys apply unless a higher layer sets
-    /// them, and a higher layer that changes a key it locks is refused.
+    /// Pure resolution with the system-wide files (in search order) below the user's: their keys apply unless a
+    /// higher layer sets them, their locks add up, and any other layer that changes a locked key is refused.
     pub fn resolve_managed(
-        system: Option<&FileText>,
+        systems: &[FileText],
         file_text: Option<&str>,
         path: Option<PathBuf>,
         env: &Env,
@@ -198,10 +199,6 @@ impl AppConfig {
         let shown = path.clone().unwrap_or_else(|| PathBuf::from("app.toml"));
         let (core, app) = match file_text {
             Some(text) => split_file(text, &shown)?,
-            None => (ConfigFile::default(), AppOnly::default()),
-        };
-        let (sys_core, sys_app) = match system {
-            Some(f) => split_file(&f.text, &f.path)?,
             None => (ConfigFile::default(), AppOnly::default()),
         };
         let user_source = Source::UserFile(shown.clone());
@@ -219,28 +216,48 @@ impl AppConfig {
                 settings: core,
             },
         ];
-        if let Some(f) = system {
+        // The app's own keys of every layer, highest first (flags and environment have no directory).
+        let mut apps = vec![
+            (
+                Source::Flag,
+                AppOnly {
+                    organizations: None,
+                    qa: flags.qa.then_some(true),
+                },
+            ),
+            (
+                Source::Env,
+                AppOnly {
+                    organizations: None,
+                    qa: qa_env,
+                },
+            ),
+            (user_source, app),
+        ];
+        for f in systems {
+            let (sys_core, sys_app) = split_file(&f.text, &f.path)?;
+            let source = Source::SystemFile(f.path.clone());
             layers.push(Layer {
-                source: Source::SystemFile(f.path.clone()),
+                source: source.clone(),
                 settings: sys_core,
             });
+            apps.push((source, sys_app));
         }
-        // The app's own keys, with the system file's locks: the directory from the highest file that has one.
         let locks = Locks::from_layers(&layers)?;
-        locks.check(
-            "organizations",
-            sys_app.organizations.as_ref(),
-            app.organizations.as_ref(),
-            &user_source,
-        )?;
-        let (directory, directory_source) = match (app.organizations, sys_app.organizations, system)
-        {
-            (Some(d), _, _) => (d, user_source.clone()),
-            (None, Some(d), Some(f)) => (d, Source::SystemFile(f.path.clone())),
-            _ => (Vec::new(), Source::Default),
-        };
+        let organizations: Vec<_> = apps
+            .iter()
+            .map(|(s, a)| (s, a.organizations.as_ref()))
+            .collect();
+        locks.check("organizations", &organizations)?;
+        let qa_values: Vec<_> = apps.iter().map(|(s, a)| (s, a.qa.as_ref())).collect();
+        locks.check("qa", &qa_values)?;
+        // The directory from the highest file that has one.
+        let (directory, directory_source) = apps
+            .iter()
+            .find_map(|(s, a)| a.organizations.clone().map(|d| (d, s.clone())))
+            .unwrap_or((Vec::new(), Source::Default));
         let directory_path = match &directory_source {
-            Source::SystemFile(p) => p.clone(),
+            Source::UserFile(p) | Source::SystemFile(p) => p.clone(),
             _ => shown.clone(),
         };
         for (index, entry) in directory.iter().enumerate() {
@@ -252,26 +269,10 @@ impl AppConfig {
             }
         }
         let resolved = Config::resolve_layers(&layers)?;
-        let flag_qa = flags.qa.then_some(true);
-        for (attempt, source) in [
-            (flag_qa, Source::Flag),
-            (qa_env, Source::Env),
-            (app.qa, user_source.clone()),
-        ] {
-            locks.check("qa", sys_app.qa.as_ref(), attempt.as_ref(), &source)?;
-        }
-        let (qa, qa_source) = [
-            (flag_qa, Source::Flag),
-            (qa_env, Source::Env),
-            (app.qa, user_source),
-            (
-                sys_app.qa,
-                system.map_or(Source::Default, |f| Source::SystemFile(f.path.clone())),
-            ),
-        ]
-        .into_iter()
-        .find_map(|(v, s)| v.map(|v| (v, s)))
-        .unwrap_or((false, Source::Default));
+        let (qa, qa_source) = apps
+            .iter()
+            .find_map(|(s, a)| a.qa.map(|v| (v, s.clone())))
+            .unwrap_or((false, Source::Default));
 
         let mut origins: Vec<(String, Source)> = resolved
             .origins
@@ -298,6 +299,7 @@ impl AppConfig {
             engine: self.engine.clone(),
             directory: self.directory.clone(),
             qa: self.qa,
+            qa_locked: self.locks.is_locked("qa"),
             provenance: self.settings_rows(),
         }
     }
@@ -500,7 +502,7 @@ display_name = "Acme Corporation"
             ..Flags::default()
         };
         let c = AppConfig::resolve_managed(
-            Some(&system(SYSTEM)),
+            &[system(SYSTEM)],
             Some("client_id = \"user-client\"\n"),
             Some("/home/ada/.config/orgpass/app.toml".into()),
             &env,
@@ -556,7 +558,7 @@ display_name = "Acme Corporation"
     fn locked_app_keys_are_refused() {
         let user = |text: &str, flags: &Flags, qa_env| {
             AppConfig::resolve_managed(
-                Some(&system(SYSTEM)),
+                &[system(SYSTEM)],
                 Some(text),
                 Some("/home/ada/.config/orgpass/app.toml".into()),
                 &Env::default(),
@@ -604,12 +606,46 @@ display_name = "Acme Corporation"
         );
     }
 
+    /// A directory put first in `$XDG_CONFIG_DIRS` is one more system file: it cannot unlock what IT's file locks.
+    #[test]
+    fn a_planted_system_file_cannot_undo_it_locks() {
+        let planted = FileText {
+            path: "/home/ada/xdg/orgpass/app.toml".into(),
+            text: "qa = true\n".into(),
+        };
+        let e = AppConfig::resolve_managed(
+            &[planted, system(SYSTEM)],
+            None,
+            None,
+            &Env::default(),
+            &Flags::default(),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "`qa` is locked by /etc/orgpass/app.toml (your IT department manages it): remove `qa` from \
+             /home/ada/xdg/orgpass/app.toml"
+        );
+        let c = AppConfig::resolve_managed(
+            &[system(SYSTEM)],
+            None,
+            None,
+            &Env::default(),
+            &Flags::default(),
+            None,
+        )
+        .unwrap();
+        assert!(!c.qa);
+        assert!(c.settings().qa_locked, "the plugin is told QA is locked");
+    }
+
     #[test]
     fn a_malformed_system_file_is_named() {
         let e = AppConfig::resolve_managed(
-            Some(&system(
+            &[system(
                 "issuer = \"acme.eu.auth0.com\"\n[[organizations]]\ncolour = 1\n",
-            )),
+            )],
             None,
             None,
             &Env::default(),

@@ -68,6 +68,7 @@ export function pickerView(more: Partial<AppView> = {}): AppView {
     issuer: "https://login.example/",
     clientId: "orgpass-desktop",
     qa: false,
+    qaLocked: false,
     directorySize: demoDirectory.length,
     recent: [],
     sessions: [],

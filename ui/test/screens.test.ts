@@ -173,6 +173,13 @@ describe("other screens", () => {
     expect((byTestId(bar, "qa-toggle") as HTMLInputElement).checked).toBe(true);
     expect(header({ ...view, picking: true }, actions).querySelector(".chip-active")).toBeNull();
   });
+
+  test("a QA view IT locked has no switch to flip", () => {
+    const { actions } = setup();
+    const bar = header(signedInView({ qa: false, qaLocked: true }), actions);
+    expect(bar.querySelector("[data-testid='qa-toggle']")).toBeNull();
+    expect(bar.querySelector(".qa-switch")).toBeNull();
+  });
 });
 
 test("drawing any screen calls no plugin command, and the same view draws the same elements", async () => {

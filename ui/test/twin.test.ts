@@ -27,6 +27,7 @@ const appView: AppView = {
   issuer: "https://acme.eu.auth0.com/",
   clientId: "cid",
   qa: true,
+  qaLocked: false,
   directorySize: 1,
   recent: [{ ...card, lastSignedIn: "t", signedIn: true }],
   sessions: [

@@ -97,6 +97,8 @@ export interface AppView {
   issuer: string;
   clientId: string;
   qa: boolean;
+  /** IT locked the QA view on or off: no switch is shown, and `setQa` refuses a change. */
+  qaLocked: boolean;
   /** How many organizations the company directory lists; fetch them once with `directory()`. */
   directorySize: number;
   recent: RecentOrg[];

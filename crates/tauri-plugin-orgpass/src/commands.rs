@@ -84,8 +84,9 @@ pub async fn qa_details(core: CoreState<'_>, org_id: String) -> Result<QaView, I
     core.qa_details(&org_id).await
 }
 
+/// Turns the QA view on or off; refused when IT locked it.
 #[tauri::command]
-pub fn set_qa(core: CoreState<'_>, enabled: bool) {
+pub fn set_qa(core: CoreState<'_>, enabled: bool) -> Result<(), IpcError> {
     core.set_qa(enabled)
 }
 

@@ -342,7 +342,7 @@ pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
             "Sign out of this organization and sign in again.",
             details,
         ),
-        ApiError::NoApiUrl | ApiError::BadApiUrl(_) => IpcError::new(
+        ApiError::NoApiUrl | ApiError::NoAudience | ApiError::BadApiUrl(_) => IpcError::new(
             ErrorCode::Config,
             "Orgpass is not set up with your company's API.",
             "Ask your IT support to set api_url (and audience) in Orgpass's configuration.",
@@ -465,7 +465,10 @@ mod tests {
             (
                 LoginError::Discovery(DiscoveryError::Transport {
                     url: "https://i/.well-known/openid-configuration".into(),
-                    source: NetError::UntrustedCertificate { host: "i".into() },
+                    source: NetError::UntrustedCertificate {
+                        host: "i".into(),
+                        advice: Default::default(),
+                    },
                 }),
                 ErrorCode::Network,
                 "Orgpass did not connect to https://i/: this computer does not trust its certificate.",

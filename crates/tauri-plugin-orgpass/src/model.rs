@@ -103,6 +103,8 @@ impl Inner {
 /// The app: configuration, engine, and what the window shows.
 pub struct Core {
     ready: Result<Ready, IpcError>,
+    /// IT locked the QA view (on or off) in its system file.
+    qa_locked: bool,
     /// The company directory, indexed once (empty when unconfigured).
     directory: Directory,
     issuer: String,
@@ -124,6 +126,7 @@ impl Core {
     pub fn new(config: Settings, services: Services) -> Self {
         let issuer = config.engine.issuer.as_str().to_owned();
         let client_id = config.engine.client_id.clone();
+        let qa_locked = config.qa_locked;
         let directory = Directory::new(&config.directory);
         let mut inner = Inner {
             qa: config.qa,
@@ -159,6 +162,7 @@ impl Core {
         }
         Self {
             ready,
+            qa_locked,
             directory,
             issuer,
             client_id,
@@ -177,6 +181,8 @@ impl Core {
         let err = errors::config(e);
         Self {
             ready: Err(err.clone()),
+            // Without settings there is nothing to inspect, and IT's locks could not be read: no switch.
+            qa_locked: true,
             directory: Directory::default(),
             issuer: "(not configured)".into(),
             client_id: String::new(),
@@ -275,6 +281,7 @@ impl Core {
             issuer: self.issuer.clone(),
             client_id: self.client_id.clone(),
             qa: inner.qa,
+            qa_locked: self.qa_locked,
             directory_size: self.directory.len(),
             recent: inner
                 .recent
@@ -762,6 +769,10 @@ impl Core {
     /// QA details of a session: the verified ID-token claims and the authorize parameters sent.
     pub async fn qa_details(&self, org_id: &str) -> Result<QaView, IpcError> {
         let ready = self.ready()?;
+        // Unlocked, the window may turn QA on at any time, so only a view IT locked off withholds the details.
+        if self.qa_locked && !self.lock().qa {
+            return Err(qa_locked());
+        }
         let key = self.signed_in_key(org_id, "Sign in first.")?;
         let store = ready.client.store().clone();
         let session = tauri::async_runtime::spawn_blocking(move || store.load(&key))
@@ -844,9 +855,17 @@ impl Core {
         }
     }
 
-    pub fn set_qa(&self, enabled: bool) {
-        self.lock().qa = enabled;
+    /// Turns the QA view on or off, unless IT locked it: then a change is refused and nothing changes.
+    pub fn set_qa(&self, enabled: bool) -> Result<(), IpcError> {
+        {
+            let mut inner = self.lock();
+            if self.qa_locked && inner.qa != enabled {
+                return Err(qa_locked());
+            }
+            inner.qa = enabled;
+        }
         self.notify();
+        Ok(())
     }
 
     /// A deep link (`orgpass://…`), invitation link or org handed over by the OS or a second launch:
@@ -1012,6 +1031,16 @@ pub fn claim_rows(claims: serde_json::Map<String, serde_json::Value>) -> Vec<(St
             (k, shown)
         })
         .collect()
+}
+
+/// The QA view is locked by IT, so it cannot be changed (or, locked off, looked into).
+fn qa_locked() -> IpcError {
+    IpcError::new(
+        ErrorCode::Config,
+        "The QA view is set by your IT department.",
+        "Ask IT if you need it: Orgpass's system settings lock it.",
+        "`qa` is locked in the system-wide app.toml",
+    )
 }
 
 #[cfg(test)]

@@ -37,6 +37,8 @@ pub struct Settings {
     pub directory: Vec<DirectoryEntry>,
     /// Start with the QA view on.
     pub qa: bool,
+    /// IT locked `qa`: the window shows no switch and the view stays as [`Settings::qa`] says.
+    pub qa_locked: bool,
     /// Each setting in force as (key, "value — where it came from"), shown in the QA view. No secret is among them.
     pub provenance: Vec<(String, String)>,
 }
@@ -48,6 +50,7 @@ impl Settings {
             engine,
             directory: Vec::new(),
             qa: false,
+            qa_locked: false,
             provenance: Vec::new(),
         }
     }

@@ -166,6 +166,8 @@ pub struct AppView {
     pub issuer: String,
     pub client_id: String,
     pub qa: bool,
+    /// IT locked the QA view on or off: the window shows no switch, and `set_qa` refuses a change.
+    pub qa_locked: bool,
     /// How many organizations the company directory lists; the cards themselves are fetched once with the
     /// `directory` command, not pushed with every change.
     pub directory_size: usize,
@@ -251,6 +253,7 @@ mod tests {
             issuer: "https://acme.eu.auth0.com/".into(),
             client_id: "cid".into(),
             qa: true,
+            qa_locked: false,
             directory_size: 1,
             recent: vec![RecentOrg {
                 card: card.clone(),

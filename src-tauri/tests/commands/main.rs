@@ -182,15 +182,25 @@ fn harness_on_with(
     store: Arc<KeychainStore>,
     browser: Arc<Browser>,
 ) -> Harness {
+    let settings = app_config(&issuer, dir.path()).settings();
+    harness_from(settings, issuer, tenant, dir, store, browser)
+}
+
+/// An app running with `settings`.
+fn harness_from(
+    settings: tauri_plugin_orgpass::Settings,
+    issuer: String,
+    tenant: Option<Tenant>,
+    dir: tempfile::TempDir,
+    store: Arc<KeychainStore>,
+    browser: Arc<Browser>,
+) -> Harness {
     let services = Services {
         store: Ok(store.clone() as Arc<dyn SessionStore>),
         recent: RecentStore::new(dir.path().join("recent-orgs.json")),
         opener: Some(browser.clone() as Arc<dyn Opener>),
     };
-    let core = Arc::new(Core::new(
-        app_config(&issuer, dir.path()).settings(),
-        services,
-    ));
+    let core = Arc::new(Core::new(settings, services));
     let app = mock_builder()
         .plugin(tauri_plugin_orgpass::with_core(core.clone()))
         .build(tauri::generate_context!(test = true))
@@ -623,6 +633,55 @@ fn sign_in_to_two_orgs_switch_inspect_and_sign_out() {
     assert!(Harness::session(&s, ACME).is_none());
     assert_eq!(s["recent"][0]["id"], GLOBEX);
     assert_eq!(s["recent"][1]["signedIn"], false);
+}
+
+/// IT's system file locks the QA view off: the window is told (no switch), turning it on is refused and changes
+/// nothing, and its details are not given; turning it "off" again is no change and is fine.
+#[test]
+fn a_qa_view_it_locked_off_stays_off() {
+    let tenant = tenant();
+    let issuer = tenant.running.issuer.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let system = orgpass_app::config::FileText {
+        path: "/etc/orgpass/app.toml".into(),
+        text: format!(
+            "issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\nqa = false\nlocked = [\"qa\"]\n"
+        ),
+    };
+    let config = AppConfig::resolve_managed(
+        &[system],
+        None,
+        None,
+        &orgpass::Env::default(),
+        &Flags::default(),
+        None,
+    )
+    .expect("config");
+    let h = harness_from(
+        config.settings(),
+        issuer,
+        Some(tenant),
+        dir,
+        Arc::new(KeychainStore::in_memory()),
+        Arc::new(Browser::default()),
+    );
+    let s = h.state();
+    assert_eq!(
+        (s["qa"].clone(), s["qaLocked"].clone()),
+        (json!(false), json!(true))
+    );
+    let e = h.call("set_qa", json!({ "enabled": true })).unwrap_err();
+    assert_eq!(e["code"], "config");
+    assert_eq!(e["message"], "The QA view is set by your IT department.");
+    assert_eq!(h.state()["qa"], false, "nothing changed");
+    h.sign_in(ACME, "alice@example.com", "Alice-pass-1");
+    let e = h.call("qa_details", json!({ "orgId": ACME })).unwrap_err();
+    assert_eq!(e["code"], "config");
+    assert_eq!(e["message"], "The QA view is set by your IT department.");
+    assert_eq!(
+        h.call("set_qa", json!({ "enabled": false })),
+        Ok(Value::Null)
+    );
 }
 
 #[test]

@@ -22,19 +22,28 @@ export function header(view: AppView, actions: Actions): HTMLElement {
     brandStyle(chip, s.branding);
     return chip;
   });
-  const qaToggle = h("input", {
-    type: "checkbox",
-    id: "qa-toggle",
-    "data-testid": "qa-toggle",
-    role: "switch",
-    checked: view.qa,
-    onchange: (e: Event) => actions.setQa((e.target as HTMLInputElement).checked),
-  });
+  // IT may lock the QA view on or off: then there is no switch to flip (the plugin would refuse the change).
+  const qaSwitch = view.qaLocked
+    ? null
+    : h(
+        "label",
+        { class: "qa-switch", for: "qa-toggle" },
+        h("input", {
+          type: "checkbox",
+          id: "qa-toggle",
+          "data-testid": "qa-toggle",
+          role: "switch",
+          checked: view.qa,
+          onchange: (e: Event) => actions.setQa((e.target as HTMLInputElement).checked),
+        }),
+        h("span", { class: "qa-track" }),
+        h("span", {}, "QA"),
+      );
   return h(
     "header",
     { class: "topbar" },
     h("div", { class: "brand" }, h("span", { class: "brand-mark", "aria-hidden": "true" }, "◆"), h("span", {}, "Orgpass")),
     h("nav", { class: "chips", "aria-label": "Signed-in organizations" }, chips),
-    h("label", { class: "qa-switch", for: "qa-toggle" }, qaToggle, h("span", { class: "qa-track" }), h("span", {}, "QA")),
+    qaSwitch,
   );
 }
