@@ -20,6 +20,71 @@ use std::time::{Duration, Instant};
 /// Set in the environment of the re-executed xtask once the D-Bus session and keyring are up.
 const INNER_MARK: &str = "ORGPASS_XTASK_INNER";
 
+/// Starts an unlocked gnome-keyring in the D-Bus session `dbus-run-session` made, waits until it owns the Secret
+/// Service's name (`--unlock` returns before it does), then runs `"$0" "$@"`. `$ORGPASS_KEYRING_PASSWORD` is the
+/// throwaway keyring's password.
+const PRIVATE_KEYRING: &str = "printf %s \"$ORGPASS_KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock \
+     --components=secrets >/dev/null \
+     && for i in $(seq 100); do gdbus call --session --dest org.freedesktop.DBus \
+        --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner \
+        org.freedesktop.secrets | grep -q true && break; sleep 0.05; done \
+     && exec \"$0\" \"$@\"";
+
+/// `program args…` in a new D-Bus session with its own unlocked gnome-keyring (the real Secret Service) and a
+/// throwaway `home` (HOME and the XDG folders; the keyring file lives there), cargo and rustup keeping their homes.
+fn in_private_keyring(program: &Path, args: &[String], home: &Path) -> Result<Command> {
+    std::fs::create_dir_all(home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
+    let real_home = env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
+    let rustup_home =
+        env::var_os("RUSTUP_HOME").unwrap_or_else(|| Path::new(&real_home).join(".rustup").into());
+    let mut command = Command::new("dbus-run-session");
+    command
+        .args(["--", "sh", "-c", PRIVATE_KEYRING])
+        .arg(program)
+        .args(args)
+        .env("ORGPASS_KEYRING_PASSWORD", "orgpass-throwaway-keyring")
+        .env("HOME", home)
+        .env("XDG_DATA_HOME", home.join(".local/share"))
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("CARGO_HOME", cargo_home())
+        .env("RUSTUP_HOME", &rustup_home);
+    // tauri-driver is installed by `cargo install` into the real cargo home.
+    if let Some(path) = env::var_os("PATH") {
+        let mut paths: Vec<PathBuf> = env::split_paths(&path).collect();
+        paths.push(cargo_home().join("bin"));
+        command.env("PATH", env::join_paths(paths).map_err(|e| e.to_string())?);
+    }
+    Ok(command)
+}
+
+/// Whether this process's D-Bus session has a Secret Service (running, or started on demand).
+fn secret_service_reachable() -> bool {
+    let call = |method: &str, args: &[&str]| {
+        Command::new("gdbus")
+            .args([
+                "call",
+                "--session",
+                "--dest",
+                "org.freedesktop.DBus",
+                "--object-path",
+                "/org/freedesktop/DBus",
+                "--method",
+            ])
+            .arg(format!("org.freedesktop.DBus.{method}"))
+            .args(args)
+            .stderr(Stdio::null())
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+    };
+    env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some()
+        && (call("NameHasOwner", &["org.freedesktop.secrets"]).is_some_and(|o| o.contains("true"))
+            || call("ListActivatableNames", &[])
+                .is_some_and(|o| o.contains("'org.freedesktop.secrets'")))
+}
+
 /// Debian packages the tests and the app need, by the command or file that shows each is present.
 const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("dbus-run-session", "dbus"),
@@ -306,42 +371,15 @@ fn test(cargo_args: &[String]) -> Result {
     // A throwaway home: a keyring left from another run (with another password) would stay locked, and nothing a
     // test stores may touch the developer's own keychain. Cargo and rustup keep their real homes.
     let home = env::temp_dir().join(format!("orgpass-xtask-home-{}", std::process::id()));
-    std::fs::create_dir_all(&home).map_err(|e| format!("cannot create {}: {e}", home.display()))?;
-    let real_home = env::var_os("HOME").unwrap_or_else(|| OsString::from("/root"));
-    let cargo_home = cargo_home();
-    let rustup_home =
-        env::var_os("RUSTUP_HOME").unwrap_or_else(|| Path::new(&real_home).join(".rustup").into());
-
     let mut xvfb = start_xvfb()?;
     let me = env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
-    // `--unlock` returns before the daemon owns its bus name; wait for it so no test activates a second daemon.
-    let script = "printf orgpass-test-keyring | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-                  && for i in $(seq 100); do gdbus call --session --dest org.freedesktop.DBus \
-                     --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner \
-                     org.freedesktop.secrets | grep -q true && break; sleep 0.05; done \
-                  && exec \"$0\" \"$@\"";
-    let mut command = Command::new("dbus-run-session");
+    let mut args = vec!["test".to_owned()];
+    args.extend(cargo_args.iter().cloned());
+    let mut command = in_private_keyring(&me, &args, &home)?;
     command
-        .args(["--", "sh", "-c", script])
-        .arg(&me)
-        .arg("test")
-        .args(cargo_args)
         .env(INNER_MARK, "1")
-        .env("HOME", &home)
-        .env("XDG_DATA_HOME", home.join(".local/share"))
-        .env("XDG_CONFIG_HOME", home.join(".config"))
-        .env("XDG_CACHE_HOME", home.join(".cache"))
-        .env("CARGO_HOME", &cargo_home)
-        .env("RUSTUP_HOME", &rustup_home)
         .env("ORGPASS_REPO_ROOT", &root)
         .current_dir(&root);
-    // tauri-driver is installed by `cargo install` into the real cargo home.
-    let cargo_bin = Path::new(&cargo_home).join("bin");
-    if let Some(path) = env::var_os("PATH") {
-        let mut paths: Vec<PathBuf> = env::split_paths(&path).collect();
-        paths.push(cargo_bin);
-        command.env("PATH", env::join_paths(paths).map_err(|e| e.to_string())?);
-    }
     if let Some(display) = xvfb.as_ref().map(|(d, _)| d.clone()) {
         command.env("DISPLAY", display);
     }
@@ -602,14 +640,36 @@ const DEMO_AUDIENCE: &str = "https://api.orgpass.example/";
 /// Builds what is needed, starts devtenant with the demo seed, launches the app pointed at it, and stops devtenant
 /// when the app quits. Extra arguments go to the app (for example `--qa`).
 fn demo(app_args: &[String]) -> Result {
-    ensure_system_packages(true)?;
-    build_ui()?;
-    let cargo = cargo();
     let root = root();
-    // The same build as `cargo xtask test`'s (features resolve alike), so one reuses the other's artifacts.
-    run(Command::new(&cargo)
-        .args(["build", "--workspace", "--bins", "--tests"])
-        .current_dir(&root))?;
+    // The re-executed demo (inside a private keyring, below) finds everything built.
+    if env::var_os(INNER_MARK).is_none() {
+        ensure_system_packages(true)?;
+        build_ui()?;
+        // The same build as `cargo xtask test`'s (features resolve alike), so one reuses the other's artifacts.
+        run(Command::new(cargo())
+            .args(["build", "--workspace", "--bins", "--tests"])
+            .current_dir(&root))?;
+        // A machine without a desktop session (a server, SSH, a container) has no keychain for the app to keep the
+        // session in: the demo brings its own, as it brings Xvfb when there is no display.
+        if !secret_service_reachable() {
+            let home = env::temp_dir().join(format!("orgpass-demo-home-{}", std::process::id()));
+            eprintln!(
+                "xtask: no Secret Service (keychain) is reachable here (no desktop session): starting a private \
+                 one for the demo, a D-Bus session with gnome-keyring and a throwaway keyring in {}; what you sign \
+                 in to during the demo is forgotten when it ends",
+                home.display()
+            );
+            let me =
+                env::current_exe().map_err(|e| format!("cannot find the xtask binary: {e}"))?;
+            let mut args = vec!["demo".to_owned()];
+            args.extend(app_args.iter().cloned());
+            let result = run(in_private_keyring(&me, &args, &home)?
+                .env(INNER_MARK, "1")
+                .current_dir(&root));
+            let _ = std::fs::remove_dir_all(&home);
+            return result;
+        }
+    }
     let bin = target_dir().join("debug");
 
     let issuer = format!("http://127.0.0.1:{DEMO_PORT}/");
