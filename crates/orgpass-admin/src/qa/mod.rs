@@ -22,7 +22,7 @@ use crate::{AdminError, ManagementClient};
 
 pub use browser::{BrowserError, BrowserOptions, Chromium};
 pub use check::{Check, Expected, Seen, checks};
-pub use report::{OrgReport, Report};
+pub use report::{OrgReport, Report, ScreenshotName};
 pub use selectors::Selectors;
 
 /// The application whose login page users see: its client id and a callback it allows. The page is only
@@ -266,14 +266,14 @@ pub struct Audit<'a> {
 }
 
 /// Opens each subject's login page as it arrives (at most `audit.browsers` at once, never more than `total`),
-/// checks it and calls `done` with each organization's result as it comes. Screenshots are returned by
-/// organization name, for the report to write.
+/// checks it and calls `done` with each organization's result as it comes. Screenshots are returned named by
+/// organization id (never by name, which is free text on the tenant), for the report to write.
 pub async fn run(
     audit: Audit<'_>,
     total: usize,
     subjects: impl futures_util::Stream<Item = Subject>,
     mut done: impl FnMut(&OrgReport),
-) -> (Vec<OrgReport>, Vec<(String, Vec<u8>)>) {
+) -> (Vec<OrgReport>, Vec<(ScreenshotName, Vec<u8>)>) {
     let chromium = match Chromium::start(audit.browser.clone()).await {
         Ok(c) => c,
         Err(e) => return without_a_browser(subjects, &e, done).await,
@@ -297,6 +297,14 @@ pub async fn run(
                 let Subject::Ready(expected) = &subject else {
                     return (OrgReport::not_checked(&subject, ""), None);
                 };
+                let Some(file) = ScreenshotName::for_org(&expected.org_id) else {
+                    let why = format!(
+                        "its id {:?} is not an Auth0 organization id (org_ and letters or digits), so it was \
+                         not opened",
+                        expected.org_id
+                    );
+                    return (OrgReport::failed(expected, &why), None);
+                };
                 let url = login_url(audit.tenant_base, audit.app, &expected.org_id);
                 let session = pool
                     .lock()
@@ -308,7 +316,7 @@ pub async fn run(
                 match visit {
                     Ok((seen, png)) => {
                         let checks = checks(expected, &seen);
-                        (OrgReport::checked(expected, &seen, checks), Some(png))
+                        (OrgReport::checked(expected, &seen, checks), Some((file, png)))
                     }
                     Err(e) => (OrgReport::failed(expected, &e.to_string()), None),
                 }
@@ -317,10 +325,10 @@ pub async fn run(
     );
     let mut reports = Vec::new();
     let mut shots = Vec::new();
-    while let Some((mut report, png)) = results.next().await {
-        if let Some(png) = png {
-            report.screenshot = Some(format!("{}.png", report.name));
-            shots.push((report.name.clone(), png));
+    while let Some((mut report, shot)) = results.next().await {
+        if let Some((file, png)) = shot {
+            report.screenshot = Some(file.as_str().to_owned());
+            shots.push((file, png));
         }
         done(&report);
         reports.push(report);
@@ -338,7 +346,7 @@ async fn without_a_browser(
     subjects: impl futures_util::Stream<Item = Subject>,
     why: &BrowserError,
     mut done: impl FnMut(&OrgReport),
-) -> (Vec<OrgReport>, Vec<(String, Vec<u8>)>) {
+) -> (Vec<OrgReport>, Vec<(ScreenshotName, Vec<u8>)>) {
     let why = why.to_string();
     let reports = subjects
         .map(|s| {

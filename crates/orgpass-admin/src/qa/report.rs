@@ -96,6 +96,24 @@ impl OrgReport {
     }
 }
 
+/// A screenshot's file name in the report's directory: `<organization id>.png`, only for an id of Auth0's shape
+/// (`org_` and letters or digits), so no name on the tenant can reach a path outside the directory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScreenshotName(String);
+
+impl ScreenshotName {
+    /// `None` unless `org_id` is `org_` followed by ASCII letters and digits only.
+    pub fn for_org(org_id: &str) -> Option<Self> {
+        let rest = org_id.strip_prefix("org_")?;
+        (!rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .then(|| Self(format!("{org_id}.png")))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Counts over the whole audit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
@@ -147,13 +165,17 @@ impl Report {
     }
 
     /// Writes `report.json`, `index.html` and the screenshots into `dir` (created if needed).
-    pub fn write(&self, dir: &Path, screenshots: &[(String, Vec<u8>)]) -> Result<(), AdminError> {
+    pub fn write(
+        &self,
+        dir: &Path,
+        screenshots: &[(ScreenshotName, Vec<u8>)],
+    ) -> Result<(), AdminError> {
         let io = |what: &Path, e: std::io::Error| {
             AdminError::Config(format!("could not write {}: {e}", what.display()))
         };
         std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
         for (name, png) in screenshots {
-            let path = dir.join(format!("{name}.png"));
+            let path = dir.join(name.as_str());
             std::fs::write(&path, png).map_err(|e| io(&path, e))?;
         }
         let json = serde_json::to_string_pretty(self).expect("a report serializes");
@@ -308,7 +330,7 @@ mod tests {
                 passed,
             }],
             error: None,
-            screenshot: Some(format!("{name}.png")),
+            screenshot: Some(format!("org_{name}.png")),
             page_url: None,
         }
     }
@@ -349,6 +371,72 @@ mod tests {
             r.organizations[1].line(),
             "PASS beta (org_beta): 1 checks passed"
         );
+    }
+
+    #[test]
+    fn a_screenshot_is_named_by_the_organization_id_never_by_a_path() {
+        assert_eq!(
+            ScreenshotName::for_org("org_AcmeA1b2C3d4E5f6").map(|n| n.0),
+            Some("org_AcmeA1b2C3d4E5f6.png".to_owned())
+        );
+        for id in [
+            "org_../../etc/passwd",
+            "org_a/b",
+            "org_a\\b",
+            "org_",
+            "org_.",
+            "org_a.b",
+            "org_ a",
+            "org_ä",
+            "../org_abc",
+            "/tmp/org_abc",
+            "acme",
+            "",
+        ] {
+            assert_eq!(ScreenshotName::for_org(id), None, "{id}");
+        }
+    }
+
+    #[test]
+    fn an_organization_named_like_a_path_writes_only_its_id_png_inside_the_directory() {
+        let parent = tempfile::tempdir().unwrap();
+        let dir = parent.path().join("out");
+        let mut evil = org("../../escaped", false);
+        evil.org_id = Some("org_Evil1".into());
+        let mut slashed = org("a/b", false);
+        slashed.org_id = Some("org_Slash2".into());
+        let r = Report::new(
+            String::new(),
+            String::new(),
+            String::new(),
+            0.0,
+            StatsSnapshot::default(),
+            vec![evil, slashed],
+        );
+        let shots: Vec<(ScreenshotName, Vec<u8>)> = ["org_Evil1", "org_Slash2"]
+            .iter()
+            .map(|id| (ScreenshotName::for_org(id).unwrap(), b"png".to_vec()))
+            .collect();
+        r.write(&dir, &shots).unwrap();
+        let mut written: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        written.sort();
+        assert_eq!(
+            written,
+            [
+                "index.html",
+                "org_Evil1.png",
+                "org_Slash2.png",
+                "report.json"
+            ]
+        );
+        let beside: Vec<_> = std::fs::read_dir(parent.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(beside, ["out"]);
     }
 
     #[test]

@@ -72,6 +72,16 @@ fn pixels(png: &[u8], hex: &str) -> usize {
         .count()
 }
 
+/// The names of the files in `dir`, sorted.
+fn files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    names.sort();
+    names
+}
+
 /// A picture of the gallery, as QA sees it, in `artifacts/screenshots/{name}.png` (headless Chromium's own
 /// `--screenshot`).
 async fn save_gallery(dir: &Path, name: &str) {
@@ -162,20 +172,40 @@ async fn every_demo_organization_passes_and_its_screenshot_shows_its_own_brandin
     assert!(html.contains("Login branding: 3 of 3 organizations passed"));
     assert_eq!(html.matches("<section class=\"card\"").count(), 3);
     save_gallery(dir.path(), "qa-branding-gallery").await;
-    // Each screenshot shows its own organization's colours and logo, and none of another's.
+    // Screenshots are named by organization id, never by name; each shows its own organization's colours and
+    // logo, and none of another's.
     #[rustfmt::skip]
     let looks = [
-        ("acme", "#d9480f", "#fff4e6", "#7a2a06"),
-        ("globex", "#2b8a3e", "#ebfbee", "#1b5e2a"),
-        ("initech", "#1864ab", "#e7f5ff", "#0b3d6b"),
+        ("acme", ACME, "#d9480f", "#fff4e6", "#7a2a06"),
+        ("globex", GLOBEX, "#2b8a3e", "#ebfbee", "#1b5e2a"),
+        ("initech", INITECH, "#1864ab", "#e7f5ff", "#0b3d6b"),
     ];
-    for (name, primary, background, logo_text) in looks {
-        assert!(html.contains(&format!("src=\"{name}.png\"")));
-        let png = std::fs::read(dir.path().join(format!("{name}.png"))).unwrap();
+    assert_eq!(
+        files(dir.path()),
+        [
+            "index.html".to_owned(),
+            format!("{ACME}.png"),
+            format!("{GLOBEX}.png"),
+            format!("{INITECH}.png"),
+            "report.json".to_owned()
+        ]
+    );
+    for (name, id, primary, background, logo_text) in looks {
+        assert!(html.contains(&format!("src=\"{id}.png\"")));
+        assert_eq!(
+            r["organizations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|o| o["name"] == name)
+                .unwrap()["screenshot"],
+            format!("{id}.png")
+        );
+        let png = std::fs::read(dir.path().join(format!("{id}.png"))).unwrap();
         assert!(pixels(&png, primary) > 5_000, "{name}: the continue button");
         assert!(pixels(&png, background) > 100_000, "{name}: the page");
         assert!(pixels(&png, logo_text) > 20, "{name}: the logo's lettering");
-        for (other, other_primary, _, _) in looks {
+        for (other, _, other_primary, _, _) in looks {
             if other != name {
                 assert_eq!(
                     pixels(&png, other_primary),
@@ -276,7 +306,7 @@ async fn a_change_after_apply_a_broken_logo_and_an_unknown_organization_fail_wit
     );
     let html = std::fs::read_to_string(out_dir.join("index.html")).unwrap();
     assert_eq!(html.matches("<section class=\"card fail\"").count(), 2);
-    assert!(out_dir.join("globex.png").is_file());
+    assert!(out_dir.join(format!("{GLOBEX}.png")).is_file());
     save_gallery(&out_dir, "qa-branding-gallery-failures").await;
 
     // A login page that does not load: the tenant answers /authorize with its error page instead.
@@ -367,16 +397,13 @@ async fn two_hundred_organizations_are_audited_within_the_rate_limits() {
     // The organizations' list, the tenant's connections, and each organization's enabled connections.
     let succeeded = r["management_api"]["succeeded"].as_u64().unwrap();
     assert!(succeeded >= 202, "{}", r["management_api"]);
-    assert_eq!(
-        std::fs::read_dir(dir.path())
-            .unwrap()
-            .filter(|e| e
-                .as_ref()
-                .unwrap()
-                .path()
-                .extension()
-                .is_some_and(|x| x == "png"))
-            .count(),
-        200
+    let shots: Vec<String> = files(dir.path())
+        .into_iter()
+        .filter(|f| f.ends_with(".png"))
+        .collect();
+    assert_eq!(shots.len(), 200);
+    assert!(
+        shots.contains(&format!("{}.png", devtenant::generate::org_id(196))),
+        "{shots:?}"
     );
 }
