@@ -106,8 +106,12 @@ pub(super) struct QaBranding {
     /// The Chromium binary (default: chromium on PATH).
     #[arg(long, value_name = "PATH")]
     pub(super) chromium: Option<PathBuf>,
-    /// The chromedriver binary (default: chromedriver on PATH).
-    #[arg(long, value_name = "PATH")]
+    /// Run Chromium without its sandbox, which it needs as root: only in a container or CI where that is
+    /// acceptable. As root without it, no page is opened.
+    #[arg(long)]
+    pub(super) no_sandbox: bool,
+    /// Deprecated and ignored (Chromium is driven over a pipe, without chromedriver); accepted with a warning.
+    #[arg(long, value_name = "PATH", hide = true)]
     pub(super) chromedriver: Option<PathBuf>,
 }
 

@@ -1,6 +1,7 @@
 //! `qa branding`: every organization's login page checked in headless Chromium against what the Management API
 //! (or an `apply` file) says it should show; progress as it goes, then the gallery and report.json.
 
+use std::io::Write as _;
 use std::time::Instant;
 
 use orgpass_admin::apply::DesiredState;
@@ -20,6 +21,13 @@ pub(super) async fn branding(cli: &Cli, out: &Out, args: &QaBranding) -> Result<
             "name the organizations to check with --org ORG (repeatable), or pass --all (or --expect FILE)"
                 .into(),
         ));
+    }
+    if args.chromedriver.is_some() {
+        writeln!(
+            std::io::stderr(),
+            "warning: --chromedriver is deprecated and ignored: Chromium is now driven directly over a pipe, \
+             without chromedriver; drop the flag"
+        )?;
     }
     let expect = args.expect.as_deref().map(DesiredState::read).transpose()?;
     let selectors = match &args.selectors {
@@ -60,7 +68,7 @@ pub(super) async fn branding(cli: &Cli, out: &Out, args: &QaBranding) -> Result<
         selectors: &selectors,
         browser: BrowserOptions {
             chromium: args.chromium.clone(),
-            chromedriver: args.chromedriver.clone(),
+            insecure_no_sandbox: args.no_sandbox,
             ..BrowserOptions::default()
         },
         browsers: cli.concurrency.clamp(1, MAX_BROWSERS),

@@ -1,13 +1,26 @@
-//! Headless Chromium through chromedriver (WebDriver, with `fantoccini`): one chromedriver, one browser per
-//! worker, each opening login pages, reading what they show and taking a screenshot.
+//! Headless Chromium driven over `--remote-debugging-pipe`: the Chrome DevTools Protocol on two pipes the browser
+//! inherits (fd 3 it reads commands from, fd 4 it writes answers and events to), one Chromium per worker, each
+//! opening login pages, reading what they show and taking a screenshot.
+//!
+//! No chromedriver and no TCP port: only this process holds the pipes, so no other local account can drive the
+//! browser (which runs as the operator, who holds the Management API secret) or answer in its place.
 
+use std::collections::{HashMap, VecDeque};
+use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use fantoccini::wd::TimeoutConfiguration;
-use serde_json::json;
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _, BufReader};
+use tokio::net::unix::pipe;
 use tokio::process::{Child, Command};
+use tokio::sync::{mpsc, oneshot};
 
 use super::check::Seen;
 use super::selectors::Selectors;
@@ -17,24 +30,28 @@ use super::selectors::Selectors;
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum BrowserError {
     #[error(
-        "{what} is not installed (not found at {path}): install the packages chromium and chromium-driver \
-         (Debian and Ubuntu: `sudo apt-get install chromium chromium-driver`), or pass --chromium and \
-         --chromedriver"
+        "Chromium is not installed (not found at {path}): install the package chromium (Debian and Ubuntu: \
+         `sudo apt-get install chromium`), or pass --chromium"
     )]
-    Missing { what: &'static str, path: String },
-    #[error("chromedriver ({path}) did not start: {cause}")]
-    Driver { path: String, cause: String },
-    #[error("Chromium ({path}) did not start through chromedriver: {cause}")]
+    Missing { path: String },
+    #[error("{}", ROOT_WITHOUT_NO_SANDBOX)]
+    RootWithoutNoSandbox,
+    #[error("Chromium ({path}) did not start: {cause}")]
     Session { path: String, cause: String },
     #[error("the login page did not load ({url}): {cause}")]
     Page { url: String, cause: String },
 }
 
-/// Where Chromium and chromedriver are; the defaults are looked up on `PATH`.
+/// Why the audit refuses to run as root unless told to (`qa branding --no-sandbox`).
+pub const ROOT_WITHOUT_NO_SANDBOX: &str = "Chromium cannot use its sandbox when run as root, so pass --no-sandbox \
+     only in a container or CI where that is acceptable, or run as a normal user";
+
+/// Where Chromium is (the default is looked up on `PATH`) and how it runs.
 #[derive(Debug, Clone)]
 pub struct BrowserOptions {
     pub chromium: Option<PathBuf>,
-    pub chromedriver: Option<PathBuf>,
+    /// Run Chromium without its sandbox, which it needs as root. Never implied: as root without it, nothing starts.
+    pub insecure_no_sandbox: bool,
     /// Width and height of the window, so every screenshot has the same size.
     pub window: (u32, u32),
     /// How long one page may take to load.
@@ -45,78 +62,41 @@ impl Default for BrowserOptions {
     fn default() -> Self {
         Self {
             chromium: None,
-            chromedriver: None,
+            insecure_no_sandbox: false,
             window: (1000, 800),
             page_timeout: Duration::from_secs(30),
         }
     }
 }
 
-/// A running chromedriver (stopped on drop) and the Chromium it starts.
+/// The Chromium program, found, and how to start it; each [`Chromium::session`] is a browser of its own.
 pub struct Chromium {
-    _driver: Child,
-    url: String,
     chromium: PathBuf,
     options: BrowserOptions,
 }
 
 const CHROMIUM_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
 
+/// How long Chromium may take to start and answer, and any command other than loading a page.
+const COMMAND_TIMEOUT: Duration = Duration::from_secs(15);
+
 impl Chromium {
-    /// Finds both programs and starts chromedriver on a free loopback port.
-    pub async fn start(options: BrowserOptions) -> Result<Self, BrowserError> {
-        let chromium = find(options.chromium.as_deref(), CHROMIUM_NAMES, "Chromium")?;
-        let driver_path = find(
-            options.chromedriver.as_deref(),
-            &["chromedriver"],
-            "ChromeDriver",
-        )?;
-        let port = free_port().map_err(|e| BrowserError::Driver {
-            path: driver_path.display().to_string(),
-            cause: e.to_string(),
-        })?;
-        let mut driver = Command::new(&driver_path)
-            .arg(format!("--port={port}"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| BrowserError::Driver {
-                path: driver_path.display().to_string(),
-                cause: e.to_string(),
-            })?;
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-        loop {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                break;
-            }
-            let gone = driver.try_wait().ok().flatten();
-            if gone.is_some() || tokio::time::Instant::now() > deadline {
-                return Err(BrowserError::Driver {
-                    path: driver_path.display().to_string(),
-                    cause: match gone {
-                        Some(status) => format!("it exited ({status})"),
-                        None => "it did not listen within 15 s".into(),
-                    },
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
+    /// Finds Chromium, and refuses to go on as root unless the sandbox was explicitly turned off.
+    pub fn find(options: BrowserOptions) -> Result<Self, BrowserError> {
+        let chromium = find(options.chromium.as_deref(), CHROMIUM_NAMES)?;
+        if running_as_root() && !options.insecure_no_sandbox {
+            return Err(BrowserError::RootWithoutNoSandbox);
         }
-        Ok(Self {
-            _driver: driver,
-            url: format!("http://127.0.0.1:{port}"),
-            chromium,
-            options,
-        })
+        Ok(Self { chromium, options })
     }
 
-    /// A new headless browser with its own throwaway profile.
+    /// A new headless browser with its own throwaway profile, driven over its DevTools pipe.
     pub async fn session(&self) -> Result<Session, BrowserError> {
-        let profile = tempfile::tempdir().map_err(|e| self.session_error(e))?;
+        let error = |cause: String| BrowserError::Session {
+            path: self.chromium.display().to_string(),
+            cause,
+        };
+        let profile = tempfile::tempdir().map_err(|e| error(e.to_string()))?;
         let (w, h) = self.options.window;
         let mut args = vec![
             "--headless".to_owned(),
@@ -129,54 +109,363 @@ impl Chromium {
             "--force-device-scale-factor=1".into(),
             format!("--window-size={w},{h}"),
             format!("--user-data-dir={}", profile.path().display()),
+            "--remote-debugging-pipe".into(),
         ];
-        if running_as_root() {
-            // Chromium refuses to start as root with its sandbox (containers, CI).
+        if self.options.insecure_no_sandbox {
             args.push("--no-sandbox".into());
         }
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({ "binary": self.chromium, "args": args }),
-        );
-        // WebDriver to the chromedriver this process started, on loopback: no TLS, no tenant traffic.
-        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
-        let client = fantoccini::ClientBuilder::new(connector)
-            .capabilities(caps)
-            .connect(&self.url)
-            .await
-            .map_err(|e| self.session_error(e))?;
-        client
-            .update_timeouts(TimeoutConfiguration::new(
-                Some(Duration::from_secs(10)),
-                Some(self.options.page_timeout),
-                Some(Duration::ZERO),
-            ))
-            .await
-            .map_err(|e| self.session_error(e))?;
-        Ok(Session {
-            client,
-            _profile: profile,
-        })
-    }
-
-    fn session_error(&self, e: impl std::fmt::Display) -> BrowserError {
-        BrowserError::Session {
-            path: self.chromium.display().to_string(),
-            cause: e.to_string(),
+        args.push("about:blank".into());
+        let (mut process, pipes) =
+            spawn(&self.chromium, &args, profile).map_err(|e| error(e.to_string()))?;
+        let cdp = Cdp::new(pipes).map_err(|e| error(e.to_string()))?;
+        match Page::open(&cdp, self.options.window).await {
+            Ok(page) => Ok(Session {
+                cdp,
+                page,
+                page_timeout: self.options.page_timeout,
+                process,
+            }),
+            Err(e) => Err(error(process.why_not_started(e).await)),
         }
     }
 }
 
-/// One browser: pages are opened one after the other.
-pub struct Session {
-    client: fantoccini::Client,
+/// Starts Chromium with the read end of one new pipe as its fd 3 and the write end of another as its fd 4; returns
+/// the running browser (owning `profile`) and our ends of the pipes: where commands go, where answers come from.
+fn spawn(
+    program: &Path,
+    args: &[String],
+    profile: tempfile::TempDir,
+) -> std::io::Result<(Process, (OwnedFd, OwnedFd))> {
+    // Created close-on-exec: only the two ends moved to fds 3 and 4 below reach Chromium.
+    let (commands_in, commands_out) = std::io::pipe()?;
+    let (events_in, events_out) = std::io::pipe()?;
+    let (child_reads, child_writes) = (commands_in.as_raw_fd(), events_out.as_raw_fd());
+    let mut command = Command::new(program);
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    // SAFETY: between fork and exec only async-signal-safe calls (fcntl, dup2) on fds this process owns. Both
+    // ends are first copied above 9 so that neither can be overwritten by the other's dup2 (either may itself
+    // be 3 or 4), and dup2 onto a different fd clears close-on-exec on the copy Chromium keeps.
+    unsafe {
+        command.pre_exec(move || {
+            let high = |fd| match libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 10) {
+                -1 => Err(std::io::Error::last_os_error()),
+                copy => Ok(copy),
+            };
+            let (reads, writes) = (high(child_reads)?, high(child_writes)?);
+            if libc::dup2(reads, 3) == -1 || libc::dup2(writes, 4) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = command.spawn()?;
+    // Chromium has its copies; ours would keep the pipes open after it exits.
+    drop((commands_in, events_out));
+    let stderr = Arc::new(Mutex::new(VecDeque::new()));
+    if let Some(err) = child.stderr.take() {
+        let tail = stderr.clone();
+        tokio::spawn(async move {
+            let mut lines = BufReader::new(err).lines();
+            while let Ok(Some(line)) = lines.next_line().await {
+                let mut tail = tail.lock().expect("stderr tail");
+                if tail.len() == 3 {
+                    tail.pop_front();
+                }
+                tail.push_back(line);
+            }
+        });
+    }
+    let process = Process {
+        child,
+        stderr,
+        _profile: profile,
+    };
+    Ok((
+        process,
+        (OwnedFd::from(commands_out), OwnedFd::from(events_in)),
+    ))
+}
+
+/// The running browser: killed when dropped (`kill_on_drop`), then its profile removed.
+struct Process {
+    child: Child,
+    /// Chromium's last lines on stderr.
+    stderr: Arc<Mutex<VecDeque<String>>>,
     _profile: tempfile::TempDir,
 }
 
-/// Reads what the checks compare, in one script run after the page (with its images) has loaded.
-const READ_PAGE: &str = r#"
-const s = arguments[0];
+impl Process {
+    /// Why Chromium did not answer `e` at start: how it exited and what it said, when it did.
+    async fn why_not_started(&mut self, e: CdpError) -> String {
+        let exited = tokio::time::timeout(Duration::from_secs(2), self.child.wait()).await;
+        // Its stderr reaches us a moment after it exits.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let said: Vec<String> = self
+            .stderr
+            .lock()
+            .expect("stderr tail")
+            .iter()
+            .cloned()
+            .collect();
+        match exited {
+            Ok(Ok(status)) => {
+                let how = match status.signal() {
+                    Some(signal) => format!("it was killed by signal {signal}"),
+                    None => format!("it exited ({status})"),
+                };
+                if said.is_empty() {
+                    how
+                } else {
+                    format!("{how}: {}", said.join(" / "))
+                }
+            }
+            _ => e.to_string(),
+        }
+    }
+}
+
+/// What can go wrong on the DevTools pipe.
+#[derive(Debug, thiserror::Error)]
+enum CdpError {
+    #[error("Chromium closed its DevTools pipe (it exited)")]
+    Closed,
+    #[error("Chromium did not answer {method} within {} s", .after.as_secs())]
+    Timeout { method: String, after: Duration },
+    #[error("{method} failed: {message} ({code})")]
+    Refused {
+        method: String,
+        code: i64,
+        message: String,
+    },
+    #[error("Chromium's answer to {method} was not what the protocol says: {cause}")]
+    Unexpected { method: String, cause: String },
+    #[error("could not write to Chromium's DevTools pipe: {0}")]
+    Write(std::io::Error),
+    #[error("could not set up the DevTools pipe: {0}")]
+    Pipe(std::io::Error),
+}
+
+/// A message from Chromium: an answer (`id`) or an event (`method`).
+#[derive(Deserialize)]
+struct Incoming {
+    id: Option<u64>,
+    result: Option<Value>,
+    error: Option<Fault>,
+    method: Option<String>,
+    #[serde(default)]
+    params: Value,
+}
+
+#[derive(Deserialize)]
+struct Fault {
+    code: i64,
+    message: String,
+}
+
+/// An event: its method and parameters.
+struct Event {
+    method: String,
+    params: Value,
+}
+
+type Answer = Result<Value, (i64, String)>;
+type Waiting = Arc<Mutex<HashMap<u64, oneshot::Sender<Answer>>>>;
+
+/// The DevTools connection: commands written NUL-terminated to fd 3; a task reads fd 4, hands each answer to the
+/// command waiting for it and queues events.
+struct Cdp {
+    commands: tokio::sync::Mutex<pipe::Sender>,
+    next_id: AtomicU64,
+    waiting: Waiting,
+    events: tokio::sync::Mutex<mpsc::UnboundedReceiver<Event>>,
+    reader: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Cdp {
+    fn drop(&mut self) {
+        self.reader.abort();
+    }
+}
+
+impl Cdp {
+    fn new((commands, answers): (OwnedFd, OwnedFd)) -> Result<Self, CdpError> {
+        let commands = pipe::Sender::from_owned_fd(commands).map_err(CdpError::Pipe)?;
+        let answers = pipe::Receiver::from_owned_fd(answers).map_err(CdpError::Pipe)?;
+        let waiting: Waiting = Arc::default();
+        let (events_tx, events) = mpsc::unbounded_channel();
+        let reader = tokio::spawn(read_messages(answers, waiting.clone(), events_tx));
+        Ok(Self {
+            commands: tokio::sync::Mutex::new(commands),
+            next_id: AtomicU64::new(1),
+            waiting,
+            events: tokio::sync::Mutex::new(events),
+            reader,
+        })
+    }
+
+    /// Sends `method` (to the page's `session`, or to the browser) and waits up to `timeout` for its answer.
+    async fn call(
+        &self,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+        timeout: Duration,
+    ) -> Result<Value, CdpError> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let mut message = json!({ "id": id, "method": method, "params": params });
+        if let Some(s) = session {
+            message["sessionId"] = s.into();
+        }
+        let mut bytes = serde_json::to_vec(&message).expect("a command serializes");
+        bytes.push(0);
+        let (tx, rx) = oneshot::channel();
+        self.waiting.lock().expect("waiting").insert(id, tx);
+        let answer = tokio::time::timeout(timeout, async {
+            self.commands
+                .lock()
+                .await
+                .write_all(&bytes)
+                .await
+                .map_err(CdpError::Write)?;
+            rx.await.map_err(|_| CdpError::Closed)
+        })
+        .await;
+        self.waiting.lock().expect("waiting").remove(&id);
+        match answer {
+            Err(_) => Err(CdpError::Timeout {
+                method: method.into(),
+                after: timeout,
+            }),
+            Ok(Err(e)) => Err(e),
+            Ok(Ok(Err((code, message)))) => Err(CdpError::Refused {
+                method: method.into(),
+                code,
+                message,
+            }),
+            Ok(Ok(Ok(value))) => Ok(value),
+        }
+    }
+}
+
+/// Reads NUL-terminated messages until Chromium closes the pipe; then every waiting command learns it.
+async fn read_messages(
+    answers: pipe::Receiver,
+    waiting: Waiting,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    let mut reader = BufReader::new(answers);
+    let mut buf = Vec::new();
+    loop {
+        buf.clear();
+        match reader.read_until(0, &mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(_) => {}
+        }
+        if buf.last() == Some(&0) {
+            buf.pop();
+        }
+        let Ok(m) = serde_json::from_slice::<Incoming>(&buf) else {
+            tracing::debug!("an unreadable DevTools message ({} bytes)", buf.len());
+            continue;
+        };
+        match (m.id, m.method) {
+            (Some(id), _) => {
+                let answer = match m.error {
+                    Some(f) => Err((f.code, f.message)),
+                    None => Ok(m.result.unwrap_or(Value::Null)),
+                };
+                if let Some(tx) = waiting.lock().expect("waiting").remove(&id) {
+                    let _ = tx.send(answer);
+                }
+            }
+            (None, Some(method)) => {
+                let _ = events.send(Event {
+                    method,
+                    params: m.params,
+                });
+            }
+            (None, None) => {}
+        }
+    }
+    // Dropping the senders wakes every command still waiting, with `Closed`.
+    waiting.lock().expect("waiting").clear();
+}
+
+/// The browser's one page: its target, attached in flat mode (commands carry its `sessionId`).
+struct Page {
+    session: String,
+}
+
+impl Page {
+    /// A new page, attached, with page events and lifecycle events on, its viewport exactly `window`.
+    async fn open(cdp: &Cdp, (width, height): (u32, u32)) -> Result<Self, CdpError> {
+        let t = COMMAND_TIMEOUT;
+        let target = cdp
+            .call(
+                None,
+                "Target.createTarget",
+                json!({ "url": "about:blank" }),
+                t,
+            )
+            .await?;
+        let target_id = field(&target, "targetId", "Target.createTarget")?;
+        let attached = cdp
+            .call(
+                None,
+                "Target.attachToTarget",
+                json!({ "targetId": target_id, "flatten": true }),
+                t,
+            )
+            .await?;
+        let session = field(&attached, "sessionId", "Target.attachToTarget")?;
+        let s = Some(session.as_str());
+        cdp.call(s, "Page.enable", json!({}), t).await?;
+        cdp.call(
+            s,
+            "Page.setLifecycleEventsEnabled",
+            json!({ "enabled": true }),
+            t,
+        )
+        .await?;
+        cdp.call(
+            s,
+            "Emulation.setDeviceMetricsOverride",
+            json!({ "width": width, "height": height, "deviceScaleFactor": 1, "mobile": false }),
+            t,
+        )
+        .await?;
+        Ok(Self { session })
+    }
+}
+
+/// A string field of an answer.
+fn field(answer: &Value, name: &str, method: &str) -> Result<String, CdpError> {
+    answer[name]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| CdpError::Unexpected {
+            method: method.into(),
+            cause: format!("no {name}"),
+        })
+}
+
+/// One browser: pages are opened one after the other. Chromium is killed and its profile removed on drop.
+pub struct Session {
+    cdp: Cdp,
+    page: Page,
+    page_timeout: Duration,
+    process: Process,
+}
+
+/// Reads what the checks compare, in one function called with the selectors after the page (with its images)
+/// has loaded.
+const READ_PAGE: &str = r#"(s) => {
 const q = (sel) => { try { return document.querySelector(sel); } catch (e) { return null; } };
 const all = (sel) => { try { return [...document.querySelectorAll(sel)]; } catch (e) { return []; } };
 const bg = (el) => el ? getComputedStyle(el).backgroundColor : null;
@@ -199,7 +488,7 @@ return {
   buttons: all(s.connection).map((e) => e.getAttribute(s.connection_attribute) || ""),
   username_field: !!q(s.username),
 };
-"#;
+}"#;
 
 impl Session {
     /// Opens `url`, reads the page with `selectors`, and takes a PNG screenshot of the window.
@@ -208,11 +497,12 @@ impl Session {
         url: &str,
         selectors: &Selectors,
     ) -> Result<(Seen, Vec<u8>), BrowserError> {
-        let page = |e: &dyn std::fmt::Display| BrowserError::Page {
+        let page = |cause: String| BrowserError::Page {
             url: url.to_owned(),
-            cause: e.to_string(),
+            cause,
         };
-        self.client.goto(url).await.map_err(|e| page(&e))?;
+        let s = Some(self.page.session.as_str());
+        self.load(url).await.map_err(page)?;
         let sel = json!({
             "logo": selectors.logo,
             "primary_button": selectors.primary_button,
@@ -223,29 +513,124 @@ impl Session {
             "username": selectors.username,
             "login_path": selectors.login_path,
         });
-        let value = self
-            .client
-            .execute(READ_PAGE, vec![sel])
+        let read = self
+            .cdp
+            .call(
+                s,
+                "Runtime.evaluate",
+                json!({
+                    "expression": format!("({READ_PAGE})({sel})"),
+                    "returnByValue": true,
+                    "awaitPromise": true,
+                }),
+                COMMAND_TIMEOUT,
+            )
             .await
-            .map_err(|e| page(&e))?;
-        let seen: Seen = serde_json::from_value(value).map_err(|e| page(&e))?;
-        let png = self.client.screenshot().await.map_err(|e| page(&e))?;
+            .map_err(|e| page(e.to_string()))?;
+        if let Some(thrown) = read.get("exceptionDetails") {
+            let text = thrown["exception"]["description"]
+                .as_str()
+                .or(thrown["text"].as_str())
+                .unwrap_or("an exception");
+            return Err(page(format!("reading the page threw {text}")));
+        }
+        let seen: Seen = serde_json::from_value(read["result"]["value"].clone())
+            .map_err(|e| page(format!("the page read as something else: {e}")))?;
+        let shot = self
+            .cdp
+            .call(
+                s,
+                "Page.captureScreenshot",
+                json!({ "format": "png" }),
+                COMMAND_TIMEOUT,
+            )
+            .await
+            .map_err(|e| page(e.to_string()))?;
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(read_str(&shot, "data"))
+            .map_err(|e| page(format!("the screenshot was not base64: {e}")))?;
         Ok((seen, png))
     }
 
-    pub async fn close(self) {
-        let _ = self.client.close().await;
+    /// Navigates to `url` and waits (up to the page timeout) for its `load` event, which waits for its images. A
+    /// navigation that fails (no answer, a refused connection, an HTTP error without a page) is an error.
+    async fn load(&self, url: &str) -> Result<(), String> {
+        let s = Some(self.page.session.as_str());
+        let timeout = self.page_timeout;
+        let mut events = self.cdp.events.lock().await;
+        // Events of an earlier page are of no interest now.
+        while events.try_recv().is_ok() {}
+        let work = async {
+            let nav = self
+                .cdp
+                .call(s, "Page.navigate", json!({ "url": url }), timeout)
+                .await
+                .map_err(|e| e.to_string())?;
+            let error = read_str(&nav, "errorText");
+            if !error.is_empty() {
+                return Err(error.to_owned());
+            }
+            let frame = read_str(&nav, "frameId").to_owned();
+            // The document the page ends on: the navigation's own, or the next one committed in the main frame.
+            let mut loader = read_str(&nav, "loaderId").to_owned();
+            while let Some(e) = events.recv().await {
+                let p = &e.params;
+                match e.method.as_str() {
+                    "Page.frameNavigated"
+                        if p["frame"]["id"] == frame.as_str()
+                            && p["frame"]["parentId"].is_null() =>
+                    {
+                        loader = read_str(&p["frame"], "loaderId").to_owned();
+                    }
+                    "Page.lifecycleEvent"
+                        if p["name"] == "load"
+                            && p["frameId"] == frame.as_str()
+                            && (loader.is_empty() || p["loaderId"] == loader.as_str()) =>
+                    {
+                        return Ok(());
+                    }
+                    _ => {}
+                }
+            }
+            Err(CdpError::Closed.to_string())
+        };
+        tokio::time::timeout(timeout, work)
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "it did not finish loading within {} s",
+                    timeout.as_secs()
+                ))
+            })
+    }
+
+    /// Closes Chromium (asking first, then killing it) and removes its profile.
+    pub async fn close(mut self) {
+        let _ = self
+            .cdp
+            .call(None, "Browser.close", json!({}), Duration::from_secs(2))
+            .await;
+        if tokio::time::timeout(Duration::from_secs(5), self.process.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = self.process.child.kill().await;
+        }
     }
 }
 
+/// A string member of an answer, or "".
+fn read_str<'a>(v: &'a Value, name: &str) -> &'a str {
+    v[name].as_str().unwrap_or_default()
+}
+
 /// `given`, or the first of `names` on `PATH`.
-fn find(given: Option<&Path>, names: &[&str], what: &'static str) -> Result<PathBuf, BrowserError> {
+fn find(given: Option<&Path>, names: &[&str]) -> Result<PathBuf, BrowserError> {
     if let Some(p) = given {
         return if p.is_file() {
             Ok(p.to_owned())
         } else {
             Err(BrowserError::Missing {
-                what,
                 path: p.display().to_string(),
             })
         };
@@ -260,27 +645,13 @@ fn find(given: Option<&Path>, names: &[&str], what: &'static str) -> Result<Path
         }
     }
     Err(BrowserError::Missing {
-        what,
         path: format!("PATH ({})", names.join(", ")),
     })
 }
 
-fn free_port() -> std::io::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
-}
-
 fn running_as_root() -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt as _;
-        std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
-    }
-    #[cfg(not(unix))]
-    {
-        false
-    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() == 0 }
 }
 
 #[cfg(test)]
@@ -288,18 +659,34 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_missing_chromium_names_the_packages() {
-        let e = find(
-            Some(Path::new("/nonexistent/chromium")),
-            CHROMIUM_NAMES,
-            "Chromium",
-        )
-        .unwrap_err();
+    fn a_missing_chromium_names_the_package() {
+        let e = find(Some(Path::new("/nonexistent/chromium")), CHROMIUM_NAMES).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "Chromium is not installed (not found at /nonexistent/chromium): install the packages chromium and \
-             chromium-driver (Debian and Ubuntu: `sudo apt-get install chromium chromium-driver`), or pass \
-             --chromium and --chromedriver"
+            "Chromium is not installed (not found at /nonexistent/chromium): install the package chromium \
+             (Debian and Ubuntu: `sudo apt-get install chromium`), or pass --chromium"
         );
+    }
+
+    #[test]
+    fn as_root_chromium_does_not_start_without_the_explicit_flag() {
+        let options = BrowserOptions {
+            chromium: Some("/bin/sh".into()),
+            ..BrowserOptions::default()
+        };
+        let found = Chromium::find(options.clone());
+        if running_as_root() {
+            assert_eq!(
+                found.err().map(|e| e.to_string()).as_deref(),
+                Some(ROOT_WITHOUT_NO_SANDBOX)
+            );
+        } else {
+            assert!(found.is_ok());
+        }
+        let allowed = BrowserOptions {
+            insecure_no_sandbox: true,
+            ..options
+        };
+        assert!(Chromium::find(allowed).is_ok());
     }
 }

@@ -274,7 +274,7 @@ pub async fn run(
     subjects: impl futures_util::Stream<Item = Subject>,
     mut done: impl FnMut(&OrgReport),
 ) -> (Vec<OrgReport>, Vec<(ScreenshotName, Vec<u8>)>) {
-    let chromium = match Chromium::start(audit.browser.clone()).await {
+    let chromium = match Chromium::find(audit.browser.clone()) {
         Ok(c) => c,
         Err(e) => return without_a_browser(subjects, &e, done).await,
     };
@@ -336,8 +336,6 @@ pub async fn run(
     for s in pool.lock().await.drain(..) {
         s.close().await;
     }
-    // chromedriver is stopped here, after its sessions.
-    drop(chromium);
     (reports, shots)
 }
 

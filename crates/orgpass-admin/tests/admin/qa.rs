@@ -1,11 +1,14 @@
 //! `qa branding` against devtenant in real headless Chromium: the demo organizations pass and their screenshots
-//! show their own logo and colours; a change made after `apply`, a logo that 404s, an unknown organization and a
-//! missing Chromium each fail with the check named; 200 organizations within the tenant's rate limits.
+//! (named by organization id) show their own logo and colours; a change made after `apply`, a logo that 404s, an
+//! unknown organization, a missing Chromium and root without `--no-sandbox` each fail with the reason named; no
+//! process of the audit listens on a TCP port; 200 organizations within the tenant's rate limits.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
 use devtenant::{Running, Seed, SpawnOptions};
+use orgpass_admin::qa::{BrowserError, BrowserOptions, Chromium, Selectors};
 use serde_json::Value;
 
 use crate::cli::{cmd, ok, stderr, stdout};
@@ -19,9 +22,11 @@ async fn qa(t: &Running, out: &Path, args: &[&str]) -> Output {
     qa_for(t, "orgpass-desktop", out, args).await
 }
 
+/// `qa branding` with `--no-sandbox`: the tests run as root in CI, where Chromium cannot use its sandbox.
 async fn qa_for(t: &Running, login_client: &str, out: &Path, args: &[&str]) -> Output {
     cmd(t)
-        .args(["qa", "branding", "--login-client-id", login_client, "--out"])
+        .args(["qa", "branding", "--no-sandbox"])
+        .args(["--login-client-id", login_client, "--out"])
         .arg(out)
         .args(args)
         .output()
@@ -80,6 +85,14 @@ fn files(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+/// Width and height of a PNG.
+fn size(png: &[u8]) -> (u32, u32) {
+    let reader = png::Decoder::new(std::io::Cursor::new(png))
+        .read_info()
+        .unwrap();
+    (reader.info().width, reader.info().height)
 }
 
 /// A picture of the gallery, as QA sees it, in `artifacts/screenshots/{name}.png` (headless Chromium's own
@@ -202,6 +215,7 @@ async fn every_demo_organization_passes_and_its_screenshot_shows_its_own_brandin
             format!("{id}.png")
         );
         let png = std::fs::read(dir.path().join(format!("{id}.png"))).unwrap();
+        assert_eq!(size(&png), (1000, 800), "{name}: the configured window");
         assert!(pixels(&png, primary) > 5_000, "{name}: the continue button");
         assert!(pixels(&png, background) > 100_000, "{name}: the page");
         assert!(pixels(&png, logo_text) > 20, "{name}: the logo's lettering");
@@ -348,14 +362,23 @@ async fn without_chromium_every_card_says_which_packages_to_install() {
             "initech",
             "--chromium",
             "/nonexistent/chromium",
+            "--chromedriver",
+            "/usr/bin/chromedriver",
         ],
     )
     .await;
     assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).starts_with(
+            "warning: --chromedriver is deprecated and ignored: Chromium is now driven directly over a pipe, \
+             without chromedriver; drop the flag\n"
+        ),
+        "{}",
+        stderr(&o)
+    );
     let out = stdout(&o);
-    let why = "Chromium is not installed (not found at /nonexistent/chromium): install the packages chromium and \
-               chromium-driver (Debian and Ubuntu: `sudo apt-get install chromium chromium-driver`), or pass \
-               --chromium and --chromedriver";
+    let why = "Chromium is not installed (not found at /nonexistent/chromium): install the package chromium \
+               (Debian and Ubuntu: `sudo apt-get install chromium`), or pass --chromium";
     assert!(
         out.contains(&format!("FAIL acme ({ACME}): {why}\n")),
         "{out}"
@@ -406,4 +429,268 @@ async fn two_hundred_organizations_are_audited_within_the_rate_limits() {
         shots.contains(&format!("{}.png", devtenant::generate::org_id(196))),
         "{shots:?}"
     );
+}
+
+#[tokio::test]
+async fn as_root_without_no_sandbox_every_card_says_why() {
+    if !is_root() {
+        // Only root is refused: a normal user's Chromium starts with its sandbox, without the flag.
+        return;
+    }
+    let t = start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let o = cmd(&t)
+        .args(["qa", "branding", "--login-client-id", "orgpass-desktop"])
+        .args(["--org", "acme", "--org", "globex", "--out"])
+        .arg(dir.path())
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let why = "Chromium cannot use its sandbox when run as root, so pass --no-sandbox only in a container or CI \
+               where that is acceptable, or run as a normal user";
+    let out = stdout(&o);
+    assert!(
+        out.contains(&format!("FAIL acme ({ACME}): {why}\n")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("FAIL globex ({GLOBEX}): {why}\n")),
+        "{out}"
+    );
+    let r = report(dir.path());
+    assert_eq!(r["summary"]["failed"], 2);
+    assert_eq!(r["organizations"][0]["error"], why);
+    assert_eq!(files(dir.path()), ["index.html", "report.json"]);
+}
+
+#[tokio::test]
+async fn while_an_audit_runs_none_of_its_processes_listens_on_a_tcp_port() {
+    // The check itself sees a listener: this test process has devtenant's.
+    let me = std::process::id();
+    assert!(
+        !listening_sockets(&[me]).is_empty(),
+        "devtenant's listener in this process is not seen, so the check below could not fail"
+    );
+    // 30 organizations in 2 browsers: long enough to look at the audit's processes many times.
+    let generated = devtenant::generate::generate(27, &[]).unwrap();
+    let mut seed: Seed = devtenant::generate::check(&generated).unwrap();
+    seed.tenant.rate_limits = devtenant::ratelimit::RateLimitConfig::off();
+    let t = start_with(seed).await;
+    let dir = tempfile::tempdir().unwrap();
+    let child = cmd(&t)
+        .args([
+            "qa",
+            "branding",
+            "--no-sandbox",
+            "--login-client-id",
+            "orgpass-desktop",
+        ])
+        .args(["--all", "--concurrency", "2", "--out"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let audit = child.id().unwrap();
+    let run = tokio::spawn(child.wait_with_output());
+    let (mut samples, mut with_chromium) = (0, 0);
+    let mut chromiums = BTreeSet::new();
+    while !run.is_finished() {
+        let procs = descendants(audit);
+        let listening = listening_sockets(&procs);
+        for pid in &procs {
+            let open = sockets(*pid);
+            let listeners: Vec<&u64> = open.intersection(&listening).collect();
+            assert!(
+                listeners.is_empty(),
+                "process {pid} ({}) of the audit listens on TCP (sockets {listeners:?}): {}",
+                comm(*pid),
+                cmdline(*pid)
+            );
+        }
+        let running: Vec<(u32, u64)> = procs
+            .iter()
+            .filter(|p| comm(**p) == "chromium")
+            .filter_map(|p| Some((*p, start_time(*p)?)))
+            .collect();
+        if !running.is_empty() {
+            with_chromium += 1;
+        }
+        chromiums.extend(running);
+        samples += 1;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let o = run.await.unwrap().unwrap();
+    let out = ok(&o);
+    assert_eq!(out.matches("PASS ").count(), 30, "{out}");
+    assert!(
+        with_chromium >= 5,
+        "Chromium was seen in {with_chromium} of {samples} samples: the audit was not looked at while it ran"
+    );
+    // Two browsers, each with its helper processes (zygotes, renderers).
+    assert!(chromiums.len() > 2, "{chromiums:?}");
+    // Every Chromium process is gone once the audit is over.
+    gone(&chromiums.into_iter().collect::<Vec<_>>()).await;
+}
+
+#[tokio::test]
+async fn a_page_that_cannot_be_reached_fails_with_its_url_and_a_dropped_session_leaves_no_chromium()
+{
+    let chromium = Chromium::find(BrowserOptions {
+        insecure_no_sandbox: is_root(),
+        ..BrowserOptions::default()
+    })
+    .unwrap();
+    let session = chromium.session().await.unwrap();
+    // A port nothing listens on any more.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let url = format!("http://{closed}/authorize");
+    match session.visit(&url, &Selectors::default()).await {
+        Err(BrowserError::Page { url: seen, cause }) => {
+            assert_eq!(seen, url);
+            assert_eq!(cause, "net::ERR_CONNECTION_REFUSED");
+        }
+        other => panic!("{:?}", other.map(|(seen, _)| seen)),
+    }
+    // This browser: the Chromium this process started over a pipe, and every process below it.
+    let me = std::process::id();
+    let browser: Vec<u32> = descendants(me)
+        .into_iter()
+        .filter(|p| {
+            stat_field(*p, 1) == Some(me.to_string())
+                && cmdline(*p).contains("--remote-debugging-pipe")
+        })
+        .collect();
+    assert_eq!(browser.len(), 1, "{browser:?}");
+    let profile = cmdline(browser[0])
+        .split(' ')
+        .find_map(|a| a.strip_prefix("--user-data-dir="))
+        .map(std::path::PathBuf::from)
+        .unwrap();
+    assert!(profile.is_dir());
+    let processes: Vec<(u32, u64)> = descendants(browser[0])
+        .into_iter()
+        .filter_map(|p| Some((p, start_time(p)?)))
+        .collect();
+    assert!(processes.len() > 1, "{processes:?}");
+    drop(session);
+    assert!(
+        !profile.exists(),
+        "{} outlived its browser",
+        profile.display()
+    );
+    gone(&processes).await;
+}
+
+/// Waits up to 10 s for every one of `processes` (pid, start time) to have exited.
+async fn gone(processes: &[(u32, u64)]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let alive: Vec<&(u32, u64)> = processes
+            .iter()
+            .filter(|(pid, started)| start_time(*pid) == Some(*started) && state(*pid) != Some('Z'))
+            .collect();
+        if alive.is_empty() {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Chromium processes outlived their browser: {alive:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+fn is_root() -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    std::fs::metadata("/proc/self").unwrap().uid() == 0
+}
+
+/// `root` and every process below it, from the parent ids in `/proc/*/stat`.
+fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| Some((pid, stat_field(pid, 1)?.parse().ok()?)))
+        .collect();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, pp)| *pp == parent)
+                .map(|(p, _)| *p),
+        );
+        i += 1;
+    }
+    found
+}
+
+/// Field `n` of `/proc/<pid>/stat` counted from the state (0), after the parenthesised command name.
+fn stat_field(pid: u32, n: usize) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(n).map(str::to_owned)
+}
+
+fn state(pid: u32) -> Option<char> {
+    stat_field(pid, 0)?.chars().next()
+}
+
+/// When the process started (ticks since boot): a pid with another start time is another process.
+fn start_time(pid: u32) -> Option<u64> {
+    stat_field(pid, 19)?.parse().ok()
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn cmdline(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+        .unwrap_or_default()
+        .replace('\0', " ")
+}
+
+/// The inodes of TCP sockets in state LISTEN (0A) in the network namespaces of `pids` (IPv4 and IPv6).
+fn listening_sockets(pids: &[u32]) -> BTreeSet<u64> {
+    let mut inodes = BTreeSet::new();
+    for pid in pids {
+        for table in ["tcp", "tcp6"] {
+            let text =
+                std::fs::read_to_string(format!("/proc/{pid}/net/{table}")).unwrap_or_default();
+            for line in text.lines().skip(1) {
+                let f: Vec<&str> = line.split_whitespace().collect();
+                if f.len() > 9 && f[3] == "0A" {
+                    inodes.extend(f[9].parse::<u64>().ok());
+                }
+            }
+        }
+    }
+    inodes
+}
+
+/// The inodes of the sockets `pid` has open (`/proc/<pid>/fd/* -> socket:[inode]`).
+fn sockets(pid: u32) -> BTreeSet<u64> {
+    let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return BTreeSet::new();
+    };
+    fds.filter_map(|fd| {
+        let link = std::fs::read_link(fd.ok()?.path()).ok()?;
+        link.to_str()?
+            .strip_prefix("socket:[")?
+            .strip_suffix(']')?
+            .parse()
+            .ok()
+    })
+    .collect()
 }
