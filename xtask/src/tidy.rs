@@ -114,13 +114,15 @@ fn devtenant_does_not_depend_on_the_guard_or_the_api() {
 #[test]
 fn the_guard_stands_alone() {
     // A company's API adds orgpass-guard without a desktop engine, a keychain or a window. It shares only
-    // orgpass-net (how to reach the issuer through the company's CA and proxy), which itself stands alone.
+    // orgpass-net (how to reach the issuer through the company's CA and proxy) and orgpass-jose (the token core the
+    // engine verifies with too), each of which stands alone.
     for (manifest, allowed) in [
         (
             "crates/orgpass-guard/Cargo.toml",
-            &["orgpass-guard", "orgpass-net"][..],
+            &["orgpass-guard", "orgpass-net", "orgpass-jose"][..],
         ),
         ("crates/orgpass-net/Cargo.toml", &["orgpass-net"][..]),
+        ("crates/orgpass-jose/Cargo.toml", &["orgpass-jose"][..]),
     ] {
         let deps = dependencies(manifest);
         let bad: Vec<&String> = deps
@@ -213,6 +215,48 @@ fn every_http_client_comes_from_orgpass_net() {
     assert!(
         offenders.is_empty(),
         "start these clients from orgpass_net::Network::client_builder: {offenders:?}"
+    );
+}
+
+/// One key policy: only the token core turns JWKs into verification keys. Shipped code elsewhere (the engine, the
+/// guard, the plugin) gets its keys from `orgpass_jose::KeySet`; devtenant, the other party, and tests may read
+/// keys their own way.
+#[test]
+fn only_the_token_core_reads_json_web_keys() {
+    let mut files = Vec::new();
+    for dir in ["crates", "src-tauri/src", "examples"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let offenders: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let rel = f
+                .strip_prefix(root())
+                .unwrap_or(f)
+                .to_string_lossy()
+                .into_owned();
+            !rel.starts_with("crates/orgpass-jose/")
+                && !rel.starts_with("crates/devtenant/")
+                && !rel.contains("/tests/")
+                && !rel.contains("/benches/")
+        })
+        .filter(|f| {
+            let text = fs::read_to_string(f).unwrap_or_default();
+            let shipped = text.split("#[cfg(test)]").next().unwrap_or_default();
+            [
+                "from_rsa_components(",
+                "from_ec_components(",
+                "DecodingKey::from_jwk(",
+                "struct KeySet",
+            ]
+            .iter()
+            .any(|needle| shipped.contains(needle))
+        })
+        .map(|f| f.strip_prefix(root()).unwrap_or(f).display().to_string())
+        .collect();
+    assert!(
+        offenders.is_empty(),
+        "read keys through orgpass_jose::KeySet (one key policy): {offenders:?}"
     );
 }
 

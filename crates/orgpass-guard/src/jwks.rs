@@ -4,26 +4,19 @@
 //! [`STALE_GRACE`] more while the issuer fails; one fetch at a time, backed off after failures; fetched again at
 //! most once per refetch interval when a token names an unknown `kid`, however many requests ask at once).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::DecodingKey;
-use serde::Deserialize;
 use url::Url;
 
 use crate::config::{GuardConfig, MAX_AGE_BOUNDS};
 use crate::error::{GuardError, JwksError, shown};
 use crate::guard::Clock;
 use crate::http::{Document, discover_jwks_uri, get_document};
-
-/// RSA keys shorter than this (in bytes of modulus) are not used: 2048 bits is the floor for RS256.
-const MIN_MODULUS_BYTES: usize = 256;
 
 /// After a failed fetch, the next one waits this long, doubling with each failure in a row up to
 /// [`BACKOFF_MAX`], whatever the cache holds: an issuer that is down is not asked on every request.
@@ -37,82 +30,10 @@ pub const BACKOFF_MAX: Duration = Duration::from_secs(60);
 /// may have revoked are not trusted forever.
 pub const STALE_GRACE: Duration = Duration::from_secs(3600);
 
-/// RS256 verification keys from a JWKS document, by `kid`, each prepared once.
-#[derive(Default)]
-pub struct KeySet {
-    keys: HashMap<String, Arc<DecodingKey>>,
-    unnamed: Vec<Arc<DecodingKey>>,
-}
-
-impl std::fmt::Debug for KeySet {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeySet")
-            .field("kids", &self.keys.keys().collect::<Vec<_>>())
-            .field("unnamed", &self.unnamed.len())
-            .finish()
-    }
-}
-
-impl KeySet {
-    /// Parse a JWKS document, keeping only RSA keys for signatures (`use` `sig` or absent) usable with RS256
-    /// (`alg` RS256 or absent) of at least 2048 bits. Other keys are skipped, not errors.
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
-        #[derive(Deserialize)]
-        struct Jwks {
-            keys: Vec<serde_json::Value>,
-        }
-        let jwks: Jwks = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-        let mut set = Self::default();
-        for k in jwks.keys {
-            let s = |name: &str| k.get(name).and_then(|v| v.as_str());
-            if s("kty") != Some("RSA")
-                || k.get("use").is_some_and(|u| u != "sig")
-                || k.get("alg").is_some_and(|a| a != "RS256")
-            {
-                continue;
-            }
-            let (Some(n), Some(e)) = (s("n"), s("e")) else {
-                continue;
-            };
-            let long_enough = URL_SAFE_NO_PAD
-                .decode(n)
-                .is_ok_and(|n| n.iter().skip_while(|b| **b == 0).count() >= MIN_MODULUS_BYTES);
-            if !long_enough {
-                continue;
-            }
-            let Ok(key) = DecodingKey::from_rsa_components(n, e) else {
-                continue;
-            };
-            match s("kid") {
-                Some(kid) => {
-                    set.keys.insert(kid.to_owned(), Arc::new(key));
-                }
-                None => set.unnamed.push(Arc::new(key)),
-            }
-        }
-        Ok(set)
-    }
-
-    /// The key for `kid`; for a token without `kid`, the only key if there is exactly one.
-    pub fn get(&self, kid: Option<&str>) -> Option<Arc<DecodingKey>> {
-        match kid {
-            Some(kid) => self.keys.get(kid).cloned(),
-            None if self.keys.len() + self.unnamed.len() == 1 => {
-                self.keys.values().chain(&self.unnamed).next().cloned()
-            }
-            None => None,
-        }
-    }
-
-    /// How many usable keys the set has.
-    pub fn len(&self) -> usize {
-        self.keys.len() + self.unnamed.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
+use orgpass_jose::Alg;
+/// The issuer's keys under the one key policy of the token core (see [`orgpass_jose::keys`]): the engine reads its
+/// ID tokens' keys with the same rules.
+pub use orgpass_jose::KeySet;
 
 /// A boxed future returning the raw JWKS document.
 pub type JwksFuture<'a> = Pin<Box<dyn Future<Output = Result<Document, JwksError>> + Send + 'a>>;
@@ -286,13 +207,13 @@ impl JwksCache {
         let seen = self.cached();
         if let Some(c) = &seen
             && c.fresh(self.now())
-            && let Some(key) = c.set.get(kid)
+            && let Some(key) = c.set.get(kid, Alg::Rs256)
         {
             return Ok(key);
         }
         let seen_generation = seen.map_or(0, |c| c.generation);
         let cached = self.usable_keys(seen_generation).await?;
-        if let Some(key) = cached.set.get(kid) {
+        if let Some(key) = cached.set.get(kid, Alg::Rs256) {
             return Ok(key);
         }
         let unknown = || match kid {
@@ -309,7 +230,7 @@ impl JwksCache {
         if let Some(c) = self.cached()
             && c.generation > seen_generation
         {
-            return c.set.get(kid).ok_or_else(unknown);
+            return c.set.get(kid, Alg::Rs256).ok_or_else(unknown);
         }
         if !may_refetch {
             tracing::debug!(
@@ -322,7 +243,11 @@ impl JwksCache {
         if let Some(wait) = self.backed_off() {
             return Err(JwksError::Backoff(wait).into());
         }
-        self.fetch().await?.set.get(kid).ok_or_else(unknown)
+        self.fetch()
+            .await?
+            .set
+            .get(kid, Alg::Rs256)
+            .ok_or_else(unknown)
     }
 
     /// Cached keys that may be used now: fresh ones; else, unless fetching is backed off, newly fetched ones
@@ -408,11 +333,14 @@ impl JwksCache {
 
     async fn fetch_and_parse(&self) -> Result<Cached, JwksError> {
         let doc = self.source.fetch().await?;
-        let set = KeySet::parse(&doc.body).map_err(|reason| JwksError::Parse {
+        let set = KeySet::parse(&doc.body).map_err(|e| JwksError::Parse {
             url: "the jwks_uri".into(),
             what: "the JWKS",
-            reason,
+            reason: e.to_string(),
         })?;
+        for refused in set.refused() {
+            tracing::warn!("the issuer's JWKS: {refused}");
+        }
         if set.is_empty() {
             tracing::warn!("the issuer's JWKS has no RSA signing key usable with RS256");
         }
@@ -438,6 +366,8 @@ impl JwksCache {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
     use serde_json::json;
 
     /// A syntactically valid 2048-bit modulus (not a real key: these tests never verify a signature).
@@ -501,6 +431,7 @@ mod tests {
         JwksCache::new(source, &config(), hands.clock())
     }
 
+    /// The guard keeps exactly the keys the token core's policy allows for RS256 (its table is in orgpass-jose).
     #[test]
     fn only_rsa_signature_keys_for_rs256_of_2048_bits_are_kept() {
         let short = URL_SAFE_NO_PAD.encode([0xC1u8; 128]);
@@ -518,18 +449,36 @@ mod tests {
             {"kty": "RSA", "kid": "no-n", "e": "AQAB"},
         ]});
         let set = KeySet::parse(body.to_string().as_bytes()).unwrap();
-        let mut kept: Vec<_> = set.keys.keys().cloned().collect();
-        kept.sort();
-        assert_eq!(kept, ["good", "no-use-no-alg"]);
-        assert!(set.get(None).is_none(), "two keys: a token must name one");
+        let kids = [
+            "good",
+            "no-use-no-alg",
+            "enc",
+            "rs512",
+            "ps256",
+            "ec",
+            "hmac",
+            "1024-bit",
+            "zero-padded-2040-bit",
+            "no-n",
+        ];
+        let kept: Vec<_> = kids
+            .iter()
+            .filter(|k| set.get(Some(k), Alg::Rs256).is_some())
+            .collect();
+        assert_eq!(kept, [&"good", &"no-use-no-alg"]);
+        assert_eq!(set.refused().len(), 8, "{set:?}");
+        assert!(
+            set.get(None, Alg::Rs256).is_none(),
+            "two keys: a token must name one"
+        );
         assert!(KeySet::parse(b"{\"keys\": 3}").is_err());
     }
 
     #[test]
     fn a_token_without_kid_uses_the_only_key() {
         let set = KeySet::parse(doc(&["only"], None).body.as_slice()).unwrap();
-        assert!(set.get(None).is_some());
-        assert!(set.get(Some("other")).is_none());
+        assert!(set.get(None, Alg::Rs256).is_some());
+        assert!(set.get(Some("other"), Alg::Rs256).is_none());
     }
 
     #[tokio::test]

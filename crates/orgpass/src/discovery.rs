@@ -1,7 +1,6 @@
 //! OpenID Provider discovery and the JWKS cache (keys by `kid`, one rate-limited refetch on an unknown `kid`,
 //! a maximum age after which the keys are fetched again in the background).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -267,57 +266,9 @@ where
     }
 }
 
-/// RS256 verification keys from the issuer's JWKS, by `kid`.
-#[derive(Default)]
-pub struct KeySet {
-    keys: HashMap<String, Arc<DecodingKey>>,
-    unnamed: Vec<Arc<DecodingKey>>,
-}
-
-impl KeySet {
-    /// Parse a JWKS document, keeping RSA signature keys usable for RS256.
-    pub fn parse(body: &[u8]) -> Result<Self, String> {
-        #[derive(Deserialize)]
-        struct Jwks {
-            keys: Vec<serde_json::Value>,
-        }
-        let jwks: Jwks = serde_json::from_slice(body).map_err(|e| e.to_string())?;
-        let mut set = Self::default();
-        for k in jwks.keys {
-            let s = |name: &str| k.get(name).and_then(|v| v.as_str());
-            if s("kty") != Some("RSA")
-                || s("use").is_some_and(|u| u != "sig")
-                || s("alg").is_some_and(|a| a != "RS256")
-            {
-                continue;
-            }
-            let (Some(n), Some(e)) = (s("n"), s("e")) else {
-                continue;
-            };
-            let Ok(key) = DecodingKey::from_rsa_components(n, e) else {
-                continue;
-            };
-            match s("kid") {
-                Some(kid) => {
-                    set.keys.insert(kid.to_owned(), Arc::new(key));
-                }
-                None => set.unnamed.push(Arc::new(key)),
-            }
-        }
-        Ok(set)
-    }
-
-    /// The key for `kid`; without a `kid`, the only key if there is exactly one.
-    pub fn get(&self, kid: Option<&str>) -> Option<Arc<DecodingKey>> {
-        match kid {
-            Some(kid) => self.keys.get(kid).cloned(),
-            None if self.keys.len() + self.unnamed.len() == 1 => {
-                self.keys.values().chain(&self.unnamed).next().cloned()
-            }
-            None => None,
-        }
-    }
-}
+use orgpass_jose::Alg;
+/// The issuer's keys under the one key policy of the token core (see [`orgpass_jose::keys`]).
+pub use orgpass_jose::KeySet;
 
 /// The JWKS cache: filled on first use and kept for the document's max age (bounded, see
 /// [`JWKS_MAX_AGE_BOUNDS`]); refetched at most once per [`JWKS_REFETCH_INTERVAL`] when a token names an unknown
@@ -395,6 +346,12 @@ impl JwksCache {
         self.inner.fetches.load(Ordering::SeqCst)
     }
 
+    /// Why the cached key set refused the key named `kid`, if it did (so "not in the JWKS" is not said of it).
+    pub fn refusal(&self, kid: &str) -> Option<String> {
+        let cached = self.inner.cached()?;
+        cached.set.refusal(kid).map(|r| r.reason.clone())
+    }
+
     /// The key for `kid`: from the cache, else after the first fetch, else after one rate-limited refetch.
     pub async fn key(&self, kid: Option<&str>) -> Result<Option<Arc<DecodingKey>>, DiscoveryError> {
         if let Some(cached) = self.inner.cached() {
@@ -406,7 +363,7 @@ impl JwksCache {
                 }
                 Age::Expired => false,
             };
-            if usable && let Some(k) = cached.set.get(kid) {
+            if usable && let Some(k) = cached.set.get(kid, Alg::Rs256) {
                 return Ok(Some(k));
             }
         }
@@ -417,7 +374,7 @@ impl JwksCache {
             Some(c) if !matches!(c.age(), Age::Expired) => c.set,
             _ => inner.fetch().await?,
         };
-        if let Some(k) = set.get(kid) {
+        if let Some(k) = set.get(kid, Alg::Rs256) {
             return Ok(Some(k));
         }
         let allowed = {
@@ -433,7 +390,7 @@ impl JwksCache {
             return Ok(None);
         }
         tracing::debug!(?kid, "unknown kid; refetching JWKS once");
-        Ok(inner.fetch().await?.get(kid))
+        Ok(inner.fetch().await?.get(kid, Alg::Rs256))
     }
 
     /// Fetch the keys again on a task of their own, unless that is already under way.
@@ -474,13 +431,14 @@ impl CacheInner {
     async fn fetch(&self) -> Result<Arc<KeySet>, DiscoveryError> {
         self.fetches.fetch_add(1, Ordering::SeqCst);
         let doc = self.source.fetch().await?;
-        let set = Arc::new(
-            KeySet::parse(&doc.body).map_err(|reason| DiscoveryError::Parse {
-                url: "jwks_uri".into(),
-                what: "the JWKS",
-                reason,
-            })?,
-        );
+        let set = Arc::new(KeySet::parse(&doc.body).map_err(|e| DiscoveryError::Parse {
+            url: "jwks_uri".into(),
+            what: "the JWKS",
+            reason: e.to_string(),
+        })?);
+        for refused in set.refused() {
+            tracing::warn!("the issuer's JWKS: {refused}");
+        }
         let (low, high) = JWKS_MAX_AGE_BOUNDS;
         let max_age = doc.max_age.unwrap_or(JWKS_DEFAULT_MAX_AGE).clamp(low, high);
         *self.keys.write().expect("jwks lock") = Some(Cached {
@@ -708,7 +666,7 @@ mod tests {
         for _ in 0..100 {
             if cache
                 .cached()
-                .is_some_and(|s| s.get(Some("key-a")).is_none())
+                .is_some_and(|s| s.get(Some("key-a"), Alg::Rs256).is_none())
             {
                 break;
             }

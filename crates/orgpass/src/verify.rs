@@ -26,6 +26,8 @@ pub enum IdTokenError {
     Type(String),
     #[error("ID token rejected: kid {0} is not in the issuer's JWKS (even after refetching it)")]
     UnknownKid(String),
+    #[error("ID token rejected: the issuer's key {kid} is not used: {reason}")]
+    RefusedKey { kid: String, reason: String },
     #[error(
         "ID token rejected: the token has no kid and the issuer's JWKS does not have exactly one key"
     )]
@@ -143,10 +145,7 @@ impl IdTokenVerifier {
             .key(kid.as_deref())
             .await
             .map_err(|e: DiscoveryError| IdTokenError::Jwks(e.to_string()))?;
-        let key = key.ok_or_else(|| {
-            kid.clone()
-                .map_or(IdTokenError::NoKid, IdTokenError::UnknownKid)
-        })?;
+        let key = key.ok_or_else(|| missing_key(kid.as_deref(), |k| jwks.refusal(k)))?;
         self.verify_with_key(token, &key, expected, now)
     }
 
@@ -159,10 +158,13 @@ impl IdTokenVerifier {
         now: i64,
     ) -> Result<IdClaims, IdTokenError> {
         let kid = self.step7_algorithm(token)?;
-        let key = keys.get(kid.as_deref()).ok_or_else(|| {
-            kid.clone()
-                .map_or(IdTokenError::NoKid, IdTokenError::UnknownKid)
-        })?;
+        let key = keys
+            .get(kid.as_deref(), orgpass_jose::Alg::Rs256)
+            .ok_or_else(|| {
+                missing_key(kid.as_deref(), |k| {
+                    keys.refusal(k).map(|r| r.reason.clone())
+                })
+            })?;
         self.verify_with_key(token, &key, expected, now)
     }
 
@@ -429,6 +431,20 @@ fn audiences(claims: &Value) -> Result<Vec<&str>, IdTokenError> {
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// No usable key for `kid`: none named, none by that name, or one the key policy refused (said with its reason).
+fn missing_key(kid: Option<&str>, refusal: impl Fn(&str) -> Option<String>) -> IdTokenError {
+    match kid {
+        None => IdTokenError::NoKid,
+        Some(kid) => match refusal(kid) {
+            Some(reason) => IdTokenError::RefusedKey {
+                kid: kid.to_owned(),
+                reason,
+            },
+            None => IdTokenError::UnknownKid(kid.to_owned()),
+        },
+    }
 }
 
 #[cfg(test)]
@@ -739,6 +755,38 @@ mod tests {
             let got = v.verify(&token, &expected, &jwks, NOW).await.map(|_| ());
             assert_eq!(got, want, "row `{name}`");
         }
+    }
+
+    /// The key policy of the token core holds for ID tokens: a key set naming `key-a` twice is ambiguous, so a
+    /// token signed by either is refused with that reason (before, the engine used one of them silently).
+    #[tokio::test]
+    async fn a_key_the_policy_refuses_is_named_with_its_reason() {
+        let a = TestKey::a();
+        let (jwks, _) = cache(support::jwks(&[&a, &a]));
+        let v = IdTokenVerifier::new(ISS, CLIENT, Duration::from_secs(60));
+        let expected = Expected {
+            nonce: Some(NONCE),
+            org: OrgCheck::Id("org_A".into()),
+            sub: None,
+        };
+        let got = v.verify(&a.sign(&claims()), &expected, &jwks, NOW).await;
+        assert_eq!(
+            got,
+            Err(IdTokenError::RefusedKey {
+                kid: "key-a".into(),
+                reason: "its kid appears 2 times in the key set, so a token naming it is ambiguous"
+                    .into(),
+            })
+        );
+        let keys = KeySet::parse(support::jwks(&[&a, &a]).as_bytes()).unwrap();
+        assert_eq!(
+            v.verify_with_keys(&a.sign(&claims()), &keys, &expected, NOW)
+                .map(|_| ())
+                .unwrap_err()
+                .to_string(),
+            "ID token rejected: the issuer's key key-a is not used: its kid appears 2 times in the key set, so a \
+             token naming it is ambiguous"
+        );
     }
 
     #[tokio::test]

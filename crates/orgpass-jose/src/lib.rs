@@ -1,0 +1,15 @@
+//! The token core: what every JWS Orgpass reads goes through, for the engine's ID tokens and the guard's access
+//! tokens alike (and DPoP proofs next), so both sides apply one policy.
+//!
+//! - [`KeySet`]: a JWKS document read once under one key policy ([`keys`]): RSA keys of 2048 to 8192 bits with a
+//!   public exponent of at least 3 for RS256, P-256 keys for ES256, signature use only, an `alg` that matches the
+//!   key, no symmetric keys, and no `kid` used twice. Every key refused is named with its reason
+//!   ([`KeySet::refused`]) for the caller to log.
+//! - [`verify_compact`]: a compact JWS checked against the algorithm the caller pins, never the one its header
+//!   names; strict base64url; `crit` refused; the key chosen by `kid` from the caller's key set.
+
+pub mod jws;
+pub mod keys;
+
+pub use jws::{Header, JwsError, Verified, verify_compact};
+pub use keys::{Alg, KeySet, KeySetError, RefusedKey};
