@@ -7,6 +7,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::os::unix::fs::PermissionsExt as _;
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -96,7 +97,12 @@ impl Chromium {
             path: self.chromium.display().to_string(),
             cause,
         };
-        let profile = tempfile::tempdir().map_err(|e| error(e.to_string()))?;
+        // The profile holds what the browser fetched: no other account may read it.
+        let profile = tempfile::Builder::new()
+            .prefix("orgpass-qa-chromium-")
+            .permissions(std::fs::Permissions::from_mode(0o700))
+            .tempdir()
+            .map_err(|e| error(e.to_string()))?;
         let (w, h) = self.options.window;
         let mut args = vec![
             "--headless".to_owned(),

@@ -571,7 +571,13 @@ async fn a_page_that_cannot_be_reached_fails_with_its_url_and_a_dropped_session_
         .find_map(|a| a.strip_prefix("--user-data-dir="))
         .map(std::path::PathBuf::from)
         .unwrap();
-    assert!(profile.is_dir());
+    use std::os::unix::fs::PermissionsExt as _;
+    assert_eq!(
+        std::fs::metadata(&profile).unwrap().permissions().mode() & 0o777,
+        0o700,
+        "{}",
+        profile.display()
+    );
     let processes: Vec<(u32, u64)> = descendants(browser[0])
         .into_iter()
         .filter_map(|p| Some((p, start_time(p)?)))
