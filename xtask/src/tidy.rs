@@ -200,8 +200,6 @@ fn every_http_client_comes_from_orgpass_net() {
         .filter(|f| {
             let text = fs::read_to_string(f).unwrap_or_default();
             let shipped = text.split("#[cfg(test)]").next().unwrap_or_default();
-            // WebDriver to a chromedriver the process started on loopback is not a client of any tenant.
-            let shipped = shipped.replace("fantoccini::ClientBuilder::new(", "");
             [
                 "reqwest::Client::builder(",
                 "reqwest::Client::new(",

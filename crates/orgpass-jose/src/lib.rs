@@ -7,9 +7,12 @@
 //!   ([`KeySet::refused`]) for the caller to log.
 //! - [`verify_compact`]: a compact JWS checked against the algorithm the caller pins, never the one its header
 //!   names; strict base64url; `crit` refused; the key chosen by `kid` from the caller's key set.
+//! - [`thumbprint`]: RFC 7638 JWK thumbprints, by which DPoP binds tokens to a key.
 
 pub mod jws;
 pub mod keys;
+pub mod thumbprint;
 
 pub use jws::{Header, JwsError, Verified, verify_compact};
 pub use keys::{Alg, KeySet, KeySetError, RefusedKey};
+pub use thumbprint::{ThumbprintError, thumbprint};

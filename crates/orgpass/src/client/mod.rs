@@ -516,3 +516,26 @@ fn random_token() -> String {
     rand::rngs::OsRng.fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 7636 Appendix B's verifier and S256 challenge, through the calls `begin_login` makes its pair with.
+    #[test]
+    fn pkce_s256_matches_rfc_7636_appendix_b() {
+        let verifier =
+            PkceCodeVerifier::new("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk".to_owned());
+        let challenge = PkceCodeChallenge::from_code_verifier_sha256(&verifier);
+        assert_eq!(
+            challenge.as_str(),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(challenge.method().as_str(), "S256");
+        let (random, verifier) = PkceCodeChallenge::new_random_sha256();
+        assert_eq!(
+            random.as_str(),
+            PkceCodeChallenge::from_code_verifier_sha256(&verifier).as_str()
+        );
+    }
+}
