@@ -184,7 +184,8 @@ fn every_command_refuses_every_locked_key_from_every_layer() {
             refused += 1;
         }
     }
-    assert_eq!(refused, 8 + 3 * 1 + 2 + 5 * 2 * KEYS.len());
+    // Flags: login 8, api 2, token/run/logout 1 each; then each key from the environment and the user file.
+    assert_eq!(refused, 8 + 2 + 3 + 5 * 2 * KEYS.len());
     // Nothing reached the provider: no grant, no refresh, no revocation, no request it logs.
     assert_eq!(op.events().len(), events_before, "{:?}", op.events());
     assert_eq!(
