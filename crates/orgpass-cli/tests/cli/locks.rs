@@ -7,20 +7,8 @@ use std::path::{Path, PathBuf};
 
 use crate::support::{ACME_ID, CLIENT_ID, Home, Provider, Run, require_keychain};
 
-/// Every key of the engine's settings, as `orgpass::config::KEYS` lists them.
-const KEYS: &[&str] = &[
-    "issuer",
-    "client_id",
-    "audience",
-    "scope",
-    "ports",
-    "timeout_secs",
-    "leeway_secs",
-    "require_organization",
-    "browser",
-    "api_url",
-    "ca_file",
-];
+/// Every key of the engine's settings: each one is lockable.
+const KEYS: &[&str] = orgpass::config::KEYS;
 
 /// A value for `key` other than the locked one, as an environment variable's text and as a TOML value.
 fn attempt(key: &str) -> (&'static str, &'static str) {
@@ -96,6 +84,15 @@ struct Machine {
 }
 
 impl Machine {
+    /// A private home, and IT's file's folder (not yet written) below `root`.
+    fn new(root: &Path) -> Self {
+        Self {
+            home: Home::new(),
+            system_dirs: root.join("xdg"),
+            system_file: root.join("xdg/orgpass/config.toml"),
+        }
+    }
+
     fn user_file(&self) -> PathBuf {
         self.home.config_dir().join("orgpass/config.toml")
     }
@@ -120,11 +117,7 @@ fn every_command_refuses_every_locked_key_from_every_layer() {
     require_keychain();
     let op = Provider::start(&[]);
     let root = tempfile::tempdir().unwrap();
-    let machine = Machine {
-        home: Home::new(),
-        system_dirs: root.path().join("xdg"),
-        system_file: root.path().join("xdg/orgpass/config.toml"),
-    };
+    let machine = Machine::new(root.path());
     // Signed in before IT rolled out its file.
     op.login(&machine.home, "alice", Some(ACME_ID), &[])
         .expect_code(0);
@@ -240,11 +233,7 @@ fn a_session_for_another_api_than_the_locked_one_is_not_used() {
     require_keychain();
     let op = Provider::start(&[]);
     let root = tempfile::tempdir().unwrap();
-    let machine = Machine {
-        home: Home::new(),
-        system_dirs: root.path().join("xdg"),
-        system_file: root.path().join("xdg/orgpass/config.toml"),
-    };
+    let machine = Machine::new(root.path());
     op.login(&machine.home, "alice", Some(ACME_ID), &[])
         .expect_code(0);
     write(
