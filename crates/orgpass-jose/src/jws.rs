@@ -165,17 +165,23 @@ fn key(
     }
 }
 
-/// RFC 7515 §5.2 step 8: the signature over `header.payload`, canonical base64url.
+/// RFC 7515 §5.2 step 8: the signature over `header.payload`.
 fn signature(parts: &Parts<'_>, alg: Alg, key: &jsonwebtoken::DecodingKey) -> Result<(), JwsError> {
-    if b64(parts.signature).is_none() {
+    verify_signature(parts.signing_input.as_bytes(), parts.signature, alg, key)
+}
+
+/// The one signature check under every profile: `signature` (canonical base64url) over `signing_input` with `key`
+/// for `alg`. Public so that raw-signature vectors (Wycheproof's RSA PKCS#1) run through this very path.
+pub fn verify_signature(
+    signing_input: &[u8],
+    signature: &str,
+    alg: Alg,
+    key: &jsonwebtoken::DecodingKey,
+) -> Result<(), JwsError> {
+    if b64(signature).is_none() {
         return Err(JwsError::BadEncoding("signature"));
     }
-    match jsonwebtoken::crypto::verify(
-        parts.signature,
-        parts.signing_input.as_bytes(),
-        key,
-        alg.jsonwebtoken(),
-    ) {
+    match jsonwebtoken::crypto::verify(signature, signing_input, key, alg.jsonwebtoken()) {
         Ok(true) => Ok(()),
         _ => Err(JwsError::BadSignature),
     }

@@ -13,6 +13,6 @@ pub mod jws;
 pub mod keys;
 pub mod thumbprint;
 
-pub use jws::{Header, JwsError, Verified, verify_compact};
+pub use jws::{Header, JwsError, Verified, verify_compact, verify_signature};
 pub use keys::{Alg, KeySet, KeySetError, RefusedKey};
 pub use thumbprint::{ThumbprintError, thumbprint};

