@@ -3,7 +3,6 @@
 //! checking signature, `iss`, `aud`, `exp`) and against `jwt-authorizer` (its `Authorizer::check_auth` over the
 //! same JWKS). Prints the ratios at the end.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
@@ -79,7 +78,7 @@ fn main() {
 
     // The guard, its JWKS served from memory (a warm cache: no I/O per token either way).
     let jwks = f.jwks.clone().into_bytes();
-    let source = Arc::new(move || -> JwksFuture<'static> {
+    let source = move || -> JwksFuture<'static> {
         let body = jwks.clone();
         Box::pin(async move {
             Ok(Document {
@@ -87,7 +86,7 @@ fn main() {
                 max_age: None,
             })
         })
-    });
+    };
     let guard = Guard::with_source(GuardConfig::new(ISS, AUD).unwrap(), source, system_clock());
     rt.block_on(guard.verify(&f.token))
         .expect("the guard accepts the token");

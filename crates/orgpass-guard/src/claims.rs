@@ -6,24 +6,14 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use orgpass_jose::AccessClaims;
+
 use crate::error::GuardError;
 
 /// The verified claims of an access token. Only the guard makes these (after every check passed); cloning is
 /// cheap. Handlers get them with the [`Claims`] extractor.
 #[derive(Clone, PartialEq)]
-pub struct Claims(Arc<Inner>);
-
-#[derive(PartialEq)]
-struct Inner {
-    sub: String,
-    org: Org,
-    scopes: BTreeSet<String>,
-    permissions: BTreeSet<String>,
-    azp: Option<String>,
-    exp: i64,
-    iat: i64,
-    all: Map<String, Value>,
-}
+pub struct Claims(Arc<AccessClaims>);
 
 impl std::fmt::Debug for Claims {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -38,7 +28,8 @@ impl std::fmt::Debug for Claims {
     }
 }
 
-/// The organization a verified token was issued for.
+/// The organization a verified token was issued for: the token core's [`orgpass_jose::Org`] in a type of the
+/// guard's own, so that handlers can take it as an axum extractor.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Org {
     /// `org_id`, e.g. `org_AcmeA1b2C3d4E5f6`: what data is scoped by.
@@ -47,38 +38,18 @@ pub struct Org {
     pub name: Option<String>,
 }
 
-/// The parts [`crate::verify`] has checked, assembled into [`Claims`].
-pub(crate) struct Checked {
-    pub sub: String,
-    pub org: Org,
-    pub scopes: BTreeSet<String>,
-    pub permissions: BTreeSet<String>,
-    pub azp: Option<String>,
-    pub exp: i64,
-    pub iat: i64,
+impl From<&orgpass_jose::Org> for Org {
+    fn from(org: &orgpass_jose::Org) -> Self {
+        Self {
+            id: org.id.clone(),
+            name: org.name.clone(),
+        }
+    }
 }
 
 impl Claims {
-    pub(crate) fn new(checked: Checked, all: Map<String, Value>) -> Self {
-        let Checked {
-            sub,
-            org,
-            scopes,
-            permissions,
-            azp,
-            exp,
-            iat,
-        } = checked;
-        Self(Arc::new(Inner {
-            sub,
-            org,
-            scopes,
-            permissions,
-            azp,
-            exp,
-            iat,
-            all,
-        }))
+    pub(crate) fn new(checked: AccessClaims) -> Self {
+        Self(Arc::new(checked))
     }
 
     /// `sub`: the user (or, for client credentials, the client) the token is for.
@@ -97,8 +68,8 @@ impl Claims {
     }
 
     /// The organization (`org_id` and `org_name`).
-    pub fn org(&self) -> &Org {
-        &self.0.org
+    pub fn org(&self) -> Org {
+        Org::from(&self.0.org)
     }
 
     /// The `scope` claim's space-separated scopes.
@@ -129,7 +100,7 @@ impl Claims {
             Ok(())
         } else {
             Err(GuardError::InsufficientScope {
-                scope: crate::error::shown(required),
+                scope: orgpass_jose::access::shown(required),
             })
         }
     }
@@ -165,21 +136,19 @@ mod tests {
     use super::*;
 
     fn claims(scope: &str, permissions: &[&str]) -> Claims {
-        Claims::new(
-            Checked {
-                sub: "auth0|alice".into(),
-                org: Org {
-                    id: "org_AcmeA1b2C3d4E5f6".into(),
-                    name: None,
-                },
-                scopes: scope.split_whitespace().map(str::to_owned).collect(),
-                permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
-                azp: None,
-                exp: 0,
-                iat: 0,
+        Claims::new(AccessClaims {
+            sub: "auth0|alice".into(),
+            org: orgpass_jose::Org {
+                id: "org_AcmeA1b2C3d4E5f6".into(),
+                name: None,
             },
-            Map::new(),
-        )
+            scopes: scope.split_whitespace().map(str::to_owned).collect(),
+            permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+            azp: None,
+            exp: 0,
+            iat: 0,
+            all: Map::new(),
+        })
     }
 
     #[test]

@@ -10,21 +10,20 @@ use url::Url;
 pub const DEFAULT_LEEWAY: Duration = Duration::from_secs(60);
 
 /// The largest leeway accepted; a larger one is lowered to this (a token expired for minutes is expired).
-pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+pub const MAX_LEEWAY: Duration = orgpass_jose::access::MAX_LEEWAY;
 
 /// Minimum time between two JWKS refetches caused by tokens naming an unknown `kid`.
-pub const DEFAULT_REFETCH_INTERVAL: Duration = Duration::from_secs(30);
+pub const DEFAULT_REFETCH_INTERVAL: Duration = orgpass_jose::CachePolicy::DEFAULT.refetch_interval;
 
 /// How long fetched keys are used when the JWKS response says nothing (`Cache-Control: max-age`) about it.
-pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(600);
+pub const DEFAULT_MAX_AGE: Duration = orgpass_jose::CachePolicy::DEFAULT.default_max_age;
 
 /// The bounds put on a JWKS response's `max-age`: fetched at most once a minute, and a key the tenant removed
 /// is dropped within the hour whatever the response said.
-pub const MAX_AGE_BOUNDS: (Duration, Duration) =
-    (Duration::from_secs(60), Duration::from_secs(3600));
+pub const MAX_AGE_BOUNDS: (Duration, Duration) = orgpass_jose::CachePolicy::DEFAULT.max_age_bounds;
 
 /// The largest discovery document or JWKS accepted (real ones are a few KiB).
-pub const MAX_DOCUMENT_BYTES: usize = 1024 * 1024;
+pub use orgpass_jose::MAX_DOCUMENT_BYTES;
 
 /// Why a guard configuration was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -196,17 +195,8 @@ pub(crate) fn is_loopback(url: &Url) -> bool {
         .is_ok_and(|ip| ip.is_loopback())
 }
 
-/// `s` with every character a quoted-string header value (RFC 6750 §3) cannot hold replaced by `?`, and at
-/// most 200 characters long.
-pub(crate) fn header_safe(s: &str) -> String {
-    s.chars()
-        .take(200)
-        .map(|c| match c {
-            ' ' | '!' | '#'..='[' | ']'..='~' => c,
-            _ => '?',
-        })
-        .collect()
-}
+/// `s` made safe for a quoted-string header value (the token core's rule).
+pub(crate) use orgpass_jose::access::header_safe;
 
 #[cfg(test)]
 mod tests {

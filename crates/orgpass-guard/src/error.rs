@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use orgpass_jose::{AccessError, FetchError, KeyError};
+
 /// Why the guard refused a request. `Display` says which check failed; [`GuardError::check`] names it in one
 /// word (the `check` of the JSON body). Rendered as an RFC 6750 response by its `IntoResponse`
 /// (see [`crate::refusal`]).
@@ -16,52 +18,9 @@ pub enum GuardError {
     NoToken,
     #[error("malformed Authorization header: {0}")]
     MalformedHeader(&'static str),
-    #[error("access token refused: not a signed JWT ({0})")]
-    Malformed(&'static str),
-    #[error("access token refused: alg is {0}, but only RS256 is accepted")]
-    Algorithm(String),
-    #[error(
-        "access token refused: typ is {0}; an access token has typ at+jwt or JWT (RFC 9068), other kinds of JWT \
-         are not access tokens"
-    )]
-    Type(String),
-    #[error(
-        "access token refused: kid {0} is not one of the issuer's keys (even after fetching them again)"
-    )]
-    UnknownKid(String),
-    #[error(
-        "access token refused: the token names no kid and the issuer does not have exactly one key"
-    )]
-    NoKid,
-    #[error("access token refused: the signature does not verify with the issuer's key")]
-    Signature,
-    #[error("access token refused: the {0} claim is missing or not of the right type")]
-    Claim(&'static str),
-    #[error("access token refused: iss is {got}, expected {want}")]
-    Issuer { got: String, want: String },
-    #[error(
-        "access token refused: aud is {got}, which does not contain this API's identifier {want} (an ID token's \
-         aud is the client id: send the access token requested with audience={want})"
-    )]
-    Audience { got: String, want: String },
-    #[error(
-        "access token refused: expired (exp {exp} is before now {now} minus the {leeway} s leeway); get a fresh \
-         token"
-    )]
-    Expired { exp: i64, now: i64, leeway: u64 },
-    #[error(
-        "access token refused: not valid yet (nbf {nbf} is after now {now} plus the {leeway} s leeway)"
-    )]
-    NotYetValid { nbf: i64, now: i64, leeway: u64 },
-    #[error(
-        "access token refused: issued in the future (iat {iat} is after now {now} plus the {leeway} s leeway); \
-         check the clocks"
-    )]
-    IssuedInFuture { iat: i64, now: i64, leeway: u64 },
-    #[error(
-        "access token refused: org_id {0} is not an organization ID (org_ and up to 46 letters or digits)"
-    )]
-    OrgId(String),
+    /// The token core's access-token profile refused the token (header, key, signature or a claim).
+    #[error(transparent)]
+    Token(#[from] AccessError),
     #[error("the token lacks the scope this request needs: {scope}")]
     InsufficientScope { scope: String },
     #[error(
@@ -90,18 +49,7 @@ impl GuardError {
     pub fn check(&self) -> &'static str {
         match self {
             Self::NoToken | Self::MalformedHeader(_) => "header",
-            Self::Malformed(_) => "malformed",
-            Self::Algorithm(_) => "alg",
-            Self::Type(_) => "typ",
-            Self::UnknownKid(_) | Self::NoKid => "kid",
-            Self::Signature => "signature",
-            Self::Claim(name) => name,
-            Self::Issuer { .. } => "iss",
-            Self::Audience { .. } => "aud",
-            Self::Expired { .. } => "exp",
-            Self::NotYetValid { .. } => "nbf",
-            Self::IssuedInFuture { .. } => "iat",
-            Self::OrgId(_) => "org_id",
+            Self::Token(e) => e.check(),
             Self::InsufficientScope { .. } => "scope",
             Self::OrgMismatch { .. } => "org_mismatch",
             Self::Jwks(_) => "jwks",
@@ -144,37 +92,52 @@ pub enum JwksError {
     Backoff(Duration),
 }
 
-/// A claim value shown in a message: at most 80 characters, header-safe.
-pub(crate) fn shown(s: &str) -> String {
-    let mut out = crate::config::header_safe(s);
-    if s.chars().count() > 80 {
-        out = out.chars().take(77).collect::<String>() + "...";
+impl From<FetchError> for JwksError {
+    fn from(e: FetchError) -> Self {
+        match e {
+            FetchError::Transport { url, source } => Self::Transport { url, source },
+            FetchError::Status { url, status } => Self::Status { url, status },
+            FetchError::TooLarge { url, what, limit } => Self::TooLarge { url, what, limit },
+        }
     }
-    out
 }
+
+impl From<KeyError<JwksError>> for GuardError {
+    /// A `kid` naming no usable key is the token's fault (401); keys that cannot be had are the issuer's (503).
+    fn from(e: KeyError<JwksError>) -> Self {
+        match e.token_fault() {
+            Ok(jws) => Self::Token(jws.into()),
+            Err(KeyError::Fetch(e)) => Self::Jwks(e),
+            Err(KeyError::Backoff(wait)) => Self::Jwks(JwksError::Backoff(wait)),
+            Err(KeyError::Unreadable(e)) => Self::Jwks(JwksError::Parse {
+                url: "the jwks_uri".into(),
+                what: "the JWKS",
+                reason: e.to_string(),
+            }),
+            Err(KeyError::Missing(jws)) => Self::Token(jws.into()),
+        }
+    }
+}
+
+/// A claim value shown in a message: at most 80 characters, header-safe (the token core's rule).
+pub(crate) use orgpass_jose::access::shown;
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn shown_values_are_short_and_header_safe() {
-        assert_eq!(shown("https://acme/"), "https://acme/");
-        assert_eq!(shown("a\"b\\c\r\nd"), "a?b?c??d");
-        let long = "x".repeat(200);
-        assert_eq!(shown(&long).len(), 80);
-        assert!(shown(&long).ends_with("..."));
-    }
-
-    #[test]
     fn every_claim_failure_names_its_claim() {
-        assert_eq!(GuardError::Claim("exp").check(), "exp");
-        assert_eq!(GuardError::Claim("org_id").check(), "org_id");
+        assert_eq!(GuardError::from(AccessError::Claim("exp")).check(), "exp");
         assert_eq!(
-            GuardError::Audience {
+            GuardError::from(AccessError::Claim("org_id")).check(),
+            "org_id"
+        );
+        assert_eq!(
+            GuardError::from(AccessError::Audience {
                 got: "c".into(),
                 want: "a".into()
-            }
+            })
             .check(),
             "aud"
         );

@@ -26,7 +26,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Org {
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let claims = Claims::from_request_parts(parts, state).await?;
-        Ok(claims.org().clone())
+        Ok(claims.org())
     }
 }
 
@@ -58,6 +58,6 @@ impl<S: Send + Sync> FromRequestParts<S> for BoundOrg {
                 token: claims.org_id().to_owned(),
             });
         }
-        Ok(Self(claims.org().clone()))
+        Ok(Self(claims.org()))
     }
 }

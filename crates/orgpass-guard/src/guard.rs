@@ -6,22 +6,14 @@ use std::sync::Arc;
 use crate::claims::Claims;
 use crate::config::{ConfigError, GuardConfig};
 use crate::error::GuardError;
+use crate::error::JwksError;
 use crate::http::default_client;
 use crate::jwks::{HttpJwks, JwksCache, JwksSource};
 use crate::layer::GuardLayer;
-use crate::verify::{Jws, check_claims};
+use orgpass_jose::AccessProfile;
 
-/// The current time in UNIX seconds (injected so tests pin it).
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
-
-/// The system clock.
-pub fn system_clock() -> Clock {
-    Arc::new(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs() as i64)
-    })
-}
+/// The current time in UNIX seconds (injected so tests pin it), and the system clock: the token core's.
+pub use orgpass_jose::{Clock, system_clock};
 
 /// Verifies access tokens for one API. Cheap to clone; make one per API at start-up and put
 /// [`Guard::layer`] on its router.
@@ -30,6 +22,7 @@ pub struct Guard(Arc<Inner>);
 
 struct Inner {
     config: GuardConfig,
+    profile: AccessProfile,
     jwks: JwksCache,
     clock: Clock,
 }
@@ -58,10 +51,16 @@ impl Guard {
     }
 
     /// A guard reading the JWKS from `source` and the time from `clock` (tests, or keys from elsewhere).
-    pub fn with_source(config: GuardConfig, source: Arc<dyn JwksSource>, clock: Clock) -> Self {
-        let jwks = JwksCache::new(source, &config, clock.clone());
+    pub fn with_source(
+        config: GuardConfig,
+        source: impl JwksSource<JwksError>,
+        clock: Clock,
+    ) -> Self {
+        let jwks = crate::jwks::cache(source, &config, clock.clone());
+        let profile = AccessProfile::new(config.issuer(), config.audience(), config.leeway());
         Self(Arc::new(Inner {
             config,
+            profile,
             jwks,
             clock,
         }))
@@ -81,12 +80,18 @@ impl Guard {
         self.0.jwks.fetch_count()
     }
 
-    /// Verifies one access token: header (RS256, `typ`), the key by `kid` from our JWKS cache, the signature,
-    /// then `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `org_id` and the types of `scope`, `permissions`, `azp`.
+    /// The access-token profile this guard decides with (the token core's; the app's QA view uses the same).
+    pub fn profile(&self) -> &AccessProfile {
+        &self.0.profile
+    }
+
+    /// Verifies one access token with the token core's access-token profile: header (RS256, `typ`), the key by
+    /// `kid` from the JWKS cache, the signature, then `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `org_id` and the
+    /// types of `scope`, `permissions`, `azp`.
     pub async fn verify(&self, token: &str) -> Result<Claims, GuardError> {
-        let jws = Jws::parse(token)?;
-        let key = self.0.jwks.key(jws.kid()).await?;
-        let all = jws.verify_signature(&key)?;
-        check_claims(&self.0.config, all, (self.0.clock)())
+        let profile = &self.0.profile;
+        let jws = profile.parse(token)?;
+        let key = self.0.jwks.key(jws.kid(), AccessProfile::ALG).await?;
+        Ok(Claims::new(profile.check(jws, &key, (self.0.clock)())?))
     }
 }

@@ -7,7 +7,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
-use crate::config::{ConfigError, GuardConfig, MAX_DOCUMENT_BYTES};
+#[cfg(doc)]
+use crate::config::MAX_DOCUMENT_BYTES;
+use crate::config::{ConfigError, GuardConfig};
 use crate::error::JwksError;
 
 /// The client the guard uses when none is given: the operating system's trust store (plus
@@ -39,78 +41,17 @@ pub fn same_origin_redirects() -> reqwest::redirect::Policy {
     })
 }
 
-/// A fetched document and how long its sender says it may be cached.
-#[derive(Debug, Clone, Default)]
-pub struct Document {
-    pub body: Vec<u8>,
-    /// `Cache-Control: max-age` of the response (`Some(ZERO)` for `no-cache` / `no-store`), if it said.
-    pub max_age: Option<Duration>,
-}
+/// A fetched document and how long its sender says it may be cached (the token core's).
+pub use orgpass_jose::Document;
 
-/// GET `url`, refusing a non-2xx answer and a body over [`MAX_DOCUMENT_BYTES`] (read chunk by chunk, so an
-/// endless body is cut off rather than buffered).
+/// GET `url` through the token core's one reader (non-2xx refused, body capped at [`MAX_DOCUMENT_BYTES`],
+/// `Cache-Control` read), with the guard's errors.
 pub async fn get_document(
     http: &reqwest::Client,
     url: &Url,
     what: &'static str,
 ) -> Result<Document, JwksError> {
-    let transport = |source| JwksError::Transport {
-        url: url.to_string(),
-        source,
-    };
-    let too_large = || JwksError::TooLarge {
-        url: url.to_string(),
-        what,
-        limit: MAX_DOCUMENT_BYTES,
-    };
-    let mut resp = http.get(url.clone()).send().await.map_err(transport)?;
-    let status = resp.status();
-    if !status.is_success() {
-        return Err(JwksError::Status {
-            url: url.to_string(),
-            status: status.as_u16(),
-        });
-    }
-    if resp
-        .content_length()
-        .is_some_and(|n| n > MAX_DOCUMENT_BYTES as u64)
-    {
-        return Err(too_large());
-    }
-    let max_age = resp
-        .headers()
-        .get(reqwest::header::CACHE_CONTROL)
-        .and_then(|v| v.to_str().ok())
-        .and_then(cache_max_age);
-    let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(transport)? {
-        if body.len() + chunk.len() > MAX_DOCUMENT_BYTES {
-            return Err(too_large());
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(Document { body, max_age })
-}
-
-/// The lifetime a `Cache-Control` value grants: `max-age=N`, or zero for `no-cache` / `no-store`.
-pub(crate) fn cache_max_age(value: &str) -> Option<Duration> {
-    let mut max_age = None;
-    for directive in value.split(',').map(str::trim) {
-        let (name, arg) = directive.split_once('=').unwrap_or((directive, ""));
-        match name.trim().to_ascii_lowercase().as_str() {
-            "no-store" | "no-cache" => return Some(Duration::ZERO),
-            "max-age" => {
-                max_age = arg
-                    .trim()
-                    .trim_matches('"')
-                    .parse::<u64>()
-                    .ok()
-                    .map(Duration::from_secs)
-            }
-            _ => {}
-        }
-    }
-    max_age
+    Ok(orgpass_jose::get_document(http, url, what).await?)
 }
 
 /// Reads the issuer's discovery document and returns its `jwks_uri`, after checking that the document is the
@@ -151,30 +92,9 @@ pub async fn discover_jwks_uri(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::MAX_DOCUMENT_BYTES;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-    #[test]
-    fn cache_control_max_age() {
-        let rows = [
-            ("public, max-age=15, stale-while-revalidate=15", Some(15)),
-            ("max-age=600", Some(600)),
-            ("Max-Age=\"120\"", Some(120)),
-            ("no-store", Some(0)),
-            ("public, no-cache", Some(0)),
-            ("public", None),
-            ("max-age=soon", None),
-        ];
-        for (value, want) in rows {
-            assert_eq!(
-                cache_max_age(value),
-                want.map(Duration::from_secs),
-                "{value}"
-            );
-        }
-    }
-
-    /// Answers connection `i` on 127.0.0.1 with `heads[i]` (the last one for all later connections), then
-    /// `body` (with a Content-Length, or chunked).
     async fn serve_seq(heads: Vec<String>, body: Vec<u8>, chunked: bool) -> Url {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = Url::parse(&format!("http://{}/doc", listener.local_addr().unwrap())).unwrap();

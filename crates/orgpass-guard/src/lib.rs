@@ -26,6 +26,9 @@
 //! id, is refused); `exp`, `nbf`, `iat` within a small leeway; `typ`, when present, `at+jwt` or `JWT`; `org_id`
 //! present and well-formed. Refusals are listed in [`refusal`].
 //!
+//! The checks themselves are the token core's access-token profile ([`AccessProfile`], in `orgpass-jose`), and so
+//! is the JWKS cache: the engine verifies with the same core.
+//!
 //! It never depends on the `orgpass` client crate or on Tauri: it is the other party.
 
 mod bearer;
@@ -39,7 +42,6 @@ pub mod jwks;
 pub mod layer;
 pub mod refusal;
 pub mod scope;
-pub mod verify;
 
 pub use claims::{Claims, Org};
 pub use config::{ConfigError, GuardConfig};
@@ -49,4 +51,6 @@ pub use guard::{Clock, Guard, system_clock};
 pub use http::Document;
 pub use jwks::{JwksFuture, JwksSource, KeySet};
 pub use layer::{GuardLayer, GuardService};
+/// The access-token profile the guard decides with, from the token core (the app's QA view shows the same verdict).
+pub use orgpass_jose::{AccessError, AccessProfile};
 pub use scope::{RequireScope, RequireScopeService};

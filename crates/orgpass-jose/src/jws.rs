@@ -17,7 +17,7 @@ pub enum JwsError {
     Malformed,
     #[error("the token's {0} is not canonical base64url")]
     BadEncoding(&'static str),
-    #[error("the token's header is not a JSON object with a string `alg`: {0}")]
+    #[error("the token's header is not a JSON object of the right shape: {0}")]
     BadHeader(String),
     #[error("the token is signed with {found}, but only {pinned} is accepted here")]
     WrongAlgorithm { pinned: &'static str, found: String },
@@ -40,11 +40,13 @@ pub enum JwsError {
 /// The protected header's members the verifier reads.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Header {
-    pub alg: String,
+    #[serde(default)]
+    pub alg: Option<String>,
     #[serde(default)]
     pub kid: Option<String>,
+    /// Any JSON value: a profile refuses a non-string `typ` with its own message.
     #[serde(default)]
-    pub typ: Option<String>,
+    pub typ: Option<serde_json::Value>,
     #[serde(default)]
     crit: Option<serde_json::Value>,
     #[serde(default)]
@@ -66,17 +68,60 @@ pub struct Verified {
 
 /// Verifies `token` with `alg` and a key of `keys`.
 pub fn verify_compact(token: &str, alg: Alg, keys: &KeySet) -> Result<Verified, JwsError> {
-    let parts = split(token)?;
-    let header = header(parts.header)?;
-    check_alg(&header, alg)?;
-    check_crit(&header)?;
-    check_no_embedded_key(&header)?;
-    let payload = b64(parts.payload).ok_or(JwsError::BadEncoding("payload"))?;
-    let key = key(&header, alg, keys)?;
-    signature(&parts, alg, &key)?;
-    Ok(Verified { header, payload })
+    let jws = Compact::parse(token, alg)?;
+    let key = keys.key_for(jws.kid(), alg)?;
+    jws.verify(&key)
 }
 
+/// A compact JWS whose header passed every check (the pinned `alg`, no `crit`, no key of its own), not yet its
+/// signature: the caller looks its `kid` up (in a key set, or through the [JWKS cache](crate::JwksCache)), then
+/// calls [`Compact::verify`]. Nothing in it is believed before that.
+#[derive(Debug)]
+pub struct Compact<'t> {
+    parts: Parts<'t>,
+    header: Header,
+    payload: Vec<u8>,
+    alg: Alg,
+}
+
+impl<'t> Compact<'t> {
+    /// RFC 7515 §5.2 steps 1–5 for `token`, with `alg` pinned.
+    pub fn parse(token: &'t str, alg: Alg) -> Result<Self, JwsError> {
+        let parts = split(token)?;
+        let header = header(parts.header)?;
+        check_alg(&header, alg)?;
+        check_crit(&header)?;
+        check_no_embedded_key(&header)?;
+        let payload = b64(parts.payload).ok_or(JwsError::BadEncoding("payload"))?;
+        Ok(Self {
+            parts,
+            header,
+            payload,
+            alg,
+        })
+    }
+
+    /// The protected header (its `typ` is the caller's profile to check).
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    /// The `kid` to look up.
+    pub fn kid(&self) -> Option<&str> {
+        self.header.kid.as_deref()
+    }
+
+    /// RFC 7515 §5.2 step 8: the signature with `key`; then the payload may be believed.
+    pub fn verify(self, key: &jsonwebtoken::DecodingKey) -> Result<Verified, JwsError> {
+        signature(&self.parts, self.alg, key)?;
+        Ok(Verified {
+            header: self.header,
+            payload: self.payload,
+        })
+    }
+}
+
+#[derive(Debug)]
 struct Parts<'a> {
     header: &'a str,
     payload: &'a str,
@@ -106,18 +151,20 @@ fn split(token: &str) -> Result<Parts<'_>, JwsError> {
 /// RFC 7515 §5.2 steps 2–4: the header decodes to a JSON object.
 fn header(encoded: &str) -> Result<Header, JwsError> {
     let bytes = b64(encoded).ok_or(JwsError::BadEncoding("header"))?;
-    serde_json::from_slice(&bytes).map_err(|e| JwsError::BadHeader(e.to_string()))
+    // Through a map: serde would read a struct from a JSON array too.
+    let object: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).map_err(|e| JwsError::BadHeader(e.to_string()))?;
+    serde_json::from_value(object.into()).map_err(|e| JwsError::BadHeader(e.to_string()))
 }
 
 /// RFC 8725 §3.1: the algorithm is the caller's; a header naming another one is refused, not obeyed.
 fn check_alg(header: &Header, alg: Alg) -> Result<(), JwsError> {
-    if header.alg == alg.name() {
-        Ok(())
-    } else {
-        Err(JwsError::WrongAlgorithm {
+    match header.alg.as_deref() {
+        Some(found) if found == alg.name() => Ok(()),
+        found => Err(JwsError::WrongAlgorithm {
             pinned: alg.name(),
-            found: header.alg.clone(),
-        })
+            found: found.unwrap_or("none named").to_owned(),
+        }),
     }
 }
 
@@ -143,26 +190,6 @@ fn check_no_embedded_key(header: &Header) -> Result<(), JwsError> {
         }
     }
     Ok(())
-}
-
-/// The key by `kid` from the caller's set (a refused key says why).
-fn key(
-    header: &Header,
-    alg: Alg,
-    keys: &KeySet,
-) -> Result<std::sync::Arc<jsonwebtoken::DecodingKey>, JwsError> {
-    match &header.kid {
-        Some(kid) => keys
-            .get(Some(kid), alg)
-            .ok_or_else(|| match keys.refusal(kid) {
-                Some(r) => JwsError::RefusedKey {
-                    kid: kid.clone(),
-                    reason: r.reason.clone(),
-                },
-                None => JwsError::UnknownKey { kid: kid.clone() },
-            }),
-        None => keys.get(None, alg).ok_or(JwsError::NoKid),
-    }
 }
 
 /// RFC 7515 §5.2 step 8: the signature over `header.payload`.

@@ -183,6 +183,28 @@ impl KeySet {
         }
     }
 
+    /// The key for `kid` and the pinned `alg`, or why there is none, as every profile reports it (a key the policy
+    /// refused says why, rather than "unknown").
+    pub fn key_for(
+        &self,
+        kid: Option<&str>,
+        alg: Alg,
+    ) -> Result<Arc<DecodingKey>, crate::JwsError> {
+        use crate::JwsError;
+        self.get(kid, alg).ok_or_else(|| match kid {
+            Some(kid) => match self.refusal(kid) {
+                Some(r) => JwsError::RefusedKey {
+                    kid: kid.to_owned(),
+                    reason: r.reason.clone(),
+                },
+                None => JwsError::UnknownKey {
+                    kid: kid.to_owned(),
+                },
+            },
+            None => JwsError::NoKid,
+        })
+    }
+
     /// Whether `kid` names a key this set refused (so "unknown kid" would be the wrong thing to say).
     pub fn refusal(&self, kid: &str) -> Option<&RefusedKey> {
         self.refused.iter().find(|r| r.kid.as_deref() == Some(kid))

@@ -7,12 +7,25 @@
 //!   ([`KeySet::refused`]) for the caller to log.
 //! - [`verify_compact`]: a compact JWS checked against the algorithm the caller pins, never the one its header
 //!   names; strict base64url; `crit` refused; the key chosen by `kid` from the caller's key set.
+//! - [`JwksCache`]: the issuer's keys, cached once for the workspace (bounded max age, renewal in the background,
+//!   one fetch at a time, back-off and a bounded grace while the issuer fails, a throttled refetch for an unknown
+//!   `kid`), read over HTTP by [`get_document`] (1 MiB cap, `Cache-Control`).
+//! - [`AccessProfile`]: the access-token checks (RFC 9068 with Auth0's `org_id`), which the guard decides with and
+//!   the app's QA view shows.
 //! - [`thumbprint`]: RFC 7638 JWK thumbprints, by which DPoP binds tokens to a key.
 
+pub mod access;
+pub mod cache;
+pub mod fetch;
+pub mod id_token;
 pub mod jws;
 pub mod keys;
 pub mod thumbprint;
 
-pub use jws::{Header, JwsError, Verified, verify_compact, verify_signature};
+pub use access::{AccessClaims, AccessError, AccessProfile, Org};
+pub use cache::{CachePolicy, Clock, JwksCache, JwksFuture, JwksSource, KeyError, system_clock};
+pub use fetch::{Document, FetchError, MAX_DOCUMENT_BYTES, get_document};
+pub use id_token::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};
+pub use jws::{Compact, Header, JwsError, Verified, verify_compact, verify_signature};
 pub use keys::{Alg, KeySet, KeySetError, RefusedKey};
 pub use thumbprint::{ThumbprintError, thumbprint};

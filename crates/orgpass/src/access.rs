@@ -1,12 +1,10 @@
-//! The access token's claims, for showing (the app's QA view), verified as the company's API verifies them: RS256
-//! with the issuer's key from our JWKS cache, `iss` exactly the issuer, `aud` containing the configured API, not
-//! expired. So what QA sees is what the API accepts, or why it would not. The client never decides anything from
-//! these claims: for it the access token stays opaque.
+//! The access token's claims, for showing (the app's QA view), judged by the token core's access-token profile
+//! ([`orgpass_jose::AccessProfile`]), the very one the company's API guard decides with: RS256 with the issuer's
+//! key from the JWKS cache, `typ`, `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `org_id`. So what QA sees is what the
+//! API accepts, or why it would not. The client never decides anything from these claims: for it the access token
+//! stays opaque.
 
-use std::time::Duration;
-
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use orgpass_jose::{AccessError, AccessProfile};
 use serde_json::{Map, Value};
 
 use crate::discovery::JwksCache;
@@ -21,33 +19,12 @@ pub enum AccessClaimsError {
          `audience` to your API's identifier to get one for it"
     )]
     NoAudience,
-    /// Not three base64url parts with a JSON header and payload.
-    #[error("the access token is not a JWT ({0}); Auth0 issues JWTs for APIs with an identifier")]
-    NotJwt(&'static str),
-    /// A header `alg` other than RS256.
-    #[error("the access token is signed with {0}, not RS256; the API would refuse it")]
-    Algorithm(String),
-    /// A header `typ` that is not an access token's.
-    #[error("the token's typ is {0}, not at+jwt or JWT")]
-    Type(String),
-    /// No key of the issuer's has the token's `kid`.
-    #[error("none of the issuer's keys has the token's kid ({0}); the API would refuse it")]
-    UnknownKid(String),
     /// The JWKS could not be fetched.
     #[error("the issuer's keys could not be fetched: {0}")]
     Jwks(String),
-    /// The signature does not verify.
-    #[error("the access token's signature does not verify with the issuer's key")]
-    Signature,
-    /// `iss` is not the issuer.
-    #[error("the access token's iss is {got}, not {want}")]
-    Issuer { got: String, want: String },
-    /// `aud` does not contain the configured API.
-    #[error("the access token's aud ({got}) does not contain the configured API {want}")]
-    Audience { got: String, want: String },
-    /// Expired beyond the leeway.
-    #[error("the access token expired (exp {exp}, now {now}); it is renewed when next used")]
-    Expired { exp: i64, now: i64 },
+    /// The company's API would refuse the token, for this reason (the guard's own words and check).
+    #[error("the API would refuse it: {0}")]
+    Refused(AccessError),
 }
 
 impl Client {
@@ -74,97 +51,33 @@ impl Client {
             .map_err(|e| AccessClaimsError::Jwks(e.to_string()))?;
         access_token_claims(
             session.access_token.secret(),
-            &meta.issuer,
-            audience,
+            &AccessProfile::new(meta.issuer.as_str(), audience, config.leeway),
             &jwks,
-            config.leeway,
             now,
         )
         .await
     }
 }
 
-/// Verifies `token` for `audience` at `now` and returns its claims.
+/// Judges `token` with `profile` at `now`, the key from `jwks`, and returns its claims as sent.
 pub async fn access_token_claims(
     token: &str,
-    issuer: &str,
-    audience: &str,
+    profile: &AccessProfile,
     jwks: &JwksCache,
-    leeway: Duration,
     now: i64,
 ) -> Result<Map<String, Value>, AccessClaimsError> {
-    let kid = header_kid(token)?;
+    let jws = profile.parse(token).map_err(AccessClaimsError::Refused)?;
     let key = jwks
-        .key(kid.as_deref())
+        .key(jws.kid(), AccessProfile::ALG)
         .await
-        .map_err(|e| AccessClaimsError::Jwks(e.to_string()))?
-        .ok_or_else(|| AccessClaimsError::UnknownKid(kid.unwrap_or_else(|| "none".into())))?;
-    // The signature only; the claims are checked below, each with its own message.
-    let claims = match crate::verify::rs256_payload(token, &key) {
-        Ok(data) => match data.claims {
-            Value::Object(map) => map,
-            _ => return Err(AccessClaimsError::NotJwt("claims are not a JSON object")),
-        },
-        Err(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::InvalidSignature => {
-            return Err(AccessClaimsError::Signature);
-        }
-        Err(_) => return Err(AccessClaimsError::NotJwt("undecodable")),
-    };
-    let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
-    if iss != issuer {
-        return Err(AccessClaimsError::Issuer {
-            got: iss.to_owned(),
-            want: issuer.to_owned(),
-        });
-    }
-    let auds: Vec<&str> = match claims.get("aud") {
-        Some(Value::String(s)) => vec![s.as_str()],
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect(),
-        _ => Vec::new(),
-    };
-    if !auds.contains(&audience) {
-        return Err(AccessClaimsError::Audience {
-            got: auds.join(","),
-            want: audience.to_owned(),
-        });
-    }
-    let exp = claims.get("exp").and_then(Value::as_i64).unwrap_or(0);
-    let leeway = leeway.min(crate::config::MAX_LEEWAY).as_secs() as i64;
-    if exp.saturating_add(leeway) <= now {
-        return Err(AccessClaimsError::Expired { exp, now });
-    }
-    Ok(claims)
-}
-
-/// The header's `kid`, after checking `alg` is RS256 and `typ` (when present) an access token's.
-fn header_kid(token: &str) -> Result<Option<String>, AccessClaimsError> {
-    let mut parts = token.split('.');
-    let (Some(header), Some(_), Some(_), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(AccessClaimsError::NotJwt("not three parts"));
-    };
-    let header: Value = URL_SAFE_NO_PAD
-        .decode(header)
-        .ok()
-        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-        .ok_or(AccessClaimsError::NotJwt(
-            "the header is not base64url JSON",
-        ))?;
-    match header.get("alg").and_then(Value::as_str) {
-        Some("RS256") => {}
-        other => {
-            return Err(AccessClaimsError::Algorithm(
-                other.unwrap_or("none").to_owned(),
-            ));
-        }
-    }
-    match header.get("typ").and_then(Value::as_str) {
-        None => {}
-        Some(t) if t.eq_ignore_ascii_case("at+jwt") || t.eq_ignore_ascii_case("JWT") => {}
-        Some(t) => return Err(AccessClaimsError::Type(t.to_owned())),
-    }
-    Ok(header.get("kid").and_then(Value::as_str).map(str::to_owned))
+        .map_err(|e| match e.token_fault() {
+            Ok(missing) => AccessClaimsError::Refused(missing.into()),
+            Err(unavailable) => AccessClaimsError::Jwks(unavailable.to_string()),
+        })?;
+    profile
+        .check(jws, &key, now)
+        .map(|claims| claims.all)
+        .map_err(AccessClaimsError::Refused)
 }
 
 #[cfg(test)]
@@ -202,7 +115,8 @@ mod tests {
         c
     }
 
-    /// One row per way the API would refuse the token; the good token's claims come back whole.
+    /// One row per way the API would refuse the token (named by the guard's own check); the good token's claims
+    /// come back whole.
     #[tokio::test]
     async fn verified_like_the_api_does() {
         let (a, b) = (TestKey::a(), TestKey::b());
@@ -219,27 +133,32 @@ mod tests {
             b.sign_with(h, &good())
         };
         #[rustfmt::skip]
-        let rows: Vec<(&str, String, Result<(), AccessClaimsError>)> = vec![
-            ("good", token(&a, rs, "at+jwt", &good()), Ok(())),
-            ("typ JWT", token(&a, rs, "JWT", &good()), Ok(())),
-            ("HS256 with the public key", token(&a, Algorithm::HS256, "JWT", &good()), Err(AccessClaimsError::Algorithm("HS256".into()))),
-            ("an ID token's typ", token(&a, rs, "id+jwt", &good()), Err(AccessClaimsError::Type("id+jwt".into()))),
-            ("unknown kid", forged, Err(AccessClaimsError::UnknownKid("key-b".into()))),
-            ("another key under our kid", b_as_a, Err(AccessClaimsError::Signature)),
-            ("wrong iss", token(&a, rs, "JWT", &with(|c| c["iss"] = json!("https://evil.example/"))),
-             Err(AccessClaimsError::Issuer { got: "https://evil.example/".into(), want: ISS.into() })),
-            ("for another API", token(&a, rs, "JWT", &with(|c| c["aud"] = json!("https://other.example/"))),
-             Err(AccessClaimsError::Audience { got: "https://other.example/".into(), want: API.into() })),
-            ("expired beyond the leeway", token(&a, rs, "JWT", &with(|c| c["exp"] = json!(NOW - 61))),
-             Err(AccessClaimsError::Expired { exp: NOW - 61, now: NOW })),
-            ("expired within the leeway", token(&a, rs, "JWT", &with(|c| c["exp"] = json!(NOW - 59))), Ok(())),
-            ("opaque", "opaque-token".into(), Err(AccessClaimsError::NotJwt("not three parts"))),
+        let rows: Vec<(&str, String, Option<&str>)> = vec![
+            ("good", token(&a, rs, "at+jwt", &good()), None),
+            ("typ JWT", token(&a, rs, "JWT", &good()), None),
+            ("HS256 with the public key", token(&a, Algorithm::HS256, "JWT", &good()), Some("alg")),
+            ("an ID token's typ", token(&a, rs, "id+jwt", &good()), Some("typ")),
+            ("unknown kid", forged, Some("kid")),
+            ("another key under our kid", b_as_a, Some("signature")),
+            ("wrong iss", token(&a, rs, "JWT", &with(|c| c["iss"] = json!("https://evil.example/"))), Some("iss")),
+            ("for another API", token(&a, rs, "JWT", &with(|c| c["aud"] = json!("https://other.example/"))), Some("aud")),
+            ("expired beyond the leeway", token(&a, rs, "JWT", &with(|c| c["exp"] = json!(NOW - 61))), Some("exp")),
+            ("expired within the leeway", token(&a, rs, "JWT", &with(|c| c["exp"] = json!(NOW - 59))), None),
+            // What the QA view used to skip, and the API never did.
+            ("not valid yet", token(&a, rs, "JWT", &with(|c| c["nbf"] = json!(NOW + 61))), Some("nbf")),
+            ("issued in the future", token(&a, rs, "JWT", &with(|c| c["iat"] = json!(NOW + 61))), Some("iat")),
+            ("no organization", token(&a, rs, "JWT", &with(|c| drop(c.as_object_mut().unwrap().remove("org_id")))), Some("org_id")),
+            ("opaque", "opaque-token".into(), Some("malformed")),
         ];
+        let profile = AccessProfile::new(ISS, API, std::time::Duration::from_secs(60));
         for (name, t, want) in rows {
-            let got = access_token_claims(&t, ISS, API, &jwks, Duration::from_secs(60), NOW).await;
+            let got = access_token_claims(&t, &profile, &jwks, NOW).await;
             match want {
-                Ok(()) => assert_eq!(got.expect(name)["org_id"], "org_A", "{name}"),
-                Err(e) => assert_eq!(got.expect_err(name), e, "{name}"),
+                None => assert_eq!(got.expect(name)["org_id"], "org_A", "{name}"),
+                Some(check) => match got.expect_err(name) {
+                    AccessClaimsError::Refused(e) => assert_eq!(e.check(), check, "{name}: {e}"),
+                    other => panic!("{name}: {other}"),
+                },
             }
         }
     }

@@ -164,14 +164,16 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
             "Close programs that use those ports, or configure other ports (ports in the configuration, ORGPASS_PORTS or --ports), then try again.",
             details,
         ),
-        LoginError::IdToken(IdTokenError::Expired { .. } | IdTokenError::IssuedInFuture { .. }) => {
-            IpcError::new(
-                ErrorCode::ClockSkew,
-                "This computer's clock seems to be wrong, so the sign-in could not be checked.",
-                "Set the date and time to update automatically, then sign in again.",
-                details,
-            )
-        }
+        LoginError::IdToken(
+            IdTokenError::Expired { .. }
+            | IdTokenError::IssuedInFuture { .. }
+            | IdTokenError::NotYetValid { .. },
+        ) => IpcError::new(
+            ErrorCode::ClockSkew,
+            "This computer's clock seems to be wrong, so the sign-in could not be checked.",
+            "Set the date and time to update automatically, then sign in again.",
+            details,
+        ),
         LoginError::IdToken(
             IdTokenError::OrgId { .. }
             | IdTokenError::OrgIdMissing(_)

@@ -274,8 +274,10 @@ async fn unreachable_keys_after_a_refresh_keep_the_session_with_the_rotated_refr
     assert_eq!(kept.access_token.secret(), "at-1");
     assert_eq!(kept.refresh_token.unwrap().secret(), "rt-2");
     assert!(op.state.revoked.lock().unwrap().is_empty());
-    // Keys back: the next call refreshes with rt-2, which the provider accepts (no reuse).
+    // Keys back: once the key cache's back-off after the failed fetch has passed (1 s, counted in whole seconds),
+    // the next call refreshes with rt-2, which the provider accepts (no reuse).
     op.state.jwks_down.store(false, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
     let t = client.token(&s.meta.key).await.unwrap();
     assert_eq!((t.token.secret(), t.refreshed), ("at-3", true));
 }

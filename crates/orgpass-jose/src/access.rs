@@ -1,0 +1,627 @@
+//! The access-token profile (RFC 9068 §4 with Auth0's organization claim), one function per check: the company
+//! API's guard decides with it, and the app's QA view shows its verdict, so QA sees exactly what the API decides.
+//!
+//! The algorithm is pinned (RS256) and the key chosen by `kid` from the issuer's keys: the header is read only to
+//! refuse the token or to look the `kid` up. The signature is checked before any claim is believed.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use jsonwebtoken::DecodingKey;
+use serde_json::{Map, Value};
+
+use crate::jws::{Compact, JwsError};
+use crate::keys::{Alg, KeySet};
+
+/// The longest token accepted (Auth0's are 1–2 KiB; a header this large is an attack or a mistake).
+pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
+
+/// The longest `org_id` accepted (Auth0: at most 50 characters).
+pub const MAX_ORG_ID_LEN: usize = 50;
+
+/// The longest leeway a profile applies to `exp`, `nbf` and `iat`.
+pub const MAX_LEEWAY: Duration = Duration::from_secs(300);
+
+/// Why an access token is refused. `Display` says which check failed (claim values shortened and header-safe, the
+/// token never shown); [`AccessError::check`] names it in one word.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccessError {
+    #[error("access token refused: longer than {} KiB", MAX_TOKEN_BYTES / 1024)]
+    TooLarge,
+    #[error("access token refused: {0}")]
+    Jws(#[from] JwsError),
+    #[error(
+        "access token refused: typ is {0}; an access token has typ at+jwt or JWT (RFC 9068), other kinds of JWT \
+         are not access tokens"
+    )]
+    Type(String),
+    #[error("access token refused: the claims are not a JSON object")]
+    NotAnObject,
+    #[error("access token refused: the {0} claim is missing or not of the right type")]
+    Claim(&'static str),
+    #[error("access token refused: iss is {got}, expected {want}")]
+    Issuer { got: String, want: String },
+    #[error(
+        "access token refused: aud is {got}, which does not contain this API's identifier {want} (an ID token's \
+         aud is the client id: send the access token requested with audience={want})"
+    )]
+    Audience { got: String, want: String },
+    #[error(
+        "access token refused: expired (exp {exp} is before now {now} minus the {leeway} s leeway); get a fresh \
+         token"
+    )]
+    Expired { exp: i64, now: i64, leeway: u64 },
+    #[error(
+        "access token refused: not valid yet (nbf {nbf} is after now {now} plus the {leeway} s leeway)"
+    )]
+    NotYetValid { nbf: i64, now: i64, leeway: u64 },
+    #[error(
+        "access token refused: issued in the future (iat {iat} is after now {now} plus the {leeway} s leeway); \
+         check the clocks"
+    )]
+    IssuedInFuture { iat: i64, now: i64, leeway: u64 },
+    #[error(
+        "access token refused: org_id {0} is not an organization ID (org_ and up to 46 letters or digits)"
+    )]
+    OrgId(String),
+    #[error(
+        "access token refused: it is bound to a key (cnf), so it is not a bearer token; present it with a DPoP \
+         proof (RFC 9449)"
+    )]
+    BoundToKey,
+}
+
+impl AccessError {
+    /// Which check failed, in one word: `malformed`, `alg`, `typ`, `kid`, `signature`, `iss`, `aud`, `exp`, `nbf`,
+    /// `iat`, `sub`, `org_id` (and any other claim name for a missing or ill-typed claim).
+    pub fn check(&self) -> &'static str {
+        match self {
+            Self::TooLarge | Self::NotAnObject => "malformed",
+            Self::Jws(e) => match e {
+                JwsError::WrongAlgorithm { .. } => "alg",
+                JwsError::UnknownKey { .. } | JwsError::RefusedKey { .. } | JwsError::NoKid => {
+                    "kid"
+                }
+                JwsError::BadSignature => "signature",
+                JwsError::TooLarge
+                | JwsError::Malformed
+                | JwsError::BadEncoding(_)
+                | JwsError::BadHeader(_)
+                | JwsError::Critical(_)
+                | JwsError::EmbeddedKey(_) => "malformed",
+            },
+            Self::Type(_) => "typ",
+            Self::Claim(name) => name,
+            Self::Issuer { .. } => "iss",
+            Self::Audience { .. } => "aud",
+            Self::Expired { .. } => "exp",
+            Self::NotYetValid { .. } => "nbf",
+            Self::IssuedInFuture { .. } => "iat",
+            Self::OrgId(_) => "org_id",
+            Self::BoundToKey => "cnf",
+        }
+    }
+}
+
+/// The organization a verified token was issued for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Org {
+    /// `org_id`, e.g. `org_AcmeA1b2C3d4E5f6`: what data is scoped by.
+    pub id: String,
+    /// `org_name`, when the tenant adds it (display only: names can be renamed and reused).
+    pub name: Option<String>,
+}
+
+/// What a verified access token says: the checked claims, and every claim as sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessClaims {
+    pub sub: String,
+    pub org: Org,
+    /// `scope`, split on spaces.
+    pub scopes: BTreeSet<String>,
+    /// `permissions` (Auth0 RBAC), when present.
+    pub permissions: BTreeSet<String>,
+    pub azp: Option<String>,
+    pub exp: i64,
+    pub iat: i64,
+    pub all: Map<String, Value>,
+}
+
+/// Verifies access tokens for one API (`audience`) of one issuer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessProfile {
+    issuer: String,
+    audience: String,
+    leeway: Duration,
+}
+
+impl AccessProfile {
+    /// The one algorithm access tokens are verified with.
+    pub const ALG: Alg = Alg::Rs256;
+
+    /// `issuer` exactly as the tenant states it; `audience` the API's identifier; `leeway` capped at
+    /// [`MAX_LEEWAY`].
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>, leeway: Duration) -> Self {
+        Self {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            leeway: leeway.min(MAX_LEEWAY),
+        }
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn audience(&self) -> &str {
+        &self.audience
+    }
+
+    pub fn leeway(&self) -> Duration {
+        self.leeway
+    }
+
+    /// The header checks: size, compact JWS with RS256 pinned (no `crit`, no embedded key), an access token's `typ`.
+    /// Look the returned JWS's `kid` up, then call [`AccessProfile::check`].
+    pub fn parse<'t>(&self, token: &'t str) -> Result<Compact<'t>, AccessError> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(AccessError::TooLarge);
+        }
+        let jws = Compact::parse(token, Self::ALG)?;
+        check_typ(jws.header().typ.as_ref())?;
+        Ok(jws)
+    }
+
+    /// The signature with `key`, then every claim, at `now` (UNIX seconds).
+    pub fn check(
+        &self,
+        jws: Compact<'_>,
+        key: &DecodingKey,
+        now: i64,
+    ) -> Result<AccessClaims, AccessError> {
+        let verified = jws.verify(key)?;
+        let all: Map<String, Value> =
+            serde_json::from_slice(&verified.payload).map_err(|_| AccessError::NotAnObject)?;
+        self.check_claims(all, now)
+    }
+
+    /// The whole check against a key set already at hand (the QA view's cached keys, tests, benchmarks).
+    pub fn verify_with_keys(
+        &self,
+        token: &str,
+        keys: &KeySet,
+        now: i64,
+    ) -> Result<AccessClaims, AccessError> {
+        let jws = self.parse(token)?;
+        let key = keys.key_for(jws.kid(), Self::ALG)?;
+        self.check(jws, &key, now)
+    }
+
+    /// Every claim check, in order, on the claims of a token whose signature verified.
+    pub fn check_claims(
+        &self,
+        all: Map<String, Value>,
+        now: i64,
+    ) -> Result<AccessClaims, AccessError> {
+        self.check_iss(&all)?;
+        self.check_aud(&all)?;
+        let leeway = self.leeway.as_secs();
+        let exp = check_exp(&all, now, leeway)?;
+        check_nbf(&all, now, leeway)?;
+        let iat = check_iat(&all, now, leeway)?;
+        let sub = str_claim(&all, "sub")?
+            .ok_or(AccessError::Claim("sub"))?
+            .to_owned();
+        let org = check_org(&all)?;
+        check_not_bound(&all)?;
+        let scopes = str_claim(&all, "scope")?
+            .map(|s| s.split_whitespace().map(str::to_owned).collect())
+            .unwrap_or_default();
+        let permissions = permissions(&all)?;
+        let azp = str_claim(&all, "azp")?.map(str::to_owned);
+        Ok(AccessClaims {
+            sub,
+            org,
+            scopes,
+            permissions,
+            azp,
+            exp,
+            iat,
+            all,
+        })
+    }
+
+    /// `iss` must equal the issuer exactly.
+    fn check_iss(&self, all: &Map<String, Value>) -> Result<(), AccessError> {
+        let iss = str_claim(all, "iss")?.ok_or(AccessError::Claim("iss"))?;
+        if iss != self.issuer {
+            return Err(AccessError::Issuer {
+                got: shown(iss),
+                want: self.issuer.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    /// `aud` (a string or an array of strings) must contain the API identifier. An ID token, whose `aud` is the
+    /// client id, fails here.
+    fn check_aud(&self, all: &Map<String, Value>) -> Result<(), AccessError> {
+        let want = &self.audience;
+        let ok = match all.get("aud") {
+            Some(Value::String(a)) => a == want,
+            Some(Value::Array(list)) if !list.is_empty() => {
+                let mut found = false;
+                for a in list {
+                    match a {
+                        Value::String(a) => found |= a == want,
+                        _ => return Err(AccessError::Claim("aud")),
+                    }
+                }
+                found
+            }
+            _ => return Err(AccessError::Claim("aud")),
+        };
+        if ok {
+            return Ok(());
+        }
+        let got = match &all["aud"] {
+            Value::String(a) => a.clone(),
+            other => other.to_string(),
+        };
+        Err(AccessError::Audience {
+            got: shown(&got),
+            want: shown(want),
+        })
+    }
+}
+
+/// `typ`, when present, must mark an access token: `at+jwt` (RFC 9068, also as `application/at+jwt`) or `JWT`
+/// (what Auth0 sends), in any case.
+fn check_typ(typ: Option<&Value>) -> Result<(), AccessError> {
+    let Some(typ) = typ else {
+        return Ok(());
+    };
+    let Value::String(t) = typ else {
+        return Err(AccessError::Type(shown(&typ.to_string())));
+    };
+    let lower = t.to_ascii_lowercase();
+    let bare = lower.strip_prefix("application/").unwrap_or(&lower);
+    if bare == "at+jwt" || bare == "jwt" {
+        Ok(())
+    } else {
+        Err(AccessError::Type(shown(t)))
+    }
+}
+
+/// `exp` is required and must be after now, minus the leeway.
+fn check_exp(all: &Map<String, Value>, now: i64, leeway: u64) -> Result<i64, AccessError> {
+    let exp = int_claim(all, "exp")?.ok_or(AccessError::Claim("exp"))?;
+    if exp.saturating_add(leeway as i64) <= now {
+        return Err(AccessError::Expired { exp, now, leeway });
+    }
+    Ok(exp)
+}
+
+/// `nbf`, when present, must not be after now plus the leeway.
+fn check_nbf(all: &Map<String, Value>, now: i64, leeway: u64) -> Result<(), AccessError> {
+    if let Some(nbf) = int_claim(all, "nbf")?
+        && nbf > now.saturating_add(leeway as i64)
+    {
+        return Err(AccessError::NotYetValid { nbf, now, leeway });
+    }
+    Ok(())
+}
+
+/// `iat` is required (RFC 9068 §2.2) and must not be after now plus the leeway.
+fn check_iat(all: &Map<String, Value>, now: i64, leeway: u64) -> Result<i64, AccessError> {
+    let iat = int_claim(all, "iat")?.ok_or(AccessError::Claim("iat"))?;
+    if iat > now.saturating_add(leeway as i64) {
+        return Err(AccessError::IssuedInFuture { iat, now, leeway });
+    }
+    Ok(iat)
+}
+
+/// RFC 9449 §7.1: a token bound to a key (`cnf`, e.g. `cnf.jkt` for DPoP) is not a bearer token, and this
+/// profile judges bearer tokens; a bound token taken as bearer would let whoever copied it use it.
+fn check_not_bound(all: &Map<String, Value>) -> Result<(), AccessError> {
+    match all.get("cnf") {
+        None | Some(Value::Null) => Ok(()),
+        Some(_) => Err(AccessError::BoundToKey),
+    }
+}
+
+/// `org_id` must be present and an organization ID; `org_name`, when present, a string.
+fn check_org(all: &Map<String, Value>) -> Result<Org, AccessError> {
+    let id = str_claim(all, "org_id")?.ok_or(AccessError::Claim("org_id"))?;
+    if !is_org_id(id) {
+        return Err(AccessError::OrgId(shown(id)));
+    }
+    let name = str_claim(all, "org_name")?.map(str::to_owned);
+    Ok(Org {
+        id: id.to_owned(),
+        name,
+    })
+}
+
+/// `org_` followed by 1–46 ASCII letters or digits.
+pub fn is_org_id(s: &str) -> bool {
+    s.len() <= MAX_ORG_ID_LEN
+        && s.strip_prefix("org_")
+            .is_some_and(|rest| !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// `permissions`, when present, must be an array of strings.
+fn permissions(all: &Map<String, Value>) -> Result<BTreeSet<String>, AccessError> {
+    match all.get("permissions") {
+        None | Some(Value::Null) => Ok(BTreeSet::new()),
+        Some(Value::Array(list)) => list
+            .iter()
+            .map(|p| {
+                p.as_str()
+                    .map(str::to_owned)
+                    .ok_or(AccessError::Claim("permissions"))
+            })
+            .collect(),
+        Some(_) => Err(AccessError::Claim("permissions")),
+    }
+}
+
+fn str_claim<'v>(
+    all: &'v Map<String, Value>,
+    name: &'static str,
+) -> Result<Option<&'v str>, AccessError> {
+    match all.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(AccessError::Claim(name)),
+    }
+}
+
+fn int_claim(all: &Map<String, Value>, name: &'static str) -> Result<Option<i64>, AccessError> {
+    match all.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => v
+            .as_i64()
+            .or_else(|| v.as_f64().filter(|f| f.is_finite()).map(|f| f as i64))
+            .map(Some)
+            .ok_or(AccessError::Claim(name)),
+    }
+}
+
+/// `s` with every character a quoted-string header value (RFC 6750 §3) cannot hold replaced by `?`, and at most
+/// 200 characters long.
+pub fn header_safe(s: &str) -> String {
+    s.chars()
+        .take(200)
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .collect()
+}
+
+/// A claim value shown in a message: at most 80 characters, header-safe.
+pub fn shown(s: &str) -> String {
+    let mut out = header_safe(s);
+    if s.chars().count() > 80 {
+        out = out.chars().take(77).collect::<String>() + "...";
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use serde_json::json;
+
+    use super::*;
+
+    const ISS: &str = "https://acme.eu.auth0.com/";
+    const AUD: &str = "https://api.orgpass.example/";
+    const NOW: i64 = 1_700_000_000;
+
+    fn profile() -> AccessProfile {
+        AccessProfile::new(ISS, AUD, Duration::from_secs(60))
+    }
+
+    fn good() -> Value {
+        json!({
+            "iss": ISS, "sub": "auth0|alice", "aud": [AUD, format!("{ISS}userinfo")],
+            "iat": NOW - 10, "exp": NOW + 3600, "scope": "openid read:projects",
+            "azp": "orgpass-desktop", "org_id": "org_AcmeA1b2C3d4E5f6", "org_name": "acme",
+            "permissions": ["write:projects"],
+        })
+    }
+
+    fn check(claims: Value) -> Result<AccessClaims, AccessError> {
+        let Value::Object(map) = claims else {
+            panic!("claims are an object")
+        };
+        profile().check_claims(map, NOW)
+    }
+
+    fn with(change: impl FnOnce(&mut Map<String, Value>)) -> Value {
+        let mut v = good();
+        change(v.as_object_mut().unwrap());
+        v
+    }
+
+    #[test]
+    fn good_claims() {
+        let c = check(good()).unwrap();
+        assert_eq!(c.sub, "auth0|alice");
+        assert_eq!(
+            c.org,
+            Org {
+                id: "org_AcmeA1b2C3d4E5f6".into(),
+                name: Some("acme".into())
+            }
+        );
+        assert_eq!(
+            c.scopes,
+            BTreeSet::from(["openid".to_owned(), "read:projects".to_owned()])
+        );
+        assert_eq!(c.permissions, BTreeSet::from(["write:projects".to_owned()]));
+        assert_eq!(c.azp.as_deref(), Some("orgpass-desktop"));
+        assert_eq!((c.exp, c.iat), (NOW + 3600, NOW - 10));
+        assert_eq!(c.all.get("org_name"), Some(&json!("acme")));
+    }
+
+    #[test]
+    fn claim_table() {
+        let set = |k: &str, v: Value| {
+            let k = k.to_owned();
+            with(move |m| drop(m.insert(k, v)))
+        };
+        let drop_ = |k: &'static str| with(move |m| drop(m.remove(k)));
+        // (what, claims, the check that must fail, or None to pass)
+        let rows: Vec<(&str, Value, Option<&str>)> = vec![
+            ("aud as a string", set("aud", json!(AUD)), None),
+            ("wrong iss", set("iss", json!("https://evil/")), Some("iss")),
+            (
+                "iss without slash",
+                set("iss", json!(ISS.trim_end_matches('/'))),
+                Some("iss"),
+            ),
+            ("no iss", drop_("iss"), Some("iss")),
+            (
+                "wrong aud",
+                set("aud", json!(["https://other/"])),
+                Some("aud"),
+            ),
+            (
+                "ID token aud",
+                set("aud", json!("orgpass-desktop")),
+                Some("aud"),
+            ),
+            ("empty aud", set("aud", json!([])), Some("aud")),
+            ("aud of numbers", set("aud", json!([AUD, 3])), Some("aud")),
+            ("expired", set("exp", json!(NOW - 61)), Some("exp")),
+            ("expired within leeway", set("exp", json!(NOW - 59)), None),
+            ("no exp", drop_("exp"), Some("exp")),
+            ("exp a string", set("exp", json!("soon")), Some("exp")),
+            ("nbf future", set("nbf", json!(NOW + 61)), Some("nbf")),
+            ("nbf within leeway", set("nbf", json!(NOW + 59)), None),
+            ("iat future", set("iat", json!(NOW + 61)), Some("iat")),
+            ("no iat", drop_("iat"), Some("iat")),
+            ("no sub", drop_("sub"), Some("sub")),
+            ("no org_id", drop_("org_id"), Some("org_id")),
+            ("org_id a number", set("org_id", json!(7)), Some("org_id")),
+            (
+                "org_id a name",
+                set("org_id", json!("acme")),
+                Some("org_id"),
+            ),
+            (
+                "org_id bare prefix",
+                set("org_id", json!("org_")),
+                Some("org_id"),
+            ),
+            (
+                "org_id with dash",
+                set("org_id", json!("org_a-b")),
+                Some("org_id"),
+            ),
+            (
+                "org_id too long",
+                set("org_id", json!(format!("org_{}", "a".repeat(47)))),
+                Some("org_id"),
+            ),
+            (
+                "org_id at the limit",
+                set("org_id", json!(format!("org_{}", "a".repeat(46)))),
+                None,
+            ),
+            ("scope a list", set("scope", json!(["a"])), Some("scope")),
+            (
+                "permissions a string",
+                set("permissions", json!("a")),
+                Some("permissions"),
+            ),
+            (
+                "bound to a DPoP key",
+                set(
+                    "cnf",
+                    json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
+                ),
+                Some("cnf"),
+            ),
+        ];
+        for (what, claims, want) in rows {
+            let got = check(claims).err().map(|e| e.check());
+            assert_eq!(got, want, "{what}");
+        }
+    }
+
+    fn b64(v: &Value) -> String {
+        URL_SAFE_NO_PAD.encode(v.to_string())
+    }
+
+    #[test]
+    fn header_table() {
+        // (header, the check that must fail, or None to pass)
+        let rows: Vec<(Value, Option<&str>)> = vec![
+            (json!({"alg": "RS256", "kid": "k"}), None),
+            (json!({"alg": "RS256", "typ": "JWT"}), None),
+            (json!({"alg": "RS256", "typ": "jwt"}), None),
+            (json!({"alg": "RS256", "typ": "at+jwt"}), None),
+            (json!({"alg": "RS256", "typ": "AT+JWT"}), None),
+            (json!({"alg": "RS256", "typ": "application/at+jwt"}), None),
+            (json!({"alg": "RS256", "typ": "logout+jwt"}), Some("typ")),
+            (json!({"alg": "RS256", "typ": "JOSE"}), Some("typ")),
+            (json!({"alg": "RS256", "typ": 1}), Some("typ")),
+            (json!({"alg": "none"}), Some("alg")),
+            (json!({"alg": "HS256"}), Some("alg")),
+            (json!({"alg": "RS512"}), Some("alg")),
+            (json!({"alg": "rs256"}), Some("alg")),
+            (json!({"typ": "JWT"}), Some("alg")),
+            (json!({"alg": "RS256", "crit": ["exp"]}), Some("malformed")),
+            (json!({"alg": "RS256", "kid": 5}), Some("malformed")),
+            (
+                json!({"alg": "RS256", "jwk": {"kty": "RSA"}}),
+                Some("malformed"),
+            ),
+            (json!(["alg", "RS256"]), Some("malformed")),
+        ];
+        for (header, want) in rows {
+            let token = format!("{}.{}.c2ln", b64(&header), b64(&good()));
+            let got = profile().parse(&token).err().map(|e| e.check());
+            assert_eq!(got, want, "{header}");
+        }
+        for token in [
+            "a.b",
+            "a.b.c.d",
+            "a.b.c.d.e",
+            "",
+            "!!.b.c",
+            &"a".repeat(MAX_TOKEN_BYTES + 1),
+        ] {
+            assert_eq!(
+                profile().parse(token).err().map(|e| e.check()),
+                Some("malformed"),
+                "{}",
+                &token[..token.len().min(20)]
+            );
+        }
+        let token = format!("{}.e30.c2ln", b64(&json!({"alg": "RS256", "kid": "k1"})));
+        assert_eq!(profile().parse(&token).unwrap().kid(), Some("k1"));
+    }
+
+    #[test]
+    fn org_ids() {
+        assert!(is_org_id("org_AcmeA1b2C3d4E5f6"));
+        assert!(!is_org_id("ORG_AcmeA1b2C3d4E5f6"));
+        assert!(!is_org_id("org_Acme\u{e9}"));
+        assert!(!is_org_id(" org_Acme"));
+    }
+
+    #[test]
+    fn shown_values_are_short_and_header_safe() {
+        assert_eq!(shown("https://acme/"), "https://acme/");
+        assert_eq!(shown("a\"b\\c\r\nd"), "a?b?c??d");
+        let long = "x".repeat(200);
+        assert_eq!(shown(&long).len(), 80);
+        assert!(shown(&long).ends_with("..."));
+    }
+}
