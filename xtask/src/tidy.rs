@@ -244,6 +244,35 @@ fn only_the_token_core_reads_json_web_keys() {
     );
 }
 
+/// One JWKS cache and one token check: only the token core keeps key sets (max age, back-off, grace, refetch for
+/// an unknown `kid`), reads `Cache-Control` for them, and verifies JWS signatures and token claims. The engine and
+/// the guard supply where the keys come from and take the core's verdicts.
+#[test]
+fn only_the_token_core_caches_key_sets_and_verifies_tokens() {
+    let offenders = shipped_files_containing(
+        &["crates/orgpass-jose/", "crates/devtenant/"],
+        &[
+            "struct JwksCache",
+            "fn cache_max_age(",
+            "\"max-age\" =>",
+            "jsonwebtoken::decode",
+            "jsonwebtoken::crypto::verify(",
+            "fn check_aud(",
+            "fn step3_audience(",
+        ],
+    );
+    assert!(
+        offenders.is_empty(),
+        "keep key sets in orgpass_jose::JwksCache and verify with its profiles (AccessProfile, IdTokenVerifier): \
+         {offenders:?}"
+    );
+    // The check can fail: the core itself is found by it.
+    assert!(
+        !shipped_files_containing(&[], &["struct JwksCache", "jsonwebtoken::crypto::verify("]).is_empty(),
+        "the token core keeps the cache and verifies signatures"
+    );
+}
+
 #[test]
 fn every_rust_file_starts_with_a_module_comment() {
     let mut files = Vec::new();
