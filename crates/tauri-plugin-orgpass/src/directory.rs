@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::settings::DirectoryEntry;
-use crate::view::{Branding, OrgCard};
+use crate::view::OrgCard;
 
 /// The directory's cards in configured order, and where each ID and (lower-cased) name is among them.
 #[derive(Debug, Default)]
@@ -40,11 +40,7 @@ impl Directory {
                     .or_else(|| e.name.clone())
                     .or_else(|| e.id.clone())
                     .unwrap_or_default(),
-                branding: Branding {
-                    logo_url: e.logo_url.clone(),
-                    primary_color: e.primary_color.clone(),
-                    background_color: e.background_color.clone(),
-                },
+                branding: e.branding(),
             });
         }
         d

@@ -164,32 +164,25 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
             "Close programs that use those ports, or configure other ports (ports in the configuration, ORGPASS_PORTS or --ports), then try again.",
             details,
         ),
-        LoginError::IdToken(
-            IdTokenError::Expired { .. }
-            | IdTokenError::IssuedInFuture { .. }
-            | IdTokenError::NotYetValid { .. },
-        ) => IpcError::new(
-            ErrorCode::ClockSkew,
-            "This computer's clock seems to be wrong, so the sign-in could not be checked.",
-            "Set the date and time to update automatically, then sign in again.",
-            details,
-        ),
-        LoginError::IdToken(
-            IdTokenError::OrgId { .. }
-            | IdTokenError::OrgIdMissing(_)
-            | IdTokenError::OrgName { .. }
-            | IdTokenError::OrgNameMissing(_),
-        ) => IpcError::new(
-            ErrorCode::Refused,
-            format!(
-                "The sign-in was for a different organization than {org}, so Orgpass refused it."
+        LoginError::IdToken(t) => match IdTokenFault::of(t) {
+            IdTokenFault::Clock => IpcError::new(
+                ErrorCode::ClockSkew,
+                "This computer's clock seems to be wrong, so the sign-in could not be checked.",
+                "Set the date and time to update automatically, then sign in again.",
+                details,
             ),
-            "Sign in again and make sure you choose the same organization in the browser.",
-            details,
-        ),
-        LoginError::IdToken(IdTokenError::Jwks(_)) | LoginError::Transport(_) => {
-            network(details, issuer)
-        }
+            IdTokenFault::OtherOrganization => IpcError::new(
+                ErrorCode::Refused,
+                format!(
+                    "The sign-in was for a different organization than {org}, so Orgpass refused it."
+                ),
+                "Sign in again and make sure you choose the same organization in the browser.",
+                details,
+            ),
+            IdTokenFault::KeysUnreachable => network(details, issuer),
+            IdTokenFault::Failed => security_check_failed(org, details),
+        },
+        LoginError::Transport(_) => network(details, issuer),
         LoginError::Network(n) => network_failure(n, details, issuer),
         LoginError::ServerFailed(_) => server_failing(details, issuer),
         LoginError::Discovery(d) => discovery(d, issuer),
@@ -200,14 +193,48 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
             "Sign in again, a little faster this time.",
             details,
         ),
-        _ => IpcError::new(
-            ErrorCode::Refused,
-            format!(
-                "The answer from {org}'s sign-in did not pass Orgpass's security checks, so you were not signed in."
-            ),
-            SUPPORT_NEXT,
-            details,
+        _ => security_check_failed(org, details),
+    }
+}
+
+fn security_check_failed(org: &str, details: String) -> IpcError {
+    IpcError::new(
+        ErrorCode::Refused,
+        format!(
+            "The answer from {org}'s sign-in did not pass Orgpass's security checks, so you were not signed in."
         ),
+        SUPPORT_NEXT,
+        details,
+    )
+}
+
+/// What an ID token the engine refused means to the person, at sign-in and at renewal alike: the one mapping of
+/// the token core's verdicts.
+enum IdTokenFault {
+    /// Expired, issued in the future, not valid yet: this computer's clock, most likely.
+    Clock,
+    /// The token names another organization than the one asked for (or none).
+    OtherOrganization,
+    /// The issuer's keys could not be fetched: the network, not the token.
+    KeysUnreachable,
+    /// Any other check: the answer is not trusted.
+    Failed,
+}
+
+impl IdTokenFault {
+    fn of(e: &IdTokenError) -> Self {
+        match e {
+            IdTokenError::Expired { .. }
+            | IdTokenError::IssuedInFuture { .. }
+            | IdTokenError::NotYetValid { .. } => Self::Clock,
+            IdTokenError::OrgId { .. }
+            | IdTokenError::OrgIdMissing(_)
+            | IdTokenError::OrgName { .. }
+            | IdTokenError::OrgNameMissing(_)
+            | IdTokenError::OrgIdRequired => Self::OtherOrganization,
+            IdTokenError::Jwks(_) => Self::KeysUnreachable,
+            _ => Self::Failed,
+        }
     }
 }
 
@@ -251,6 +278,12 @@ pub enum RefreshOutcome {
     Problem(IpcError),
 }
 
+fn offline(issuer: &str) -> RefreshOutcome {
+    RefreshOutcome::Offline(format!(
+        "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
+    ))
+}
+
 /// Classify a `token()` failure for a restored session of `org`.
 pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
     let details = e.to_string();
@@ -273,19 +306,30 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
         }
         TokenError::Transport(_)
         | TokenError::Network(_)
-        | TokenError::Discovery(DiscoveryError::Transport { .. })
-        | TokenError::IdToken(IdTokenError::Jwks(_)) => RefreshOutcome::Offline(format!(
-            "Offline: Orgpass cannot reach {issuer} right now. You stay signed in; it will renew the session when the network is back."
-        )),
-        // Any other check of the renewed ID token failed: the engine removed the session (see `TokenError::IdToken`).
-        TokenError::IdToken(_) => RefreshOutcome::Ended(IpcError::new(
-            ErrorCode::SessionEnded,
-            format!(
-                "Your session for {org} has ended: its renewal did not pass Orgpass's security checks."
-            ),
-            "Sign in again to continue. If it keeps happening, send the details below to your IT support.",
-            details,
-        )),
+        | TokenError::Discovery(DiscoveryError::Transport { .. }) => offline(issuer),
+        // The renewed ID token: unreachable keys keep the session; any other refusal ended it (the engine removed
+        // the session, see `TokenError::IdToken`), said as the sign-in says it.
+        TokenError::IdToken(t) => match IdTokenFault::of(t) {
+            IdTokenFault::KeysUnreachable => offline(issuer),
+            IdTokenFault::Clock => RefreshOutcome::Ended(IpcError::new(
+                ErrorCode::ClockSkew,
+                format!(
+                    "Your session for {org} has ended: this computer's clock seems to be wrong, so its renewal could not be checked."
+                ),
+                "Set the date and time to update automatically, then sign in again.",
+                details,
+            )),
+            IdTokenFault::OtherOrganization | IdTokenFault::Failed => {
+                RefreshOutcome::Ended(IpcError::new(
+                    ErrorCode::SessionEnded,
+                    format!(
+                        "Your session for {org} has ended: its renewal did not pass Orgpass's security checks."
+                    ),
+                    "Sign in again to continue. If it keeps happening, send the details below to your IT support.",
+                    details,
+                ))
+            }
+        },
         TokenError::ServerFailed(_) => RefreshOutcome::Problem(server_failing(details, issuer)),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
         // Another orgpass process (the CLI, a script) holds this session's refresh lock: the session is kept.

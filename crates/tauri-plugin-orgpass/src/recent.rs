@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
+use crate::view::Branding;
+
 /// How many organizations the list keeps.
 pub const MAX_RECENT: usize = 12;
 
@@ -16,9 +18,8 @@ pub struct RecentEntry {
     pub org_id: String,
     pub org_name: Option<String>,
     pub display_name: String,
-    pub logo_url: Option<String>,
-    pub primary_color: Option<String>,
-    pub background_color: Option<String>,
+    #[serde(flatten)]
+    pub branding: Branding,
     #[serde(with = "time::serde::rfc3339")]
     pub last_signed_in: OffsetDateTime,
 }
@@ -95,9 +96,7 @@ mod tests {
             org_id: id.into(),
             org_name: None,
             display_name: id.to_uppercase(),
-            logo_url: None,
-            primary_color: None,
-            background_color: None,
+            branding: Branding::default(),
             last_signed_in: OffsetDateTime::from_unix_timestamp(at).unwrap(),
         }
     }
@@ -120,6 +119,35 @@ mod tests {
         }
         assert_eq!(store.load().len(), MAX_RECENT);
         assert_eq!(store.load()[0].org_id, "org_19");
+    }
+
+    #[test]
+    fn branding_survives_the_file_and_older_files_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = RecentStore::new(dir.path().join("recent.json"));
+        let mut e = entry("org_a", 1);
+        e.branding.primary_color = Some("#d9480f".into());
+        e.branding.logo_url = Some("https://cdn.example/a.svg".into());
+        store.remember(e.clone()).unwrap();
+        assert_eq!(store.load(), vec![e]);
+        // The file before it held `Branding`: snake_case keys, flat.
+        std::fs::write(
+            store.path(),
+            r##"{"organizations": [{"org_id": "org_b", "org_name": null, "display_name": "B",
+                "logo_url": null, "primary_color": "#0059d6", "background_color": "#ffffff",
+                "last_signed_in": "2026-01-02T03:04:05Z"}]}"##,
+        )
+        .unwrap();
+        let old = store.load();
+        assert_eq!(old.len(), 1);
+        assert_eq!(
+            old[0].branding,
+            Branding {
+                logo_url: None,
+                primary_color: Some("#0059d6".into()),
+                background_color: Some("#ffffff".into()),
+            }
+        );
     }
 
     #[test]

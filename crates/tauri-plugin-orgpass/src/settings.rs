@@ -27,6 +27,16 @@ impl DirectoryEntry {
     pub fn input(&self) -> Option<&str> {
         self.id.as_deref().or(self.name.as_deref())
     }
+
+    /// Its branding, as the window shows it (the file keeps the fields flat and strict: a misspelt key is an
+    /// error, which serde cannot report through a flattened struct).
+    pub fn branding(&self) -> crate::view::Branding {
+        crate::view::Branding {
+            logo_url: self.logo_url.clone(),
+            primary_color: self.primary_color.clone(),
+            background_color: self.background_color.clone(),
+        }
+    }
 }
 
 /// The resolved settings of one plugin instance.

@@ -1,7 +1,7 @@
 //! IPC view models: the only shapes that cross into the webview (twins in `guest-js/index.ts`). No token, code or
 //! verifier has a field here; errors cross as [`IpcError`] `{code, message, nextStep, details}`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Error codes the UI acts on (twin: `ErrorCode` in guest-js/index.ts).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -76,12 +76,17 @@ impl std::fmt::Display for IpcError {
 
 impl std::error::Error for IpcError {}
 
-/// Organization branding, from the configured directory or remembered from it.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+/// Organization branding, from the configured directory or remembered from it: the one branding type of the
+/// plugin (the window's cards and sessions, the recent-organizations file). Read from files also in the
+/// snake_case the recent-organizations file used before it held this type.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Branding {
+    #[serde(default, alias = "logo_url")]
     pub logo_url: Option<String>,
+    #[serde(default, alias = "primary_color")]
     pub primary_color: Option<String>,
+    #[serde(default, alias = "background_color")]
     pub background_color: Option<String>,
 }
 

@@ -8,6 +8,8 @@ pub struct PendingLogin {
     pub(super) client: Client,
     pub(super) meta: Arc<ProviderMetadata>,
     pub(super) authorize_url: Url,
+    /// The authorize URL's parameters, as the browser is sent them (for a QA view).
+    pub(super) authorize_params: Vec<(String, String)>,
     pub(super) redirect_uri: Url,
     pub(super) cancel: CancellationToken,
     pub(super) stop: CancellationToken,
@@ -57,6 +59,12 @@ impl PendingLogin {
     /// The URL to open in the system browser.
     pub fn authorize_url(&self) -> &Url {
         &self.authorize_url
+    }
+
+    /// The authorize request's parameters exactly as the browser is sent them (a QA view shows them; no secret is
+    /// among them: the PKCE verifier and the nonce's secret half never leave the engine).
+    pub fn authorize_params(&self) -> &[(String, String)] {
+        &self.authorize_params
     }
 
     /// `http://127.0.0.1:PORT/callback`.

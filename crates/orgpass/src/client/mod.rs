@@ -317,6 +317,11 @@ impl Client {
             }
         }
         let (authorize_url, state) = auth.url();
+        // What was sent is what the URL carries: its pairs, read once here for whoever shows them.
+        let authorize_params = authorize_url
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let org_check = match request.org.as_ref().map(OrgInput::org) {
             Some(OrgInput::Id(id)) => OrgCheck::Id(id.clone()),
             Some(OrgInput::Name(name)) => OrgCheck::Name(name.clone()),
@@ -335,6 +340,7 @@ impl Client {
             client: self.clone(),
             meta,
             authorize_url,
+            authorize_params,
             redirect_uri,
             cancel: CancellationToken::new(),
             close_on_drop: Some(stop.clone().drop_guard()),
