@@ -273,6 +273,32 @@ fn only_the_token_core_caches_key_sets_and_verifies_tokens() {
     );
 }
 
+/// Files a newcomer can find things in: no source file (tests and benchmarks aside) over 800 lines. Split by topic,
+/// as the desktop model's rooms are.
+#[test]
+fn no_source_file_is_over_800_lines() {
+    const LIMIT: usize = 800;
+    let mut files = Vec::new();
+    for dir in ["crates", "src-tauri/src", "xtask/src", "examples"] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mut long: Vec<String> = files
+        .iter()
+        .filter_map(|f| {
+            let rel = f.strip_prefix(root()).unwrap_or(f).display().to_string();
+            let lines = fs::read_to_string(f).unwrap_or_default().lines().count();
+            (!rel.contains("/tests/") && !rel.contains("/benches/") && lines > LIMIT)
+                .then(|| format!("{rel}: {lines} lines"))
+        })
+        .collect();
+    long.sort();
+    assert!(
+        long.is_empty(),
+        "split these into files about one thing each (at most {LIMIT} lines): {long:#?}"
+    );
+    assert!(files.len() > 50, "the walk found the sources ({})", files.len());
+}
+
 #[test]
 fn every_rust_file_starts_with_a_module_comment() {
     let mut files = Vec::new();
