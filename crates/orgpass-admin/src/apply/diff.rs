@@ -1,0 +1,315 @@
+//! Planning: reads what the desired state manages from the tenant and compares the two, organization by
+//! organization, into a [`Plan`].
+
+use std::collections::{BTreeSet, HashMap};
+
+use futures_util::StreamExt as _;
+use indicatif::ProgressBar;
+
+use super::plan::Work;
+use super::{Action, Change, ConnectionSpec, DesiredState, OrgPlan, OrgSpec, Plan};
+use crate::model::{
+    Connection, ConnectionSettings, ConnectionSettingsUpdate, EnabledConnection, NewOrganization,
+    Organization, OrganizationUpdate,
+};
+use crate::{AdminError, ManagementClient};
+
+struct Current {
+    org: Organization,
+    connections: Option<Vec<EnabledConnection>>,
+    members: Option<Vec<String>>,
+}
+
+/// Reads the tenant and compares it with `desired`. With `prune`, organizations (and connections, members of
+/// managed lists) that are not in the file are deleted; without, they are only reported.
+pub async fn plan(
+    client: &ManagementClient,
+    desired: &DesiredState,
+    prune: bool,
+    concurrency: usize,
+    progress: &ProgressBar,
+) -> Result<Plan, AdminError> {
+    desired.validate(client.tenant())?;
+    let wants_connections = desired
+        .organizations
+        .iter()
+        .any(|o| o.connections.is_some());
+    let connections: Vec<Connection> = if wants_connections {
+        client.connections_cached().await?.to_vec()
+    } else {
+        Vec::new()
+    };
+    let by_name: HashMap<&str, &Connection> =
+        connections.iter().map(|c| (c.name.as_str(), c)).collect();
+    let by_id: HashMap<&str, &Connection> =
+        connections.iter().map(|c| (c.id.as_str(), c)).collect();
+    for o in &desired.organizations {
+        for c in o.connections.iter().flatten() {
+            let conn = by_name
+                .get(c.name.as_str())
+                .ok_or_else(|| AdminError::NotFound {
+                    what: format!("connection {} (organization {})", c.name, o.name),
+                    message: "no connection has this name".into(),
+                    hint: "connections list",
+                })?;
+            crate::validate::signup_strategy(&c.name, &conn.strategy, c.is_signup_enabled)?;
+        }
+    }
+
+    progress.set_message("reading organizations");
+    let existing = client.list_organizations().await?;
+    let existing_by_name: HashMap<&str, &Organization> =
+        existing.iter().map(|o| (o.name.as_str(), o)).collect();
+
+    // Read what is needed of each existing organization that the file manages.
+    let to_read: Vec<(&OrgSpec, &Organization)> = desired
+        .organizations
+        .iter()
+        .filter_map(|spec| existing_by_name.get(spec.name.as_str()).map(|o| (spec, *o)))
+        .collect();
+    progress.set_length(to_read.len() as u64);
+    progress.set_position(0);
+    progress.set_message("reading current state");
+    let mut current: HashMap<String, Current> = HashMap::new();
+    let mut reads = futures_util::stream::iter(to_read.into_iter().map(|(spec, org)| async move {
+        let connections = match &spec.connections {
+            Some(_) => Some(client.list_enabled_connections(&org.id).await?),
+            None => None,
+        };
+        let members = match &spec.members {
+            Some(_) => Some(
+                client
+                    .list_members(&org.id)
+                    .await?
+                    .into_iter()
+                    .map(|m| m.user_id)
+                    .collect(),
+            ),
+            None => None,
+        };
+        Ok::<_, AdminError>(Current {
+            org: org.clone(),
+            connections,
+            members,
+        })
+    }))
+    .buffer_unordered(concurrency.max(1));
+    while let Some(r) = reads.next().await {
+        let c = r?;
+        progress.inc(1);
+        current.insert(c.org.name.clone(), c);
+    }
+    drop(reads);
+
+    let mut plans = Vec::new();
+    for spec in &desired.organizations {
+        let settings_of = |c: &ConnectionSpec| ConnectionSettings {
+            connection_id: by_name[c.name.as_str()].id.clone(),
+            assign_membership_on_login: c.assign_membership_on_login,
+            show_as_button: c.show_as_button,
+            is_signup_enabled: c.is_signup_enabled,
+        };
+        match current.get(&spec.name) {
+            None => {
+                let mut work = Work::default();
+                let mut changes = Vec::new();
+                let all: Vec<ConnectionSettings> =
+                    spec.connections.iter().flatten().map(settings_of).collect();
+                let (inline, later) =
+                    all.split_at(all.len().min(crate::validate::MAX_CONNECTIONS_ON_CREATE));
+                for c in spec.connections.iter().flatten() {
+                    changes.push(Change::EnableConnection {
+                        connection: c.name.clone(),
+                    });
+                }
+                work.create = Some(NewOrganization {
+                    name: spec.name.clone(),
+                    display_name: spec.display_name.clone(),
+                    branding: spec.branding.clone().filter(|b| !b.is_empty()),
+                    metadata: spec.metadata.clone().filter(|m| !m.is_empty()),
+                    enabled_connections: inline.to_vec(),
+                });
+                work.enable = later.to_vec();
+                if let Some(m) = spec.members.as_ref().filter(|m| !m.is_empty()) {
+                    changes.push(Change::AddMembers { members: m.clone() });
+                    work.add_members = m.clone();
+                }
+                plans.push(OrgPlan {
+                    name: spec.name.clone(),
+                    id: None,
+                    action: Action::Create,
+                    changes,
+                    work,
+                });
+            }
+            Some(cur) => {
+                let (changes, work) = diff(spec, cur, prune, &settings_of, &by_id);
+                let action = if changes.iter().any(Change::is_effective) {
+                    Action::Update
+                } else {
+                    Action::Unchanged
+                };
+                plans.push(OrgPlan {
+                    name: spec.name.clone(),
+                    id: Some(cur.org.id.clone()),
+                    action,
+                    changes,
+                    work,
+                });
+            }
+        }
+    }
+    let wanted: BTreeSet<&str> = desired
+        .organizations
+        .iter()
+        .map(|o| o.name.as_str())
+        .collect();
+    for org in &existing {
+        if !wanted.contains(org.name.as_str()) {
+            plans.push(OrgPlan {
+                name: org.name.clone(),
+                id: Some(org.id.clone()),
+                action: if prune {
+                    Action::Delete
+                } else {
+                    Action::WouldDelete
+                },
+                changes: vec![],
+                work: Work {
+                    delete: prune,
+                    ..Work::default()
+                },
+            });
+        }
+    }
+    Ok(Plan {
+        organizations: plans,
+    })
+}
+
+fn diff(
+    spec: &OrgSpec,
+    cur: &Current,
+    prune: bool,
+    settings_of: &dyn Fn(&ConnectionSpec) -> ConnectionSettings,
+    by_id: &HashMap<&str, &Connection>,
+) -> (Vec<Change>, Work) {
+    let mut changes = Vec::new();
+    let mut work = Work::default();
+    let mut update = OrganizationUpdate::default();
+    let org = &cur.org;
+    if let Some(d) = &spec.display_name
+        && org.display_name.as_ref() != Some(d)
+    {
+        changes.push(Change::DisplayName {
+            from: org.display_name.clone(),
+            to: d.clone(),
+        });
+        update.display_name = Some(d.clone());
+    }
+    if let Some(b) = &spec.branding {
+        let have = org.branding.clone().unwrap_or_default();
+        if &have != b {
+            changes.push(Change::Branding);
+            update.branding = Some(b.clone());
+        }
+    }
+    if let Some(want) = &spec.metadata {
+        let have = org.metadata.clone().unwrap_or_default();
+        if &have != want {
+            let set: Vec<String> = want
+                .iter()
+                .filter(|(k, v)| have.get(*k) != Some(*v))
+                .map(|(k, _)| k.clone())
+                .collect();
+            let removed: Vec<String> = have
+                .keys()
+                .filter(|k| !want.contains_key(*k))
+                .cloned()
+                .collect();
+            changes.push(Change::Metadata { set, removed });
+            update.metadata = Some(want.clone());
+        }
+    }
+    if !update.is_empty() {
+        work.update = Some(update);
+    }
+    if let (Some(want), Some(have)) = (&spec.connections, &cur.connections) {
+        let have_by_id: HashMap<&str, &EnabledConnection> =
+            have.iter().map(|c| (c.connection_id.as_str(), c)).collect();
+        let mut wanted_ids = BTreeSet::new();
+        for c in want {
+            let s = settings_of(c);
+            wanted_ids.insert(s.connection_id.clone());
+            match have_by_id.get(s.connection_id.as_str()) {
+                None => {
+                    changes.push(Change::EnableConnection {
+                        connection: c.name.clone(),
+                    });
+                    work.enable.push(s);
+                }
+                Some(h) => {
+                    let mut u = ConnectionSettingsUpdate::default();
+                    if h.assign_membership_on_login != s.assign_membership_on_login {
+                        u.assign_membership_on_login = Some(s.assign_membership_on_login);
+                    }
+                    if s.show_as_button.is_some() && h.show_as_button != s.show_as_button {
+                        u.show_as_button = s.show_as_button;
+                    }
+                    if s.is_signup_enabled.is_some()
+                        && h.is_signup_enabled.unwrap_or(false)
+                            != s.is_signup_enabled.unwrap_or(false)
+                    {
+                        u.is_signup_enabled = s.is_signup_enabled;
+                        // Auth0 checks the pair together.
+                        u.assign_membership_on_login = Some(s.assign_membership_on_login);
+                    }
+                    if u != ConnectionSettingsUpdate::default() {
+                        changes.push(Change::UpdateConnection {
+                            connection: c.name.clone(),
+                        });
+                        work.modify.push((s.connection_id.clone(), u));
+                    }
+                }
+            }
+        }
+        for h in have {
+            if !wanted_ids.contains(&h.connection_id) {
+                let name = by_id
+                    .get(h.connection_id.as_str())
+                    .map(|c| c.name.clone())
+                    .or_else(|| h.connection.as_ref().map(|c| c.name.clone()))
+                    .unwrap_or_else(|| h.connection_id.clone());
+                if prune {
+                    changes.push(Change::DisableConnection { connection: name });
+                    work.disable.push(h.connection_id.clone());
+                } else {
+                    changes.push(Change::WouldDisableConnection { connection: name });
+                }
+            }
+        }
+    }
+    if let (Some(want), Some(have)) = (&spec.members, &cur.members) {
+        let have: BTreeSet<&String> = have.iter().collect();
+        let want_set: BTreeSet<&String> = want.iter().collect();
+        let add: Vec<String> = want_set.difference(&have).map(|s| (*s).clone()).collect();
+        let extra: Vec<String> = have.difference(&want_set).map(|s| (*s).clone()).collect();
+        if !add.is_empty() {
+            changes.push(Change::AddMembers {
+                members: add.clone(),
+            });
+            work.add_members = add;
+        }
+        if !extra.is_empty() {
+            if prune {
+                changes.push(Change::RemoveMembers {
+                    members: extra.clone(),
+                });
+                work.remove_members = extra;
+            } else {
+                changes.push(Change::WouldRemoveMembers { members: extra });
+            }
+        }
+    }
+    (changes, work)
+}

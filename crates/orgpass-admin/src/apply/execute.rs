@@ -1,0 +1,119 @@
+//! Running a plan: its organizations concurrently, each one's requests in order, failures collected into the
+//! [`ApplyReport`] of what was done.
+
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt as _;
+use indicatif::ProgressBar;
+use serde::Serialize;
+
+use super::{Action, Counts, OrgPlan, Plan};
+use crate::{AdminError, ManagementClient, StatsSnapshot};
+
+/// What `apply` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ApplyReport {
+    pub counts: Counts,
+    pub failures: Vec<Failure>,
+    pub stats: StatsSnapshot,
+    pub elapsed_secs: f64,
+}
+
+/// An organization whose changes failed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Failure {
+    pub name: String,
+    pub error: String,
+}
+
+/// Runs a plan, `concurrency` organizations at a time. Failures are collected, not fatal.
+pub async fn execute(
+    client: &ManagementClient,
+    plan: &Plan,
+    concurrency: usize,
+    progress: &ProgressBar,
+) -> ApplyReport {
+    let started = Instant::now();
+    let before = client.stats();
+    let todo: Vec<&OrgPlan> = plan
+        .organizations
+        .iter()
+        .filter(|o| matches!(o.action, Action::Create | Action::Update | Action::Delete))
+        .collect();
+    progress.set_length(todo.len() as u64);
+    progress.set_position(0);
+    progress.set_message("applying");
+    let mut failures = Vec::new();
+    let mut results = futures_util::stream::iter(todo.into_iter().map(|o| async move {
+        let r = run_one(client, o).await;
+        (o, r)
+    }))
+    .buffer_unordered(concurrency.max(1));
+    while let Some((o, r)) = results.next().await {
+        progress.inc(1);
+        if let Err(e) = r {
+            failures.push(Failure {
+                name: o.name.clone(),
+                error: e.to_string(),
+            });
+        }
+    }
+    drop(results);
+    failures.sort_by(|a, b| a.name.cmp(&b.name));
+    let after = client.stats();
+    ApplyReport {
+        counts: plan.counts(),
+        failures,
+        stats: StatsSnapshot {
+            requests: after.requests - before.requests,
+            succeeded: after.succeeded - before.succeeded,
+            rate_limited: after.rate_limited - before.rate_limited,
+            retried: after.retried - before.retried,
+            token_refreshes: after.token_refreshes - before.token_refreshes,
+        },
+        elapsed_secs: started.elapsed().as_secs_f64(),
+    }
+}
+
+async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<(), AdminError> {
+    let w = &o.work;
+    if w.delete {
+        let id = o.id.as_deref().expect("existing org has an id");
+        return match client.delete_organization(id).await {
+            Ok(()) | Err(AdminError::NotFound { .. }) => Ok(()),
+            Err(e) => Err(e),
+        };
+    }
+    let id = match (&w.create, &o.id) {
+        (Some(new), _) => client.create_organization(new).await?.id,
+        (None, Some(id)) => id.clone(),
+        (None, None) => unreachable!("plan without id or create"),
+    };
+    if let Some(u) = &w.update {
+        client.update_organization(&id, u).await?;
+    }
+    for s in &w.enable {
+        client.enable_connection(&id, s).await?;
+    }
+    for (cid, u) in &w.modify {
+        client.update_enabled_connection(&id, cid, u).await?;
+    }
+    for cid in &w.disable {
+        match client.disable_connection(&id, cid).await {
+            Ok(()) | Err(AdminError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if !w.add_members.is_empty() {
+        client.add_members(&id, &w.add_members).await?;
+    }
+    if !w.remove_members.is_empty() {
+        client.remove_members(&id, &w.remove_members).await?;
+    }
+    Ok(())
+}
+
+/// Seconds as a short human string.
+pub fn human_secs(d: Duration) -> String {
+    format!("{:.1}s", d.as_secs_f64())
+}

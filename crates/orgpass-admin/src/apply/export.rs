@@ -1,0 +1,69 @@
+//! `export`: the tenant's organizations read back as a desired-state document.
+
+use std::collections::HashMap;
+
+use futures_util::StreamExt as _;
+use indicatif::ProgressBar;
+
+use super::{ConnectionSpec, DesiredState, OrgSpec};
+use crate::{AdminError, ManagementClient};
+
+/// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`.
+pub async fn export(
+    client: &ManagementClient,
+    concurrency: usize,
+    progress: &ProgressBar,
+) -> Result<DesiredState, AdminError> {
+    let connections = client.connections_cached().await?.to_vec();
+    let name_of: HashMap<&str, &str> = connections
+        .iter()
+        .map(|c| (c.id.as_str(), c.name.as_str()))
+        .collect();
+    let orgs = client.list_organizations().await?;
+    progress.set_length(orgs.len() as u64);
+    progress.set_message("exporting");
+    let name_of = &name_of;
+    let mut specs: Vec<OrgSpec> =
+        futures_util::stream::iter(orgs.into_iter().map(|org| async move {
+            let enabled = client.list_enabled_connections(&org.id).await?;
+            let mut members: Vec<String> = client
+                .list_members(&org.id)
+                .await?
+                .into_iter()
+                .map(|m| m.user_id)
+                .collect();
+            members.sort();
+            let mut conns: Vec<ConnectionSpec> = enabled
+                .into_iter()
+                .map(|e| ConnectionSpec {
+                    name: name_of
+                        .get(e.connection_id.as_str())
+                        .map(|s| (*s).to_owned())
+                        .or(e.connection.map(|c| c.name))
+                        .unwrap_or(e.connection_id),
+                    assign_membership_on_login: e.assign_membership_on_login,
+                    show_as_button: e.show_as_button,
+                    is_signup_enabled: e.is_signup_enabled,
+                })
+                .collect();
+            conns.sort_by(|a, b| a.name.cmp(&b.name));
+            progress.inc(1);
+            Ok::<_, AdminError>(OrgSpec {
+                name: org.name,
+                display_name: org.display_name,
+                members: Some(members),
+                branding: Some(org.branding.unwrap_or_default()),
+                metadata: Some(org.metadata.unwrap_or_default()),
+                connections: Some(conns),
+            })
+        }))
+        .buffer_unordered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    specs.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(DesiredState {
+        organizations: specs,
+    })
+}
