@@ -7,7 +7,10 @@ use std::io::{Read, Write};
 
 use orgpass::{ApiError, ApiRequest, ApiResponse, Method};
 
-use crate::{ClientFilter, Failure, Settings, Want, session_client};
+use crate::ClientFilter;
+use crate::failure::Failure;
+use crate::session::{Want, session_client};
+use crate::settings::Settings;
 
 /// What was asked for on the command line.
 pub struct Call {

@@ -10,7 +10,7 @@ use std::ffi::OsString;
 use std::io;
 use std::process::ExitStatus;
 
-use crate::Failure;
+use crate::failure::Failure;
 
 /// The access token, for the command.
 pub const TOKEN_VAR: &str = "ORGPASS_ACCESS_TOKEN";

@@ -4,7 +4,7 @@
 use orgpass::AccessToken;
 use serde_json::json;
 
-use crate::rfc3339;
+use crate::describe::rfc3339;
 
 /// `orgpass token --format`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]

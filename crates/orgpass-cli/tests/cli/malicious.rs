@@ -185,7 +185,7 @@ fn rows() -> Vec<Row> {
         ),
         row("bad signature", Sign::BadSignature, keep, &["signature"]),
         row(
-            "unknown kid (after one JWKS refetch)",
+            "unknown kid (the keys just fetched: no refetch)",
             Sign::UnknownKid,
             keep,
             &["kid"],
@@ -703,9 +703,12 @@ fn run_row(runtime: &tokio::runtime::Runtime, row: &Row) -> Result<(), Vec<Strin
     }
     if row.sign == Sign::UnknownKid {
         let hits = state.jwks_hits.load(Ordering::SeqCst);
-        if hits != 2 {
+        // A fresh process fetches the keys for this very token: they are as fresh as they can be, so the unknown
+        // kid is refused without asking again (the token core's cache refetches only keys fetched before a
+        // token asked; its own tests cover that refetch and its rate limit).
+        if hits != 1 {
             problems.push(format!(
-                "JWKS fetched {hits} times, want 2 (the first fetch and exactly one refetch)"
+                "JWKS fetched {hits} times, want 1 (keys fetched for this token are not fetched again)"
             ));
         }
     }

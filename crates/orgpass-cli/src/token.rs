@@ -1,0 +1,51 @@
+//! The access token of the one session a command picks, refreshed when needed: `orgpass token` prints it,
+//! `orgpass run` hands it to a command.
+
+use std::ffi::OsString;
+
+use orgpass::AccessToken;
+
+use crate::ClientFilter;
+use crate::child;
+use crate::failure::Failure;
+use crate::format::{self, Format};
+use crate::session::{Want, session_client};
+use crate::settings::Settings;
+
+/// A valid access token of the one session `org` and `filter` select, refreshed when needed (or `want.refresh`).
+async fn access_token(
+    org: Option<&str>,
+    want: Want<'_>,
+    filter: &ClientFilter,
+    settings: &Settings,
+) -> Result<AccessToken, Failure> {
+    let (meta, client) = session_client(org, want, filter, settings)?;
+    client
+        .token_with(&meta.key, want.refresh)
+        .await
+        .map_err(|e| Failure::of(e.kind(), e))
+}
+
+/// `orgpass token`: print the access token in `format`.
+pub async fn print(
+    org: Option<String>,
+    format: Format,
+    want: Want<'_>,
+    filter: &ClientFilter,
+    settings: &Settings,
+) -> Result<(), Failure> {
+    let t = access_token(org.as_deref(), want, filter, settings).await?;
+    println!("{}", format::render(format, &t));
+    Ok(())
+}
+
+/// `orgpass run`: the command's exit code once it has started.
+pub async fn run_command(
+    org: Option<String>,
+    filter: &ClientFilter,
+    command: &[OsString],
+    settings: &Settings,
+) -> Result<i32, Failure> {
+    let t = access_token(org.as_deref(), Want::default(), filter, settings).await?;
+    child::run(command, t.token.secret(), t.meta.key.org_id.as_deref()).await
+}
