@@ -69,6 +69,25 @@ pub enum AccessError {
          proof (RFC 9449)"
     )]
     BoundToKey,
+    #[error(
+        "access token refused: presented with a DPoP proof, but it is not bound to a key (no cnf.jkt); a bearer \
+         token is sent as Bearer"
+    )]
+    NotBound,
+    #[error(
+        "access token refused: it is bound to another key than the DPoP proof's (cnf.jkt {token}, proof {proof})"
+    )]
+    OtherKey { token: String, proof: String },
+}
+
+/// How the token came with its request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// `Authorization: Bearer`: whoever holds it may use it, so a token bound to a key is refused.
+    Bearer,
+    /// `Authorization: DPoP` with a proof already checked by [`crate::dpop::check_proof`], by the key with this
+    /// thumbprint: the token must be bound to it (`cnf.jkt`).
+    Dpop { jkt: &'a str },
 }
 
 impl AccessError {
@@ -98,7 +117,7 @@ impl AccessError {
             Self::NotYetValid { .. } => "nbf",
             Self::IssuedInFuture { .. } => "iat",
             Self::OrgId(_) => "org_id",
-            Self::BoundToKey => "cnf",
+            Self::BoundToKey | Self::NotBound | Self::OtherKey { .. } => "cnf",
         }
     }
 }
@@ -172,17 +191,28 @@ impl AccessProfile {
         Ok(jws)
     }
 
-    /// The signature with `key`, then every claim, at `now` (UNIX seconds).
+    /// The signature with `key`, then every claim, at `now` (UNIX seconds), for a bearer token.
     pub fn check(
         &self,
         jws: Compact<'_>,
         key: &DecodingKey,
         now: i64,
     ) -> Result<AccessClaims, AccessError> {
+        self.check_presented(jws, key, now, Presented::Bearer)
+    }
+
+    /// As [`AccessProfile::check`], for a token presented as `presented` says (bearer, or with a DPoP proof).
+    pub fn check_presented(
+        &self,
+        jws: Compact<'_>,
+        key: &DecodingKey,
+        now: i64,
+        presented: Presented<'_>,
+    ) -> Result<AccessClaims, AccessError> {
         let verified = jws.verify(key)?;
         let all: Map<String, Value> =
             serde_json::from_slice(&verified.payload).map_err(|_| AccessError::NotAnObject)?;
-        self.check_claims(all, now)
+        self.check_claims_presented(all, now, presented)
     }
 
     /// The whole check against a key set already at hand (the QA view's cached keys, tests, benchmarks).
@@ -197,11 +227,21 @@ impl AccessProfile {
         self.check(jws, &key, now)
     }
 
-    /// Every claim check, in order, on the claims of a token whose signature verified.
+    /// Every claim check, in order, on the claims of a bearer token whose signature verified.
     pub fn check_claims(
         &self,
         all: Map<String, Value>,
         now: i64,
+    ) -> Result<AccessClaims, AccessError> {
+        self.check_claims_presented(all, now, Presented::Bearer)
+    }
+
+    /// Every claim check, in order, on the claims of a token whose signature verified, presented as `presented`.
+    pub fn check_claims_presented(
+        &self,
+        all: Map<String, Value>,
+        now: i64,
+        presented: Presented<'_>,
     ) -> Result<AccessClaims, AccessError> {
         self.check_iss(&all)?;
         self.check_aud(&all)?;
@@ -213,7 +253,7 @@ impl AccessProfile {
             .ok_or(AccessError::Claim("sub"))?
             .to_owned();
         let org = check_org(&all)?;
-        check_not_bound(&all)?;
+        check_binding(&all, presented)?;
         let scopes = str_claim(&all, "scope")?
             .map(|s| s.split_whitespace().map(str::to_owned).collect())
             .unwrap_or_default();
@@ -321,12 +361,27 @@ fn check_iat(all: &Map<String, Value>, now: i64, leeway: u64) -> Result<i64, Acc
     Ok(iat)
 }
 
-/// RFC 9449 §7.1: a token bound to a key (`cnf`, e.g. `cnf.jkt` for DPoP) is not a bearer token, and this
-/// profile judges bearer tokens; a bound token taken as bearer would let whoever copied it use it.
-fn check_not_bound(all: &Map<String, Value>) -> Result<(), AccessError> {
-    match all.get("cnf") {
-        None | Some(Value::Null) => Ok(()),
-        Some(_) => Err(AccessError::BoundToKey),
+/// RFC 9449 §7.1: a token bound to a key (`cnf`, e.g. `cnf.jkt` for DPoP) is not a bearer token (taken as one, it
+/// would let whoever copied it use it); a token presented with a DPoP proof must be bound to the proof's key.
+fn check_binding(all: &Map<String, Value>, presented: Presented<'_>) -> Result<(), AccessError> {
+    let cnf = all.get("cnf").filter(|v| !v.is_null());
+    match presented {
+        Presented::Bearer if cnf.is_some() => Err(AccessError::BoundToKey),
+        Presented::Bearer => Ok(()),
+        Presented::Dpop { jkt } => {
+            let bound = cnf
+                .and_then(|c| c.get("jkt"))
+                .and_then(Value::as_str)
+                .ok_or(AccessError::NotBound)?;
+            if bound.as_bytes() == jkt.as_bytes() {
+                Ok(())
+            } else {
+                Err(AccessError::OtherKey {
+                    token: shown(bound),
+                    proof: shown(jkt),
+                })
+            }
+        }
     }
 }
 
@@ -606,6 +661,35 @@ mod tests {
         }
         let token = format!("{}.e30.c2ln", b64(&json!({"alg": "RS256", "kid": "k1"})));
         assert_eq!(profile().parse(&token).unwrap().kid(), Some("k1"));
+    }
+
+    #[test]
+    fn binding_to_a_dpop_key() {
+        let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+        let bound = with(|m| drop(m.insert("cnf".into(), json!({"jkt": jkt}))));
+        let Value::Object(bound) = bound else {
+            unreachable!()
+        };
+        let Value::Object(bare) = good() else {
+            unreachable!()
+        };
+        let p = profile();
+        let dpop = Presented::Dpop { jkt };
+        assert!(p.check_claims_presented(bound.clone(), NOW, dpop).is_ok());
+        assert_eq!(
+            p.check_claims_presented(bound.clone(), NOW, Presented::Bearer)
+                .unwrap_err(),
+            AccessError::BoundToKey
+        );
+        assert_eq!(
+            p.check_claims_presented(bare, NOW, dpop).unwrap_err(),
+            AccessError::NotBound
+        );
+        let other = p
+            .check_claims_presented(bound, NOW, Presented::Dpop { jkt: "another" })
+            .unwrap_err();
+        assert!(matches!(other, AccessError::OtherKey { .. }));
+        assert_eq!(other.check(), "cnf");
     }
 
     #[test]

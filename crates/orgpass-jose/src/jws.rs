@@ -87,11 +87,21 @@ pub struct Compact<'t> {
 impl<'t> Compact<'t> {
     /// RFC 7515 §5.2 steps 1–5 for `token`, with `alg` pinned.
     pub fn parse(token: &'t str, alg: Alg) -> Result<Self, JwsError> {
+        Self::parse_allowing(token, alg, false)
+    }
+
+    /// As [`Compact::parse`], for the one kind of JWS that brings its own key in `jwk`: a DPoP proof (RFC 9449
+    /// §4.2), whose profile checks that key ([`crate::dpop`]). `jku`, `x5u` and `x5c` are still refused.
+    pub fn parse_with_key(token: &'t str, alg: Alg) -> Result<Self, JwsError> {
+        Self::parse_allowing(token, alg, true)
+    }
+
+    fn parse_allowing(token: &'t str, alg: Alg, own_key: bool) -> Result<Self, JwsError> {
         let parts = split(token)?;
         let header = header(parts.header)?;
         check_alg(&header, alg)?;
         check_crit(&header)?;
-        check_no_embedded_key(&header)?;
+        check_no_embedded_key(&header, own_key)?;
         let payload = b64(parts.payload).ok_or(JwsError::BadEncoding("payload"))?;
         Ok(Self {
             parts,
@@ -109,6 +119,11 @@ impl<'t> Compact<'t> {
     /// The `kid` to look up.
     pub fn kid(&self) -> Option<&str> {
         self.header.kid.as_deref()
+    }
+
+    /// The header's own `jwk` (only a JWS read by [`Compact::parse_with_key`] may have one).
+    pub fn embedded_jwk(&self) -> Option<&serde_json::Value> {
+        self.header.jwk.as_ref()
     }
 
     /// RFC 7515 §5.2 step 8: the signature with `key`; then the payload may be believed.
@@ -178,9 +193,9 @@ fn check_crit(header: &Header) -> Result<(), JwsError> {
 
 /// RFC 8725 §3.10: a token never brings its own key (`jwk`, `jku`, `x5u`, `x5c`); DPoP proofs, whose `jwk` is
 /// the point, are checked by their own profile.
-fn check_no_embedded_key(header: &Header) -> Result<(), JwsError> {
+fn check_no_embedded_key(header: &Header, own_key: bool) -> Result<(), JwsError> {
     for (name, present) in [
-        ("jwk", header.jwk.is_some()),
+        ("jwk", header.jwk.is_some() && !own_key),
         ("jku", header.jku.is_some()),
         ("x5u", header.x5u.is_some()),
         ("x5c", header.x5c.is_some()),

@@ -12,18 +12,21 @@
 //!   `kid`), read over HTTP by [`get_document`] (1 MiB cap, `Cache-Control`).
 //! - [`AccessProfile`]: the access-token checks (RFC 9068 with Auth0's `org_id`), which the guard decides with and
 //!   the app's QA view shows.
+//! - [`dpop`]: DPoP (RFC 9449): a session's P-256 key and its proofs, and a server's checks of a proof.
 //! - [`thumbprint`]: RFC 7638 JWK thumbprints, by which DPoP binds tokens to a key.
 
 pub mod access;
 pub mod cache;
+pub mod dpop;
 pub mod fetch;
 pub mod id_token;
 pub mod jws;
 pub mod keys;
 pub mod thumbprint;
 
-pub use access::{AccessClaims, AccessError, AccessProfile, Org};
+pub use access::{AccessClaims, AccessError, AccessProfile, Org, Presented};
 pub use cache::{CachePolicy, Clock, JwksCache, JwksFuture, JwksSource, KeyError, system_clock};
+pub use dpop::{DpopKey, check_proof};
 pub use fetch::{Document, FetchError, MAX_DOCUMENT_BYTES, get_document};
 pub use id_token::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};
 pub use jws::{Compact, Header, JwsError, Verified, verify_compact, verify_signature};
