@@ -1,17 +1,36 @@
-//! Reading the bearer token from a request (RFC 6750 §2.1): the `Authorization: Bearer` header only. A token
-//! in the query string is never read; a request that also names `access_token` in its query uses two methods
-//! and is malformed.
+//! Reading the access token from a request: the `Authorization` header only, with the `Bearer` scheme (RFC 6750
+//! §2.1) or, where the API takes DPoP, the `DPoP` scheme (RFC 9449 §7.1) and its one `DPoP` proof header. A token
+//! in the query string is never read; a request that also names `access_token` in its query uses two methods and
+//! is malformed.
 
 use axum::http::{HeaderMap, HeaderValue, Uri, header};
 
 use crate::error::GuardError;
+
+/// How the token came.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Bearer,
+    Dpop,
+}
 
 /// The token of the request's one `Authorization: Bearer` header (a cheap copy of the header value).
 ///
 /// - no header, or another scheme (`Basic …`): [`GuardError::NoToken`] (a 401 without an `error`);
 /// - `Bearer` with no token, two tokens, two headers, characters outside RFC 6750's `b64token`, or a token in
 ///   the query string as well: [`GuardError::MalformedHeader`] (a 400 `invalid_request`).
+#[cfg(test)]
 pub(crate) fn bearer_token(headers: &HeaderMap, uri: &Uri) -> Result<Token, GuardError> {
+    credentials(headers, uri, false).map(|(_, token)| token)
+}
+
+/// The scheme of the request's one `Authorization` header and its token, as [`bearer_token`] reads it; with
+/// `dpop` the `DPoP` scheme (any case) is read the same way, else it is another scheme (no token).
+pub(crate) fn credentials(
+    headers: &HeaderMap,
+    uri: &Uri,
+    dpop: bool,
+) -> Result<(Scheme, Token), GuardError> {
     let mut values = headers.get_all(header::AUTHORIZATION).iter();
     let Some(value) = values.next() else {
         return Err(GuardError::NoToken);
@@ -25,16 +44,20 @@ pub(crate) fn bearer_token(headers: &HeaderMap, uri: &Uri) -> Result<Token, Guar
         GuardError::MalformedHeader("the Authorization header is not visible ASCII")
     })?;
     let (scheme, rest) = text.split_once(' ').unwrap_or((text, ""));
-    if !scheme.eq_ignore_ascii_case("Bearer") {
+    let scheme = if scheme.eq_ignore_ascii_case("Bearer") {
+        Scheme::Bearer
+    } else if dpop && scheme.eq_ignore_ascii_case("DPoP") {
+        Scheme::Dpop
+    } else {
         return Err(GuardError::NoToken);
-    }
+    };
     let token = rest.trim_matches(' ');
     if token.is_empty() {
-        return Err(GuardError::MalformedHeader("Bearer without a token"));
+        return Err(GuardError::MalformedHeader("the scheme without a token"));
     }
     if token.contains(' ') {
         return Err(GuardError::MalformedHeader(
-            "more than one token after Bearer",
+            "more than one token after the scheme",
         ));
     }
     if !is_b64token(token) {
@@ -48,10 +71,26 @@ pub(crate) fn bearer_token(headers: &HeaderMap, uri: &Uri) -> Result<Token, Guar
         ));
     }
     let start = text.len() - rest.len() + (rest.len() - rest.trim_start_matches(' ').len());
-    Ok(Token {
-        value: value.clone(),
-        range: start..start + token.len(),
-    })
+    Ok((
+        scheme,
+        Token {
+            value: value.clone(),
+            range: start..start + token.len(),
+        },
+    ))
+}
+
+/// The request's one `DPoP` proof header (RFC 9449 §4.3 item 1: exactly one).
+pub(crate) fn dpop_proof(headers: &HeaderMap) -> Result<&str, GuardError> {
+    let mut values = headers.get_all("dpop").iter();
+    let (Some(value), None) = (values.next(), values.next()) else {
+        return Err(GuardError::ProofHeader(
+            "a DPoP-bound token needs exactly one DPoP header",
+        ));
+    };
+    value
+        .to_str()
+        .map_err(|_| GuardError::ProofHeader("the DPoP header is not visible ASCII"))
 }
 
 /// A token found in a header value (kept as the header value, so taking it copies nothing).
@@ -135,5 +174,32 @@ mod tests {
                 "{values:?} {uri}"
             );
         }
+    }
+
+    #[test]
+    fn the_dpop_scheme_only_where_the_api_takes_it() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("dpop a.b.c"),
+        );
+        let uri: Uri = "/".parse().unwrap();
+        assert!(matches!(
+            credentials(&headers, &uri, false),
+            Err(GuardError::NoToken)
+        ));
+        let (scheme, token) = credentials(&headers, &uri, true).unwrap();
+        assert_eq!((scheme, token.secret()), (Scheme::Dpop, "a.b.c"));
+        assert!(matches!(
+            dpop_proof(&headers),
+            Err(GuardError::ProofHeader(_))
+        ));
+        headers.append("DPoP", HeaderValue::from_static("p1"));
+        assert_eq!(dpop_proof(&headers).unwrap(), "p1");
+        headers.append("dpop", HeaderValue::from_static("p2"));
+        assert!(matches!(
+            dpop_proof(&headers),
+            Err(GuardError::ProofHeader(_))
+        ));
     }
 }

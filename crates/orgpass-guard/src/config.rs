@@ -45,6 +45,24 @@ pub enum ConfigError {
     InsecureJwksUrl(String),
     #[error("could not build the HTTP client for the issuer's keys: {0}")]
     Http(String),
+    #[error(
+        "the API's external URL `{0}` is not an http(s) origin such as https://api.example.com (DPoP proofs name \
+         the URL clients reach the API at, which the guard cannot learn from the request)"
+    )]
+    ExternalUrl(String),
+}
+
+/// Whether the API takes DPoP-bound tokens (RFC 9449) and whether it takes anything else.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DpopMode {
+    /// Bearer tokens only; a request with the DPoP scheme is refused as carrying no token (and a token bound to a
+    /// key is refused as Bearer anyway).
+    #[default]
+    Off,
+    /// Bearer tokens, and DPoP-bound tokens with their proof.
+    Allowed,
+    /// DPoP-bound tokens with their proof only.
+    Required,
 }
 
 /// The guard's settings. Build with [`GuardConfig::new`], then adjust with the `with_*` methods.
@@ -59,6 +77,8 @@ pub struct GuardConfig {
     refetch_interval: Duration,
     default_max_age: Duration,
     ca: Option<orgpass_net::CaBundle>,
+    dpop: DpopMode,
+    external_url: Option<Url>,
 }
 
 impl GuardConfig {
@@ -86,7 +106,37 @@ impl GuardConfig {
             refetch_interval: DEFAULT_REFETCH_INTERVAL,
             default_max_age: DEFAULT_MAX_AGE,
             ca: None,
+            dpop: DpopMode::Off,
+            external_url: None,
         })
+    }
+
+    /// Take DPoP-bound tokens as `mode` says. `external_url` is the origin clients reach this API at (scheme,
+    /// host, port: `https://api.example.com`), which each proof's `htu` must name with the request's path:
+    /// behind a TLS-terminating proxy the guard sees neither, and never trusts `X-Forwarded-*` or `Host` for them.
+    pub fn with_dpop(mut self, mode: DpopMode, external_url: &str) -> Result<Self, ConfigError> {
+        let url = Url::parse(external_url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "https" | "http") && u.has_host())
+            .ok_or_else(|| ConfigError::ExternalUrl(external_url.to_owned()))?;
+        self.dpop = mode;
+        self.external_url = Some(url);
+        Ok(self)
+    }
+
+    /// Whether DPoP-bound tokens are taken.
+    pub fn dpop(&self) -> DpopMode {
+        self.dpop
+    }
+
+    /// The URL a request to `path` was made to, as its DPoP proof must name it: the configured external origin
+    /// and the request's path (no query: `htu` has none).
+    pub fn request_url(&self, path: &str) -> Option<Url> {
+        let mut url = self.external_url.clone()?;
+        url.set_path(path);
+        url.set_query(None);
+        url.set_fragment(None);
+        Some(url)
     }
 
     /// Trust these CA certificates besides the operating system's trust store when fetching the keys (a

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use orgpass_jose::dpop::ProofError;
 use orgpass_jose::{AccessError, FetchError, KeyError};
 
 /// Why the guard refused a request. `Display` says which check failed; [`GuardError::check`] names it in one
@@ -21,6 +22,23 @@ pub enum GuardError {
     /// The token core's access-token profile refused the token (header, key, signature or a claim).
     #[error(transparent)]
     Token(#[from] AccessError),
+    /// A DPoP-bound token came without exactly one readable `DPoP` header.
+    #[error("DPoP proof refused: {0}")]
+    ProofHeader(&'static str),
+    /// The DPoP proof failed a check of RFC 9449 §4.3.
+    #[error("DPoP proof refused: {0}")]
+    Proof(#[from] ProofError),
+    /// The DPoP proof was used before (its `jti` within the window).
+    #[error("DPoP proof refused: it was used before; make a new proof for each request")]
+    ProofReplayed,
+    /// The API takes DPoP-bound tokens only and the request came with a bearer token.
+    #[error(
+        "this API takes DPoP-bound tokens only: send the token with `Authorization: DPoP` and a DPoP proof"
+    )]
+    DpopRequired,
+    /// The store of proofs seen could not be asked (a shared store such as Redis is down).
+    #[error("could not check the DPoP proof against the proofs seen: {0}")]
+    ReplayStore(String),
     #[error("the token lacks the scope this request needs: {scope}")]
     InsufficientScope { scope: String },
     #[error(
@@ -50,6 +68,9 @@ impl GuardError {
         match self {
             Self::NoToken | Self::MalformedHeader(_) => "header",
             Self::Token(e) => e.check(),
+            Self::ProofHeader(_) | Self::Proof(_) | Self::ProofReplayed => "dpop",
+            Self::DpopRequired => "dpop_required",
+            Self::ReplayStore(_) => "replay_store",
             Self::InsufficientScope { .. } => "scope",
             Self::OrgMismatch { .. } => "org_mismatch",
             Self::Jwks(_) => "jwks",

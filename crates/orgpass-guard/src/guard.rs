@@ -6,6 +6,13 @@ use std::sync::Arc;
 use crate::claims::Claims;
 use crate::config::{ConfigError, GuardConfig};
 use crate::error::GuardError;
+use axum::http::{HeaderMap, Method, Uri};
+use orgpass_jose::Presented;
+use orgpass_jose::dpop::{ProofTarget, check_proof};
+
+use crate::bearer::{Scheme, credentials, dpop_proof};
+use crate::config::DpopMode;
+use crate::dpop::{MemoryReplay, PROOF_WINDOW, ReplayStore};
 use crate::error::JwksError;
 use crate::http::default_client;
 use crate::jwks::{HttpJwks, JwksCache, JwksSource};
@@ -24,6 +31,7 @@ struct Inner {
     config: GuardConfig,
     profile: AccessProfile,
     jwks: JwksCache,
+    replay: Arc<dyn ReplayStore>,
     clock: Clock,
 }
 
@@ -58,9 +66,11 @@ impl Guard {
     ) -> Self {
         let jwks = crate::jwks::cache(source, &config, clock.clone());
         let profile = AccessProfile::new(config.issuer(), config.audience(), config.leeway());
+        let replay = Arc::new(MemoryReplay::new(clock.clone()));
         Self(Arc::new(Inner {
             config,
             profile,
+            replay,
             jwks,
             clock,
         }))
@@ -80,6 +90,22 @@ impl Guard {
         self.0.jwks.fetch_count()
     }
 
+    /// Keep the `jti`s of DPoP proofs in `store` (shared by the API's instances) instead of this process's memory.
+    /// Call before cloning the guard.
+    pub fn with_replay_store(self, store: Arc<dyn ReplayStore>) -> Self {
+        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|shared| Inner {
+            config: shared.config.clone(),
+            profile: shared.profile.clone(),
+            jwks: shared.jwks.clone(),
+            replay: shared.replay.clone(),
+            clock: shared.clock.clone(),
+        });
+        Self(Arc::new(Inner {
+            replay: store,
+            ..inner
+        }))
+    }
+
     /// The access-token profile this guard decides with (the token core's; the app's QA view uses the same).
     pub fn profile(&self) -> &AccessProfile {
         &self.0.profile
@@ -89,9 +115,81 @@ impl Guard {
     /// `kid` from the JWKS cache, the signature, then `iss`, `aud`, `exp`, `nbf`, `iat`, `sub`, `org_id` and the
     /// types of `scope`, `permissions`, `azp`.
     pub async fn verify(&self, token: &str) -> Result<Claims, GuardError> {
+        self.verify_presented(token, Presented::Bearer).await
+    }
+
+    async fn verify_presented(
+        &self,
+        token: &str,
+        presented: Presented<'_>,
+    ) -> Result<Claims, GuardError> {
         let profile = &self.0.profile;
         let jws = profile.parse(token)?;
         let key = self.0.jwks.key(jws.kid(), AccessProfile::ALG).await?;
-        Ok(Claims::new(profile.check(jws, &key, (self.0.clock)())?))
+        let now = (self.0.clock)();
+        Ok(Claims::new(
+            profile.check_presented(jws, &key, now, presented)?,
+        ))
+    }
+
+    /// Verifies a request's credentials: a bearer token (unless the API requires DPoP), or, where the API takes
+    /// DPoP, a DPoP-bound token with its proof for this very request (method, external URL and path, the token's
+    /// hash), bound to the proof's key, the proof never seen before. Returns the claims and whether the DPoP scheme
+    /// was used (a refusal answers in that scheme).
+    pub async fn verify_request(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> (Result<Claims, GuardError>, bool) {
+        let mode = self.0.config.dpop();
+        let (scheme, token) = match credentials(headers, uri, mode != DpopMode::Off) {
+            Ok(c) => c,
+            Err(e) => return (Err(e), mode == DpopMode::Required),
+        };
+        match scheme {
+            Scheme::Bearer if mode == DpopMode::Required => (Err(GuardError::DpopRequired), true),
+            Scheme::Bearer => (self.verify(token.secret()).await, false),
+            Scheme::Dpop => (
+                self.verify_dpop(method, uri, headers, token.secret()).await,
+                true,
+            ),
+        }
+    }
+
+    async fn verify_dpop(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+        token: &str,
+    ) -> Result<Claims, GuardError> {
+        let proof = dpop_proof(headers)?;
+        let url = self
+            .0
+            .config
+            .request_url(uri.path())
+            .ok_or(GuardError::NotGuarded)?;
+        let now = (self.0.clock)();
+        let target = ProofTarget {
+            method: method.as_str(),
+            url: &url,
+            access_token: Some(token),
+            nonce: None,
+            now,
+            window: PROOF_WINDOW,
+        };
+        let proof = check_proof(proof, &target)?;
+        let claims = self
+            .verify_presented(token, Presented::Dpop { jkt: &proof.jkt })
+            .await?;
+        // Last, so that only proofs that passed everything take room in the store.
+        let key = format!("{}.{}", proof.jkt, proof.jti);
+        let expires = proof.iat.max(now) + PROOF_WINDOW.as_secs() as i64;
+        match self.0.replay.first_use(&key, expires).await {
+            Ok(true) => Ok(claims),
+            Ok(false) => Err(GuardError::ProofReplayed),
+            Err(e) => Err(GuardError::ReplayStore(e)),
+        }
     }
 }

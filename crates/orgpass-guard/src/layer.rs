@@ -11,7 +11,6 @@ use axum::extract::Request;
 use axum::response::{IntoResponse, Response};
 use tower::{Layer, Service};
 
-use crate::bearer::bearer_token;
 use crate::claims::Claims;
 use crate::error::GuardError;
 use crate::guard::Guard;
@@ -67,10 +66,9 @@ where
         let mut inner = std::mem::replace(&mut self.inner, fresh);
         let guard = self.guard.clone();
         Box::pin(async move {
-            let verified = match bearer_token(req.headers(), req.uri()) {
-                Ok(token) => guard.verify(token.secret()).await,
-                Err(e) => Err(e),
-            };
+            let (verified, dpop) = guard
+                .verify_request(req.method(), req.uri(), req.headers())
+                .await;
             let mut response = match verified {
                 Ok(claims) => {
                     req.extensions_mut().insert::<Claims>(claims);
@@ -81,7 +79,7 @@ where
                     e.into_response()
                 }
             };
-            add_realm(&mut response, guard.config().realm());
+            add_realm(&mut response, guard.config().realm(), dpop);
             Ok(response)
         })
     }

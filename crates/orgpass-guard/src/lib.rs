@@ -34,6 +34,7 @@
 mod bearer;
 pub mod claims;
 pub mod config;
+pub mod dpop;
 pub mod error;
 pub mod extract;
 pub mod guard;
@@ -44,7 +45,8 @@ pub mod refusal;
 pub mod scope;
 
 pub use claims::{Claims, Org};
-pub use config::{ConfigError, GuardConfig};
+pub use config::{ConfigError, DpopMode, GuardConfig};
+pub use dpop::{MemoryReplay, ReplayStore};
 pub use error::{GuardError, JwksError};
 pub use extract::BoundOrg;
 pub use guard::{Clock, Guard, system_clock};

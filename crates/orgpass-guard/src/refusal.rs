@@ -27,10 +27,14 @@ pub(crate) struct Challenge {
     error: Option<&'static str>,
     description: String,
     scope: Option<String>,
+    /// In the `DPoP` scheme (RFC 9449 §7.1), with the `algs` this API takes: a refusal of a proof, or of any
+    /// request that came with the DPoP scheme.
+    dpop: bool,
 }
 
 impl Challenge {
-    /// The header value: `Bearer realm="…"[, error="…", error_description="…"[, scope="…"]]`.
+    /// The header value: `Bearer realm="…"[, error="…", error_description="…"[, scope="…"]]`, or the same in the
+    /// `DPoP` scheme with `algs="ES256"`.
     pub fn header(&self, realm: Option<&str>) -> HeaderValue {
         let mut attrs = Vec::new();
         if let Some(realm) = realm {
@@ -46,10 +50,16 @@ impl Challenge {
         if let Some(scope) = &self.scope {
             attrs.push(format!("scope=\"{}\"", header_safe(scope)));
         }
-        let value = if attrs.is_empty() {
-            "Bearer".to_owned()
+        let scheme = if self.dpop {
+            attrs.push("algs=\"ES256\"".to_owned());
+            "DPoP"
         } else {
-            format!("Bearer {}", attrs.join(", "))
+            "Bearer"
+        };
+        let value = if attrs.is_empty() {
+            scheme.to_owned()
+        } else {
+            format!("{scheme} {}", attrs.join(", "))
         };
         HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static("Bearer"))
     }
@@ -62,7 +72,7 @@ impl GuardError {
             Self::NoToken => StatusCode::UNAUTHORIZED,
             Self::MalformedHeader(_) => StatusCode::BAD_REQUEST,
             Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => StatusCode::FORBIDDEN,
-            Self::Jwks(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Jwks(_) | Self::ReplayStore(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
@@ -76,7 +86,9 @@ impl GuardError {
             Self::NoToken => "unauthorized",
             Self::MalformedHeader(_) => "invalid_request",
             Self::InsufficientScope { .. } | Self::OrgMismatch { .. } => "insufficient_scope",
-            Self::Jwks(_) => "temporarily_unavailable",
+            Self::Jwks(_) | Self::ReplayStore(_) => "temporarily_unavailable",
+            Self::ProofHeader(_) | Self::Proof(_) | Self::ProofReplayed => "invalid_dpop_proof",
+            Self::DpopRequired => "invalid_token",
             Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => "server_error",
             _ => "invalid_token",
         }
@@ -85,12 +97,20 @@ impl GuardError {
     /// The challenge, for refusals that have one.
     fn challenge(&self) -> Option<Challenge> {
         let error = match self {
-            Self::NoToken => None,
-            Self::Jwks(_) | Self::NotGuarded | Self::NoOrgInRoute | Self::EmptyScope => {
+            Self::NoToken | Self::DpopRequired => None,
+            Self::Jwks(_)
+            | Self::ReplayStore(_)
+            | Self::NotGuarded
+            | Self::NoOrgInRoute
+            | Self::EmptyScope => {
                 return None;
             }
             _ => Some(self.code()),
         };
+        let dpop = matches!(
+            self,
+            Self::ProofHeader(_) | Self::Proof(_) | Self::ProofReplayed | Self::DpopRequired
+        );
         let scope = match self {
             Self::InsufficientScope { scope } => Some(scope.clone()),
             _ => None,
@@ -99,6 +119,7 @@ impl GuardError {
             error,
             description: self.to_string(),
             scope,
+            dpop,
         })
     }
 }
@@ -110,7 +131,7 @@ pub const UNAVAILABLE_DESCRIPTION: &str = "the API cannot check tokens right now
 impl IntoResponse for GuardError {
     fn into_response(self) -> Response {
         let description = match &self {
-            Self::Jwks(_) => UNAVAILABLE_DESCRIPTION.to_owned(),
+            Self::Jwks(_) | Self::ReplayStore(_) => UNAVAILABLE_DESCRIPTION.to_owned(),
             _ => self.to_string(),
         };
         let body = json!({
@@ -129,9 +150,11 @@ impl IntoResponse for GuardError {
     }
 }
 
-/// Puts `realm` into the challenge of a refusal made by [`GuardError::into_response`].
-pub(crate) fn add_realm(response: &mut Response, realm: &str) {
-    if let Some(challenge) = response.extensions_mut().remove::<Challenge>() {
+/// Puts `realm` into the challenge of a refusal made by [`GuardError::into_response`], in the DPoP scheme when
+/// the request came with it.
+pub(crate) fn add_realm(response: &mut Response, realm: &str, dpop: bool) {
+    if let Some(mut challenge) = response.extensions_mut().remove::<Challenge>() {
+        challenge.dpop |= dpop;
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, challenge.header(Some(realm)));
@@ -145,7 +168,7 @@ mod tests {
 
     fn rendered(e: GuardError) -> (u16, Option<String>, serde_json::Value) {
         let mut r = e.into_response();
-        add_realm(&mut r, "api");
+        add_realm(&mut r, "api", false);
         let header = r
             .headers()
             .get(header::WWW_AUTHENTICATE)

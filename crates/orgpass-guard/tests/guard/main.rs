@@ -2,6 +2,7 @@
 //! router; a table of hostile tokens and requests, the happy path through every extractor, and the issuer down.
 
 mod app;
+mod dpop;
 mod happy;
 mod hostile;
 mod issuer;
