@@ -78,6 +78,8 @@ pub struct OAuthError {
     pub status: StatusCode,
     pub error: &'static str,
     pub description: String,
+    /// Sent as `DPoP-Nonce` (with `use_dpop_nonce`).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -86,6 +88,19 @@ impl OAuthError {
             status,
             error,
             description: description.into(),
+            dpop_nonce: None,
+        }
+    }
+
+    /// RFC 9449 §8: the proof must carry this server nonce; the client repeats the request once with it.
+    pub fn use_dpop_nonce(nonce: String) -> Self {
+        Self {
+            dpop_nonce: Some(nonce),
+            ..Self::new(
+                StatusCode::BAD_REQUEST,
+                "use_dpop_nonce",
+                "Authorization server requires nonce in DPoP proof",
+            )
         }
     }
 
@@ -106,6 +121,12 @@ impl IntoResponse for OAuthError {
             "cache-control",
             axum::http::HeaderValue::from_static("no-store"),
         );
+        if let Some(nonce) = self
+            .dpop_nonce
+            .and_then(|n| axum::http::HeaderValue::from_str(&n).ok())
+        {
+            response.headers_mut().insert("dpop-nonce", nonce);
+        }
         response
     }
 }

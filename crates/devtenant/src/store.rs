@@ -234,6 +234,10 @@ pub struct RefreshRecord {
     pub used: bool,
     pub family_expires_at: i64,
     pub idle_expires_at: i64,
+    /// A public client's refresh token issued with a DPoP proof is bound to that key: refreshing takes a proof by
+    /// it.
+    #[serde(default)]
+    pub jkt: Option<String>,
 }
 
 /// An SSO session, stored under the SHA-256 of its cookie value.
@@ -269,6 +273,8 @@ pub struct Transaction {
     pub scope: String,
     pub audience: Option<String>,
     pub code_challenge: Option<String>,
+    /// `dpop_jkt` at `/authorize`: the code is bound to that DPoP key.
+    pub dpop_jkt: Option<String>,
     pub org_id: Option<String>,
     pub invitation: Option<String>,
     pub login_hint: Option<String>,
@@ -293,6 +299,8 @@ pub struct Code {
     pub sid: String,
     pub auth_time: i64,
     pub expires_at: i64,
+    /// The DPoP key the code is bound to (`dpop_jkt` at `/authorize`).
+    pub dpop_jkt: Option<String>,
 }
 
 /// What the next N requests to an endpoint do (see [`crate::faults`]).
@@ -356,6 +364,8 @@ pub struct Tenant {
     pub clock_skew_secs: i64,
     /// Where `--data` saves the state (none: memory only).
     pub data_dir: Option<PathBuf>,
+    /// DPoP nonces handed out and proofs seen.
+    pub dpop: crate::authn::dpop::DpopState,
 }
 
 pub const STATE_FILE: &str = "devtenant-state.json";
@@ -573,6 +583,7 @@ impl Tenant {
             jwks_fault: None,
             clock_skew_secs: 0,
             data_dir,
+            dpop: Default::default(),
         }
     }
 

@@ -2,6 +2,7 @@
 //! `/oauth/revoke`, `/userinfo`, `/v2/logout` and `/oidc/logout`.
 
 pub mod authorize;
+pub mod dpop;
 pub mod token;
 
 use axum::extract::State;
@@ -42,6 +43,7 @@ pub fn discovery_document(state: &AppState) -> Value {
         "response_modes_supported": ["query"],
         "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
         "code_challenge_methods_supported": ["S256"],
+        "dpop_signing_alg_values_supported": ["ES256"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],

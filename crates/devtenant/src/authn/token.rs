@@ -150,10 +150,13 @@ fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Val
     let grant = required(&p, "grant_type")?;
     let mut t = state.lock();
     let client = authenticate(&t, headers, &p)?;
+    let token_url = format!("{}oauth/token", state.issuer_str());
+    let jkt = super::dpop::check(&mut t.dpop, headers, &token_url, &client, crate::now_unix())?;
+    let jkt = jkt.as_deref();
     let out = match grant {
         "client_credentials" => client_credentials(state, &t, &client, &p),
-        "authorization_code" => authorization_code(state, &mut t, &client, &p),
-        "refresh_token" => refresh(state, &mut t, &client, &p),
+        "authorization_code" => authorization_code(state, &mut t, &client, &p, jkt),
+        "refresh_token" => refresh(state, &mut t, &client, &p, jkt),
         other => Err(OAuthError::new(
             StatusCode::FORBIDDEN,
             "unsupported_grant_type",
@@ -255,6 +258,7 @@ fn authorization_code(
     t: &mut Tenant,
     client: &Client,
     p: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     require_grant(client, "authorization_code")?;
     let code_value = required(p, "code")?;
@@ -283,6 +287,15 @@ fn authorization_code(
         (None, Some(_)) => return Err(OAuthError::invalid_grant("Failed to verify code verifier")),
         (None, None) => {}
     }
+    if let Some(bound) = &code.dpop_jkt
+        && jkt != Some(bound.as_str())
+    {
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "The DPoP proof's key does not match the dpop_jkt sent to /authorize",
+        ));
+    }
     issue_user_tokens(
         state,
         t,
@@ -295,6 +308,7 @@ fn authorization_code(
         &code.sid,
         code.auth_time,
         None,
+        jkt,
     )
 }
 
@@ -303,6 +317,7 @@ fn refresh(
     t: &mut Tenant,
     client: &Client,
     p: &HashMap<String, String>,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     require_grant(client, "refresh_token")?;
     let value = required(p, "refresh_token")?;
@@ -325,6 +340,16 @@ fn refresh(
             .retain(|_, r| r.family != record.family);
         state.persist(t);
         return Err(invalid());
+    }
+    if let Some(bound) = &record.jkt
+        && jkt != Some(bound.as_str())
+    {
+        // A copied refresh token without the key is of no use; it is not spent by the attempt.
+        return Err(OAuthError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_dpop_proof",
+            "This refresh token is bound to a DPoP key: the request needs a DPoP proof by that key",
+        ));
     }
     let now = crate::now_unix();
     if record.family_expires_at <= now || record.idle_expires_at <= now {
@@ -369,6 +394,7 @@ fn refresh(
         &record.sid,
         auth_time,
         Some(&record),
+        jkt,
     )
 }
 
@@ -411,6 +437,7 @@ fn issue_user_tokens(
     sid: &str,
     auth_time: i64,
     parent: Option<&RefreshRecord>,
+    jkt: Option<&str>,
 ) -> Result<Value, OAuthError> {
     let user = t
         .store
@@ -473,6 +500,9 @@ fn issue_user_tokens(
         "azp": client.client_id,
         "jti": random_token(12),
     });
+    if let Some(jkt) = jkt {
+        access_claims["cnf"] = json!({ "jkt": jkt });
+    }
     if let Some(org) = &org {
         for c in [&mut id_claims, &mut access_claims] {
             c["org_id"] = json!(org.id);
@@ -486,7 +516,7 @@ fn issue_user_tokens(
         "id_token": t.keys.current.sign(&id_claims),
         "scope": scope,
         "expires_in": settings.access_token_lifetime_secs,
-        "token_type": "Bearer",
+        "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" },
     });
     let api_allows_offline = audience.is_none_or(|a| {
         t.store
@@ -515,6 +545,8 @@ fn issue_user_tokens(
                 .map(|p| p.family_expires_at)
                 .unwrap_or(real_now + settings.refresh_token_absolute_lifetime_secs),
             idle_expires_at: real_now + settings.refresh_token_idle_lifetime_secs,
+            // Auth0 binds a public client's refresh token to the DPoP key; a confidential client has its secret.
+            jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
         };
         t.store.refresh_tokens.insert(digest(&value), record);
         out["refresh_token"] = json!(value);

@@ -5,6 +5,7 @@
 mod bad_input;
 mod client_credentials;
 mod discovery;
+mod dpop;
 mod faults_ratelimit;
 mod keys_clock;
 mod login;

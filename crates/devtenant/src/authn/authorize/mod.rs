@@ -312,6 +312,7 @@ async fn authorize(
         scope,
         audience,
         code_challenge: challenge,
+        dpop_jkt: get("dpop_jkt").map(str::to_owned),
         org_id: org_id.clone(),
         invitation,
         login_hint: get("login_hint").map(str::to_owned),
@@ -538,6 +539,7 @@ fn finish(
             sid: session.sid.clone(),
             auth_time: session.auth_time,
             expires_at: now + t.store.settings.authorization_code_lifetime_secs,
+            dpop_jkt: tx.dpop_jkt.clone(),
         },
     );
     state.persist(t);
