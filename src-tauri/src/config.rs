@@ -324,6 +324,7 @@ impl AppConfig {
                     "timeout_secs" => e.timeout.as_secs().to_string(),
                     "leeway_secs" => e.leeway.as_secs().to_string(),
                     "require_organization" => e.require_organization.to_string(),
+                    "dpop" => e.dpop.to_string(),
                     "browser" => e
                         .browser
                         .clone()

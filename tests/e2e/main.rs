@@ -3,6 +3,7 @@ mod admin_to_cli;
 mod api;
 mod app;
 mod devtenant_cli;
+mod dpop;
 mod oracles;
 mod package;
 mod scale;

@@ -56,6 +56,7 @@ mod tests {
 
     fn token() -> AccessToken {
         AccessToken {
+            dpop_key: None,
             token: Secret::new("at-123"),
             token_type: "bearer".into(),
             expires_at: 1_800_000_000,
@@ -74,6 +75,7 @@ mod tests {
                 refreshable: true,
                 refreshed_at: None,
                 audience: None,
+                dpop_jkt: None,
             },
             refreshed: false,
         }

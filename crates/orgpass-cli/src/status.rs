@@ -43,9 +43,13 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
         } else {
             ""
         };
+        let bound = match &m.dpop_jkt {
+            Some(jkt) => format!("\tbound to this device (DPoP key {jkt})"),
+            None => String::new(),
+        };
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{mark}",
+            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{bound}{mark}",
             m.key.issuer,
             m.key.client_id,
             m.key.org_id.as_deref().unwrap_or("-"),
@@ -112,5 +116,6 @@ fn meta_json(m: &SessionMeta) -> serde_json::Value {
         "name": m.name,
         "expires_at": rfc3339(m.expires_at),
         "refreshable": m.refreshable,
+        "dpop_jkt": m.dpop_jkt,
     })
 }

@@ -35,8 +35,26 @@ pub async fn print(
     settings: &Settings,
 ) -> Result<(), Failure> {
     let t = access_token(org.as_deref(), want, filter, settings).await?;
+    refuse_bound(&t, "`orgpass token` does not print it")?;
     println!("{}", format::render(format, &t));
     Ok(())
+}
+
+/// A session bound to this device (DPoP): its token is useless without a proof by a key that never leaves the
+/// keychain, so it is not handed out bare (exit 2).
+fn refuse_bound(t: &AccessToken, what: &str) -> Result<(), Failure> {
+    if t.dpop_key.is_none() {
+        return Ok(());
+    }
+    let jkt = t.meta.dpop_jkt.as_deref().unwrap_or("?");
+    Err(Failure::new(
+        2,
+        format!(
+            "this session is bound to this device (DPoP, key {jkt}): its access token works only with a proof \
+             signed by a key that stays in the keychain, so {what}. Call the API with `orgpass api PATH`, or, for \
+             a tool that needs a bearer token, sign in again with dpop = false"
+        ),
+    ))
 }
 
 /// `orgpass run`: the command's exit code once it has started.
@@ -47,5 +65,6 @@ pub async fn run_command(
     settings: &Settings,
 ) -> Result<i32, Failure> {
     let t = access_token(org.as_deref(), Want::default(), filter, settings).await?;
+    refuse_bound(&t, "`orgpass run` cannot hand it to a command")?;
     child::run(command, t.token.secret(), t.meta.key.org_id.as_deref()).await
 }

@@ -237,8 +237,19 @@ impl Client {
             });
         }
         let mut retried = false;
+        let mut nonce_retried = false;
         loop {
-            let response = self.send_api(&url, request, token.token.secret()).await?;
+            let dpop = crate::dpop::load(token.dpop_key.as_ref())
+                .map_err(|reason| ApiError::Token(TokenError::SignInAgain { reason }))?
+                .map(|k| self.binding(std::sync::Arc::new(k)));
+            let (response, asked_nonce) = self
+                .send_api(&url, request, token.token.secret(), dpop.as_ref())
+                .await?;
+            // RFC 9449 §9: the API wants its nonce in the proof; the same request once more with it.
+            if asked_nonce && !nonce_retried {
+                nonce_retried = true;
+                continue;
+            }
             if response.status == 401 && !retried {
                 retried = true;
                 token = self.token_with(key, true).await?;
@@ -248,17 +259,31 @@ impl Client {
         }
     }
 
+    /// One request; with a session's `dpop` binding the token goes in the DPoP scheme with a proof for this very
+    /// request. Also says whether the API asked for a DPoP nonce (which is then kept for the next proof).
     async fn send_api(
         &self,
         url: &Url,
         request: &ApiRequest,
         token: &str,
-    ) -> Result<ApiResponse, ApiError> {
+        dpop: Option<&crate::dpop::Binding>,
+    ) -> Result<(ApiResponse, bool), ApiError> {
         let mut builder = self
             .http()
             .request(request.method.as_reqwest(), url.clone())
-            .bearer_auth(token)
             .header(reqwest::header::ACCEPT, "application/json");
+        builder = match dpop {
+            None => builder.bearer_auth(token),
+            Some(binding) => {
+                let method = request.method.as_reqwest();
+                let proof = binding
+                    .proof(method.as_str(), url, Some(token))
+                    .unwrap_or_default();
+                builder
+                    .header(reqwest::header::AUTHORIZATION, format!("DPoP {token}"))
+                    .header("dpop", proof)
+            }
+        };
         if let Some(body) = &request.body {
             builder = builder
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -287,6 +312,16 @@ impl Client {
         let content_type = header(reqwest::header::CONTENT_TYPE);
         let www_authenticate = header(reqwest::header::WWW_AUTHENTICATE);
         let status = resp.status().as_u16();
+        let mut asked_nonce = false;
+        if let (Some(binding), Some(nonce)) =
+            (dpop, header("dpop-nonce".parse().expect("a header name")))
+        {
+            binding.nonces.set(url, &nonce);
+            asked_nonce = status == 401
+                && www_authenticate
+                    .as_deref()
+                    .is_some_and(|w| w.contains("use_dpop_nonce"));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(failed)? {
             if body.len() + chunk.len() > MAX_BODY {
@@ -296,13 +331,16 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
-        Ok(ApiResponse {
-            url: url.to_string(),
-            status,
-            content_type,
-            www_authenticate,
-            body: String::from_utf8_lossy(&body).into_owned(),
-        })
+        Ok((
+            ApiResponse {
+                url: url.to_string(),
+                status,
+                content_type,
+                www_authenticate,
+                body: String::from_utf8_lossy(&body).into_owned(),
+            },
+            asked_nonce,
+        ))
     }
 }
 

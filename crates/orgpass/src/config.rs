@@ -210,6 +210,8 @@ pub struct Config {
     pub leeway: Duration,
     /// Whether a login without an explicit organization must still yield an `org_id`.
     pub require_organization: bool,
+    /// Bind sessions to a key this device holds (DPoP, RFC 9449): tokens useless without it.
+    pub dpop: bool,
     /// Browser command (split like a shell, URL appended). `None` = the OS default browser.
     pub browser: Option<String>,
     /// The company's API that `orgpass api` and the app call with the access token (its `audience` is the API's
@@ -234,6 +236,7 @@ impl Config {
             timeout: DEFAULT_TIMEOUT,
             leeway: DEFAULT_LEEWAY,
             require_organization: false,
+            dpop: false,
             browser: None,
             api_url: None,
             ca_file: None,
@@ -284,6 +287,9 @@ impl Config {
         if let Some(r) = layers.iter().find_map(|l| l.require_organization) {
             config.require_organization = r;
         }
+        if let Some(d) = layers.iter().find_map(|l| l.dpop) {
+            config.dpop = d;
+        }
         config.browser = pick(|l| l.browser.as_ref()).filter(|b| !b.trim().is_empty());
         config.api_url = pick(|l| l.api_url.as_ref())
             .filter(|u| !u.trim().is_empty())
@@ -314,6 +320,7 @@ impl Config {
 /// timeout_secs = 300
 /// leeway_secs = 60
 /// require_organization = true
+/// dpop = true
 /// browser = "firefox --private-window"
 /// api_url = "https://api.acme.example/"
 /// ca_file = "/etc/ssl/certs/acme-root-ca.pem"
@@ -329,6 +336,9 @@ pub struct ConfigFile {
     pub timeout_secs: Option<u64>,
     pub leeway_secs: Option<u64>,
     pub require_organization: Option<bool>,
+    /// Sessions bound to this device's key (DPoP). Off by default: an API that takes only Bearer refuses a bound
+    /// token.
+    pub dpop: Option<bool>,
     pub browser: Option<String>,
     pub api_url: Option<String>,
     /// A PEM file of company CA certificates trusted besides the system's trust store.
@@ -347,6 +357,7 @@ pub const KEYS: &[&str] = &[
     "timeout_secs",
     "leeway_secs",
     "require_organization",
+    "dpop",
     "browser",
     "api_url",
     "ca_file",
@@ -364,6 +375,7 @@ impl ConfigFile {
             "timeout_secs" => self.timeout_secs.map(|v| v.to_string()),
             "leeway_secs" => self.leeway_secs.map(|v| v.to_string()),
             "require_organization" => self.require_organization.map(|v| v.to_string()),
+            "dpop" => self.dpop.map(|v| v.to_string()),
             "browser" => self.browser.clone(),
             "api_url" => self.api_url.clone(),
             "ca_file" => self.ca_file.clone(),
@@ -398,7 +410,7 @@ impl ConfigFile {
 }
 
 /// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
-/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_BROWSER`,
+/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_DPOP`, `ORGPASS_BROWSER`,
 /// `ORGPASS_API_URL`, `ORGPASS_CA_FILE`.
 #[derive(Debug, Clone, Default)]
 pub struct Env(pub ConfigFile);
@@ -433,6 +445,7 @@ impl Env {
             leeway_secs: secs("ORGPASS_LEEWAY")?,
             require_organization: get("ORGPASS_REQUIRE_ORGANIZATION")
                 .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
+            dpop: get("ORGPASS_DPOP").map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
             browser: get("ORGPASS_BROWSER"),
             api_url: get("ORGPASS_API_URL"),
             ca_file: get("ORGPASS_CA_FILE"),

@@ -28,6 +28,9 @@ pub struct ProviderMetadata {
     pub authorization_response_iss_parameter_supported: bool,
     #[serde(default)]
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// DPoP proof algorithms the tenant takes (RFC 9449 §5.1); `None` when it does not offer DPoP.
+    #[serde(default)]
+    pub dpop_signing_alg_values_supported: Option<Vec<String>>,
 }
 
 /// Why discovery or the JWKS could not be used.

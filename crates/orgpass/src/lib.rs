@@ -38,6 +38,7 @@ mod client;
 pub mod clock;
 pub mod config;
 pub mod discovery;
+mod dpop;
 pub mod listener;
 pub mod lock;
 pub mod managed;

@@ -61,6 +61,10 @@ pub struct SessionMeta {
     /// from index files written before it existed.
     #[serde(default)]
     pub audience: Option<String>,
+    /// The RFC 7638 thumbprint of the key the tokens are bound to (DPoP), `None` for bearer tokens. Absent from
+    /// index files written before it existed.
+    #[serde(default)]
+    pub dpop_jkt: Option<String>,
 }
 
 /// A signed-in session: metadata plus the tokens (redacted in `Debug`).
@@ -72,8 +76,11 @@ pub struct Session {
     pub id_token: Secret,
     /// Scopes granted, as the token endpoint reported them.
     pub scope: Option<String>,
-    /// `Bearer` normally.
+    /// `Bearer`, or `DPoP` for a session bound to this device's key.
     pub token_type: String,
+    /// The private key of a DPoP-bound session (PKCS#8, base64url): kept only in the keychain with the tokens,
+    /// deleted with them.
+    pub dpop_key: Option<Secret>,
 }
 
 impl Session {
@@ -103,6 +110,8 @@ struct Stored {
     id_token: String,
     scope: Option<String>,
     token_type: String,
+    #[serde(default)]
+    dpop_key: Option<String>,
 }
 
 impl Drop for Stored {
@@ -110,6 +119,9 @@ impl Drop for Stored {
         use zeroize::Zeroize;
         self.access_token.zeroize();
         self.id_token.zeroize();
+        if let Some(k) = &mut self.dpop_key {
+            k.zeroize();
+        }
         if let Some(r) = &mut self.refresh_token {
             r.zeroize();
         }
@@ -321,6 +333,7 @@ impl SessionStore for KeychainStore {
             id_token: session.id_token.secret().to_owned(),
             scope: session.scope.clone(),
             token_type: session.token_type.clone(),
+            dpop_key: session.dpop_key.as_ref().map(|k| k.secret().to_owned()),
         };
         let value = Secret::new(serde_json::to_string(&stored).expect("session serialises"));
         write_chunked(
@@ -357,6 +370,7 @@ impl SessionStore for KeychainStore {
             id_token: Secret::new(std::mem::take(&mut s.id_token)),
             scope: s.scope.clone(),
             token_type: s.token_type.clone(),
+            dpop_key: s.dpop_key.take().map(Secret::new),
         }))
     }
 
@@ -424,12 +438,14 @@ pub(crate) mod tests {
                 refreshable: true,
                 refreshed_at: None,
                 audience: None,
+                dpop_jkt: None,
             },
             access_token: Secret::new("a".repeat(token_len)),
             refresh_token: Some(Secret::new("refresh-1")),
             id_token: Secret::new("id.token.sig"),
             scope: Some("openid".into()),
             token_type: "Bearer".into(),
+            dpop_key: None,
         }
     }
 

@@ -2,11 +2,15 @@
 //! error answer that is not an OAuth error (a 500 with an HTML page from a proxy or a failing tenant) is
 //! reported as the server failure it is, not as "unparseable JSON". So is any 5xx and an OAuth error that says
 //! the server failed (`server_error`, `temporarily_unavailable`): a transient failure to retry, not a refusal.
+//! For a session bound to a key (DPoP), each request carries a proof, and a `use_dpop_nonce` answer is followed
+//! by the same request once more with the server's new nonce.
 
 use std::future::Future;
 use std::pin::Pin;
 
 use oauth2::{HttpRequest, HttpResponse};
+
+use crate::dpop::Binding;
 
 /// The largest token response accepted (real ones are a few KiB).
 pub const MAX_TOKEN_RESPONSE_BYTES: usize = 1024 * 1024;
@@ -27,22 +31,84 @@ pub enum TokenHttpError {
 
 type Call = Pin<Box<dyn Future<Output = Result<HttpResponse, TokenHttpError>> + Send + Sync>>;
 
-/// An oauth2 HTTP client over `http` (pass it as `request_async(&token_http::client(..))`).
-pub(crate) fn client(http: &orgpass_net::Http) -> impl Fn(HttpRequest) -> Call + Send + Sync {
+/// An oauth2 HTTP client over `http` (pass it as `request_async(&token_http::client(..))`), putting a DPoP proof
+/// on each request when the session is bound to a key.
+pub(crate) fn client(
+    http: &orgpass_net::Http,
+    dpop: Option<Binding>,
+) -> impl Fn(HttpRequest) -> Call + Send + Sync {
     let http = http.clone();
     move |request| {
         let http = http.clone();
-        Box::pin(async move { exchange(&http, request).await })
+        let dpop = dpop.clone();
+        Box::pin(async move {
+            let request: reqwest::Request = request
+                .try_into()
+                .map_err(|e: reqwest::Error| TokenHttpError::Request(e.to_string()))?;
+            let Some(dpop) = dpop else {
+                return exchange(&http, request).await;
+            };
+            // RFC 9449 §8: a server that wants a fresh nonce says so once; the request is repeated with it.
+            let retry = request.try_clone();
+            let first = exchange(&http, with_proof(request, &dpop)).await?;
+            match (asks_for_nonce(&first, &dpop), retry) {
+                (true, Some(again)) => exchange(&http, with_proof(again, &dpop)).await,
+                _ => Ok(first),
+            }
+        })
     }
 }
 
+/// `request` with a proof by the session's key (and the server's latest nonce).
+fn with_proof(mut request: reqwest::Request, dpop: &Binding) -> reqwest::Request {
+    let url = request.url().clone();
+    let method = request.method().as_str().to_owned();
+    if let Some(proof) = dpop
+        .proof(&method, &url, None)
+        .and_then(|p| reqwest::header::HeaderValue::from_str(&p).ok())
+    {
+        request.headers_mut().insert("dpop", proof);
+    }
+    request
+}
+
+/// Records the server's nonce from `response`; true when the answer is `use_dpop_nonce` with a new one.
+fn asks_for_nonce(response: &HttpResponse, dpop: &Binding) -> bool {
+    let Some(nonce) = response
+        .headers()
+        .get("dpop-nonce")
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let Ok(url) = url::Url::parse(&response_origin(response)) else {
+        return false;
+    };
+    dpop.nonces.set(&url, nonce);
+    response.status() == 400
+        && serde_json::from_slice::<serde_json::Value>(response.body()).is_ok_and(|v| {
+            v.get("error").and_then(serde_json::Value::as_str) == Some("use_dpop_nonce")
+        })
+}
+
+/// Where a token response came from (kept in an extension by [`exchange`]).
+fn response_origin(response: &HttpResponse) -> String {
+    response
+        .extensions()
+        .get::<Origin>()
+        .map(|o| o.0.clone())
+        .unwrap_or_default()
+}
+
+/// The origin a token response came from.
+#[derive(Clone)]
+struct Origin(String);
+
 async fn exchange(
     http: &orgpass_net::Http,
-    request: HttpRequest,
+    request: reqwest::Request,
 ) -> Result<HttpResponse, TokenHttpError> {
-    let request: reqwest::Request = request
-        .try_into()
-        .map_err(|e: reqwest::Error| TokenHttpError::Request(e.to_string()))?;
+    let origin = Origin(request.url().origin().ascii_serialization());
     let mut response = http
         .execute(request)
         .await
@@ -78,6 +144,7 @@ async fn exchange(
         });
     }
     builder
+        .extension(origin)
         .body(body)
         .map_err(|e| TokenHttpError::Request(e.to_string()))
 }

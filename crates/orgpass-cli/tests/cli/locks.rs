@@ -21,6 +21,7 @@ fn attempt(key: &str) -> (&'static str, &'static str) {
         "timeout_secs" => ("7", "7"),
         "leeway_secs" => ("200", "200"),
         "require_organization" => ("true", "true"),
+        "dpop" => ("true", "true"),
         "browser" => ("evil-browser", "\"evil-browser\""),
         "api_url" => ("https://evil.example/", "\"https://evil.example/\""),
         "ca_file" => ("/tmp/evil-ca.pem", "\"/tmp/evil-ca.pem\""),

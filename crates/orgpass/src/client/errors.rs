@@ -69,6 +69,21 @@ pub enum LoginError {
     TimedOut(Duration),
     #[error("sign-in cancelled")]
     Cancelled,
+    /// `dpop = true`, and the tenant does not advertise DPoP with ES256.
+    #[error(
+        "this device's settings bind sessions to it (dpop = true), but the tenant does not offer DPoP with ES256 \
+         (dpop_signing_alg_values_supported); turn DPoP on for the application in the tenant, or set dpop = false"
+    )]
+    DpopUnsupported,
+    /// `dpop = true`, and the tenant answered with a token that is not bound.
+    #[error(
+        "the tenant answered with a {0} token instead of one bound to this device (DPoP); turn DPoP on for the \
+         application in the tenant, or set dpop = false"
+    )]
+    NotBound(String),
+    /// The OS random source failed while making the session's key.
+    #[error("could not make this session's key: {0}")]
+    Key(String),
 }
 
 pub(super) fn describe_opt(d: &Option<String>) -> String {
@@ -87,7 +102,9 @@ impl LoginError {
             | Self::TokenEndpoint { .. }
             | Self::NoIdToken
             | Self::BadResponse(_)
-            | Self::IdToken(_) => ErrorKind::Refused,
+            | Self::IdToken(_)
+            | Self::NotBound(_) => ErrorKind::Refused,
+            Self::DpopUnsupported => ErrorKind::Usage,
             Self::TimedOut(_) => ErrorKind::TimedOut,
             Self::Cancelled => ErrorKind::Cancelled,
             Self::Discovery(_)
@@ -95,7 +112,8 @@ impl LoginError {
             | Self::Transport(_)
             | Self::Network(_)
             | Self::ServerFailed(_)
-            | Self::Store(_) => ErrorKind::Other,
+            | Self::Store(_)
+            | Self::Key(_) => ErrorKind::Other,
         }
     }
 

@@ -10,6 +10,8 @@ pub struct PendingLogin {
     pub(super) authorize_url: Url,
     /// The authorize URL's parameters, as the browser is sent them (for a QA view).
     pub(super) authorize_params: Vec<(String, String)>,
+    /// The key this session will be bound to (`dpop = true`).
+    pub(super) dpop: Option<Arc<orgpass_jose::DpopKey>>,
     pub(super) redirect_uri: Url,
     pub(super) cancel: CancellationToken,
     pub(super) stop: CancellationToken,
@@ -53,6 +55,7 @@ struct CallbackReceived {
     pub(super) verifier: PkceCodeVerifier,
     pub(super) nonce: Secret,
     pub(super) org_check: OrgCheck,
+    pub(super) dpop: Option<Arc<orgpass_jose::DpopKey>>,
 }
 
 impl PendingLogin {
@@ -169,6 +172,7 @@ impl PendingLogin {
             verifier: self.verifier,
             nonce: self.nonce,
             org_check: self.org_check,
+            dpop: self.dpop,
         }
         .exchange()
         .await
@@ -182,7 +186,10 @@ impl CallbackReceived {
             .oauth(&self.meta, Some(&self.redirect_uri))
             .exchange_code(AuthorizationCode::new(self.code.secret().to_owned()))
             .set_pkce_verifier(self.verifier)
-            .request_async(&token_http::client(&client.inner.http))
+            .request_async(&token_http::client(
+                &client.inner.http,
+                self.dpop.clone().map(|k| client.binding(k)),
+            ))
             .await;
         let resp = match result {
             Ok(r) => r,
@@ -209,6 +216,10 @@ impl CallbackReceived {
             }
             Err(RequestTokenError::Other(m)) => return Err(LoginError::BadResponse(m)),
         };
+        let token_type = token_type(&resp);
+        if self.dpop.is_some() && !token_type.eq_ignore_ascii_case("DPoP") {
+            return Err(LoginError::NotBound(token_type));
+        }
         let id_token = resp
             .extra_fields()
             .id_token
@@ -244,6 +255,7 @@ impl CallbackReceived {
                 refreshable: refresh_token.is_some(),
                 refreshed_at: None,
                 audience: client.inner.config.audience.clone(),
+                dpop_jkt: self.dpop.as_ref().map(|k| k.thumbprint().to_owned()),
             },
             access_token: Secret::new(resp.access_token().secret().clone()),
             refresh_token,
@@ -251,7 +263,8 @@ impl CallbackReceived {
             scope: resp
                 .scopes()
                 .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
-            token_type: token_type(&resp),
+            token_type,
+            dpop_key: self.dpop.as_deref().map(crate::dpop::stored),
         };
         let _guard = client.guard_or_proceed(&session.meta.key).await;
         let store = client.inner.store.clone();

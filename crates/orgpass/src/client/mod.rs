@@ -98,8 +98,11 @@ pub struct LoginRequest {
 pub struct AccessToken {
     /// The token (redacted in `Debug`).
     pub token: Secret,
-    /// `Bearer` normally.
+    /// `Bearer`, or `DPoP` for a session bound to this device's key.
     pub token_type: String,
+    /// The session's DPoP key (PKCS#8, base64url) when it is bound to this device: the token is useless without a
+    /// proof by it, so it goes only where the engine can sign one (`Client::call_api`).
+    pub dpop_key: Option<Secret>,
     /// Expiry, UNIX seconds.
     pub expires_at: i64,
     /// The session's metadata (after any refresh).
@@ -155,6 +158,8 @@ struct Inner {
     jwks: OnceCell<Arc<JwksCache>>,
     refresh_locks: std::sync::Mutex<HashMap<SessionKey, Arc<tokio::sync::Mutex<()>>>>,
     refresh_lock_wait: Duration,
+    /// The latest DPoP nonce of each server.
+    nonces: Arc<crate::dpop::Nonces>,
 }
 
 /// See [`Client::guard`]; released when dropped.
@@ -210,6 +215,7 @@ impl Client {
                 refresh_lock_wait: options
                     .refresh_lock_wait
                     .unwrap_or(DEFAULT_REFRESH_LOCK_WAIT),
+                nonces: Default::default(),
             }),
         }
     }
@@ -274,6 +280,14 @@ impl Client {
         }
     }
 
+    /// What a request of a session bound to `key` needs to carry its proofs.
+    pub(crate) fn binding(&self, key: Arc<orgpass_jose::DpopKey>) -> crate::dpop::Binding {
+        crate::dpop::Binding {
+            key,
+            nonces: self.inner.nonces.clone(),
+        }
+    }
+
     fn verifier(&self, meta: &ProviderMetadata) -> IdTokenVerifier {
         IdTokenVerifier::new(
             meta.issuer.clone(),
@@ -291,6 +305,21 @@ impl Client {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
         let nonce = Secret::new(random_token());
         let config = &self.inner.config;
+        // A session bound to this device: a key of its own, whose thumbprint binds the code (RFC 9449 §10).
+        let dpop = if config.dpop {
+            let offered = meta
+                .dpop_signing_alg_values_supported
+                .as_ref()
+                .is_some_and(|algs| algs.iter().any(|a| a == "ES256"));
+            if !offered {
+                return Err(LoginError::DpopUnsupported);
+            }
+            Some(Arc::new(
+                crate::dpop::generate().map_err(|e| LoginError::Key(e.to_string()))?,
+            ))
+        } else {
+            None
+        };
         let oauth = self.oauth(&meta, Some(&redirect_uri));
         let mut auth = oauth
             .authorize_url(CsrfToken::new_random)
@@ -299,6 +328,9 @@ impl Client {
             .add_extra_param("nonce", nonce.secret().to_owned());
         if let Some(aud) = &config.audience {
             auth = auth.add_extra_param("audience", aud.clone());
+        }
+        if let Some(key) = &dpop {
+            auth = auth.add_extra_param("dpop_jkt", key.thumbprint().to_owned());
         }
         if let Some(org) = &request.org {
             auth = auth.add_extra_param("organization", org.organization_param().to_owned());
@@ -341,6 +373,7 @@ impl Client {
             meta,
             authorize_url,
             authorize_params,
+            dpop,
             redirect_uri,
             cancel: CancellationToken::new(),
             close_on_drop: Some(stop.clone().drop_guard()),
@@ -478,6 +511,7 @@ fn access(s: Session, refreshed: bool) -> AccessToken {
     AccessToken {
         token: s.access_token.clone(),
         token_type: s.token_type.clone(),
+        dpop_key: s.dpop_key.clone(),
         expires_at: s.meta.expires_at,
         meta: s.meta.clone(),
         refreshed,

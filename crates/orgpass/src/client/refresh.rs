@@ -94,11 +94,18 @@ impl Client {
             return Err(TokenError::NotRefreshable);
         };
         let meta = self.metadata().await?;
+        // A bound session's refresh token is useless without its key: each refresh carries a proof by it.
+        let dpop = crate::dpop::load(session.dpop_key.as_ref())
+            .map_err(|reason| TokenError::SignInAgain { reason })?
+            .map(Arc::new);
         let rt = RefreshToken::new(refresh_token.secret().to_owned());
         let result = self
             .oauth(&meta, None)
             .exchange_refresh_token(&rt)
-            .request_async(&token_http::client(&self.inner.http))
+            .request_async(&token_http::client(
+                &self.inner.http,
+                dpop.clone().map(|k| self.binding(k)),
+            ))
             .await;
         let resp = match result {
             Ok(r) => r,
@@ -178,7 +185,14 @@ impl Client {
                 .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
                 .or(session.scope.clone()),
             token_type: token_type(&resp),
+            dpop_key: session.dpop_key.clone(),
         };
+        if dpop.is_some() && !refreshed.token_type.eq_ignore_ascii_case("DPoP") {
+            return Err(TokenError::BadResponse(format!(
+                "the tenant renewed a session bound to this device with a {} token",
+                refreshed.token_type
+            )));
+        }
         // The rotated refresh token is saved before the new access token is handed out.
         let store = self.inner.store.clone();
         let to_save = refreshed.clone();

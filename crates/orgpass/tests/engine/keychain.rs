@@ -36,12 +36,14 @@ fn session(org: &str, access_len: usize) -> Session {
             refreshable: true,
             refreshed_at: None,
             audience: None,
+            dpop_jkt: None,
         },
         access_token: Secret::new("A".repeat(access_len)),
         refresh_token: Some(Secret::new("v1.refresh-token-kc")),
         id_token: Secret::new("eyJhbGciOiJSUzI1NiJ9.e30.sig"),
         scope: Some("openid profile email offline_access".into()),
         token_type: "Bearer".into(),
+        dpop_key: None,
     }
 }
 

@@ -30,12 +30,14 @@ fn expired_session(op: &Op) -> Session {
             refreshable: true,
             refreshed_at: None,
             audience: None,
+            dpop_jkt: None,
         },
         access_token: Secret::new("at-1"),
         refresh_token: Some(Secret::new("rt-1")),
         id_token: Secret::new("old.id.token"),
         scope: None,
         token_type: "Bearer".into(),
+        dpop_key: None,
     }
 }
 
