@@ -117,4 +117,3 @@ pub(crate) fn bundle() -> Result<PathBuf> {
     );
     Ok(deb)
 }
-

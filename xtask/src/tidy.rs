@@ -268,7 +268,8 @@ fn only_the_token_core_caches_key_sets_and_verifies_tokens() {
     );
     // The check can fail: the core itself is found by it.
     assert!(
-        !shipped_files_containing(&[], &["struct JwksCache", "jsonwebtoken::crypto::verify("]).is_empty(),
+        !shipped_files_containing(&[], &["struct JwksCache", "jsonwebtoken::crypto::verify("])
+            .is_empty(),
         "the token core keeps the cache and verifies signatures"
     );
 }
@@ -296,7 +297,11 @@ fn no_source_file_is_over_800_lines() {
         long.is_empty(),
         "split these into files about one thing each (at most {LIMIT} lines): {long:#?}"
     );
-    assert!(files.len() > 50, "the walk found the sources ({})", files.len());
+    assert!(
+        files.len() > 50,
+        "the walk found the sources ({})",
+        files.len()
+    );
 }
 
 #[test]
