@@ -163,7 +163,8 @@ fn demo_app_config(issuer: &str, api_url: &str) -> String {
     ];
     let mut config = format!(
         "issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\naudience = \"{DEMO_AUDIENCE}\"\n\
-         scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n"
+         scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n\
+         dpop = true\n"
     );
     for (id, name, display, logo, primary, background) in orgs {
         config.push_str(&format!(

@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use clap::Parser;
 use demo_api::{AppState, DEMO_AUDIENCE, app};
-use orgpass_guard::{Guard, GuardConfig};
+use orgpass_guard::{DpopMode, Guard, GuardConfig};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -29,6 +29,17 @@ struct Cli {
     /// A PEM file of CA certificates to trust besides the system's when fetching the issuer's keys.
     #[arg(long, env = "ORGPASS_CA_FILE")]
     ca_file: Option<std::path::PathBuf>,
+    /// DPoP-bound tokens (RFC 9449): `allowed` (with bearer ones), `required`, or `off`. Proofs must name the
+    /// address it listens on.
+    #[arg(long, value_enum, default_value = "allowed")]
+    dpop: Dpop,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Dpop {
+    Off,
+    Allowed,
+    Required,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,7 +88,6 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if let Some(path) = &cli.ca_file {
         config = config.with_ca(orgpass_net::CaBundle::load(path)?);
     }
-    let guard = Guard::new(config)?;
     let listener = tokio::net::TcpListener::bind(cli.listen)
         .await
         .map_err(|source| CliError::Bind {
@@ -88,9 +98,19 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         addr: cli.listen,
         source,
     })?;
+    let mode = match cli.dpop {
+        Dpop::Off => DpopMode::Off,
+        Dpop::Allowed => DpopMode::Allowed,
+        Dpop::Required => DpopMode::Required,
+    };
+    if mode != DpopMode::Off {
+        config = config.with_dpop(mode, &format!("http://{addr}"))?;
+    }
+    let guard = Guard::new(config)?;
     println!("demo-api listening on http://{addr}/");
     println!("issuer:    {}", cli.issuer);
     println!("audience:  {}", cli.audience);
+    println!("dpop:      {:?}", cli.dpop);
     axum::serve(listener, app(AppState::demo(guard)))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

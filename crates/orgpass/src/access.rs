@@ -4,7 +4,7 @@
 //! API accepts, or why it would not. The client never decides anything from these claims: for it the access token
 //! stays opaque.
 
-use orgpass_jose::{AccessError, AccessProfile};
+use orgpass_jose::{AccessError, AccessProfile, Presented};
 use serde_json::{Map, Value};
 
 use crate::discovery::JwksCache;
@@ -49,9 +49,15 @@ impl Client {
             .jwks()
             .await
             .map_err(|e| AccessClaimsError::Jwks(e.to_string()))?;
+        // A bound session's token is judged as the API judges it with its proof: bound to the session's key.
+        let presented = match &session.meta.dpop_jkt {
+            Some(jkt) => Presented::Dpop { jkt },
+            None => Presented::Bearer,
+        };
         access_token_claims(
             session.access_token.secret(),
             &AccessProfile::new(meta.issuer.as_str(), audience, config.leeway),
+            presented,
             &jwks,
             now,
         )
@@ -63,6 +69,7 @@ impl Client {
 pub async fn access_token_claims(
     token: &str,
     profile: &AccessProfile,
+    presented: Presented<'_>,
     jwks: &JwksCache,
     now: i64,
 ) -> Result<Map<String, Value>, AccessClaimsError> {
@@ -75,7 +82,7 @@ pub async fn access_token_claims(
             Err(unavailable) => AccessClaimsError::Jwks(unavailable.to_string()),
         })?;
     profile
-        .check(jws, &key, now)
+        .check_presented(jws, &key, now, presented)
         .map(|claims| claims.all)
         .map_err(AccessClaimsError::Refused)
 }
@@ -152,7 +159,7 @@ mod tests {
         ];
         let profile = AccessProfile::new(ISS, API, std::time::Duration::from_secs(60));
         for (name, t, want) in rows {
-            let got = access_token_claims(&t, &profile, &jwks, NOW).await;
+            let got = access_token_claims(&t, &profile, Presented::Bearer, &jwks, NOW).await;
             match want {
                 None => assert_eq!(got.expect(name)["org_id"], "org_A", "{name}"),
                 Some(check) => match got.expect_err(name) {
