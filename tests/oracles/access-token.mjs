@@ -28,39 +28,17 @@ import http from 'node:http';
 import express from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 
-class InputError extends Error {}
-class HarnessError extends Error {}
+import { HarnessError, InputError, isObject, run } from './common.mjs';
 
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
 // What an HTTP header value can carry as is; anything else is no token a client could send.
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 const SCOPE_HEADER = 'x-oracle-required-scope';
 
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseInput(text) {
-  let input;
-  try {
-    input = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`stdin is not JSON: ${e.message}`);
-  }
-  if (!isObject(input)) throw new InputError('stdin must hold one JSON object');
+/** What this oracle needs beyond the shared checks: an audience, and each case's token, org_id and scope. */
+function checkInput(input) {
   const { issuer, audience, jwks, leeway, cases } = input;
-  if (typeof issuer !== 'string' || issuer === '') throw new InputError('"issuer" must be a non-empty string');
   if (typeof audience !== 'string' || audience === '') throw new InputError('"audience" must be a non-empty string');
-  if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new InputError('"jwks" must be an object with a "keys" array');
-  if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) {
-    throw new InputError('"leeway" must be a non-negative number of seconds');
-  }
-  if (!Array.isArray(cases)) throw new InputError('"cases" must be an array');
   cases.forEach((c, i) => {
-    if (!isObject(c)) throw new InputError(`cases[${i}] must be an object`);
-    if (typeof c.name !== 'string' || c.name === '') throw new InputError(`cases[${i}].name must be a non-empty string`);
     if (typeof c.token !== 'string' || !HEADER_SAFE.test(c.token)) {
       throw new InputError(`cases[${i}] (${c.name}): "token" must be a string of printable ASCII`);
     }
@@ -155,8 +133,8 @@ function reasonOf(status, headers, body) {
   return `(no error code) HTTP ${status}${challenge ? `, WWW-Authenticate: ${challenge}` : ''}`;
 }
 
-async function main() {
-  const input = parseInput(await readStdin());
+async function judgeAll(raw) {
+  const input = checkInput(raw);
   const jwks = jwksServer(input.jwks);
   const jwksUri = `${await listen(jwks)}/jwks`;
   const api = apiServer(input, jwksUri);
@@ -180,20 +158,10 @@ async function main() {
         reason: reasonOf(res.status, res.headers, body),
       });
     }
-    process.stdout.write(`${JSON.stringify(out)}\n`);
+    return out;
   } finally {
     await Promise.all([close(api), close(jwks)]);
   }
 }
 
-try {
-  await main();
-} catch (e) {
-  if (e instanceof InputError) {
-    console.error(`access-token oracle: malformed input: ${e.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`access-token oracle: ${e instanceof HarnessError ? e.message : e.stack}`);
-    process.exitCode = 3;
-  }
-}
+await run('access-token', judgeAll);

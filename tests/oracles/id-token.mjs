@@ -32,37 +32,14 @@
 // and must equal client_id).
 import * as oauth from 'oauth4webapi';
 
-class InputError extends Error {}
-class HarnessError extends Error {}
+import { HarnessError, InputError, run } from './common.mjs';
 
-const isObject = (v) => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-async function readStdin() {
-  const chunks = [];
-  for await (const chunk of process.stdin) chunks.push(chunk);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function parseInput(text) {
-  let input;
-  try {
-    input = JSON.parse(text);
-  } catch (e) {
-    throw new InputError(`stdin is not JSON: ${e.message}`);
-  }
-  if (!isObject(input)) throw new InputError('stdin must hold one JSON object');
+/** What this oracle needs beyond the shared checks: a client_id, `now`, and each case's body, nonce and max_age. */
+function checkInput(input) {
   const { issuer, client_id: clientId, jwks, now, leeway, cases } = input;
-  if (typeof issuer !== 'string' || issuer === '') throw new InputError('"issuer" must be a non-empty string');
   if (typeof clientId !== 'string' || clientId === '') throw new InputError('"client_id" must be a non-empty string');
-  if (!isObject(jwks) || !Array.isArray(jwks.keys)) throw new InputError('"jwks" must be an object with a "keys" array');
   if (!Number.isSafeInteger(now) || now <= 0) throw new InputError('"now" must be a positive integer (epoch seconds)');
-  if (typeof leeway !== 'number' || !Number.isFinite(leeway) || leeway < 0) {
-    throw new InputError('"leeway" must be a non-negative number of seconds');
-  }
-  if (!Array.isArray(cases)) throw new InputError('"cases" must be an array');
   cases.forEach((c, i) => {
-    if (!isObject(c)) throw new InputError(`cases[${i}] must be an object`);
-    if (typeof c.name !== 'string' || c.name === '') throw new InputError(`cases[${i}].name must be a non-empty string`);
     if (!('body' in c)) throw new InputError(`cases[${i}] (${c.name}) has no "body"`);
     if (c.nonce != null && (typeof c.nonce !== 'string' || c.nonce === '')) {
       throw new InputError(`cases[${i}] (${c.name}): "nonce" must be a non-empty string or null`);
@@ -145,20 +122,12 @@ async function judge(input, c) {
   throw new HarnessError(`case ${c.name}: the wall clock kept crossing second boundaries; could not judge at "now"`);
 }
 
-try {
-  const input = parseInput(await readStdin());
+await run('id-token', async (raw) => {
+  const input = checkInput(raw);
   const out = [];
   for (const c of input.cases) {
     const { verdict, reason } = await judge(input, c);
     out.push({ name: c.name, verdict, reason });
   }
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-} catch (e) {
-  if (e instanceof InputError) {
-    console.error(`id-token oracle: malformed input: ${e.message}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`id-token oracle: ${e instanceof HarnessError ? e.message : e.stack}`);
-    process.exitCode = 3;
-  }
-}
+  return out;
+});
