@@ -84,6 +84,57 @@ async fn a_bound_session_signs_in_calls_the_api_renews_and_is_never_handed_out_b
         assert!(out.stdout.is_empty(), "{args:?}: nothing on stdout");
     }
 
+    // For curl: the two headers of one request, made for its method and URL. They work once: the same proof again
+    // is a replay, and the API refuses it.
+    let url = format!("{api}me");
+    let out = desktop
+        .orgpass(&["token", "--dpop-method", "get", "--dpop-url", &url], None)
+        .await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let authorization = lines[0]
+        .strip_prefix("Authorization: DPoP ")
+        .expect("the scheme");
+    let proof = lines[1].strip_prefix("DPoP: ").expect("the proof");
+    let send = || async {
+        reqwest::Client::new()
+            .get(&url)
+            .header("authorization", format!("DPoP {authorization}"))
+            .header("dpop", proof)
+            .send()
+            .await
+            .expect("the API answers")
+    };
+    let first = send().await;
+    assert_eq!(first.status(), 200);
+    let body: Value = first.json().await.expect("JSON");
+    assert_eq!(body["org_id"], ACME);
+    let again = send().await;
+    assert_eq!(again.status(), 401);
+    let challenge = again.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.starts_with("DPoP ") && challenge.contains("invalid_dpop_proof"),
+        "{challenge}"
+    );
+    // Without the proof the token is refused, whichever way it is presented.
+    let bare = reqwest::Client::new()
+        .get(&url)
+        .header("authorization", format!("Bearer {authorization}"))
+        .send()
+        .await
+        .expect("the API answers");
+    assert_eq!(bare.status(), 401);
+
     // A forced renewal carries a proof by the same key (devtenant refuses a bound refresh token without one):
     // the session is renewed, still bound to the same key, and the API still takes it.
     let out = desktop.orgpass(&["token", "--refresh"], None).await;

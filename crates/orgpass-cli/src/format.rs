@@ -49,6 +49,21 @@ pub fn render(format: Format, t: &AccessToken) -> String {
     }
 }
 
+/// What `orgpass token --dpop-method M --dpop-url URL` prints for a bound session: the two header lines of that
+/// one request (for `curl -H @-`), or, with `--json`, both values and the expiry.
+pub fn render_bound(format: Format, t: &AccessToken, proof: &str) -> String {
+    match format {
+        Format::Json => json!({
+            "authorization": format!("DPoP {}", t.token.secret()),
+            "dpop": proof,
+            "expires_at": rfc3339(t.expires_at),
+            "org_id": t.meta.key.org_id,
+        })
+        .to_string(),
+        _ => format!("Authorization: DPoP {}\nDPoP: {proof}", t.token.secret()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

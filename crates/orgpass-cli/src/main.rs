@@ -88,6 +88,13 @@ enum Command {
         /// The API the token must be for: refused (exit 2) when the session was signed in for another one.
         #[arg(long, value_name = "AUD")]
         audience: Option<String>,
+        /// For a session bound to this device (DPoP): print `Authorization: DPoP …` and a `DPoP:` proof for one
+        /// request with this method (for `curl -H @-`; with --json, both as JSON).
+        #[arg(long, value_name = "METHOD", requires = "dpop_url")]
+        dpop_method: Option<String>,
+        /// The URL of that one request (the proof names it; query and fragment are left out).
+        #[arg(long, value_name = "URL", requires = "dpop_method")]
+        dpop_url: Option<String>,
         #[command(flatten)]
         filter: ClientFilter,
     },
@@ -263,6 +270,8 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             json,
             refresh,
             audience,
+            dpop_method,
+            dpop_url,
             filter,
         } => {
             let format = if json { Format::Json } else { format };
@@ -271,7 +280,8 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
                 audience: audience.as_deref(),
                 ..Want::default()
             };
-            token::print(org, format, want, &filter, &file)
+            let proof_for = dpop_method.zip(dpop_url);
+            token::print(org, format, proof_for, want, &filter, &file)
                 .await
                 .map(|()| 0)
         }

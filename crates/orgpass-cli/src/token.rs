@@ -26,17 +26,48 @@ async fn access_token(
         .map_err(|e| Failure::of(e.kind(), e))
 }
 
-/// `orgpass token`: print the access token in `format`.
+/// `orgpass token`: print the access token in `format`; for a bound session, with `proof_for` (method, URL), the
+/// two headers of that one request.
 pub async fn print(
     org: Option<String>,
     format: Format,
+    proof_for: Option<(String, String)>,
     want: Want<'_>,
     filter: &ClientFilter,
     settings: &Settings,
 ) -> Result<(), Failure> {
-    let t = access_token(org.as_deref(), want, filter, settings).await?;
-    refuse_bound(&t, "`orgpass token` does not print it")?;
-    println!("{}", format::render(format, &t));
+    let (meta, client) = session_client(org.as_deref(), want, filter, settings)?;
+    let t = client
+        .token_with(&meta.key, want.refresh)
+        .await
+        .map_err(|e| Failure::of(e.kind(), e))?;
+    let Some((method, url)) = proof_for else {
+        refuse_bound(
+            &t,
+            "`orgpass token` does not print it without --dpop-method and --dpop-url",
+        )?;
+        println!("{}", format::render(format, &t));
+        return Ok(());
+    };
+    if t.dpop_key.is_none() {
+        return Err(Failure::new(
+            2,
+            "this session is not bound to a key (DPoP), so there is no proof to make; use --format header",
+        ));
+    }
+    if !matches!(format, Format::Header | Format::Token | Format::Json) {
+        return Err(Failure::new(
+            2,
+            "with --dpop-method and --dpop-url the output is the two headers (default) or --json",
+        ));
+    }
+    let url = url::Url::parse(&url)
+        .map_err(|e| Failure::new(2, format!("--dpop-url {url} is not a URL ({e})")))?;
+    let method = method.to_ascii_uppercase();
+    let proof = client
+        .dpop_proof(&t, &method, &url)
+        .map_err(|e| Failure::of(e.kind(), e))?;
+    println!("{}", format::render_bound(format, &t, &proof));
     Ok(())
 }
 

@@ -259,6 +259,26 @@ impl Client {
         }
     }
 
+    /// A DPoP proof for one request with `token`'s session key (for a tool that sends the request itself, such as
+    /// curl through `orgpass token --dpop-method --dpop-url`), with the server's latest nonce if one is known.
+    pub fn dpop_proof(
+        &self,
+        token: &crate::client::AccessToken,
+        method: &str,
+        url: &Url,
+    ) -> Result<String, TokenError> {
+        let key = crate::dpop::load(token.dpop_key.as_ref())
+            .map_err(|reason| TokenError::SignInAgain { reason })?
+            .ok_or(TokenError::BadResponse(
+                "this session is not bound to a key (DPoP)".into(),
+            ))?;
+        self.binding(std::sync::Arc::new(key))
+            .proof(method, url, Some(token.token.secret()))
+            .ok_or(TokenError::BadResponse(
+                "the operating system's random source failed; try again".into(),
+            ))
+    }
+
     /// One request; with a session's `dpop` binding the token goes in the DPoP scheme with a proof for this very
     /// request. Also says whether the API asked for a DPoP nonce (which is then kept for the next proof).
     async fn send_api(
