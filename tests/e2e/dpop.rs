@@ -2,6 +2,7 @@
 //! `ORGPASS_DPOP=true` (the nonce dance, `dpop_jkt`, a key in the Secret Service), calls demo-api behind a guard
 //! that takes DPoP, renews the session with a proof, and never hands the bound token out bare.
 
+use demo_api::replay::RedisReplay;
 use demo_api::{AppState, DEMO_AUDIENCE};
 use devtenant::{Seed, SpawnOptions};
 use orgpass_guard::{DpopMode, Guard, GuardConfig};
@@ -24,6 +25,74 @@ async fn spawn_dpop_api(issuer: &str) -> String {
     let app = demo_api::app(AppState::demo(Guard::new(config).expect("guard")));
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("{origin}/")
+}
+
+/// A Redis of the test's own on a free loopback port, stopped when dropped.
+struct Redis {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Redis {
+    fn start() -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                &port.to_string(),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server runs (Debian's redis-server; cargo xtask test installs it)");
+        let started = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed().as_secs() < 10,
+                "redis-server did not listen on {port}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        Self {
+            child,
+            url: format!("redis://127.0.0.1:{port}/"),
+        }
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One instance of the company API behind `origin` (a load balancer's address), its proofs shared in `redis`;
+/// its own loopback URL.
+async fn spawn_instance(issuer: &str, origin: &str, redis: &str) -> String {
+    let config = GuardConfig::new(issuer, DEMO_AUDIENCE)
+        .expect("guard config")
+        .with_dpop(DpopMode::Allowed, origin)
+        .expect("external origin");
+    let store = RedisReplay::connect(redis).await.expect("Redis answers");
+    let guard = Guard::new(config)
+        .expect("guard")
+        .with_replay_store(std::sync::Arc::new(store));
+    let app = demo_api::app(AppState::demo(guard));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    url
 }
 
 fn json_of(out: &std::process::Output, what: &str) -> Value {
@@ -134,6 +203,52 @@ async fn a_bound_session_signs_in_calls_the_api_renews_and_is_never_handed_out_b
         .await
         .expect("the API answers");
     assert_eq!(bare.status(), 401);
+
+    // Two instances of the API behind one address, sharing the proofs they have seen in Redis: a proof taken by
+    // one is refused by the other.
+    let redis = Redis::start();
+    let origin = "http://api.acme.test";
+    let (one, two) = (
+        spawn_instance(issuer, origin, &redis.url).await,
+        spawn_instance(issuer, origin, &redis.url).await,
+    );
+    let out = desktop
+        .orgpass(
+            &[
+                "token",
+                "--dpop-method",
+                "GET",
+                "--dpop-url",
+                &format!("{origin}/me"),
+            ],
+            None,
+        )
+        .await;
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    let at = |instance: &str| {
+        reqwest::Client::new()
+            .get(format!("{instance}me"))
+            .header(
+                "authorization",
+                lines[0].trim_start_matches("Authorization: "),
+            )
+            .header("dpop", lines[1].trim_start_matches("DPoP: "))
+            .send()
+    };
+    assert_eq!(at(&one).await.expect("instance one").status(), 200);
+    let replayed = at(&two).await.expect("instance two");
+    assert_eq!(
+        replayed.status(),
+        401,
+        "the proof was taken by the other instance"
+    );
+    let challenge = replayed.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(challenge.contains("it was used before"), "{challenge}");
 
     // A forced renewal carries a proof by the same key (devtenant refuses a bound refresh token without one):
     // the session is renewed, still bound to the same key, and the API still takes it.

@@ -108,6 +108,8 @@ const SYSTEM_PACKAGES: &[(&str, &str)] = &[
     ("gdbus", "libglib2.0-bin"),
     // The CLI tests hand `orgpass token --format header` to curl (`curl -H @-`); tests/measure-app.sh uses it too.
     ("curl", "curl"),
+    // API instances sharing the DPoP proofs they have seen (tests/e2e/dpop.rs starts one on a loopback port).
+    ("redis-server", "redis-server"),
 ];
 
 /// Development libraries for building the Tauri app, by their pkg-config name.

@@ -11,6 +11,7 @@
 //! Auth0. It depends on `orgpass-guard`, and devtenant, the other party, must stay free of that.
 
 mod error;
+pub mod replay;
 mod routes;
 pub mod store;
 

@@ -33,6 +33,10 @@ struct Cli {
     /// address it listens on.
     #[arg(long, value_enum, default_value = "allowed")]
     dpop: Dpop,
+    /// Keep the DPoP proofs seen in this Redis (`redis://127.0.0.1:6379/`), shared by every instance, instead of
+    /// this process's memory.
+    #[arg(long, value_name = "URL")]
+    replay_redis: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -57,6 +61,8 @@ enum CliError {
     },
     #[error("the server stopped: {0}")]
     Serve(std::io::Error),
+    #[error("{0}; start Redis or leave out --replay-redis")]
+    Replay(String),
 }
 
 #[tokio::main]
@@ -106,7 +112,13 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if mode != DpopMode::Off {
         config = config.with_dpop(mode, &format!("http://{addr}"))?;
     }
-    let guard = Guard::new(config)?;
+    let mut guard = Guard::new(config)?;
+    if let Some(url) = &cli.replay_redis {
+        let store = demo_api::replay::RedisReplay::connect(url)
+            .await
+            .map_err(CliError::Replay)?;
+        guard = guard.with_replay_store(std::sync::Arc::new(store));
+    }
     println!("demo-api listening on http://{addr}/");
     println!("issuer:    {}", cli.issuer);
     println!("audience:  {}", cli.audience);
