@@ -153,12 +153,23 @@ test("the QA panel shows the claims rows after qa_details resolves, fetched once
   const rows = Array.from(byTestId(root, "qa-claims").querySelectorAll("tr")).map((tr) => [tr.querySelector("th")!.textContent, tr.querySelector("td")!.textContent]);
   expect(rows).toEqual(acmeQa.claims);
   expect(byTestId(root, "qa-params").textContent).toContain("S256");
+  expect(byTestId(root, "qa-binding").textContent).toBe("A bearer token: whoever holds it can use it.");
 
   // The same state again (a status change elsewhere) keeps the details; a renewed session fetches them again.
   await emitState(signedInView({ qa: true, sessions: [{ ...app.ui.view!.sessions[0] }] }));
   expect(only(calls, "qa_details")).toHaveLength(1);
   await emitState(signedInView({ qa: true, sessions: [session(ACME, "acme", "Acme Corporation", { expiresAt: "2099-01-01T00:00:00Z" })] }));
   expect(only(calls, "qa_details")).toHaveLength(2);
+});
+
+test("the QA panel says when the session is bound to this device, with the key's thumbprint", async () => {
+  const { root } = await started(signedInView({ qa: true }), {
+    qa_details: () => Promise.resolve({ ...acmeQa, dpopJkt: "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I" }),
+  });
+  await settle();
+  expect(byTestId(root, "qa-binding").textContent).toBe(
+    "Bound to this device (DPoP): useless without the key with thumbprint 0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I, which stays in the keychain.",
+  );
 });
 
 test("a failed qa_details shows its message and is not asked again until the next state", async () => {

@@ -98,6 +98,7 @@ export const acmeQa: QaView = {
     ["scope", '"openid read:projects"'],
   ],
   accessNote: null,
+  dpopJkt: null,
   authorizeParams: [
     ["organization", "acme"],
     ["code_challenge_method", "S256"],

@@ -61,7 +61,7 @@ const appView: AppView = {
   apiUrl: "https://api.acme.example/",
 };
 const orgInputView: OrgInputView = { kind: "invitation", organization: "o", hasInvitation: true, summary: "s" };
-const qaView: QaView = { orgId: "o", claims: [["k", "v"]], accessClaims: [["k", "v"]], accessNote: "n", authorizeParams: [["k", "v"]], settings: [["k", "v"]] };
+const qaView: QaView = { orgId: "o", claims: [["k", "v"]], accessClaims: [["k", "v"]], accessNote: "n", dpopJkt: "j", authorizeParams: [["k", "v"]], settings: [["k", "v"]] };
 const apiReply: ApiReply = { status: 200, body: { projects: [] } };
 
 describe("the TypeScript twins match the Rust view models", () => {

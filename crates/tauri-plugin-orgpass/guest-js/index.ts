@@ -134,6 +134,8 @@ export interface QaView {
   accessClaims: [string, string][];
   /** Why accessClaims is empty: no API audience configured, or the check the API would refuse the token on. */
   accessNote: string | null;
+  /** The thumbprint of the key the session is bound to (DPoP), or null for a bearer session. */
+  dpopJkt: string | null;
   /** The authorize parameters sent for this session's sign-in (state and PKCE challenge shown, nothing secret). */
   authorizeParams: [string, string][];
   /** Each setting in force, "value — where it came from" (system file, user file, environment, flag, default). */

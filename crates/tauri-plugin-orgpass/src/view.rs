@@ -215,6 +215,8 @@ pub struct QaView {
     pub access_claims: Vec<(String, String)>,
     /// Why `access_claims` is empty (no API audience configured, or the check the API would refuse it on).
     pub access_note: Option<String>,
+    /// The RFC 7638 thumbprint of the key the session is bound to (DPoP); `None` for a bearer session.
+    pub dpop_jkt: Option<String>,
     pub authorize_params: Vec<(String, String)>,
     /// Each setting in force and where it came from (system file, user file, environment, flag, default).
     pub settings: Vec<(String, String)>,
@@ -304,6 +306,7 @@ mod tests {
             claims: vec![("sub".into(), "auth0|a".into())],
             access_claims: vec![("org_id".into(), "\"org_AcmeA1b2C3d4E5f6\"".into())],
             access_note: Some("the access token expired".into()),
+            dpop_jkt: Some("0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I".into()),
             authorize_params: vec![("organization".into(), "acme".into())],
             settings: vec![(
                 "issuer".into(),

@@ -82,6 +82,15 @@ export function qaPanel(view: AppView, s: SessionView, ui: UiState, actions: Act
     h("h3", {}, "Verified ID-token claims"),
     qa ? table(qa.claims, "qa-claims") : h("p", { class: "fine" }, ui.qaError ?? "Loading…"),
     h("h3", {}, "Verified access-token claims"),
+    qa
+      ? h(
+          "p",
+          { class: "fine", "data-testid": "qa-binding" },
+          qa.dpopJkt
+            ? `Bound to this device (DPoP): useless without the key with thumbprint ${qa.dpopJkt}, which stays in the keychain.`
+            : "A bearer token: whoever holds it can use it.",
+        )
+      : null,
     // The access token as the company's API sees it (verified the same way), or why it would not take it.
     qa
       ? qa.accessClaims.length

@@ -48,6 +48,7 @@ impl Core {
             claims,
             access_claims,
             access_note,
+            dpop_jkt: session.as_ref().and_then(|s| s.meta.dpop_jkt.clone()),
             authorize_params,
             settings: ready.config.provenance.clone(),
         })
