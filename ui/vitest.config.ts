@@ -6,5 +6,7 @@ export default defineConfig({
     environment: "jsdom",
     include: ["test/**/*.test.ts"],
     restoreMocks: true,
+    // The window's stylesheet is read as text (`style.css?raw`) by test/contrast.test.ts, which checks its colours.
+    css: { include: [/style\.css/] },
   },
 });

@@ -1,14 +1,23 @@
 // Pieces several screens share: organization branding (colours, logo), the person's avatar, and arrow-key
 // movement through a list of organizations. They only build elements; nothing here calls the plugin.
 import type { Branding, SessionView } from "tauri-plugin-orgpass-api";
+import { edgeOn, inkOn, tintReadable } from "../contrast";
 import { h, initials, safeColor, safeImage } from "../dom";
 
-/** An organization's colours as CSS variables on an element (only "#rgb"/"#rrggbb" values are used). */
+/**
+ * An organization's colours as CSS variables on an element (only "#rgb"/"#rrggbb" values are used): its primary colour
+ * with the ink that reads on it and the edge that shows on white (see contrast.ts), and its background colour as the
+ * tint behind the window's text when that text keeps AA on it (else the window's own tint stays).
+ */
 export function brandStyle(el: HTMLElement, branding: Branding | null | undefined) {
   const primary = safeColor(branding?.primaryColor);
   const background = safeColor(branding?.backgroundColor);
-  if (primary) el.style.setProperty("--brand", primary);
-  if (background) el.style.setProperty("--brand-bg", background);
+  if (primary) {
+    el.style.setProperty("--brand", primary);
+    el.style.setProperty("--brand-ink", inkOn(primary));
+    el.style.setProperty("--brand-line", edgeOn(primary));
+  }
+  if (background && tintReadable(background)) el.style.setProperty("--brand-bg", background);
 }
 
 /** An organization's logo, or its initials when it has none or the image does not load. */
