@@ -309,17 +309,50 @@ fn check_method(claims: &serde_json::Map<String, Value>, want: &str) -> Result<(
     Ok(())
 }
 
-/// `htu`: the request's URL without query and fragment, both sides normalised (§4.3 item 9).
+/// `htu`: the request's URL without query and fragment, both sides normalised (§4.3 item 9): the URL parser does
+/// scheme-based normalisation and case and dot segments (RFC 3986 §6.2.2.1, §6.2.2.3, §6.2.3); percent-encoding
+/// normalisation (§6.2.2.2) is [`normalised`]'s.
 fn check_url(claims: &serde_json::Map<String, Value>, want: &Url) -> Result<(), ProofError> {
     let raw = str_claim(claims, "htu")?;
     let got = Url::parse(raw).map_err(|_| ProofError::Claim("htu"))?;
-    if htu(&got) != htu(want) {
+    if normalised(&htu(&got)) != normalised(&htu(want)) {
         return Err(ProofError::Url {
             got: crate::access::shown(raw),
             want: htu(want),
         });
     }
     Ok(())
+}
+
+/// RFC 3986 §6.2.2.2: a percent-encoded unreserved character decoded, every other percent-encoding in upper case
+/// (`/%6Frgs/a%2fb` and `/orgs/a%2Fb` are the same path).
+fn normalised(url: &str) -> String {
+    let b = url.as_bytes();
+    let mut out = String::with_capacity(url.len());
+    let mut i = 0;
+    while i < b.len() {
+        let escape = b
+            .get(i..i + 3)
+            .filter(|e| e[0] == b'%' && e[1].is_ascii_hexdigit() && e[2].is_ascii_hexdigit());
+        match escape {
+            Some(e) => {
+                let hex = |d: u8| (d as char).to_digit(16).unwrap_or(0) as u8;
+                let c = hex(e[1]) << 4 | hex(e[2]);
+                if c.is_ascii_alphanumeric() || b"-._~".contains(&c) {
+                    out.push(c as char);
+                } else {
+                    out.push_str(&format!("%{c:02X}"));
+                }
+                i += 3;
+            }
+            None => {
+                // The URL parser serialises ASCII only; anything else is kept as it is.
+                out.push(b[i] as char);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 /// `iat`: within the window of the server's clock, either way.
@@ -390,6 +423,24 @@ mod tests {
             now,
             window: DEFAULT_WINDOW,
         }
+    }
+
+    #[test]
+    fn htu_percent_encodings_are_normalised_before_comparing() {
+        assert_eq!(
+            normalised("https://a.example/%6Frgs/a%2fb/%7E%zz%4"),
+            "https://a.example/orgs/a%2Fb/~%zz%4"
+        );
+        let want = Url::parse("https://a.example/orgs/x").unwrap();
+        let claims = |htu: &str| json!({"htu": htu}).as_object().unwrap().clone();
+        assert_eq!(
+            check_url(&claims("https://a.example/%6frgs/%78"), &want),
+            Ok(())
+        );
+        assert!(matches!(
+            check_url(&claims("https://a.example/orgs%2Fx"), &want),
+            Err(ProofError::Url { .. })
+        ));
     }
 
     #[test]
