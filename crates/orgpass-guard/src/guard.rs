@@ -149,6 +149,14 @@ impl Guard {
         };
         match scheme {
             Scheme::Bearer if mode == DpopMode::Required => (Err(GuardError::DpopRequired), true),
+            // A proof with the Bearer scheme is a client that binds its tokens but sends them unbound: refused
+            // (as Auth0's own validator does) rather than the proof silently ignored.
+            Scheme::Bearer if mode == DpopMode::Allowed && headers.contains_key("dpop") => (
+                Err(GuardError::ProofHeader(
+                    "it came with the Bearer scheme; send the token with `Authorization: DPoP`",
+                )),
+                true,
+            ),
             Scheme::Bearer => (self.verify(token.secret()).await, false),
             Scheme::Dpop => (
                 self.verify_dpop(method, uri, headers, token.secret()).await,

@@ -179,12 +179,20 @@ async fn a_bound_token_with_its_proof_passes_and_each_wrong_proof_is_refused_by_
             "cnf",
             Some("invalid_token"),
         ),
+        // A proof with the Bearer scheme is refused as a proof, whatever the token.
         (
             "the bound token as Bearer with its proof",
             bearer_bound,
             vec![proof(&key, "GET", path, t, Some(&token))],
-            "cnf",
-            Some("invalid_token"),
+            "dpop",
+            Some("invalid_dpop_proof"),
+        ),
+        (
+            "an unbound token as Bearer with a proof",
+            format!("Bearer {plain}"),
+            vec![proof(&key, "GET", path, t, Some(&plain))],
+            "dpop",
+            Some("invalid_dpop_proof"),
         ),
     ];
     for (what, authorization, proofs, check, error) in rows {
@@ -200,7 +208,7 @@ async fn a_bound_token_with_its_proof_passes_and_each_wrong_proof_is_refused_by_
             "{what}: {:?}",
             r.www_authenticate
         );
-        let scheme = if authorization.starts_with("DPoP") {
+        let scheme = if authorization.starts_with("DPoP") || !proofs.is_empty() {
             "DPoP "
         } else {
             "Bearer "
