@@ -1,10 +1,11 @@
 //! Differential oracles: the same tokens judged by Orgpass and by validators nobody here wrote, in node
 //! (`tests/oracles/`): ID tokens by `oauth4webapi` (an OpenID-certified relying party) against the engine's
-//! ID-token profile, access tokens by Auth0's own `express-oauth2-jwt-bearer` against the guard. Each verdict of
+//! ID-token profile, access tokens and DPoP proofs by Auth0's own `express-oauth2-jwt-bearer` against the guard. Each verdict of
 //! ours is pinned in its corpus; each difference with the oracle must be one the corpus justifies with a spec
 //! clause, and each justified difference must still occur. The test prints the whole comparison.
 
 mod access;
+mod dpop;
 mod id_token;
 mod tokens;
 
@@ -122,7 +123,7 @@ pub fn report(title: &str, oracle_name: &str, rows: &[Compared]) {
             format!("{:?}", r.ours),
             format!("{:?}", r.theirs)
         );
-        if differs {
+        if differs || r.justified.is_some() {
             println!("      ours:   {}", r.our_reason);
             println!("      theirs: {}", r.their_reason);
             if let Some(why) = r.justified {
