@@ -138,7 +138,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
 
   const cancelPick =
     view.picking && view.active
-      ? h("button", { class: "link", "data-testid": "back-to-session", onclick: () => actions.showOrgPicker(false) }, "← Back")
+      ? h("button", { class: "link", "data-testid": "back-to-session", onclick: () => actions.showOrgPicker(false) }, h("span", { "aria-hidden": "true" }, "← "), "Back")
       : null;
 
   return h(
@@ -166,7 +166,11 @@ function recentList(recent: readonly RecentOrg[], actions: Actions): HTMLElement
     "div",
     { class: "org-list", role: "list", "data-testid": "recent-list" },
     recent.map((r) =>
-      orgItem(r, `last signed in ${fromNow(r.lastSignedIn)}`, `recent-${r.input}`, () => void actions.pick(r), r.signedIn ? "Signed in" : undefined),
+      h(
+        "div",
+        { role: "listitem" },
+        orgItem(r, `last signed in ${fromNow(r.lastSignedIn)}`, `recent-${r.input}`, () => void actions.pick(r), r.signedIn ? "Signed in" : undefined),
+      ),
     ),
   );
   arrowNavigation(list);

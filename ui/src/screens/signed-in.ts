@@ -56,7 +56,8 @@ export function signedInScreen(view: AppView, s: SessionView, ui: UiState, actio
     "section",
     { class: "identity-card", "data-testid": "identity-card" },
     h("div", { class: "org-banner" }, logo(s.orgDisplayName, s.branding, "md"), h("div", {},
-      h("div", { class: "org-banner-name", "data-testid": "org-display-name" }, s.orgDisplayName),
+      // The screen's one level-one heading: the organization signed in to.
+      h("h1", { class: "org-banner-name", "data-testid": "org-display-name" }, s.orgDisplayName),
       h("div", { class: "org-banner-id", "data-testid": "org-id" }, s.orgId + (s.orgName ? ` · ${s.orgName}` : "")),
     ), statusLine(s)),
     h(

@@ -85,6 +85,7 @@ function pasteForm(actions: Actions): HTMLElement {
     autocomplete: "off",
     spellcheck: "false",
     "aria-label": "Address the browser ended on",
+    "aria-describedby": "paste-help",
   }) as HTMLInputElement;
   const message = h("p", { class: "fine", "data-testid": "paste-message", "aria-live": "polite" });
   const submit = async (e: Event) => {
@@ -102,7 +103,8 @@ function pasteForm(actions: Actions): HTMLElement {
     h(
       "form",
       { class: "paste-form", onsubmit: submit },
-      h("label", { for: "paste-callback", class: "fine" }, "It cannot reach this computer, so its page does not load. Copy that page's whole address and paste it here:"),
+      // The field's name is short ("Address the browser ended on"); this sentence is its description.
+      h("p", { id: "paste-help", class: "fine" }, "It cannot reach this computer, so its page does not load. Copy that page's whole address and paste it here:"),
       field,
       h("button", { type: "submit", "data-testid": "paste-submit" }, "Finish sign-in"),
       message,
