@@ -12,8 +12,10 @@ export interface Redraw {
   render(): void;
   /** Update only the picker form (hint, Continue, field state): the field keeps its caret while typing. */
   refreshForm(): void;
-  /** Update only the waiting screen's notice line. */
+  /** Update only the waiting screen's notice line (and say it). */
   refreshNotice(): void;
+  /** Say a sentence in the window's live region now (the answer to what the person just did). */
+  announce(message: string): void;
 }
 
 export interface Actions {
@@ -56,6 +58,8 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
     } catch (e) {
       const err = asIpcError(e);
       ui.notice = `${err.message} ${err.nextStep}`.trim();
+      // Said even when the same refusal is shown already (the person tried again).
+      redraw.announce(ui.notice);
       redraw.render();
     }
   };
@@ -88,8 +92,10 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
       const err = asIpcError(e);
       if (err.code === "bad_input") {
         ui.validation = { err };
+        redraw.announce(err.message);
       } else {
         ui.notice = `${err.message} ${err.nextStep}`.trim();
+        redraw.announce(ui.notice);
       }
     } finally {
       ui.submitting = false;
@@ -127,6 +133,8 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
     },
     submit: async () => {
       if (submitEnabled(ui)) await signIn(ui.input);
+      // Enter on an input that did not validate starts nothing: say why (the hint under the field shows it).
+      else if (ui.validation && "err" in ui.validation && !ui.submitting) redraw.announce(ui.validation.err.message);
     },
     pick: (card) => {
       // Chosen: the next picker starts without a highlighted row, at the top of its list.
@@ -146,13 +154,16 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
       redraw.refreshNotice();
     },
     paste: async (address) => {
+      let answer: string;
       try {
         await api.pasteCallback(address);
-        return "Address accepted. Finishing the sign-in…";
+        answer = "Address accepted. Finishing the sign-in…";
       } catch (err) {
         const ipc = asIpcError(err);
-        return `${ipc.message} ${ipc.nextStep}`;
+        answer = `${ipc.message} ${ipc.nextStep}`;
       }
+      redraw.announce(answer);
+      return answer;
     },
     askSignOut: () => {
       ui.confirmSignOut = true;

@@ -1,11 +1,13 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
-// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, and the effects
+// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, saying what
+// changed in the window's one live region (announce.ts, next to the root so that redraws leave it alone), and the effects
 // a drawn screen needs (validate a pre-filled input; fetch the company directory once, the QA details and the API
 // data), which run here so that the screens only build elements. The first state is drawn before the directory
 // arrives: the window paints as fast with 5,000 organizations as with 3, and the list fills in after.
 import type { AppView, SessionView } from "tauri-plugin-orgpass-api";
 import { asIpcError } from "tauri-plugin-orgpass-api";
 import { createActions, loadState, subscribe, type Actions } from "./actions";
+import { createAnnouncer, statusMessage } from "./announce";
 import { errorScreen } from "./screens/error";
 import { header } from "./screens/header";
 import { pickerScreen, refreshPickerForm } from "./screens/picker";
@@ -41,6 +43,8 @@ export interface App {
 /** The window drawn into `root` (which is in the document). */
 export function createApp(root: HTMLElement): App {
   const ui = initialUi();
+  const announcer = createAnnouncer();
+  root.after(announcer.region);
   const actions: Actions = createActions(ui, {
     render: () => {
       if (ui.view) render(ui.view);
@@ -49,7 +53,9 @@ export function createApp(root: HTMLElement): App {
     refreshNotice: () => {
       const n = root.querySelector("#wait-notice");
       if (n) n.textContent = ui.notice;
+      if (ui.notice) announcer.say(ui.notice, "notice");
     },
+    announce: (message) => announcer.say(message, "notice"),
   });
 
   function render(view: AppView) {
@@ -87,6 +93,12 @@ export function createApp(root: HTMLElement): App {
     } else {
       screen.querySelector<HTMLElement>("[autofocus]")?.focus();
     }
+    announcer.update({
+      status: statusMessage(view),
+      notice: ui.notice,
+      directory: ui.directoryError,
+      api: ui.api?.state === "error" ? `${ui.api.error.message} ${ui.api.error.nextStep}` : null,
+    });
     document.body.dataset.ready = "true";
     loadWhatIsShown(view, fresh);
   }
@@ -122,7 +134,9 @@ export function createApp(root: HTMLElement): App {
       unlisten = await subscribe(render);
       render(await loadState());
     } catch (e) {
-      root.replaceChildren(errorScreen(asIpcError(e), actions));
+      const err = asIpcError(e);
+      root.replaceChildren(errorScreen(err, actions));
+      announcer.say(`${err.message} ${err.nextStep}`, "status");
     }
   }
 

@@ -127,7 +127,7 @@ test("clicking the card of a signed-in organization switches to it with switch_o
   expect(afterStart(calls)).toEqual([{ cmd: "plugin:orgpass|switch_org", args: { orgId: ACME } }]);
 });
 
-test("a refused command shows its message and next step as a notice", async () => {
+test("a refused command shows its message and next step as a notice, said by the live region (again on a second try)", async () => {
   const { root } = await started(pickerView(), {
     begin_login: () => {
       throw ipcError({ code: "busy", message: "A sign-in is already running.", nextStep: "Finish or cancel it first." });
@@ -135,7 +135,15 @@ test("a refused command shows its message and next step as a notice", async () =
   });
   byTestId(root, `directory-${ACME}`).click();
   await settle();
-  expect(root.querySelector(".notice[role='alert']")!.textContent).toBe("A sign-in is already running. Finish or cancel it first.");
+  const said = "A sign-in is already running. Finish or cancel it first.";
+  expect(byTestId(root, "notice").textContent).toBe(said);
+  const live = byTestId(document, "live-status");
+  expect(live.textContent).toBe(said);
+  const first = live.firstChild;
+  byTestId(root, `directory-${ACME}`).click();
+  await settle();
+  expect(live.textContent).toBe(said);
+  expect(live.firstChild).not.toBe(first);
   // Not a bad input: the hint under the field is untouched (a bad_input refusal would show there).
   expect(byTestId(root, "org-hint").className).toBe("hint");
 });

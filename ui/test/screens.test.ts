@@ -32,7 +32,7 @@ afterEach(unmountAll);
 function setup(): { ui: UiState; actions: Actions } {
   const ui = initialUi();
   ui.directory.set(demoDirectory);
-  const actions = createActions(ui, { render() {}, refreshForm() {}, refreshNotice() {} });
+  const actions = createActions(ui, { render() {}, refreshForm() {}, refreshNotice() {}, announce() {} });
   return { ui, actions };
 }
 

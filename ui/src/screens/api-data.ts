@@ -30,7 +30,7 @@ function content(data: ApiData, s: SessionView, actions: Actions): HTMLElement {
   if (data.state === "error") {
     return h(
       "div",
-      { class: "notice notice-offline", role: "alert", "data-testid": "api-error", "data-code": data.error.code },
+      { class: "notice notice-offline", "data-testid": "api-error", "data-code": data.error.code },
       h("p", {}, data.error.message),
       h("p", {}, data.error.nextStep),
       h("button", { "data-testid": "api-retry", onclick: () => void actions.loadApi(s.orgId) }, "Try again"),

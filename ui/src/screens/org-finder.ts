@@ -57,7 +57,7 @@ export function orgFinder(opts: FinderOptions): Finder {
   let matches = opts.find(query);
   if (state.query !== folded) Object.assign(state, { query: folded, highlight: null, scrollTop: 0 });
 
-  const count = h("p", { class: "list-count", "data-testid": opts.countTestId, "aria-live": "polite" });
+  const count = h("p", { class: "list-count", "data-testid": opts.countTestId });
   const container = h("div", { class: "org-list", id: opts.id, role: "listbox", "aria-label": opts.label, "data-testid": opts.listTestId });
   const list = new VirtualList<Match>(matches, {
     container,

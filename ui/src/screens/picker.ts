@@ -19,7 +19,8 @@ export const PICKER_ROWS = 6.5;
 /** The hint under the field: an example, the validated organization, or why the input is not one. */
 export function validationMessage(ui: UiState): HTMLElement {
   const v = ui.validation;
-  const box = h("p", { class: "hint", id: "org-hint", "data-testid": "org-hint", "aria-live": "polite" });
+  // The field's description (aria-describedby); a refusal on submitting is said by the live region (actions.ts).
+  const box = h("p", { class: "hint", id: "org-hint", "data-testid": "org-hint" });
   if (!ui.input.trim()) {
     box.textContent = "For example org_8hXk2pQz7RmT4vWn, acme, or an invitation link from your email.";
   } else if (!v) {
@@ -118,7 +119,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     "section",
     { class: "directory" },
     h("h2", {}, index.cards.length ? "Your company's organizations" : "Organizations"),
-    ui.directoryError ? h("p", { class: "notice", role: "alert", "data-testid": "directory-error" }, ui.directoryError) : null,
+    ui.directoryError ? h("p", { class: "notice", "data-testid": "directory-error" }, ui.directoryError) : null,
     finder.count,
     finder.list,
   );
@@ -148,7 +149,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     h("h1", {}, "Sign in to your organization"),
     h("p", { class: "lead" }, "Your browser opens to finish signing in. Orgpass keeps you signed in afterwards."),
     form,
-    ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
+    ui.notice ? h("p", { class: "notice", "data-testid": "notice" }, ui.notice) : null,
     recentSlot,
     directory,
     h(

@@ -117,7 +117,7 @@ export function signedInScreen(view: AppView, s: SessionView, ui: UiState, actio
   return h(
     "main",
     { class: "screen signed-in", "data-screen": "signed-in" },
-    ui.notice ? h("p", { class: "notice", role: "alert" }, ui.notice) : null,
+    ui.notice ? h("p", { class: "notice", "data-testid": "notice" }, ui.notice) : null,
     card,
     view.apiUrl ? apiSection(s, ui, actions) : null,
     view.qa ? qaPanel(view, s, ui, actions) : null,

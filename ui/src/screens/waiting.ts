@@ -7,15 +7,23 @@ import { h } from "../dom";
 import type { UiState } from "../state";
 import { brandStyle, logo } from "./common";
 
+/** Where the sign-in is, in a sentence (shown under the heading, and said by the live region when it changes). */
+export function stageText(pending: PendingView): string {
+  switch (pending.stage) {
+    case "starting":
+      return "Opening your browser…";
+    case "waiting":
+      return pending.browserOpened
+        ? "Continue in your browser to finish signing in. This window updates by itself."
+        : "No browser opened. Copy the sign-in link and open it in your browser.";
+    case "exchanging":
+      return "Signed in at the identity provider. Checking the result…";
+    case "done":
+      return "Signed in.";
+  }
+}
+
 export function waitingScreen(pending: PendingView, ui: UiState, actions: Actions): HTMLElement {
-  const stageText: Record<PendingView["stage"], string> = {
-    starting: "Opening your browser…",
-    waiting: pending.browserOpened
-      ? "Continue in your browser to finish signing in. This window updates by itself."
-      : "No browser opened. Copy the sign-in link and open it in your browser.",
-    exchanging: "Signed in at the identity provider. Checking the result…",
-    done: "Signed in.",
-  };
   const linkField = pending.authorizeUrl
     ? (h("input", {
         class: "link-field",
@@ -52,7 +60,7 @@ export function waitingScreen(pending: PendingView, ui: UiState, actions: Action
       logo(pending.orgLabel, pending.branding, "lg"),
       h("div", { class: "spinner", role: "progressbar", "aria-label": "Waiting for sign-in" }),
       h("h1", {}, "Waiting for sign-in to ", h("span", { "data-testid": "waiting-org" }, pending.orgLabel)),
-      h("p", { class: "lead", "data-testid": "waiting-stage" }, stageText[pending.stage]),
+      h("p", { class: "lead", "data-testid": "waiting-stage" }, stageText(pending)),
       pending.promptLogin ? h("p", { class: "fine" }, "The login page is shown even if you are already signed in (prompt=login).") : null,
       h(
         "div",
@@ -70,9 +78,9 @@ export function waitingScreen(pending: PendingView, ui: UiState, actions: Action
   return screen;
 }
 
-/** The line under the buttons ("Sign-in link copied…"); `Redraw.refreshNotice` updates its text alone. */
+/** The line under the buttons ("Sign-in link copied…"); `Redraw.refreshNotice` updates its text alone (and the live region says it). */
 function waitNotice(ui: UiState): HTMLElement {
-  return h("p", { class: "notice-inline", id: "wait-notice", "aria-live": "polite" }, ui.notice ?? "");
+  return h("p", { class: "notice-inline", id: "wait-notice" }, ui.notice ?? "");
 }
 
 /** For a browser on another computer: it cannot reach this one, so the person pastes the address it ended on. */
@@ -87,7 +95,8 @@ function pasteForm(actions: Actions): HTMLElement {
     "aria-label": "Address the browser ended on",
     "aria-describedby": "paste-help",
   }) as HTMLInputElement;
-  const message = h("p", { class: "fine", "data-testid": "paste-message", "aria-live": "polite" });
+  // Shown here; the live region says it (actions.paste).
+  const message = h("p", { class: "fine", "data-testid": "paste-message" });
   const submit = async (e: Event) => {
     e.preventDefault();
     const address = field.value;
