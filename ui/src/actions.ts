@@ -165,12 +165,15 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
       redraw.announce(answer);
       return answer;
     },
+    // The question takes the focus (its safe answer), and gives it back to Sign out when kept.
     askSignOut: () => {
       ui.confirmSignOut = true;
+      ui.focusNext = "cancel-signout";
       redraw.render();
     },
     cancelSignOut: () => {
       ui.confirmSignOut = false;
+      ui.focusNext = "sign-out";
       redraw.render();
     },
     setEndSso: (on) => {

@@ -1,5 +1,6 @@
 // The render loop: which screen a view shows, drawing it (on each state event, or again after a local change),
-// keeping the focus and caret of a text field (the organization field, the QA filter) across redraws, saying what
+// keeping the focus across redraws (a text field's caret too; a control by its data-testid, so a state event does not
+// drop a keyboard user's place; where an action asked for it, as opening the sign-out question does), saying what
 // changed in the window's one live region (announce.ts, next to the root so that redraws leave it alone), and the effects
 // a drawn screen needs (validate a pre-filled input; fetch the company directory once, the QA details and the API
 // data), which run here so that the screens only build elements. The first state is drawn before the directory
@@ -38,6 +39,11 @@ export interface App {
   start(): Promise<void>;
   /** Undo `start`: no more state events or keys (tests mount one window after another). */
   stop(): void;
+}
+
+/** The element with a data-testid (compared as text: an organization's input can hold any character). */
+function byTestId(root: HTMLElement, testid: string): HTMLElement | undefined {
+  return Array.from(root.querySelectorAll<HTMLElement>("[data-testid]")).find((el) => el.dataset.testid === testid);
 }
 
 /** The window drawn into `root` (which is in the document). */
@@ -85,10 +91,18 @@ export function createApp(root: HTMLElement): App {
     root.replaceChildren(header(view, actions), screen);
     const again = refocus && root.querySelector<HTMLInputElement>(`#${refocus.id}`);
     const input = root.querySelector<HTMLInputElement>("#org-input");
+    const asked = ui.focusNext !== null ? byTestId(root, ui.focusNext) : undefined;
+    ui.focusNext = null;
+    // The control that had the focus, drawn again (same data-testid) on the same screen.
+    const kept = !screenChanged && focused instanceof HTMLElement && focused.dataset.testid ? byTestId(root, focused.dataset.testid) : undefined;
     if (again) {
       again.focus();
       again.setSelectionRange(refocus.start, refocus.end);
-    } else if (input && (refocus || screenChanged || !focused || focused === document.body)) {
+    } else if (asked) {
+      asked.focus();
+    } else if (kept) {
+      kept.focus();
+    } else if (input && (refocus || screenChanged || !focused || focused === document.body || !root.contains(focused))) {
       input.focus();
     } else {
       screen.querySelector<HTMLElement>("[autofocus]")?.focus();

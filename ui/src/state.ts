@@ -46,6 +46,8 @@ export interface UiState {
   api: ApiData | null;
   /** Only the newest API fetch counts. */
   apiSeq: number;
+  /** The data-testid of the control to focus after the next redraw (an action moved the person's place), if any. */
+  focusNext: string | null;
   /** A refusal or confirmation shown on the current screen. */
   notice: string | null;
   submitting: boolean;
@@ -76,6 +78,7 @@ export function initialUi(): UiState {
     qaSeq: 0,
     api: null,
     apiSeq: 0,
+    focusNext: null,
     notice: null,
     submitting: false,
     directory: createDirectory(),

@@ -1,6 +1,8 @@
 // A windowed list: of N fixed-height rows only the visible ones plus a few above and below are in the DOM, on a
 // spacer as tall as all N rows so the scrollbar is the whole list's. It draws again on scroll (once per animation
-// frame), when its items change, and when the selected row changes, which it keeps scrolled into view.
+// frame), when its items change, and when the selected row changes, which it keeps scrolled into view and in the DOM
+// even when scrolled away (it is the aria-activedescendant). Each row says its place among all N (aria-posinset/setsize),
+// which a screen reader cannot count from the few rows in the DOM.
 
 export interface VirtualListOptions<T> {
   /** The scroll container (it gets `overflow-y: auto` and a max height of `viewportHeight`). */
@@ -13,7 +15,7 @@ export interface VirtualListOptions<T> {
   overscan?: number;
   /** The `id` of row i is `${idPrefix}-${i}` (for `aria-activedescendant`). */
   idPrefix: string;
-  /** Build one row; the list positions it and sets `data-index`, `id` and `aria-selected`. */
+  /** Build one row; the list positions it and sets `data-index`, `id`, `aria-selected`, `aria-posinset` and `aria-setsize`. */
   renderRow(item: T, index: number): HTMLElement;
   /** Where the list was scrolled to, to come back to after the window is drawn again. */
   scrollTop?: number;
@@ -143,18 +145,25 @@ export class VirtualList<T> {
     return [Math.max(0, first - this.overscan), Math.min(this.items.length, last + this.overscan)];
   }
 
-  /** Bring the DOM in line with the scroll position: drop rows out of range, add the missing ones, mark the selected. */
+  /**
+   * Bring the DOM in line with the scroll position: drop rows out of range, add the missing ones, mark the selected.
+   * The selected row stays even out of range: the field's aria-activedescendant names it.
+   */
   private draw() {
     const [start, end] = this.range();
+    const wanted = Array.from({ length: end - start }, (_, k) => start + k);
+    const sel = this.selectedIndex;
+    if (sel >= 0 && (sel < start || sel >= end)) wanted.splice(sel < start ? 0 : wanted.length, 0, sel);
+    const keep = new Set(wanted);
     for (const [i, row] of this.rows) {
-      if (i < start || i >= end) {
+      if (!keep.has(i)) {
         row.remove();
         this.rows.delete(i);
       }
     }
     // Rows stay in index order in the DOM (what a screen reader reads); rows already in place are not moved.
     let prev: HTMLElement | null = null;
-    for (let i = start; i < end; i++) {
+    for (const i of wanted) {
       let row = this.rows.get(i);
       if (!row) {
         row = this.opts.renderRow(this.items[i], i);
@@ -166,7 +175,9 @@ export class VirtualList<T> {
       }
       const want: ChildNode | null = prev ? prev.nextSibling : this.spacer.firstChild;
       if (row !== want) this.spacer.insertBefore(row, want);
-      row.setAttribute("aria-selected", String(i === this.selectedIndex));
+      row.setAttribute("aria-selected", String(i === sel));
+      row.setAttribute("aria-posinset", String(i + 1));
+      row.setAttribute("aria-setsize", String(this.items.length));
       prev = row;
     }
   }

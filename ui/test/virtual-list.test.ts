@@ -112,6 +112,38 @@ test("the selected row is marked and scrolled into view, down and up", () => {
   expect(el.querySelector("[aria-selected='true']")).toBeNull();
 });
 
+test("the selected row stays in the DOM, in index order, when the list is scrolled away from it (it is the aria-activedescendant)", async () => {
+  const el = container();
+  const vl = list(el, items(5000));
+  vl.select(2);
+  el.scrollTop = 1000 * ROW;
+  el.dispatchEvent(new Event("scroll"));
+  await nextFrame();
+  expect(indices(el)[0]).toBe(2);
+  expect(indices(el).slice(1, 3)).toEqual([1000 - OVERSCAN, 1000 - OVERSCAN + 1]);
+  expect(document.getElementById("row-2")!.getAttribute("aria-selected")).toBe("true");
+
+  el.scrollTop = 0;
+  el.dispatchEvent(new Event("scroll"));
+  await nextFrame();
+  vl.select(4000);
+  el.scrollTop = 0;
+  el.dispatchEvent(new Event("scroll"));
+  await nextFrame();
+  expect(indices(el).at(-1)).toBe(4000);
+  expect(indices(el)).toEqual([...indices(el)].sort((a, b) => a - b));
+  vl.select(-1);
+  expect(indices(el)).not.toContain(4000);
+});
+
+test("each row says its place among all the items, not among the few in the DOM", () => {
+  const el = container();
+  list(el, items(5000));
+  const first = rows(el)[0];
+  expect([first.getAttribute("aria-posinset"), first.getAttribute("aria-setsize")]).toEqual(["1", "5000"]);
+  expect(rows(el).at(-1)!.getAttribute("aria-posinset")).toBe(String(rows(el).length));
+});
+
 test("new items rebuild the rows from the top and clear the selection", () => {
   const el = container();
   const vl = list(el, items(5000));

@@ -1,6 +1,8 @@
 // An organization list filtered by a text field: the matches in a windowed listbox (only the visible rows in the DOM),
-// a count ("12 of 5,000"), and the keyboard of a combobox: ArrowDown/ArrowUp move the highlighted row, Enter chooses
-// it, Escape clears it. Typing updates the list and the count in place; the field, its focus and caret are untouched.
+// a count ("12 of 5,000"), and the keyboard of a combobox (WAI-ARIA's list autocomplete): the focus stays in the field,
+// ArrowDown/ArrowUp move the highlighted row (aria-activedescendant; the row says "n of N"), Enter chooses it, Escape
+// clears it, Tab leaves the field (the rows are not tab stops; a click on one chooses it). aria-expanded says whether
+// there are rows to move to. Typing updates the list and the count in place; the field, its focus and caret are untouched.
 // The picker and the QA panel each build one from the view; what is highlighted and how far the list is scrolled
 // live in the window's state, so a redraw (a state event) keeps them.
 import { foldQuery, type Match } from "../filter";
@@ -35,6 +37,8 @@ export interface Finder {
   count: HTMLElement;
   /** Filter by new text (a query that folds to the same text keeps the list and the highlight). */
   setQuery(query: string): void;
+  /** Whether the list is shown at all (the picker hides it while there is nothing to list): aria-expanded follows. */
+  setVisible(visible: boolean): void;
   /** The matches shown, best first. */
   matches(): readonly Match[];
 }
@@ -77,10 +81,12 @@ export function orgFinder(opts: FinderOptions): Finder {
     },
   });
 
+  let visible = true;
+  const expanded = () => field.setAttribute("aria-expanded", String(visible && matches.length > 0));
   field.setAttribute("role", "combobox");
   field.setAttribute("aria-controls", opts.id);
-  field.setAttribute("aria-expanded", "true");
   field.setAttribute("aria-autocomplete", "list");
+  expanded();
 
   const highlight = (i: number) => {
     list.select(i);
@@ -124,8 +130,13 @@ export function orgFinder(opts: FinderOptions): Finder {
         Object.assign(state, { query: f, scrollTop: 0 });
         list.setItems(matches);
         highlight(-1);
+        expanded();
       }
       showCount();
+    },
+    setVisible(shown) {
+      visible = shown;
+      expanded();
     },
     matches: () => matches,
   };

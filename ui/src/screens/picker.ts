@@ -129,6 +129,7 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     const typing = foldQuery(input) !== "";
     recentSlot.replaceChildren(...(recentSection && !typing ? [recentSection] : []));
     directory.hidden = !ui.directoryError && (typing ? total === 0 : index.cards.length === 0);
+    finder.setVisible(!directory.hidden);
   };
   showWhatIsTyped(field.value);
   field.addEventListener("input", () => {
