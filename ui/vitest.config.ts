@@ -2,6 +2,8 @@
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
+  // test/axe-window.test.ts reads the end-to-end test's script as text (`?raw`), which Vite allows only from here.
+  server: { fs: { allow: [".", "../tests/e2e"] } },
   test: {
     environment: "jsdom",
     include: ["test/**/*.test.ts"],
