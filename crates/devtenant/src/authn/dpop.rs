@@ -50,11 +50,12 @@ fn invalid(description: impl Into<String>) -> OAuthError {
     OAuthError::new(StatusCode::BAD_REQUEST, "invalid_dpop_proof", description)
 }
 
-/// The proof of a token request, checked: `None` without a `DPoP` header, else the key's RFC 7638 thumbprint.
+/// The proof of a request to `endpoint_url` (the token or the revocation endpoint), checked: `None` without a `DPoP`
+/// header, else the key's RFC 7638 thumbprint.
 pub fn check(
     state: &mut DpopState,
     headers: &HeaderMap,
-    token_url: &str,
+    endpoint_url: &str,
     client: &Client,
     now: i64,
 ) -> Result<Option<String>, OAuthError> {
@@ -102,7 +103,7 @@ pub fn check(
     if claims["htm"] != "POST" {
         return Err(invalid("Invalid DPoP proof: htm"));
     }
-    if claims["htu"].as_str() != Some(token_url) {
+    if claims["htu"].as_str() != Some(endpoint_url) {
         return Err(invalid("Invalid DPoP proof: htu"));
     }
     let iat = claims["iat"]

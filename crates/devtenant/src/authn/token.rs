@@ -555,18 +555,37 @@ fn issue_user_tokens(
 }
 
 /// `POST /oauth/revoke`: revokes a refresh token and its whole family. Always 200 for unknown tokens (RFC 7009).
+/// A refresh token bound to a DPoP key is revoked only with a proof by that key (and the nonce dance of the token
+/// endpoint): whoever copied the token without the key cannot use it, nor sign its owner out.
 pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let result = (|| {
         let p = params(&headers, &body)?;
         let mut t = state.lock();
         let client = authenticate(&t, &headers, &p)?;
         let token = required(&p, "token")?;
+        let revoke_url = format!("{}oauth/revoke", state.issuer_str());
+        let jkt = super::dpop::check(
+            &mut t.dpop,
+            &headers,
+            &revoke_url,
+            &client,
+            crate::now_unix(),
+        )?;
         if let Some(record) = t.store.refresh_tokens.get(&digest(token)).cloned() {
             if record.client_id != client.client_id {
                 return Err(OAuthError::new(
                     StatusCode::FORBIDDEN,
                     "invalid_request",
                     "The refresh token was issued to another client",
+                ));
+            }
+            if let Some(bound) = &record.jkt
+                && jkt.as_deref() != Some(bound.as_str())
+            {
+                return Err(OAuthError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_dpop_proof",
+                    "This refresh token is bound to a DPoP key: revoking it needs a DPoP proof by that key",
                 ));
             }
             t.store

@@ -210,3 +210,81 @@ async fn a_code_bound_by_dpop_jkt_takes_only_that_key_and_a_bad_proof_is_refused
         .json();
     assert_eq!(d["dpop_signing_alg_values_supported"], json!(["ES256"]));
 }
+
+#[tokio::test]
+async fn a_bound_refresh_token_is_revoked_only_with_a_proof_by_its_key() {
+    const REVOKE_URL: &str = "http://127.0.0.1:4000/oauth/revoke";
+    let app = app(state());
+    let key = Key::new();
+    let r = login(
+        &app,
+        &[("organization", ACME)],
+        "bob@example.com",
+        "Bob-pass-1",
+    )
+    .await;
+    let code = r.query("code").unwrap();
+    let first = send(
+        &app,
+        with_proof(exchange_req(&code), &key.proof(TOKEN_URL, None, "r1")),
+    )
+    .await;
+    let nonce = first.headers["dpop-nonce"].to_str().unwrap().to_owned();
+    let ok = send(
+        &app,
+        with_proof(
+            exchange_req(&code),
+            &key.proof(TOKEN_URL, Some(&nonce), "r2"),
+        ),
+    )
+    .await;
+    let rt = ok.json()["refresh_token"].as_str().unwrap().to_owned();
+    let revoke = || form("/oauth/revoke", &[("client_id", NATIVE), ("token", &rt)]);
+
+    // Without a proof, with another key's, or with a proof for the token endpoint: refused, the token still good.
+    let thief = Key::new();
+    let refusals = [
+        ("no proof", revoke()),
+        (
+            "another key",
+            with_proof(revoke(), &thief.proof(REVOKE_URL, Some(&nonce), "r3")),
+        ),
+        (
+            "the token endpoint's htu",
+            with_proof(revoke(), &key.proof(TOKEN_URL, Some(&nonce), "r4")),
+        ),
+    ];
+    for (what, request) in refusals {
+        let refused = send(&app, request).await;
+        assert_eq!(
+            (refused.status, refused.json()["error"].clone()),
+            (StatusCode::BAD_REQUEST, json!("invalid_dpop_proof")),
+            "{what}: {}",
+            refused.text()
+        );
+    }
+    // With the key's proof but no nonce: the nonce dance, as at the token endpoint.
+    let no_nonce = send(
+        &app,
+        with_proof(revoke(), &key.proof(REVOKE_URL, None, "r5")),
+    )
+    .await;
+    assert_eq!(
+        no_nonce.json()["error"],
+        "use_dpop_nonce",
+        "{}",
+        no_nonce.text()
+    );
+    let revoked = send(
+        &app,
+        with_proof(revoke(), &key.proof(REVOKE_URL, Some(&nonce), "r6")),
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::OK, "{}", revoked.text());
+    let after = send(
+        &app,
+        with_proof(refresh(&rt), &key.proof(TOKEN_URL, Some(&nonce), "r7")),
+    )
+    .await;
+    assert_eq!(after.json()["error"], "invalid_grant", "{}", after.text());
+}
