@@ -408,47 +408,45 @@ impl Client {
         });
         let removed = self.delete_session(key).await?;
         drop(guard);
-        let revocation = match session.and_then(|s| s.refresh_token.clone()) {
-            None => Revocation::NothingToRevoke,
-            Some(rt) => match self.revoke(rt).await {
-                Ok(()) => Revocation::Revoked,
-                Err(reason) => Revocation::Failed(reason),
-            },
-        };
+        let revocation =
+            match session.and_then(|s| Some((s.refresh_token.clone()?, s.dpop_key.clone()))) {
+                None => Revocation::NothingToRevoke,
+                Some((rt, key)) => match self.revoke(rt, key.as_ref()).await {
+                    Ok(()) => Revocation::Revoked,
+                    Err(reason) => Revocation::Failed(reason),
+                },
+            };
         Ok(LogoutOutcome {
             removed,
             revocation,
         })
     }
 
-    /// RFC 7009 revocation of the refresh token (a plain form POST: the `oauth2` crate refuses
-    /// `http://` revocation URLs, which loopback test providers use).
-    async fn revoke(&self, refresh_token: Secret) -> Result<(), String> {
+    /// RFC 7009 revocation of the refresh token (a plain form POST: the `oauth2` crate refuses `http://`
+    /// revocation URLs, which loopback test providers use). A bound session's token goes with a proof by its key
+    /// (and the tenant's nonce), through the same exchange as the token requests.
+    async fn revoke(&self, refresh_token: Secret, dpop_key: Option<&Secret>) -> Result<(), String> {
         let meta = self.metadata().await.map_err(|e| e.to_string())?;
         let url = meta.revocation_url();
-        let form = [
-            ("token", refresh_token.secret()),
-            ("token_type_hint", "refresh_token"),
-            ("client_id", self.inner.config.client_id.as_str()),
-        ];
-        let resp = self
-            .inner
-            .http
-            .post(url.clone())
-            .form(&form)
-            .send()
+        let binding = crate::dpop::load(dpop_key)?.map(|k| self.binding(Arc::new(k)));
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("token", refresh_token.secret())
+            .append_pair("token_type_hint", "refresh_token")
+            .append_pair("client_id", self.inner.config.client_id.as_str())
+            .finish();
+        let request = oauth2::http::Request::post(url.as_str())
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "application/json")
+            .body(form.into_bytes())
+            .map_err(|e| e.to_string())?;
+        let resp = token_http::client(&self.inner.http, binding)(request)
             .await
-            .map_err(|e| {
-                format!(
-                    "the revocation endpoint {url}: {}",
-                    self.inner.http.explain(&e)
-                )
-            })?;
+            .map_err(|e| format!("the revocation endpoint {url}: {e}"))?;
         let status = resp.status();
         if status.is_success() {
             return Ok(());
         }
-        let body: serde_json::Value = resp.json().await.unwrap_or_default();
+        let body: serde_json::Value = serde_json::from_slice(resp.body()).unwrap_or_default();
         let error = body
             .get("error")
             .and_then(|v| v.as_str())

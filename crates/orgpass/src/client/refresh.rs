@@ -216,7 +216,9 @@ impl Client {
             tracing::warn!(error = %e, "could not remove the session after a rejected refresh");
         }
         if let Some(rt) = resp.refresh_token()
-            && let Err(reason) = self.revoke(Secret::new(rt.secret().clone())).await
+            && let Err(reason) = self
+                .revoke(Secret::new(rt.secret().clone()), session.dpop_key.as_ref())
+                .await
         {
             tracing::warn!(%reason, "could not revoke the refresh token of the rejected refresh");
         }
