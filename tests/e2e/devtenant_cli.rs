@@ -70,6 +70,16 @@ impl Desktop {
         }
     }
 
+    /// This machine's sessions as another program of the same user reads them: the index in its config folder
+    /// and the tokens in the shared Secret Service.
+    pub(crate) fn keychain(&self) -> orgpass::KeychainStore {
+        orgpass::KeychainStore::new(
+            orgpass::OsKeychain::new(orgpass::session::KEYRING_SERVICE)
+                .expect("the Secret Service"),
+            orgpass::Index::File(self.home.path().join("config/orgpass/sessions.json")),
+        )
+    }
+
     /// The same machine with `key=value` in every `orgpass` run's environment.
     pub(crate) fn with_env(mut self, key: &str, value: &str) -> Self {
         self.env.push((key.to_owned(), value.to_owned()));

@@ -1,10 +1,12 @@
 //! Sessions bound to this device (DPoP), end to end with real parts: the CLI signs in to devtenant with
 //! `ORGPASS_DPOP=true` (the nonce dance, `dpop_jkt`, a key in the Secret Service), calls demo-api behind a guard
-//! that takes DPoP, renews the session with a proof, and never hands the bound token out bare.
+//! that takes DPoP, renews the session with a proof, and never hands the bound token out bare; a copied refresh
+//! token is useless without the key, and sign-out revokes it with a proof.
 
 use demo_api::replay::RedisReplay;
 use demo_api::{AppState, DEMO_AUDIENCE};
 use devtenant::{Seed, SpawnOptions};
+use orgpass::SessionStore as _;
 use orgpass_guard::{DpopMode, Guard, GuardConfig};
 use serde_json::Value;
 
@@ -270,4 +272,80 @@ async fn a_bound_session_signs_in_calls_the_api_renews_and_is_never_handed_out_b
         "api /me after renewal",
     );
     assert_eq!(me["org_id"], ACME);
+
+    // Another program of the same user copies the session out of the keychain. The refresh token alone, or with
+    // a proof by a key of its own, is refused by the tenant (and not spent).
+    let store = desktop.keychain();
+    let key = store.list().expect("the index")[0].key.clone();
+    let copied = store
+        .load(&key)
+        .expect("the keychain")
+        .expect("the session");
+    let refresh_token = copied.refresh_token.clone().expect("a refresh token");
+    let token_url = format!("{issuer}oauth/token");
+    let refresh = |proof: Option<String>| {
+        let mut request = reqwest::Client::new().post(&token_url).form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", devtenant::DEMO_NATIVE_CLIENT_ID),
+            ("refresh_token", refresh_token.secret()),
+        ]);
+        if let Some(p) = proof {
+            request = request.header("dpop", p);
+        }
+        async move {
+            let r = request.send().await.expect("the tenant answers");
+            let nonce = r
+                .headers()
+                .get("dpop-nonce")
+                .map(|v| v.to_str().unwrap().to_owned());
+            let body: Value = r.json().await.expect("JSON");
+            (body["error"].as_str().unwrap_or("").to_owned(), nonce)
+        }
+    };
+    let (error, _) = refresh(None).await;
+    assert_eq!(error, "invalid_dpop_proof", "a copied refresh token alone");
+    let thief = orgpass_jose::DpopKey::generate().unwrap();
+    let url = url::Url::parse(&token_url).unwrap();
+    let proof_by = |k: &orgpass_jose::DpopKey, nonce: Option<&str>| {
+        k.proof("POST", &url, now(), nonce, None).unwrap()
+    };
+    let (error, nonce) = refresh(Some(proof_by(&thief, None))).await;
+    assert_eq!(error, "use_dpop_nonce");
+    let nonce = nonce.expect("a DPoP-Nonce");
+    let (error, _) = refresh(Some(proof_by(&thief, Some(&nonce)))).await;
+    assert_eq!(
+        error, "invalid_dpop_proof",
+        "a copied refresh token with another key"
+    );
+
+    // Sign-out revokes the refresh token with a proof by the session's key (the tenant takes nothing less for a
+    // bound token), and deletes the key with the tokens.
+    let out = desktop.orgpass(&["logout"], None).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("(refresh token revoked)"), "{stderr}");
+    assert!(
+        store.load(&key).expect("the keychain").is_none(),
+        "the session and its key are gone"
+    );
+    // Even with the session's own key (copied before sign-out) the refresh token is dead: revoked, not merely
+    // forgotten here.
+    let own = orgpass_jose::DpopKey::from_pkcs8(
+        &base64::Engine::decode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            copied.dpop_key.expect("the key").secret(),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(own.thumbprint(), jkt);
+    let (error, _) = refresh(Some(proof_by(&own, Some(&nonce)))).await;
+    assert_eq!(error, "invalid_grant", "revoked at sign-out");
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
