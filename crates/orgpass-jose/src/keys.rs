@@ -384,124 +384,19 @@ fn roca_weak(n: &[u8]) -> bool {
     })
 }
 
-/// P-256's curve equation, for a key's point (y² = x³ − 3x + b mod p), in plain big-number arithmetic.
+/// A P-256 key's point, checked by the crypto backend (AWS-LC's `EC_POINT_oct2point`: coordinates below p and
+/// the curve equation y² = x³ − 3x + b). It was plain big-number arithmetic here: reading a DPoP proof's key, which
+/// every bound request does, took a fifth of the guard's check (125 µs, now 97 µs; `cargo bench --bench dpop`).
 mod p256 {
-    /// p = 2^256 − 2^224 + 2^192 + 2^96 − 1, big-endian.
-    const P: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
-        0x00, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xff, 0xff,
-    ];
-    const B: [u8; 32] = [
-        0x5a, 0xc6, 0x35, 0xd8, 0xaa, 0x3a, 0x93, 0xe7, 0xb3, 0xeb, 0xbd, 0x55, 0x76, 0x98, 0x86,
-        0xbc, 0x65, 0x1d, 0x06, 0xb0, 0xcc, 0x53, 0xb0, 0xf6, 0x3b, 0xce, 0x3c, 0x3e, 0x27, 0xd2,
-        0x60, 0x4b,
-    ];
+    use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED, ParsedPublicKey};
 
-    /// Little-endian 32-bit limbs.
-    type N = Vec<u64>;
-
-    fn from_be(bytes: &[u8]) -> N {
-        let mut limbs = vec![0u64; bytes.len().div_ceil(4)];
-        for (i, b) in bytes.iter().rev().enumerate() {
-            limbs[i / 4] |= u64::from(*b) << (8 * (i % 4));
-        }
-        limbs
-    }
-
-    fn cmp(a: &N, b: &N) -> std::cmp::Ordering {
-        let len = a.len().max(b.len());
-        for i in (0..len).rev() {
-            let (x, y) = (
-                a.get(i).copied().unwrap_or(0),
-                b.get(i).copied().unwrap_or(0),
-            );
-            if x != y {
-                return x.cmp(&y);
-            }
-        }
-        std::cmp::Ordering::Equal
-    }
-
-    fn sub(a: &N, b: &N) -> N {
-        let mut out = vec![0u64; a.len()];
-        let mut borrow = 0i64;
-        for i in 0..a.len() {
-            let mut d = a[i] as i64 - b.get(i).copied().unwrap_or(0) as i64 - borrow;
-            borrow = 0;
-            if d < 0 {
-                d += 1 << 32;
-                borrow = 1;
-            }
-            out[i] = d as u64;
-        }
-        out
-    }
-
-    fn mul(a: &N, b: &N) -> N {
-        let mut out = vec![0u64; a.len() + b.len() + 1];
-        for (i, x) in a.iter().enumerate() {
-            let mut carry = 0u64;
-            for (j, y) in b.iter().enumerate() {
-                let t = out[i + j] + x * y + carry;
-                out[i + j] = t & 0xffff_ffff;
-                carry = t >> 32;
-            }
-            let mut k = i + b.len();
-            while carry > 0 {
-                let t = out[k] + carry;
-                out[k] = t & 0xffff_ffff;
-                carry = t >> 32;
-                k += 1;
-            }
-        }
-        out
-    }
-
-    fn add(a: &N, b: &N) -> N {
-        let len = a.len().max(b.len()) + 1;
-        let mut out = vec![0u64; len];
-        let mut carry = 0u64;
-        for (i, o) in out.iter_mut().enumerate() {
-            let t = a.get(i).copied().unwrap_or(0) + b.get(i).copied().unwrap_or(0) + carry;
-            *o = t & 0xffff_ffff;
-            carry = t >> 32;
-        }
-        out
-    }
-
-    /// a mod m by shift-and-subtract (the numbers here are at most 768 bits).
-    fn rem(a: &N, m: &N) -> N {
-        let bits = a.len() * 32;
-        let mut r: N = vec![0; m.len() + 1];
-        for i in (0..bits).rev() {
-            // r = r * 2 + bit i of a
-            let mut carry = (a[i / 32] >> (i % 32)) & 1;
-            for limb in r.iter_mut() {
-                let t = (*limb << 1) | carry;
-                *limb = t & 0xffff_ffff;
-                carry = t >> 32;
-            }
-            if cmp(&r, m) != std::cmp::Ordering::Less {
-                r = sub(&r, m);
-            }
-        }
-        r
-    }
-
-    /// Whether (x, y) satisfies y² = x³ − 3x + b (mod p), with x and y below p.
+    /// Whether (x, y), 32 bytes each, is a point of P-256 (not the point at infinity).
     pub fn on_curve(x: &[u8], y: &[u8]) -> bool {
-        let (p, b) = (from_be(&P), from_be(&B));
-        let (x, y) = (from_be(x), from_be(y));
-        if cmp(&x, &p) != std::cmp::Ordering::Less || cmp(&y, &p) != std::cmp::Ordering::Less {
-            return false;
-        }
-        let left = rem(&mul(&y, &y), &p);
-        let x3 = rem(&mul(&rem(&mul(&x, &x), &p), &x), &p);
-        let three_x = rem(&mul(&x, &vec![3]), &p);
-        // x³ − 3x + b = x³ + (p − 3x) + b, all mod p.
-        let right = rem(&add(&add(&x3, &sub(&p, &three_x)), &b), &p);
-        cmp(&left, &right) == std::cmp::Ordering::Equal
+        let mut point = [0u8; 65];
+        point[0] = 4;
+        point[1..33].copy_from_slice(x);
+        point[33..].copy_from_slice(y);
+        ParsedPublicKey::new(&ECDSA_P256_SHA256_FIXED, point).is_ok()
     }
 }
 
@@ -519,6 +414,10 @@ mod tests {
         let mut bad = y.clone();
         bad[31] ^= 1;
         assert!(!p256::on_curve(&x, &bad));
+        // A coordinate at or above p: refused even where it would satisfy the equation mod p.
+        let p = b64("_____wAAAAEAAAAAAAAAAAAAAAD_______________8").unwrap();
+        assert!(!p256::on_curve(&p, &y));
+        assert!(!p256::on_curve(&[0; 32], &[0; 32]), "the origin is no point of P-256");
     }
 
     #[test]
