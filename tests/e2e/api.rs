@@ -17,16 +17,20 @@ const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 /// demo-api on a loopback port, trusting `issuer` (whose certificate `ca` issued, for an HTTPS issuer); its base
 /// URL.
 pub(crate) async fn spawn_api(issuer: &str, ca: Option<orgpass::CaBundle>) -> String {
-    let mut config = GuardConfig::new(issuer, DEMO_AUDIENCE).expect("guard config");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind loopback");
+    let addr = listener.local_addr().expect("local addr");
+    // As demo-api runs by default: bearer tokens, and DPoP-bound ones with their proofs for this address.
+    let mut config = GuardConfig::new(issuer, DEMO_AUDIENCE)
+        .expect("guard config")
+        .with_dpop(orgpass_guard::DpopMode::Allowed, &format!("http://{addr}"))
+        .expect("external origin");
     if let Some(ca) = ca {
         config = config.with_ca(ca);
     }
     let guard = Guard::new(config).expect("guard");
     let app = demo_api::app(AppState::demo(guard));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind loopback");
-    let addr = listener.local_addr().expect("local addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/")
 }

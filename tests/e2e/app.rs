@@ -92,8 +92,8 @@ pub(crate) async fn next_opened(urls: &Path, seen: usize) -> String {
 
 /// The branded login page an organization must show: its own logo (served by devtenant, actually loaded).
 pub(crate) struct LoginPage<'a> {
-    issuer: &'a str,
-    org_name: &'a str,
+    pub(crate) issuer: &'a str,
+    pub(crate) org_name: &'a str,
 }
 
 impl LoginPage<'_> {
@@ -118,7 +118,7 @@ impl LoginPage<'_> {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        shot(chrome, &format!("app-login-page-{}", self.org_name)).await;
+        crate::window::photo(chrome, &format!("app-login-page-{}", self.org_name)).await;
     }
 }
 
@@ -206,7 +206,7 @@ async fn forced_login_as_alice(
 }
 
 /// Waits until the signed-in screen lists exactly `names` as `org_id`'s projects, in that order.
-async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
+pub(crate) async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
     let css = format!("[data-testid='api-data'][data-org='{org_id}'] [data-testid='project-list']");
     wait_css(app, &css).await;
     let mut shown = Vec::new();
@@ -368,9 +368,23 @@ fn keychain_has(issuer: &str, org_id: &str) -> bool {
         .is_some()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn desktop_app_signs_in_switches_restores_and_signs_out() {
-    let _one_app = crate::window::one_app_at_a_time().await;
+/// A company machine as the journeys start from it: devtenant (demo seed) over HTTPS with a certificate from a CA
+/// in no trust store, the company API (bearer and DPoP) behind the guard, IT's system-wide settings (tenant,
+/// client, the CA file, the directory of three organizations, DPoP on; the first, third and fourth locked), the
+/// person's own file (browser, timeout), and the drivers of the app window and of the browser.
+pub(crate) struct Machine {
+    pub(crate) tenant: devtenant::Running,
+    pub(crate) issuer: String,
+    pub(crate) served: devtenant::Served,
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) ca_file: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) system: PathBuf,
+    pub(crate) urls: PathBuf,
+    pub(crate) drivers: Drivers,
+}
+
+pub(crate) async fn machine() -> Machine {
     let tools = preconditions();
     // The tenant is HTTPS, as every real one is, with a certificate from a CA that is in no trust store: IT's
     // system-wide file names it in `ca_file`, as it would name a company CA that inspects HTTPS.
@@ -408,7 +422,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         f,
         "issuer = \"{issuer}\"\nclient_id = \"{CLIENT_ID}\"\naudience = \"{}\"\n\
          scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n\
-         ca_file = \"{}\"\nlocked = [\"issuer\", \"client_id\", \"ca_file\"]\n",
+         ca_file = \"{}\"\ndpop = true\nlocked = [\"issuer\", \"client_id\", \"ca_file\", \"dpop\"]\n",
         demo_api::DEMO_AUDIENCE,
         ca_file.display()
     )
@@ -427,6 +441,33 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     drop(f);
 
     let drivers = Drivers::start(tools, &config, dir.path()).await;
+    Machine {
+        tenant,
+        issuer,
+        served,
+        dir,
+        ca_file,
+        config,
+        system,
+        urls,
+        drivers,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_app_signs_in_switches_restores_and_signs_out() {
+    let _one_app = crate::window::one_app_at_a_time().await;
+    let Machine {
+        tenant,
+        issuer,
+        served,
+        dir,
+        ca_file,
+        config,
+        system,
+        urls,
+        drivers,
+    } = machine().await;
     let (cd_port, td_port) = (drivers.chrome_port, drivers.app_port);
 
     // ---- First run: the organization screen, validated as typed.
@@ -519,7 +560,15 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     })
     .await;
     wait_text(&app, "[data-testid='qa-params']", |t| {
-        t.contains("organization") && t.contains("S256")
+        t.contains("organization") && t.contains("S256") && t.contains("dpop_jkt")
+    })
+    .await;
+    // IT turned DPoP on (and locked it): the session is bound to a key that stays in the keychain, and the
+    // projects above came through the guard with a proof for each request.
+    wait_text(&app, "[data-testid='qa-binding']", |t| {
+        t.starts_with("Bound to this device (DPoP): useless without the key with thumbprint ")
+            && t.split_whitespace()
+                .any(|w| w.trim_end_matches(',').len() == 43 && !w.contains('.'))
     })
     .await;
     // The access token as the company's API verifies it: for the demo API, acme's, with the API's scopes.
@@ -540,6 +589,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         t.contains(&settings)
             && t.contains(&format!("60 — user file {}", config.display()))
             && t.contains("3 in the directory — system file")
+            && t.contains(&format!("true — system file {} · locked", system.display()))
             && t.contains(&format!(
                 "{} (1 certificate, besides the system's trust store) — system file {} · locked",
                 ca_file.display(),
