@@ -4,6 +4,7 @@ mod api;
 mod app;
 mod devtenant_cli;
 mod dpop;
+mod keyboard;
 mod oracles;
 mod package;
 mod scale;

@@ -143,7 +143,15 @@ pub(crate) async fn wait_gone_css(c: &Client, css: &str) {
     }
 }
 
+/// A screen of the app window: its screenshot in `artifacts/screenshots/NAME.png`, and axe-core's verdict on it
+/// ([`accessible`]); any violation fails the test.
 pub(crate) async fn shot(c: &Client, name: &str) {
+    photo(c, name).await;
+    accessible(c, name).await;
+}
+
+/// The screenshot alone, for pages that are not the app's (the tenant's login page in the person's browser).
+pub(crate) async fn photo(c: &Client, name: &str) {
     // WebKitWebDriver can hand back the last frame it painted, a step behind the DOM on a busy machine (seen: the
     // "waiting" shot showed the picker). Wait until the page has painted twice since, then a moment more.
     c.execute_async(
@@ -161,6 +169,88 @@ pub(crate) async fn shot(c: &Client, name: &str) {
     let dir = repo_root().join("artifacts/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+}
+
+/// axe-core (WCAG 2.0, 2.1 and 2.2 A and AA, and best practices, colour contrast included) over the window as it
+/// is now, in its own engine (WebKit): fails the test with every violation. [`shot`] calls it, so every screen of
+/// the app the journeys photograph is checked.
+pub(crate) async fn accessible(c: &Client, name: &str) {
+    let axe = repo_root().join("ui/node_modules/axe-core/axe.min.js");
+    let source = std::fs::read_to_string(&axe).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e}; run `npm ci --prefix ui` (cargo xtask test does)",
+            axe.display()
+        )
+    });
+    let loaded = c
+        .execute("return typeof window.axe === 'object';", vec![])
+        .await
+        .unwrap_or_else(|e| panic!("axe on {name}: {e}"));
+    if loaded != Value::Bool(true) {
+        c.execute(&source, vec![])
+            .await
+            .unwrap_or_else(|e| panic!("loading axe-core into the window ({name}): {e}"));
+    }
+    let script = std::fs::read_to_string(repo_root().join("tests/e2e/axe-window.js")).unwrap();
+    let answer = c
+        .execute_async(&format!("{script}\n"), vec![])
+        .await
+        .unwrap_or_else(|e| panic!("axe on {name}: {e}"));
+    let violations: Vec<Value> = serde_json::from_str(
+        answer
+            .as_str()
+            .expect("axe-window.js answers a JSON string"),
+    )
+    .expect("JSON");
+    assert!(
+        violations.is_empty(),
+        "accessibility violations on {name} (axe-core, WCAG 2.2 AA):\n{}",
+        serde_json::to_string_pretty(&violations).unwrap()
+    );
+}
+
+/// Presses `keys` on whatever has the focus, as a keyboard does (WebDriver key actions: no element is clicked or
+/// focused by the driver). Special keys are [`fantoccini::key::Key`] characters.
+pub(crate) async fn press(c: &Client, keys: &[char]) {
+    use fantoccini::actions::{InputSource as _, KeyAction, KeyActions};
+    let mut actions = KeyActions::new("keyboard".into());
+    for &k in keys {
+        actions = actions
+            .then(KeyAction::Down { value: k })
+            .then(KeyAction::Up { value: k });
+    }
+    c.perform_actions(actions)
+        .await
+        .unwrap_or_else(|e| panic!("pressing {keys:?}: {e}"));
+}
+
+/// What has the keyboard focus: its `data-testid`, else its `id`, else its tag name.
+pub(crate) async fn focused(c: &Client) -> String {
+    c.execute(
+        "const e = document.activeElement; \
+         return e ? (e.getAttribute('data-testid') || e.id || e.tagName.toLowerCase()) : '';",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_str()
+    .unwrap_or_default()
+    .to_owned()
+}
+
+/// Presses Tab until `want` (a `data-testid` or `id`) has the focus, as a keyboard user would; fails after 40
+/// presses with the focus order seen, which shows where the reading order goes wrong.
+pub(crate) async fn tab_to(c: &Client, want: &str) {
+    let mut order = Vec::new();
+    for _ in 0..40 {
+        let now = focused(c).await;
+        if now == want {
+            return;
+        }
+        order.push(now);
+        press(c, &[fantoccini::key::Key::Tab.into()]).await;
+    }
+    panic!("Tab never reached {want}; the focus went: {order:?}");
 }
 
 /// Type into the organization field (replacing what is there) and wait for the validation message.
