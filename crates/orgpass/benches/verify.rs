@@ -1,5 +1,7 @@
-//! `cargo bench -p orgpass`: ID-token verification against `openidconnect` and node `jose`, and the loopback
-//! listener's time from callback received to session stored. Prints ratios to the peers at the end.
+//! `cargo bench -p orgpass`: ID-token verification against `openidconnect` and node `jose`, and against its floor:
+//! one bare RSA-2048 PKCS#1 signature check by AWS-LC (the backend the token core uses) on the same token, key
+//! parsed beforehand. Also the loopback listener's time from callback received to session stored. Prints ratios
+//! at the end.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -77,6 +79,59 @@ fn orgpass_verify(f: &Fixture) -> impl FnMut() + '_ {
             .expect("orgpass verifies");
         std::hint::black_box(claims);
     }
+}
+
+/// The floor: only the RS256 signature over the token's signing input, by AWS-LC with the key parsed once.
+fn rsa_floor(f: &Fixture) -> impl FnMut() + '_ {
+    use aws_lc_rs::signature::{ParsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
+    use base64::Engine as _;
+    let b64 = |s: &str| {
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(s)
+            .unwrap()
+    };
+    let jwks: serde_json::Value = serde_json::from_str(&f.jwks).unwrap();
+    let (n, e) = (
+        b64(jwks["keys"][0]["n"].as_str().unwrap()),
+        b64(jwks["keys"][0]["e"].as_str().unwrap()),
+    );
+    let der = rsa_public_key_der(&n, &e);
+    let key = ParsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, der).expect("an RSA key");
+    let (input, signature) = f.token.rsplit_once('.').unwrap();
+    let signature = b64(signature);
+    move || {
+        key.verify_sig(input.as_bytes(), &signature)
+            .expect("the signature verifies");
+    }
+}
+
+/// PKCS#1 `RSAPublicKey ::= SEQUENCE { modulus INTEGER, publicExponent INTEGER }` in DER.
+fn rsa_public_key_der(n: &[u8], e: &[u8]) -> Vec<u8> {
+    fn len(out: &mut Vec<u8>, n: usize) {
+        if n < 0x80 {
+            out.push(n as u8);
+        } else {
+            let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|b| *b == 0).collect();
+            out.push(0x80 | bytes.len() as u8);
+            out.extend(bytes);
+        }
+    }
+    fn integer(out: &mut Vec<u8>, v: &[u8]) {
+        let pad = v.first().is_some_and(|b| b & 0x80 != 0);
+        out.push(0x02);
+        len(out, v.len() + usize::from(pad));
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(v);
+    }
+    let mut body = Vec::new();
+    integer(&mut body, n);
+    integer(&mut body, e);
+    let mut out = vec![0x30];
+    len(&mut out, body.len());
+    out.extend(body);
+    out
 }
 
 fn oidc_verify(f: &Fixture) -> impl FnMut() + '_ {
@@ -207,6 +262,9 @@ fn main() {
     let mut group = c.benchmark_group("verify_id_token_rs256_warm_jwks");
     group.bench_function("orgpass", |b| b.iter(orgpass_verify(&f)));
     group.bench_function("openidconnect", |b| b.iter(oidc_verify(&f)));
+    group.bench_function("floor: one RSA-2048 PKCS#1 verify (aws-lc-rs)", |b| {
+        b.iter(rsa_floor(&f))
+    });
     group.finish();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -230,8 +288,14 @@ fn main() {
     let n = 3000;
     let ours = time_it(n, orgpass_verify(&f));
     let oidc = time_it(n, oidc_verify(&f));
+    let floor = time_it(n, rsa_floor(&f));
     println!("\n== ID token verification (RS256, Auth0-shaped, warm JWKS), {n} iterations each ==");
     println!("orgpass        {:>10.0} ns/op", ours);
+    println!(
+        "RSA floor      {:>10.0} ns/op   orgpass/floor = {:.2} (one bare aws-lc-rs RSA-2048 PKCS#1 verify)",
+        floor,
+        ours / floor
+    );
     println!(
         "openidconnect  {:>10.0} ns/op   orgpass/openidconnect = {:.2}",
         oidc,
