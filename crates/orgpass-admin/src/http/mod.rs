@@ -173,8 +173,8 @@ impl ManagementClient {
         let mut limited = 0u32;
         let mut refreshed = false;
         loop {
-            // The pacing slot first, so a request waiting for its bucket does not hold a permit other buckets need.
-            let paced = inner.pacer.wait(req.bucket).await;
+            // The bucket's token first, so a request waiting for its bucket does not hold a permit other buckets need.
+            let ticket = inner.pacer.admit(req.bucket).await;
             let _permit = inner
                 .permits
                 .acquire()
@@ -207,6 +207,8 @@ impl ManagementClient {
             let (status, headers, body) = match outcome {
                 Ok(x) => x,
                 Err(e) => {
+                    // No answer: the request leaves the bucket's in-flight count before any backoff.
+                    drop(ticket);
                     let net = self.inner.http.explain(&e);
                     if crate::token::permanent(&net) {
                         // Refused before anything was sent: not ambiguous, and not worth a retry.
@@ -224,7 +226,7 @@ impl ManagementClient {
                     continue;
                 }
             };
-            self.observe(req.bucket, paced, status, &headers, limited);
+            self.answered(ticket, status, &headers, limited);
             if status == StatusCode::TOO_MANY_REQUESTS {
                 inner.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
                 limited += 1;

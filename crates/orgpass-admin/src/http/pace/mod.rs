@@ -1,14 +1,20 @@
-//! Rate limits: Auth0's rate-limit buckets ([`Bucket`]) and the client-side pacing of each, learned from the
-//! tenant's `x-ratelimit-*` headers.
+//! Rate limits: Auth0's rate-limit buckets ([`Bucket`]) and the client-side pacing of each ([`Pacer`]), which lets
+//! a request go only when the tenant's `x-ratelimit-*` answers say a token is left for it (see `model::Pace`).
+
+mod clock;
+mod model;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use reqwest::StatusCode;
 use reqwest::header::HeaderMap;
+use tokio::sync::Notify;
 
 use super::{ManagementClient, backoff};
+use clock::{ServerClock, date_header};
+use model::{Admit, Headers, Pace, Sent, Stamp};
 
 /// Auth0's rate-limit buckets (paid B2B plans publish one per group); each gets its own gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -25,169 +31,122 @@ pub enum Bucket {
     Other,
 }
 
-/// Client-side pacing of one rate-limit bucket, learned from the tenant's `x-ratelimit-*` headers.
-///
-/// Auth0's buckets are token buckets: `x-ratelimit-limit` is the burst, `x-ratelimit-remaining` the tokens left,
-/// `x-ratelimit-reset` the (whole) UNIX second at which the bucket is full again. While tokens remain, requests go
-/// out freely. Once the tenant reports the bucket empty (or answers 429), requests are released one refill interval
-/// apart instead of all waiting for the full reset: waiting for a full bucket leaves it idle for burst/rate
-/// seconds each time (6–12 s on Auth0's plans) plus the reset's rounding to whole seconds. The refill rate starts
-/// from the headers (missing tokens over the time to reset, counted with one extra second so the rounding cannot
-/// make it too fast) and then adapts: a little faster while the tenant still reports spare tokens, slower after
-/// a 429. Pacing ends when the tenant reports a good part of the burst free again, or the bucket was idle long
-/// enough to refill.
-#[derive(Debug, Default, Clone, Copy)]
-struct Pace {
-    /// Estimated refill rate in requests per second; `None` while the tenant sent no usable headers.
-    rate: Option<f64>,
-    /// The burst (`x-ratelimit-limit`), once seen.
-    limit: Option<u64>,
-    /// While paced: the earliest instant the next request of this bucket may go out.
-    next: Option<Instant>,
+/// One bucket's gate: its count, a turn so waiting requests go first come first served, and a signal that an
+/// answer arrived (it may leave tokens sooner than the count expected).
+#[derive(Debug, Default)]
+struct Gate {
+    pace: Mutex<Pace>,
+    turn: tokio::sync::Mutex<()>,
+    answered: Notify,
 }
 
-/// Slowest rate the pacer assumes (one request per minute).
-const MIN_RATE: f64 = 1.0 / 60.0;
-
-impl Pace {
-    fn interval(&self) -> Duration {
-        self.rate
-            .map(|r| Duration::from_secs_f64(1.0 / r.max(MIN_RATE)))
-            .unwrap_or_default()
-    }
-
-    /// Takes the next slot; `None` when unpaced.
-    fn take_slot(&mut self, now: Instant) -> Option<Instant> {
-        let next = self.next?;
-        // Idle for longer than a full refill: the bucket is full again, so the burst is available.
-        if let (Some(rate), Some(limit)) = (self.rate, self.limit)
-            && now > next + Duration::from_secs_f64(limit as f64 / rate.max(MIN_RATE))
-        {
-            self.next = None;
-            return None;
-        }
-        let slot = next.max(now);
-        self.next = Some(slot + self.interval());
-        Some(slot)
-    }
-
-    /// Learns from one answer. `sent_paced`: the request went out in a paced slot (a 429 for a request sent
-    /// before pacing began says nothing about the pace). `reset_in` is the time until `x-ratelimit-reset`.
-    #[allow(clippy::too_many_arguments)]
-    fn observe(
-        &mut self,
-        now: Instant,
-        sent_paced: bool,
-        limited: bool,
-        limit: Option<u64>,
-        remaining: Option<u64>,
-        reset_in: Option<Duration>,
-        fallback: Duration,
-    ) {
-        if limit.is_some() {
-            self.limit = limit;
-        }
-        // Only from an answer with at least half the burst used: near a full bucket the reset is under a second
-        // away and its rounding to whole seconds makes the estimate meaningless.
-        if self.rate.is_none()
-            && let (Some(l), Some(r), Some(w)) = (limit, remaining, reset_in)
-            && l > r
-            && (l - r) * 2 >= l
-        {
-            self.rate = Some(((l - r) as f64 / (w.as_secs_f64() + 1.0)).max(MIN_RATE));
-        }
-        let paced = self.next.is_some();
-        match (limited, remaining) {
-            (true, _) => {
-                if sent_paced && let Some(r) = self.rate.as_mut() {
-                    *r = (*r * 0.95).max(MIN_RATE);
-                }
-                // One interval from now (or, knowing nothing, a backoff step) before this bucket is used again.
-                let wait = if self.rate.is_some() {
-                    self.interval()
-                } else {
-                    fallback
-                };
-                let until = now + wait;
-                self.next = Some(self.next.map_or(until, |n| n.max(until)));
-            }
-            (false, Some(0)) if !paced => self.next = Some(now + self.interval()),
-            (false, Some(spare)) if paced && spare > 0 => {
-                let plenty = self.limit.map_or(2, |l| (l / 2).max(2));
-                if spare >= plenty {
-                    self.next = None;
-                } else if let Some(r) = self.rate.as_mut() {
-                    *r *= 1.01;
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// The pacing state of every bucket.
+/// The pacing of every bucket, shared by all requests of a client (and so by every bulk command).
 #[derive(Debug, Default)]
 pub(super) struct Pacer {
-    buckets: Mutex<HashMap<Bucket, Pace>>,
+    gates: Mutex<HashMap<Bucket, Arc<Gate>>>,
+    clock: Mutex<ServerClock>,
+}
+
+/// A request let through by its bucket's gate. Hand it back with the answer ([`ManagementClient::answered`]);
+/// dropped without an answer, it only leaves the in-flight count.
+pub(super) struct Ticket {
+    gate: Arc<Gate>,
+    sent: Option<Sent>,
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if let Some(sent) = self.sent.take() {
+            self.gate.pace.lock().expect("poisoned").forget(sent);
+            self.gate.answered.notify_waiters();
+        }
+    }
+}
+
+fn now() -> Stamp {
+    Stamp {
+        mono: Instant::now(),
+        unix: unix_now(),
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
 }
 
 impl Pacer {
-    /// Waits for this request's turn in `bucket`; true when it was paced.
-    pub(super) async fn wait(&self, bucket: Bucket) -> bool {
-        let slot = self
-            .buckets
+    fn gate(&self, bucket: Bucket) -> Arc<Gate> {
+        self.gates
             .lock()
             .expect("poisoned")
             .entry(bucket)
             .or_default()
-            .take_slot(Instant::now());
-        if let Some(slot) = slot {
-            tokio::time::sleep_until(slot.into()).await;
-        }
-        slot.is_some()
+            .clone()
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn observe(
-        &self,
-        bucket: Bucket,
-        sent_paced: bool,
-        limited: bool,
-        limit: Option<u64>,
-        remaining: Option<u64>,
-        reset_in: Option<Duration>,
-        fallback: Duration,
-    ) {
-        self.buckets
+    /// Waits until `bucket` has a token for one more request.
+    pub(super) async fn admit(&self, bucket: Bucket) -> Ticket {
+        let gate = self.gate(bucket);
+        let _turn = gate.turn.lock().await;
+        loop {
+            // Listening before asking, so an answer arriving in between is not missed.
+            let answered = gate.answered.notified();
+            tokio::pin!(answered);
+            answered.as_mut().enable();
+            let decision = gate.pace.lock().expect("poisoned").admit(now());
+            match decision {
+                Admit::Go(sent) => {
+                    return Ticket {
+                        gate: gate.clone(),
+                        sent: Some(sent),
+                    };
+                }
+                Admit::Wait(Some(until)) => {
+                    // Never a busy loop, whatever the rounding.
+                    let until = until.max(Instant::now() + Duration::from_millis(1));
+                    tokio::select! {
+                        () = tokio::time::sleep_until(until.into()) => {}
+                        () = &mut answered => {}
+                    }
+                }
+                Admit::Wait(None) => answered.await,
+            }
+        }
+    }
+
+    fn answered(&self, mut ticket: Ticket, limited: bool, headers: &HeaderMap, fallback: Duration) {
+        let Some(sent) = ticket.sent.take() else {
+            return;
+        };
+        let at = now();
+        let lead = {
+            let mut clock = self.clock.lock().expect("poisoned");
+            if let Some(date) = date_header(headers) {
+                clock.saw(at.unix, date);
+            }
+            clock.lead()
+        };
+        let rate = Headers {
+            limit: header_u64(headers, "x-ratelimit-limit"),
+            remaining: header_u64(headers, "x-ratelimit-remaining"),
+            reset: header_f64(headers, "x-ratelimit-reset"),
+        };
+        ticket
+            .gate
+            .pace
             .lock()
             .expect("poisoned")
-            .entry(bucket)
-            .or_default()
-            .observe(
-                Instant::now(),
-                sent_paced,
-                limited,
-                limit,
-                remaining,
-                reset_in,
-                fallback,
-            );
+            .answered(sent, at, limited, rate, lead, fallback);
+        ticket.gate.answered.notify_waiters();
     }
 }
 
 /// The time until `x-ratelimit-reset` (UNIX seconds), if the header is there and in the future.
 pub(crate) fn reset_wait(headers: &HeaderMap) -> Option<Duration> {
-    let reset: f64 = headers
-        .get("x-ratelimit-reset")?
-        .to_str()
-        .ok()?
-        .trim()
-        .parse()
-        .ok()?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .ok()?
-        .as_secs_f64();
+    let reset = header_f64(headers, "x-ratelimit-reset")?;
+    let now = unix_now();
     (reset > now).then(|| Duration::from_secs_f64(reset - now))
 }
 
@@ -195,29 +154,30 @@ fn header_u64(headers: &HeaderMap, name: &str) -> Option<u64> {
     headers.get(name)?.to_str().ok()?.trim().parse().ok()
 }
 
+fn header_f64(headers: &HeaderMap, name: &str) -> Option<f64> {
+    let v: f64 = headers.get(name)?.to_str().ok()?.trim().parse().ok()?;
+    v.is_finite().then_some(v)
+}
+
 impl ManagementClient {
-    /// Reads `x-ratelimit-*` into the bucket's pacing (see [`Pace`]).
-    pub(super) fn observe(
+    /// Hands the answer to `ticket`'s request to its bucket's pacing; `limited_before`: 429s so far for this request
+    /// (the hold after a 429 without headers grows with them).
+    pub(super) fn answered(
         &self,
-        bucket: Bucket,
-        sent_paced: bool,
+        ticket: Ticket,
         status: StatusCode,
         headers: &HeaderMap,
         limited_before: u32,
     ) {
-        let limited = status == StatusCode::TOO_MANY_REQUESTS;
         let fallback = backoff(
             limited_before + 1,
             Duration::from_millis(100),
             self.inner.retry.max_delay,
         );
-        self.inner.pacer.observe(
-            bucket,
-            sent_paced,
-            limited,
-            header_u64(headers, "x-ratelimit-limit"),
-            header_u64(headers, "x-ratelimit-remaining"),
-            reset_wait(headers),
+        self.inner.pacer.answered(
+            ticket,
+            status == StatusCode::TOO_MANY_REQUESTS,
+            headers,
             fallback,
         );
     }
@@ -226,82 +186,6 @@ impl ManagementClient {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// `p.observe` with a burst of 250, `remaining` tokens, the reset `reset_ms` away and a 100 ms fallback.
-    fn see(
-        p: &mut Pace,
-        now: Instant,
-        sent_paced: bool,
-        limited: bool,
-        remaining: u64,
-        reset_ms: u64,
-    ) {
-        let ms = Duration::from_millis;
-        p.observe(
-            now,
-            sent_paced,
-            limited,
-            Some(250),
-            Some(remaining),
-            Some(ms(reset_ms)),
-            ms(100),
-        );
-    }
-
-    #[test]
-    fn pacing_releases_one_refill_interval_apart_instead_of_waiting_for_a_full_bucket() {
-        let t0 = Instant::now();
-        let ms = Duration::from_millis;
-        let mut p = Pace::default();
-        // Spare tokens: unpaced.
-        see(&mut p, t0, false, false, 10, 9_000);
-        assert_eq!(p.take_slot(t0), None);
-        // Rate from the first headers: 240 missing tokens over 9 s (+1 s for the rounding) = 24/s.
-        assert!((p.rate.unwrap() - 24.0).abs() < 1e-9, "{:?}", p.rate);
-        // Empty bucket: paced 1/24 s apart, not 10 s until the reset.
-        see(&mut p, t0, false, false, 0, 10_000);
-        let interval = Duration::from_secs_f64(1.0 / 24.0);
-        assert_eq!(p.take_slot(t0), Some(t0 + interval));
-        assert_eq!(p.take_slot(t0), Some(t0 + interval * 2));
-        // Spare tokens while paced: a little faster.
-        see(&mut p, t0, false, false, 1, 10_000);
-        assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
-        // A 429 for a request sent before pacing began: no slower.
-        see(&mut p, t0, false, true, 0, 10_000);
-        assert!((p.rate.unwrap() - 24.24).abs() < 1e-9, "{:?}", p.rate);
-        // A 429 for a paced request: slower, and nothing before one interval from now.
-        let later = t0 + ms(1);
-        see(&mut p, later, true, true, 0, 10_000);
-        assert!(
-            (p.rate.unwrap() - 24.24 * 0.95).abs() < 1e-9,
-            "{:?}",
-            p.rate
-        );
-        // Half the burst free again: unpaced.
-        see(&mut p, later, false, false, 125, 5_000);
-        assert_eq!(p.take_slot(later), None);
-        // Paced again, then idle longer than a full refill: unpaced.
-        see(&mut p, later, false, false, 0, 10_000);
-        assert!(p.take_slot(later).is_some());
-        assert_eq!(p.take_slot(later + ms(12_000)), None);
-    }
-
-    #[test]
-    fn a_429_without_headers_waits_a_backoff_step() {
-        let t0 = Instant::now();
-        let mut p = Pace::default();
-        p.observe(
-            t0,
-            false,
-            true,
-            None,
-            None,
-            None,
-            Duration::from_millis(300),
-        );
-        assert_eq!(p.take_slot(t0), Some(t0 + Duration::from_millis(300)));
-        assert_eq!(p.take_slot(t0), Some(t0 + Duration::from_millis(300)));
-    }
 
     #[test]
     fn reset_header_is_read_as_unix_seconds() {
