@@ -7,6 +7,9 @@ use serde::Deserialize;
 
 use crate::ratelimit::RateLimitConfig;
 
+/// The values of a client's `organization_discovery_methods`.
+pub const DISCOVERY_METHODS: &[&str] = &["email", "organization_name"];
+
 /// The demo seed shipped in `crates/devtenant/seeds/demo.toml`.
 pub const DEMO_SEED_TOML: &str = include_str!("../seeds/demo.toml");
 
@@ -127,6 +130,10 @@ pub struct ClientSeed {
     /// `no_prompt` (default), `pre_login_prompt` or `post_login_prompt`.
     #[serde(default)]
     pub organization_require_behavior: Option<String>,
+    /// How `pre_login_prompt` finds the organization: `email` (the work email's verified discovery domain) and/or
+    /// `organization_name`; default `["organization_name"]`.
+    #[serde(default)]
+    pub organization_discovery_methods: Option<Vec<String>>,
     #[serde(default)]
     pub grant_types: Vec<String>,
     /// Scopes this client is granted on the Management API (`{issuer}api/v2/`).
@@ -185,6 +192,28 @@ pub struct OrganizationSeed {
     /// User ids.
     #[serde(default)]
     pub members: Vec<String>,
+    /// Email domains that find this organization at the login's email step (when verified and used for
+    /// discovery).
+    #[serde(default)]
+    pub discovery_domains: Vec<DiscoveryDomainSeed>,
+}
+
+/// An organization's discovery domain (Auth0's `/organizations/{id}/discovery-domains`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryDomainSeed {
+    /// `acme.example`; compared in lower case.
+    pub domain: String,
+    /// `pending` (default, as Auth0 creates them) or `verified`.
+    #[serde(default = "pending")]
+    pub status: String,
+    /// Whether the email step may use it (default false, as in Auth0's create endpoint).
+    #[serde(default)]
+    pub use_for_organization_discovery: bool,
+}
+
+fn pending() -> String {
+    "pending".into()
 }
 
 /// Organization branding. A `logo_url` starting with `/` is served by devtenant and resolved against the issuer.
@@ -280,7 +309,49 @@ impl Seed {
                 return bad(format!("database user {} needs a password", user.user_id));
             }
         }
+        for client in &self.clients {
+            if let Some(methods) = &client.organization_discovery_methods {
+                if methods.is_empty() {
+                    return bad(format!(
+                        "client {} has an empty organization_discovery_methods (leave it out, or list email and/or organization_name)",
+                        client.client_id
+                    ));
+                }
+                if let Some(m) = methods
+                    .iter()
+                    .find(|m| !DISCOVERY_METHODS.contains(&m.as_str()))
+                {
+                    return bad(format!(
+                        "client {} has organization discovery method {m:?}; the methods are email and organization_name",
+                        client.client_id
+                    ));
+                }
+            }
+        }
         for org in &self.organizations {
+            let mut seen = Vec::new();
+            for d in &org.discovery_domains {
+                let domain = d.domain.to_lowercase();
+                if !crate::store::valid_domain(&domain) {
+                    return bad(format!(
+                        "organization {} has discovery domain {:?}, which is not a domain name",
+                        org.name, d.domain
+                    ));
+                }
+                if !["pending", "verified"].contains(&d.status.as_str()) {
+                    return bad(format!(
+                        "organization {} has discovery domain {domain} with status {:?}; use pending or verified",
+                        org.name, d.status
+                    ));
+                }
+                if seen.contains(&domain) {
+                    return bad(format!(
+                        "organization {} lists discovery domain {domain} twice",
+                        org.name
+                    ));
+                }
+                seen.push(domain);
+            }
             for ec in &org.enabled_connections {
                 if !self
                     .connections
@@ -397,5 +468,44 @@ members = ["auth0|nobody"]
             Seed::from_toml_str(dangling),
             Err(SeedError::Invalid(_))
         ));
+    }
+
+    #[test]
+    fn discovery_settings_are_checked() {
+        let org = |domains: &str| {
+            format!(
+                "[[organizations]]\nid = \"org_aaaaaaaaaaaaaaaa\"\nname = \"a\"\ndisplay_name = \"A\"\ndiscovery_domains = [{domains}]\n"
+            )
+        };
+        let client = |methods: &str| {
+            format!(
+                "[[clients]]\nclient_id = \"c\"\nname = \"C\"\napp_type = \"native\"\norganization_discovery_methods = [{methods}]\n"
+            )
+        };
+        #[rustfmt::skip]
+        let rows = [
+            (client(""), "the seed is inconsistent: client c has an empty organization_discovery_methods (leave it out, or list email and/or organization_name); fix the seed file"),
+            (client("\"phone\""), "the seed is inconsistent: client c has organization discovery method \"phone\"; the methods are email and organization_name; fix the seed file"),
+            (org("{ domain = \"a_b.example\" }"), "the seed is inconsistent: organization a has discovery domain \"a_b.example\", which is not a domain name; fix the seed file"),
+            (org("{ domain = \"a.example\", status = \"done\" }"), "the seed is inconsistent: organization a has discovery domain a.example with status \"done\"; use pending or verified; fix the seed file"),
+            (org("{ domain = \"a.example\" }, { domain = \"A.example\" }"), "the seed is inconsistent: organization a lists discovery domain a.example twice; fix the seed file"),
+        ];
+        for (text, want) in rows {
+            assert_eq!(Seed::from_toml_str(&text).unwrap_err().to_string(), want);
+        }
+        let store = crate::store::Store::from_seed(
+            &Seed::from_toml_str(&org("{ domain = \"A.Example\" }")).unwrap(),
+        );
+        let d = &store.organizations[0].discovery_domains[0];
+        assert_eq!(
+            (
+                d.domain.as_str(),
+                d.status.as_str(),
+                d.use_for_organization_discovery
+            ),
+            ("a.example", "pending", false)
+        );
+        assert_eq!(d.verification_host, "_auth0-challenge.a.example");
+        assert!(!d.discovers(), "pending and not used: found by nothing");
     }
 }

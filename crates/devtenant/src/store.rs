@@ -110,6 +110,10 @@ pub struct Client {
     pub initiate_login_uri: Option<String>,
     pub organization_usage: String,
     pub organization_require_behavior: String,
+    /// How `pre_login_prompt` finds the organization (`email`, `organization_name`). States saved before it existed
+    /// get `["organization_name"]`, what their prompt did.
+    #[serde(default = "name_discovery")]
+    pub organization_discovery_methods: Vec<String>,
     pub grant_types: Vec<String>,
     pub management_api_scopes: Vec<String>,
     pub api_grants: BTreeMap<String, Vec<String>>,
@@ -119,6 +123,65 @@ impl Client {
     pub fn is_public(&self) -> bool {
         self.client_secret.is_none()
     }
+    /// Whether `pre_login_prompt` may find the organization by `method` (`email`, `organization_name`).
+    pub fn discovers_by(&self, method: &str) -> bool {
+        self.organization_discovery_methods
+            .iter()
+            .any(|m| m == method)
+    }
+}
+
+fn name_discovery() -> Vec<String> {
+    vec!["organization_name".into()]
+}
+
+/// An organization's discovery domain: the email step finds the organization by it only when `status` is
+/// `verified` and `use_for_organization_discovery` is on.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DiscoveryDomain {
+    pub id: String,
+    /// Lower case.
+    pub domain: String,
+    /// `pending` or `verified`.
+    pub status: String,
+    pub use_for_organization_discovery: bool,
+    /// The value of the DNS TXT record that proves the domain is the organization's.
+    pub verification_txt: String,
+    /// Where that record goes.
+    pub verification_host: String,
+}
+
+impl DiscoveryDomain {
+    /// A domain as Auth0 creates it: its own id and TXT challenge.
+    pub fn new(domain: &str, status: &str, use_for_organization_discovery: bool) -> Self {
+        let domain = domain.to_lowercase();
+        Self {
+            id: format!("ordd_{}", random_alnum(16)),
+            verification_host: format!("_auth0-challenge.{domain}"),
+            verification_txt: format!("auth0-domain-verification={}", random_alnum(32)),
+            domain,
+            status: status.to_owned(),
+            use_for_organization_discovery,
+        }
+    }
+    /// Whether the email step may use it.
+    pub fn discovers(&self) -> bool {
+        self.status == "verified" && self.use_for_organization_discovery
+    }
+}
+
+/// A domain name as Auth0's discovery-domain schema takes it: dot-separated labels of letters, digits and inner
+/// hyphens, 3–255 characters.
+pub fn valid_domain(domain: &str) -> bool {
+    (3..=255).contains(&domain.len())
+        && domain.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        })
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -205,6 +268,9 @@ pub struct Organization {
     pub metadata: BTreeMap<String, String>,
     pub enabled_connections: Vec<EnabledConnection>,
     pub members: Vec<String>,
+    /// Absent from states saved before it existed.
+    #[serde(default)]
+    pub discovery_domains: Vec<DiscoveryDomain>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -282,6 +348,9 @@ pub struct Transaction {
     pub response_mode_query: bool,
     /// Set after authentication when the post-login organization picker is shown.
     pub authenticated: Option<(String, String)>,
+    /// The organizations the email step found for the work email when it found several: the chooser offers
+    /// these and only these.
+    pub discovered: Vec<String>,
     pub created_at: i64,
 }
 
@@ -433,6 +502,10 @@ impl Store {
                         .organization_require_behavior
                         .clone()
                         .unwrap_or_else(|| "no_prompt".into()),
+                    organization_discovery_methods: c
+                        .organization_discovery_methods
+                        .clone()
+                        .unwrap_or_else(name_discovery),
                     grant_types: c.grant_types.clone(),
                     management_api_scopes: c.management_api_scopes.clone(),
                     api_grants: c.api_grants.clone(),
@@ -494,6 +567,17 @@ impl Store {
                         })
                         .collect(),
                     members: o.members.clone(),
+                    discovery_domains: o
+                        .discovery_domains
+                        .iter()
+                        .map(|d| {
+                            DiscoveryDomain::new(
+                                &d.domain,
+                                &d.status,
+                                d.use_for_organization_discovery,
+                            )
+                        })
+                        .collect(),
                 })
                 .collect(),
             invitations: seed
@@ -536,6 +620,18 @@ impl Store {
     }
     pub fn org_by_name(&self, name: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.name == name)
+    }
+    /// The organizations the email step finds for `domain` (lower case): those with it as a verified discovery
+    /// domain used for discovery, exactly (a subdomain does not match), in the tenant's order.
+    pub fn orgs_for_domain(&self, domain: &str) -> Vec<&Organization> {
+        self.organizations
+            .iter()
+            .filter(|o| {
+                o.discovery_domains
+                    .iter()
+                    .any(|d| d.domain == domain && d.discovers())
+            })
+            .collect()
     }
 }
 

@@ -51,6 +51,7 @@ pub(super) async fn create_org(
         metadata,
         enabled_connections,
         members: Vec::new(),
+        discovery_domains: Vec::new(),
     };
     let view = org_json(&state, &org);
     t.store.organizations.push(org);

@@ -79,6 +79,7 @@ pub(super) fn client_json(c: &crate::store::Client) -> Value {
         "token_endpoint_auth_method": if c.is_public() { "none" } else { "client_secret_post" },
         "organization_usage": c.organization_usage,
         "organization_require_behavior": c.organization_require_behavior,
+        "organization_discovery_methods": c.organization_discovery_methods,
         "oidc_conformant": true,
     })
 }
@@ -110,6 +111,7 @@ pub struct PatchClient {
     initiate_login_uri: Option<Option<String>>,
     organization_usage: Option<String>,
     organization_require_behavior: Option<String>,
+    organization_discovery_methods: Option<Vec<String>>,
 }
 
 /// Refuses a `value` outside `allowed`; an absent value passes.
@@ -143,6 +145,21 @@ pub(super) async fn patch_client(
         body.organization_require_behavior.as_deref(),
         &["no_prompt", "pre_login_prompt", "post_login_prompt"],
     )?;
+    if let Some(methods) = &body.organization_discovery_methods {
+        if methods.is_empty() {
+            return Err(invalid(
+                "organization_discovery_methods",
+                "Array is too short (0), minimum 1",
+            ));
+        }
+        for m in methods {
+            one_of(
+                "organization_discovery_methods",
+                Some(m),
+                crate::seed::DISCOVERY_METHODS,
+            )?;
+        }
+    }
     let mut t = state.lock();
     let c = t
         .store
@@ -167,6 +184,9 @@ pub(super) async fn patch_client(
     }
     if let Some(v) = body.organization_require_behavior {
         c.organization_require_behavior = v;
+    }
+    if let Some(v) = body.organization_discovery_methods {
+        c.organization_discovery_methods = v;
     }
     let view = client_json(c);
     state.persist(&t);

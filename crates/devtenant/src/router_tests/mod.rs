@@ -10,6 +10,7 @@ mod faults_ratelimit;
 mod keys_clock;
 mod login;
 mod management;
+mod org_discovery;
 mod refresh_revoke_logout;
 
 use std::sync::OnceLock;

@@ -1,10 +1,11 @@
-//! The Universal Login pages a transaction goes through: login, sign-up, the organization prompt, the organization
-//! picker and the upstream (enterprise) connection stand-in, each branded for the organization.
+//! The Universal Login pages a transaction goes through: login, sign-up, the post-login organization picker and
+//! the upstream (enterprise) connection stand-in, each branded for the organization (the organization prompt
+//! before login is in `discovery.rs`).
 
 use super::*;
 
 pub(super) struct Look {
-    title: String,
+    pub(super) title: String,
     logo: Option<String>,
     primary: String,
     background: String,
@@ -12,7 +13,7 @@ pub(super) struct Look {
 
 impl Look {
     /// A whole page in these colours.
-    fn page(&self, title: &str, body: &str) -> String {
+    pub(super) fn page(&self, title: &str, body: &str) -> String {
         page(title, &self.primary, &self.background, body)
     }
 }
@@ -156,7 +157,7 @@ pub(super) fn login_html(
 
 #[derive(serde::Deserialize)]
 pub(super) struct StateQuery {
-    state: String,
+    pub(super) state: String,
 }
 
 /// Renders the page of the login transaction `key`, or the invalid-state page.
@@ -317,69 +318,6 @@ pub(super) async fn signup_submit(
     t.store.users.push(user);
     t.transactions.remove(&f.state);
     finish(&state, &mut t, tx, &user_id, None, false)
-}
-
-pub(super) fn org_prompt_html(
-    state: &AppState,
-    t: &Tenant,
-    key: &str,
-    tx: &Transaction,
-    error: Option<&str>,
-) -> String {
-    let l = look(state, t, tx);
-    let mut body = header_html(&l, "Enter your organization name") + &error_html(error);
-    body.push_str(&format!(
-        r#"<form method="post" action="/u/organization" id="organization-form">
-<input type="hidden" name="state" value="{key}">
-<label for="organizationName">Organization name</label>
-<input type="text" id="organizationName" name="organizationName" required autofocus>
-<button type="submit" id="submit">Continue</button>
-</form>"#,
-        key = esc(key)
-    ));
-    l.page(&format!("Organization | {}", l.title), &body)
-}
-
-pub(super) async fn org_prompt_page(
-    State(state): State<AppState>,
-    Query(q): Query<StateQuery>,
-) -> Response {
-    tx_page(&state, &q.state, |state, t, key, tx| {
-        org_prompt_html(state, t, key, tx, None)
-    })
-}
-
-#[derive(serde::Deserialize)]
-pub(super) struct OrgForm {
-    state: String,
-    #[serde(rename = "organizationName")]
-    organization_name: String,
-}
-
-pub(super) async fn org_prompt_submit(
-    State(state): State<AppState>,
-    Form(f): Form<OrgForm>,
-) -> Response {
-    let mut t = state.lock();
-    let tx = match take_tx(&t, &f.state) {
-        Ok(tx) => tx,
-        Err(r) => return r,
-    };
-    let name = f.organization_name.trim().to_lowercase();
-    let Some(org_id) = t.store.org_by_name(&name).map(|o| o.id.clone()) else {
-        let html = org_prompt_html(
-            &state,
-            &t,
-            &f.state,
-            &tx,
-            Some("We could not find an organization with that name."),
-        );
-        return (StatusCode::BAD_REQUEST, Html(html)).into_response();
-    };
-    if let Some(tx) = t.transactions.get_mut(&f.state) {
-        tx.org_id = Some(org_id);
-    }
-    Redirect::to(&format!("/u/login?state={}", f.state)).into_response()
 }
 
 pub(super) fn not_logged_in() -> Response {

@@ -1,5 +1,6 @@
-//! `/authorize` and the Universal Login pages (login, sign-up, organization prompt and picker, simulated
-//! upstream identity providers), the SSO session cookie, and the logout endpoints.
+//! `/authorize` and the Universal Login pages (login, sign-up, the organization prompt with its email step and
+//! chooser, the post-login picker, simulated upstream identity providers), the SSO session cookie, and the logout
+//! endpoints.
 
 use std::collections::HashMap;
 
@@ -30,6 +31,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/u/organization",
             get(org_prompt_page).post(org_prompt_submit),
+        )
+        .route(
+            "/u/organization-chooser",
+            get(chooser_page).post(chooser_submit),
         )
         .route(
             "/u/organization-picker",
@@ -319,6 +324,7 @@ async fn authorize(
         connection: get("connection").map(str::to_owned),
         response_mode_query: true,
         authenticated: None,
+        discovered: Vec::new(),
         created_at: crate::now_unix(),
     };
     if let Some(conn) = &tx.connection {
@@ -569,8 +575,10 @@ fn set_cookie(value: &str, max_age: i64) -> axum::http::HeaderValue {
     .expect("cookie is ASCII")
 }
 
+mod discovery;
 mod login;
 mod logout;
+use discovery::*;
 use login::*;
 use logout::*;
 
