@@ -4,6 +4,7 @@
 //! Use [`spawn`] in tests, [`app`] for in-process `oneshot` tests, and the `devtenant serve` binary by hand.
 
 pub mod authn;
+pub mod domains;
 pub mod error;
 pub mod faults;
 pub mod generate;
