@@ -229,9 +229,12 @@ impl Pace {
         } else if sent.by_count {
             self.slowdown = (self.slowdown * SLOWER_AFTER_429).max(MIN_SLOWDOWN);
         }
+        // Beyond the longest wait, a reset says nothing usable (and a capped one would say too much).
         let full_at = headers
             .reset
-            .map(|reset| now.mono + secs(reset + 1.0 + lead - now.unix));
+            .map(|reset| reset + 1.0 + lead - now.unix)
+            .filter(|&wait| wait <= MAX_WAIT.as_secs_f64())
+            .map(|wait| now.mono + secs(wait));
         let seen = Seen {
             seq: sent.seq,
             remaining,
