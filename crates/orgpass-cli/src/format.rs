@@ -91,6 +91,7 @@ mod tests {
                 refreshed_at: None,
                 audience: None,
                 dpop_jkt: None,
+                found_by_email: false,
             },
             refreshed: false,
         }

@@ -1,14 +1,16 @@
 //! `orgpass login`: sign in through the browser (or, where none can open, by the printed address and a pasted
 //! one) and store the session in the OS keychain.
 
-use orgpass::{Client, ConfigFile, LoginRequest, OrgInput, opener_for};
+use orgpass::{
+    Client, Config, ConfigFile, LoginRequest, OrgInput, SessionMeta, WorkEmail, opener_for,
+};
 use serde_json::json;
 
 use crate::LoginArgs;
 use crate::describe::{rfc3339, which_org, who};
 use crate::failure::Failure;
 use crate::remote;
-use crate::session::open_store;
+use crate::session::{list_sessions, open_store};
 use crate::settings::Settings;
 
 /// Signs in with `args` over `settings`; the result as JSON on stdout with `--json`.
@@ -24,12 +26,34 @@ pub async fn run(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
         ..Default::default()
     };
     let config = settings.resolve(flags)?;
-    let org = args
+    if args.org.is_some() && args.email.is_some() {
+        return Err(Failure::new(
+            2,
+            "--org and --email are two ways to choose the organization: give --org to name it, or --email to let \
+             the tenant find it by your work email, not both",
+        ));
+    }
+    if args.email.is_some() && args.login_hint.is_some() {
+        return Err(Failure::new(
+            2,
+            "--email is sent as the login hint already: leave out --login-hint",
+        ));
+    }
+    let email = args
+        .email
+        .as_deref()
+        .map(WorkEmail::parse)
+        .transpose()
+        .map_err(|e| Failure::new(2, e))?;
+    let mut org = args
         .org
         .as_deref()
         .map(OrgInput::parse)
         .transpose()
         .map_err(|e| Failure::new(2, e))?;
+    if org.is_none() && email.is_none() {
+        org = found_before(&config);
+    }
     let remote = remote::reason(args.no_browser, config.browser.is_some());
     let opener =
         opener_for(config.browser.as_deref(), remote.is_some()).map_err(|e| Failure::new(2, e))?;
@@ -38,6 +62,7 @@ pub async fn run(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
     let client = Client::new(config, store);
     let request = LoginRequest {
         org,
+        email,
         prompt: args.prompt,
         login_hint: args.login_hint,
         ..Default::default()
@@ -98,13 +123,45 @@ pub async fn run(args: LoginArgs, settings: &Settings) -> Result<(), Failure> {
                 "expires_at": rfc3339(m.expires_at),
                 "issuer": m.key.issuer,
                 "client_id": m.key.client_id,
+                "found_by_email": m.found_by_email,
             })
         );
     }
+    let found = if m.found_by_email {
+        " (the tenant found it by your work email)"
+    } else {
+        ""
+    };
     eprintln!(
-        "Signed in as {} to {}. Session stored in the OS keychain.",
+        "Signed in as {} to {}{found}. Session stored in the OS keychain.",
         who(m),
         which_org(m)
     );
     Ok(())
+}
+
+/// The organization the tenant found by work email for a session of this issuer and client, offered first to a
+/// sign-in that names none (when exactly one was found so; said on stderr). `--org` or `--email` choose otherwise.
+fn found_before(config: &Config) -> Option<OrgInput> {
+    let sessions = list_sessions().ok()?;
+    let found: Vec<&SessionMeta> = sessions
+        .iter()
+        .filter(|m| {
+            m.found_by_email
+                && m.key.org_id.is_some()
+                && m.key.client_id == config.client_id
+                && config.issuer.matches(&m.key.issuer)
+        })
+        .collect();
+    // Several organizations found so: no guessing between them.
+    let m = found.first()?;
+    if found.iter().any(|o| o.key.org_id != m.key.org_id) {
+        return None;
+    }
+    let id = m.key.org_id.as_deref()?;
+    eprintln!(
+        "Signing in to {}, which the tenant found by your work email last time (--org or --email to choose another).",
+        which_org(m)
+    );
+    OrgInput::parse(id).ok()
 }

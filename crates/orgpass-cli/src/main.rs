@@ -183,6 +183,9 @@ struct LoginArgs {
     /// Organization ID (org_…), name, or invitation link.
     #[arg(long, value_name = "ORG_ID|NAME|INVITATION_URL")]
     org: Option<String>,
+    /// Your work email: the tenant finds your organization by its domain (instead of --org).
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
     /// API audience for the access token.
     #[arg(long)]
     audience: Option<String>,

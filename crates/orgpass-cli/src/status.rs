@@ -43,13 +43,18 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
         } else {
             ""
         };
+        let found = if m.found_by_email {
+            "\torganization found by email"
+        } else {
+            ""
+        };
         let bound = match &m.dpop_jkt {
             Some(jkt) => format!("\tbound to this device (DPoP key {jkt})"),
             None => String::new(),
         };
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{bound}{mark}",
+            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{found}{bound}{mark}",
             m.key.issuer,
             m.key.client_id,
             m.key.org_id.as_deref().unwrap_or("-"),
@@ -117,5 +122,6 @@ fn meta_json(m: &SessionMeta) -> serde_json::Value {
         "expires_at": rfc3339(m.expires_at),
         "refreshable": m.refreshable,
         "dpop_jkt": m.dpop_jkt,
+        "found_by_email": m.found_by_email,
     })
 }

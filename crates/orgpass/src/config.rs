@@ -59,6 +59,16 @@ pub enum ConfigError {
          for it, so set `audience` (ORGPASS_AUDIENCE, --audience) to the API's identifier as well"
     )]
     ApiUrlWithoutAudience(String),
+    #[error(
+        "allowed_organizations lists `{0}`, which is not an organization ID: list IDs like org_AcmeA1b2C3d4E5f6 \
+         (names can be renamed and reused, so they cannot allow an organization)"
+    )]
+    BadAllowedOrganization(String),
+    #[error(
+        "allowed_organizations is empty, which would allow no sign-in at all: list the organization IDs this device \
+         may sign in to, or leave the setting out"
+    )]
+    NoAllowedOrganization,
     #[error(transparent)]
     CaFile(#[from] orgpass_net::CaFileError),
     #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
@@ -212,6 +222,9 @@ pub struct Config {
     pub require_organization: bool,
     /// Bind sessions to a key this device holds (DPoP, RFC 9449): tokens useless without it.
     pub dpop: bool,
+    /// The organizations (IDs) a sign-in may end in (`allowed_organizations`); `None` allows any. With a list, every
+    /// sign-in must yield an `org_id` in it, whichever way the organization was chosen, or nothing is stored.
+    pub allowed_organizations: Option<Vec<String>>,
     /// Browser command (split like a shell, URL appended). `None` = the OS default browser.
     pub browser: Option<String>,
     /// The company's API that `orgpass api` and the app call with the access token (its `audience` is the API's
@@ -237,6 +250,7 @@ impl Config {
             leeway: DEFAULT_LEEWAY,
             require_organization: false,
             dpop: false,
+            allowed_organizations: None,
             browser: None,
             api_url: None,
             ca_file: None,
@@ -290,6 +304,9 @@ impl Config {
         if let Some(d) = layers.iter().find_map(|l| l.dpop) {
             config.dpop = d;
         }
+        if let Some(list) = layers.iter().find_map(|l| l.allowed_organizations.as_ref()) {
+            config.allowed_organizations = Some(allowed_organizations(list)?);
+        }
         config.browser = pick(|l| l.browser.as_ref()).filter(|b| !b.trim().is_empty());
         config.api_url = pick(|l| l.api_url.as_ref())
             .filter(|u| !u.trim().is_empty())
@@ -309,6 +326,30 @@ impl Config {
     }
 }
 
+/// The `allowed_organizations` list, trimmed: organization IDs only, at least one.
+fn allowed_organizations(list: &[String]) -> Result<Vec<String>, ConfigError> {
+    let ids: Vec<String> = list.iter().map(|s| s.trim().to_owned()).collect();
+    if ids.is_empty() {
+        return Err(ConfigError::NoAllowedOrganization);
+    }
+    for id in &ids {
+        match crate::org::OrgInput::parse(id) {
+            Ok(crate::org::OrgInput::Id(_)) => {}
+            _ => return Err(ConfigError::BadAllowedOrganization(id.clone())),
+        }
+    }
+    Ok(ids)
+}
+
+impl Config {
+    /// Whether `org_id` is one this device may sign in to (always, without `allowed_organizations`).
+    pub fn allows_organization(&self, org_id: &str) -> bool {
+        self.allowed_organizations
+            .as_ref()
+            .is_none_or(|ids| ids.iter().any(|id| id == org_id))
+    }
+}
+
 /// One layer of settings: the TOML file's shape, also used for environment and flag overrides.
 ///
 /// ```toml
@@ -321,6 +362,7 @@ impl Config {
 /// leeway_secs = 60
 /// require_organization = true
 /// dpop = true
+/// allowed_organizations = ["org_AcmeA1b2C3d4E5f6", "org_GlobexG7h8I9j0K1"]
 /// browser = "firefox --private-window"
 /// api_url = "https://api.acme.example/"
 /// ca_file = "/etc/ssl/certs/acme-root-ca.pem"
@@ -339,6 +381,8 @@ pub struct ConfigFile {
     /// Sessions bound to this device's key (DPoP). Off by default: an API that takes only Bearer refuses a bound
     /// token.
     pub dpop: Option<bool>,
+    /// The organization IDs a sign-in may end in; IT sets and locks it (the company directory of the CLI).
+    pub allowed_organizations: Option<Vec<String>>,
     pub browser: Option<String>,
     pub api_url: Option<String>,
     /// A PEM file of company CA certificates trusted besides the system's trust store.
@@ -361,6 +405,7 @@ pub const KEYS: &[&str] = &[
     "browser",
     "api_url",
     "ca_file",
+    "allowed_organizations",
 ];
 
 impl ConfigFile {
@@ -379,6 +424,7 @@ impl ConfigFile {
             "browser" => self.browser.clone(),
             "api_url" => self.api_url.clone(),
             "ca_file" => self.ca_file.clone(),
+            "allowed_organizations" => self.allowed_organizations.as_ref().map(|l| l.join(",")),
             _ => None,
         }
     }
@@ -411,7 +457,7 @@ impl ConfigFile {
 
 /// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
 /// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_DPOP`, `ORGPASS_BROWSER`,
-/// `ORGPASS_API_URL`, `ORGPASS_CA_FILE`.
+/// `ORGPASS_API_URL`, `ORGPASS_CA_FILE`, `ORGPASS_ALLOWED_ORGANIZATIONS` (comma-separated IDs).
 #[derive(Debug, Clone, Default)]
 pub struct Env(pub ConfigFile);
 
@@ -449,6 +495,13 @@ impl Env {
             browser: get("ORGPASS_BROWSER"),
             api_url: get("ORGPASS_API_URL"),
             ca_file: get("ORGPASS_CA_FILE"),
+            allowed_organizations: get("ORGPASS_ALLOWED_ORGANIZATIONS").map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
             locked: None,
         }))
     }
@@ -645,5 +698,58 @@ mod tests {
             e.to_string(),
             "ORGPASS_TIMEOUT must be a whole number of seconds, got `soon`"
         );
+    }
+
+    #[test]
+    fn allowed_organizations_are_ids_from_a_file_or_the_environment() {
+        let base = "issuer = \"a.auth0.com\"\nclient_id = \"c\"\n";
+        let file = |extra: &str| {
+            ConfigFile::from_toml(&format!("{base}{extra}"), Path::new("c.toml")).unwrap()
+        };
+        let resolve = |f: &ConfigFile, env: &Env| Config::resolve(f, env, &ConfigFile::default());
+        let c = resolve(
+            &file("allowed_organizations = [\" org_A \", \"org_B\"]"),
+            &Env::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.allowed_organizations,
+            Some(vec!["org_A".to_owned(), "org_B".to_owned()])
+        );
+        assert!(c.allows_organization("org_A") && !c.allows_organization("org_C"));
+        let open = resolve(&file(""), &Env::default()).unwrap();
+        assert!(open.allowed_organizations.is_none() && open.allows_organization("org_C"));
+        let env = Env::from_lookup(|k| {
+            (k == "ORGPASS_ALLOWED_ORGANIZATIONS").then(|| "org_C, org_D,".into())
+        })
+        .unwrap();
+        assert_eq!(
+            env.0.get("allowed_organizations").as_deref(),
+            Some("org_C,org_D")
+        );
+        let c = resolve(&file("allowed_organizations = [\"org_A\"]"), &env).unwrap();
+        assert_eq!(
+            c.allowed_organizations,
+            Some(vec!["org_C".to_owned(), "org_D".to_owned()]),
+            "env over file"
+        );
+        #[rustfmt::skip]
+        let bad = [
+            ("allowed_organizations = [\"acme\"]",
+             "allowed_organizations lists `acme`, which is not an organization ID: list IDs like org_AcmeA1b2C3d4E5f6 \
+              (names can be renamed and reused, so they cannot allow an organization)"),
+            ("allowed_organizations = []",
+             "allowed_organizations is empty, which would allow no sign-in at all: list the organization IDs this \
+              device may sign in to, or leave the setting out"),
+        ];
+        for (extra, want) in bad {
+            assert_eq!(
+                resolve(&file(extra), &Env::default())
+                    .unwrap_err()
+                    .to_string(),
+                want,
+                "{extra}"
+            );
+        }
     }
 }

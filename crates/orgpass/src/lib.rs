@@ -66,7 +66,7 @@ pub use discovery::{DiscoveryError, JwksCache, KeySet, ProviderMetadata};
 pub use listener::{PasteError, PasteHandle, Refusal};
 pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
-pub use org::{OrgInput, OrgInputError};
+pub use org::{OrgInput, OrgInputError, WorkEmail, WorkEmailError};
 pub use orgpass_keychain::{KeychainError, MemoryBackend, OsKeychain, Secret, SecretBackend};
 pub use orgpass_net::{CaBundle, CaFileError, NetError, QUIET_LOG_FILTER};
 pub use refusal::IdpRefusal;

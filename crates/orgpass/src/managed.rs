@@ -416,7 +416,7 @@ locked = ["issuer", "client_id"]
         assert_eq!(
             e.to_string(),
             "/etc/orgpass/config.toml locks `isuer`, which is not a setting; the keys are issuer, client_id, \
-             audience, scope, ports, timeout_secs, leeway_secs, require_organization, dpop, browser, api_url, ca_file, organizations, qa"
+             audience, scope, ports, timeout_secs, leeway_secs, require_organization, dpop, browser, api_url, ca_file, allowed_organizations, organizations, qa"
         );
     }
 

@@ -1,4 +1,5 @@
-//! Organization input: an `org_…` ID, an organization name, or a pasted Auth0 invitation link.
+//! Organization input: an `org_…` ID, an organization name, or a pasted Auth0 invitation link; or a work email, by
+//! which the tenant finds the organization (Auth0's Organization Domain Discovery).
 
 use url::Url;
 
@@ -41,6 +42,43 @@ pub enum OrgInputError {
     InvitationMissing(&'static str),
     #[error("invitation link is not a valid URL: {0}")]
     InvitationUrl(String),
+}
+
+/// Why a work email was refused (before any browser opens).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WorkEmailError {
+    #[error(
+        "`{0}` is not an email address: give your work email, like ada@acme.example, so the tenant can find your \
+         organization by its domain"
+    )]
+    NotAnAddress(String),
+}
+
+/// A work email the tenant finds the organization by (sent as `login_hint`, without `organization`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WorkEmail(String);
+
+impl WorkEmail {
+    /// Trims; one `@`, a local part without spaces, and a domain of dot-separated labels.
+    pub fn parse(input: &str) -> Result<Self, WorkEmailError> {
+        let s = input.trim();
+        let bad = || WorkEmailError::NotAnAddress(s.to_owned());
+        let (local, domain) = s.split_once('@').ok_or_else(bad)?;
+        let domain_ok = domain.contains('.')
+            && domain
+                .split('.')
+                .all(|l| !l.is_empty() && l.chars().all(|c| c.is_alphanumeric() || c == '-'));
+        if local.is_empty() || local.contains(|c: char| c == '@' || c.is_whitespace()) || !domain_ok
+        {
+            return Err(bad());
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The address as typed (trimmed).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl OrgInput {
@@ -235,6 +273,30 @@ mod tests {
             OrgInput::parse("Acme").unwrap().organization_param(),
             "acme"
         );
+    }
+
+    #[test]
+    fn work_emails() {
+        assert_eq!(
+            WorkEmail::parse(" Ada@Acme.example ").unwrap().as_str(),
+            "Ada@Acme.example"
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@acme.example",
+            "ada@acme",
+            "a b@acme.example",
+            "a@b@acme.example",
+            "ada@acme..example",
+            "",
+        ] {
+            assert_eq!(
+                WorkEmail::parse(bad),
+                Err(WorkEmailError::NotAnAddress(bad.trim().to_owned())),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

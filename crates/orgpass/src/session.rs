@@ -65,6 +65,11 @@ pub struct SessionMeta {
     /// index files written before it existed.
     #[serde(default)]
     pub dpop_jkt: Option<String>,
+    /// Whether the tenant chose the organization from the person's work email (a sign-in without `organization`,
+    /// Auth0's Organization Domain Discovery) rather than the person naming it. Absent from index files written
+    /// before it existed.
+    #[serde(default)]
+    pub found_by_email: bool,
 }
 
 /// A signed-in session: metadata plus the tokens (redacted in `Debug`).
@@ -439,6 +444,7 @@ pub(crate) mod tests {
                 refreshed_at: None,
                 audience: None,
                 dpop_jkt: None,
+                found_by_email: false,
             },
             access_token: Secret::new("a".repeat(token_len)),
             refresh_token: Some(Secret::new("refresh-1")),

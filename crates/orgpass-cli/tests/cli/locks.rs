@@ -25,6 +25,7 @@ fn attempt(key: &str) -> (&'static str, &'static str) {
         "browser" => ("evil-browser", "\"evil-browser\""),
         "api_url" => ("https://evil.example/", "\"https://evil.example/\""),
         "ca_file" => ("/tmp/evil-ca.pem", "\"/tmp/evil-ca.pem\""),
+        "allowed_organizations" => ("org_Evil000000000000", "[\"org_Evil000000000000\"]"),
         other => panic!("no attempt for {other}"),
     }
 }

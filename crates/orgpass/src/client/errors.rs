@@ -81,6 +81,30 @@ pub enum LoginError {
          application in the tenant, or set dpop = false"
     )]
     NotBound(String),
+    /// Both an organization and a work email were given.
+    #[error(
+        "give either the organization or your work email, not both: the organization names it directly, the work \
+         email lets the tenant find it"
+    )]
+    OrgAndEmail,
+    /// The organization asked for is not on this device's allow-list (`allowed_organizations`).
+    #[error(
+        "organization {org} is not one this device may sign in to (allowed_organizations: {allowed}); choose one of \
+         those, or ask your IT department to add it"
+    )]
+    NotAllowed { org: String, allowed: String },
+    /// The tenant signed the person in to an organization outside this device's allow-list; nothing was stored.
+    #[error(
+        "the tenant signed you in to organization {org_id}{}, which is not one this device may sign in to \
+         (allowed_organizations: {allowed}); nothing was stored. Sign in to one of those, or ask your IT \
+         department to add it",
+        .org_name.as_deref().map(|n| format!(" ({n})")).unwrap_or_default()
+    )]
+    OrgNotAllowed {
+        org_id: String,
+        org_name: Option<String>,
+        allowed: String,
+    },
     /// The OS random source failed while making the session's key.
     #[error("could not make this session's key: {0}")]
     Key(String),
@@ -103,8 +127,9 @@ impl LoginError {
             | Self::NoIdToken
             | Self::BadResponse(_)
             | Self::IdToken(_)
-            | Self::NotBound(_) => ErrorKind::Refused,
-            Self::DpopUnsupported => ErrorKind::Usage,
+            | Self::NotBound(_)
+            | Self::OrgNotAllowed { .. } => ErrorKind::Refused,
+            Self::DpopUnsupported | Self::OrgAndEmail | Self::NotAllowed { .. } => ErrorKind::Usage,
             Self::TimedOut(_) => ErrorKind::TimedOut,
             Self::Cancelled => ErrorKind::Cancelled,
             Self::Discovery(_)

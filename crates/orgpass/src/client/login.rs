@@ -23,6 +23,8 @@ pub struct PendingLogin {
     pub(super) verifier: PkceCodeVerifier,
     pub(super) nonce: Secret,
     pub(super) org_check: OrgCheck,
+    /// The sign-in went without `organization`, with a work email for the tenant to find it by.
+    pub(super) found_by_email: bool,
     pub(super) deadline: tokio::time::Instant,
     pub(super) timeout: Duration,
 }
@@ -55,6 +57,7 @@ struct CallbackReceived {
     pub(super) verifier: PkceCodeVerifier,
     pub(super) nonce: Secret,
     pub(super) org_check: OrgCheck,
+    pub(super) found_by_email: bool,
     pub(super) dpop: Option<Arc<orgpass_jose::DpopKey>>,
 }
 
@@ -172,6 +175,7 @@ impl PendingLogin {
             verifier: self.verifier,
             nonce: self.nonce,
             org_check: self.org_check,
+            found_by_email: self.found_by_email,
             dpop: self.dpop,
         }
         .exchange()
@@ -236,6 +240,17 @@ impl CallbackReceived {
             .verifier(&self.meta)
             .verify(&id_token, &expected, &jwks, now)
             .await?;
+        // The allow-list holds however the organization was chosen (named, invited, found by email): an
+        // organization outside it is refused before anything is stored.
+        if let Some(org_id) = &claims.org_id
+            && !client.inner.config.allows_organization(org_id)
+        {
+            return Err(LoginError::OrgNotAllowed {
+                org_id: org_id.clone(),
+                org_name: claims.org_name.clone(),
+                allowed: super::allowed_list(&client.inner.config),
+            });
+        }
         let refresh_token = resp
             .refresh_token()
             .map(|r| Secret::new(r.secret().clone()));
@@ -256,6 +271,7 @@ impl CallbackReceived {
                 refreshed_at: None,
                 audience: client.inner.config.audience.clone(),
                 dpop_jkt: self.dpop.as_ref().map(|k| k.thumbprint().to_owned()),
+                found_by_email: self.found_by_email,
             },
             access_token: Secret::new(resp.access_token().secret().clone()),
             refresh_token,

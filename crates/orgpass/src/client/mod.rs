@@ -83,6 +83,10 @@ type OAuthClient = oauth2::Client<
 pub struct LoginRequest {
     /// Organization (ID, name or invitation); `None` signs in without `organization`.
     pub org: Option<OrgInput>,
+    /// A work email by which the tenant finds the organization (its verified discovery domain): the sign-in starts
+    /// without `organization`, with the address as `login_hint`, and the ID token must name an organization. Not
+    /// together with `org` ([`LoginError::OrgAndEmail`]).
+    pub email: Option<crate::org::WorkEmail>,
     /// `prompt` (e.g. `login` to force the login page).
     pub prompt: Option<String>,
     /// `login_hint` (pre-fills the e-mail).
@@ -299,6 +303,7 @@ impl Client {
     /// Start a sign-in: discover, bind the loopback listener, and build the authorize URL.
     /// Open [`PendingLogin::authorize_url`] in the browser, then [`PendingLogin::wait`].
     pub async fn begin_login(&self, request: LoginRequest) -> Result<PendingLogin, LoginError> {
+        check_request(&self.inner.config, &request)?;
         let meta = self.metadata().await?;
         let bound = listener::bind(&self.inner.config.ports).await?;
         let redirect_uri = bound.redirect_uri();
@@ -338,9 +343,15 @@ impl Client {
                 auth = auth.add_extra_param("invitation", inv.to_owned());
             }
         }
+        // The work email is the login hint: the tenant's email step starts from it.
+        let login_hint = request
+            .email
+            .as_ref()
+            .map(|e| e.as_str().to_owned())
+            .or(request.login_hint.clone());
         for (name, value) in [
             ("prompt", &request.prompt),
-            ("login_hint", &request.login_hint),
+            ("login_hint", &login_hint),
             ("screen_hint", &request.screen_hint),
             ("connection", &request.connection),
         ] {
@@ -360,8 +371,11 @@ impl Client {
             Some(OrgInput::Invitation { .. }) => {
                 unreachable!("OrgInput::org never returns an invitation")
             }
+            // Found by email, or restricted to an allow-list: the token must name its organization.
             None => OrgCheck::Any {
-                required: config.require_organization,
+                required: config.require_organization
+                    || request.email.is_some()
+                    || config.allowed_organizations.is_some(),
             },
         };
         let (tx, rx) = mpsc::channel(1);
@@ -383,6 +397,7 @@ impl Client {
             verifier,
             nonce,
             org_check,
+            found_by_email: request.email.is_some(),
             deadline: tokio::time::Instant::now() + config.timeout,
             timeout: config.timeout,
         })
@@ -489,6 +504,32 @@ impl Client {
             }
         })
     }
+}
+
+/// Refuses, before anything is opened, a request naming the organization twice, or by an ID this device does not
+/// allow.
+fn check_request(config: &Config, request: &LoginRequest) -> Result<(), LoginError> {
+    if request.org.is_some() && request.email.is_some() {
+        return Err(LoginError::OrgAndEmail);
+    }
+    if let Some(id) = request.org.as_ref().and_then(OrgInput::id)
+        && !config.allows_organization(id)
+    {
+        return Err(LoginError::NotAllowed {
+            org: id.to_owned(),
+            allowed: allowed_list(config),
+        });
+    }
+    Ok(())
+}
+
+/// The allow-list for messages.
+pub(super) fn allowed_list(config: &Config) -> String {
+    config
+        .allowed_organizations
+        .as_deref()
+        .unwrap_or_default()
+        .join(", ")
 }
 
 fn refused_refresh_outcome(e: &IdTokenError) -> &'static str {

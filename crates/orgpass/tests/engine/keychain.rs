@@ -37,6 +37,7 @@ fn session(org: &str, access_len: usize) -> Session {
             refreshed_at: None,
             audience: None,
             dpop_jkt: None,
+            found_by_email: false,
         },
         access_token: Secret::new("A".repeat(access_len)),
         refresh_token: Some(Secret::new("v1.refresh-token-kc")),

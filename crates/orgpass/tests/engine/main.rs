@@ -4,6 +4,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod found_by_email;
 mod keychain;
 mod listener;
 mod op;

@@ -51,6 +51,9 @@ pub struct OpState {
     pub access_ttl: u64,
     /// When set, the JWKS endpoint answers 503 (the issuer's keys cannot be fetched).
     pub jwks_down: std::sync::atomic::AtomicBool,
+    /// The organization the code grant's ID token names ([`ORG_ID`] at first); `None` leaves out `org_id` and
+    /// `org_name`, as a tenant that chose no organization would.
+    pub issued_org: Mutex<Option<String>>,
 }
 
 pub struct Op {
@@ -78,6 +81,7 @@ impl Op {
             revoked: Mutex::new(Vec::new()),
             access_ttl: 3600,
             jwks_down: Default::default(),
+            issued_org: Mutex::new(Some(ORG_ID.to_owned())),
         });
         let app = app(state.clone());
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -172,13 +176,20 @@ async fn token(
                 );
             }
             let nonce = s.nonce.lock().unwrap().clone().unwrap_or_default();
-            let id = s.key.sign(&support::auth0_claims(
+            let org = s.issued_org.lock().unwrap().clone();
+            let mut claims = support::auth0_claims(
                 &s.issuer,
                 CLIENT_ID,
                 &nonce,
-                ORG_ID,
+                org.as_deref().unwrap_or_default(),
                 now(),
-            ));
+            );
+            if org.is_none() {
+                let c = claims.as_object_mut().unwrap();
+                c.remove("org_id");
+                c.remove("org_name");
+            }
+            let id = s.key.sign(&claims);
             let rt = s.current_refresh.lock().unwrap().clone();
             Json(json!({"access_token": "at-1", "token_type": "Bearer", "expires_in": s.access_ttl, "refresh_token": rt, "id_token": id, "scope": "openid profile email offline_access"})).into_response()
         }

@@ -31,6 +31,7 @@ fn expired_session(op: &Op) -> Session {
             refreshed_at: None,
             audience: None,
             dpop_jkt: None,
+            found_by_email: false,
         },
         access_token: Secret::new("at-1"),
         refresh_token: Some(Secret::new("rt-1")),
