@@ -4,10 +4,12 @@
 //! - [`config`]: the app's configuration (IT's system file, the user's file, environment, flags) → the plugin's
 //!   `Settings`.
 //! - [`scheme`]: registering the `orgpass://` scheme with the desktop (Linux).
+//! - [`webview`]: the window's web view, set up to be light at rest.
 //! - here: the window, single instance and deep links (both hand their link to the plugin's model).
 
 pub mod config;
 pub mod scheme;
+pub mod webview;
 
 use std::sync::Arc;
 
@@ -66,6 +68,7 @@ pub fn run() {
     let app = builder
         .plugin(tauri_plugin_orgpass::with_core(core))
         .setup(move |app| {
+            webview::lighten(app, MAIN_WINDOW);
             setup_deep_links(app);
             tracing::info!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
