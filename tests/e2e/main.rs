@@ -3,6 +3,7 @@ mod admin_to_cli;
 mod api;
 mod app;
 mod devtenant_cli;
+mod discovery;
 mod dpop;
 mod keyboard;
 mod oracles;

@@ -2,8 +2,10 @@
 //
 // Follows redirects by hand with a cookie jar, fills and submits the provider's forms (login: `login` and
 // `password` from OP_TEST_USER / OP_TEST_PASSWORD, else the pre-filled login_hint and `<login>-pw`; consent:
-// "Accept", or "Decline" when OP_TEST_CONSENT=deny), and ends after the page that has no form, normally the
-// app's loopback callback page. `orgpass login --browser "node /abs/path/browser.mjs"` appends the URL.
+// "Accept", or "Decline" when OP_TEST_CONSENT=deny; an organization prompt's email step, `email` from
+// OP_TEST_EMAIL, else the value pre-filled from login_hint; a chooser or picker of organizations, the one whose
+// button is `choose-<name>` / `pick-<name>`, whose `organization` is, or whose label is OP_TEST_ORG, else the
+// first), and ends after the page that has no form, normally the app's loopback callback page. `orgpass login --browser "node /abs/path/browser.mjs"` appends the URL.
 //
 // OP_BROWSER_LOG=<file>: append one JSON line per request (method, URL without query values that carry codes,
 // status) and a final {"done":…} line, so a test can see what the "user" saw (e.g. the callback's 4xx).
@@ -54,12 +56,13 @@ function forms(html) {
       const name = attr(input[0], 'name');
       if (name) fields.set(name, attr(input[0], 'value') ?? '');
     }
-    const button = m[2].match(/<button\b[^>]*>([\s\S]*?)<\/button>/i);
+    const button = m[2].match(/<button\b([^>]*)>([\s\S]*?)<\/button>/i);
     out.push({
       action: attr(m[1], 'action') ?? '',
       method: (attr(m[1], 'method') ?? 'get').toUpperCase(),
       fields,
-      label: button ? button[1].replace(/<[^>]*>/g, '').trim() : '',
+      label: button ? button[2].replace(/<[^>]*>/g, '').trim() : '',
+      buttonId: button ? attr(button[1], 'id') ?? '' : '',
     });
   }
   return out;
@@ -74,6 +77,20 @@ function chooseForm(all) {
     login.fields.set(field, user);
     login.fields.set('password', process.env.OP_TEST_PASSWORD ?? `${user}-pw`);
     return login;
+  }
+  // The email step of an organization prompt (Auth0's Organization Domain Discovery).
+  const emailStep = all.find((f) => f.fields.has('email') && f.fields.has('state'));
+  if (emailStep) {
+    if (process.env.OP_TEST_EMAIL) emailStep.fields.set('email', process.env.OP_TEST_EMAIL);
+    return emailStep;
+  }
+  // A chooser (several organizations share the email's domain) or the post-login picker.
+  const orgForms = all.filter((f) => f.fields.has('organization'));
+  if (orgForms.length > 0) {
+    const want = process.env.OP_TEST_ORG;
+    const match = want && orgForms.find((f) => f.buttonId === `choose-${want}` || f.buttonId === `pick-${want}`
+      || f.fields.get('organization') === want || f.label === want);
+    return match || orgForms[0];
   }
   const wanted = process.env.OP_TEST_CONSENT === 'deny' ? /decline|deny|cancel/i : /accept|allow|continue|yes/i;
   return all.find((f) => wanted.test(f.label)) ?? all[0];
@@ -121,7 +138,9 @@ async function main() {
     const html = await response.text();
     const all = forms(html);
     if (all.length === 0 || response.status >= 400) {
-      const text = html.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+      // What a person reads: no style sheet or script.
+      const text = html.replace(/<(style|script)\b[\s\S]*?<\/\1>/gi, ' ')
+        .replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
       log({ done: true, status: response.status, url: safe(url), text: text.slice(0, 500) });
       process.exit(0);
     }
