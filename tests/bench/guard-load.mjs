@@ -9,12 +9,19 @@
 // projects (the exact body), a globex token globex's, a token for another API (wrong `aud`) and no token get 401.
 // Any failed check, or any non-2xx or error under load, exits non-zero.
 //
+// A second round loads both with DPoP-bound tokens (RFC 9449; demo-api's default `--dpop allowed`, the library's
+// default DPoP mode): 200 tokens bound to four P-256 keys, and for every request a proof of its own (fresh `jti`,
+// the server's URL, `ath`), made before that server's load. It prints both tables, rust/node per round, and each
+// server's DPoP/bearer ratio.
+//
 // Run (from the repository root):
 //   cargo build --release -p demo-api && npm ci --prefix tests && npm run --prefix tests bench:guard
 // Environment: DEMO_API_BIN (default target/release/demo-api), BENCH_SECONDS (10), BENCH_WARMUP_SECONDS (2),
-// BENCH_CONNECTIONS (32). Everything listens on 127.0.0.1 only; the servers are killed when the script ends.
+// BENCH_CONNECTIONS (32), BENCH_DPOP_PROOFS (proofs per server; default from the bearer round's req/s).
+// Everything listens on 127.0.0.1 only; the servers are killed when the script ends.
 import { spawn, execFileSync } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
+import crypto from 'node:crypto';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
@@ -174,46 +181,165 @@ async function main(children) {
   console.log(`load:        autocannon, ${settings.connections} connections, pipelining 1, ${settings.warmup} s warm-up + ${settings.duration} s, ${tokens.length} tokens in rotation`);
   console.log();
 
-  const requests = tokens.map((t) => ({ method: 'GET', path: '/projects', headers: { authorization: `Bearer ${t}` } }));
-  const rows = [];
-  for (const server of servers) {
-    process.stderr.write(`loading ${server.name} …\n`);
-    const run = autocannon({
-      url: server.url,
-      connections: settings.connections,
-      duration: settings.duration,
-      pipelining: 1,
-      warmup: { connections: settings.connections, duration: settings.warmup },
-      requests,
-    });
-    // autocannon's own latency histogram keeps whole milliseconds; keep each 2xx response's time (after the
-    // warm-up, which reports on a tracker of its own) for sub-millisecond percentiles.
-    const latencies = [];
-    run.on('response', (_client, status, _bytes, ms) => {
-      if (status >= 200 && status < 300) latencies.push(ms);
-    });
-    const r = await run;
-    const sorted = Float64Array.from(latencies).sort();
-    const pct = (p) => (sorted.length ? sorted[Math.ceil(p * sorted.length) - 1] : NaN);
-    rows.push({ name: server.name, rps: r.requests.average, p50: pct(0.5), p99: pct(0.99), non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total });
+  // Round 1, bearer tokens: every connection rotates through the tokens.
+  const bearerRequests = tokens.map((t) => ({ method: 'GET', path: '/projects', headers: { authorization: `Bearer ${t}` } }));
+  const bearer = [];
+  for (const server of servers) bearer.push(await measure(autocannon, settings, server, () => bearerRequests));
+  printTable('Bearer tokens', bearer);
+
+  // Round 2, DPoP-bound tokens (RFC 9449): each request carries a proof made for it (its own jti, the server's
+  // URL, the token's hash), made before the load from a pool sized from the bearer round (0.6 of its requests: a
+  // bound request costs a server at least one ECDSA verification more), so the load generator only sends.
+  // demo-api remembers every jti (a replay is refused); express-oauth2-jwt-bearer keeps none.
+  const dpop = await dpopFixtures({ SignJWT, calculateJwkThumbprint, issuer, kid, privateKey });
+  for (const server of servers) await dpopChecks(server, dpop);
+  const bound = [];
+  for (const [i, server] of servers.entries()) {
+    const needed = Number(process.env.BENCH_DPOP_PROOFS) || Math.ceil(bearer[i].rps * (settings.warmup + settings.duration) * 0.6) + 1000;
+    const made = Date.now();
+    const pool = dpop.pool(server.url, needed);
+    process.stderr.write(`made ${pool.length} proofs for ${server.name} in ${((Date.now() - made) / 1000).toFixed(1)} s\n`);
+    let next = 0;
+    const requests = () => [{
+      method: 'GET',
+      path: '/projects',
+      setupRequest: (req) => {
+        const [token, proof] = pool[next++ % pool.length];
+        return { ...req, headers: { authorization: `DPoP ${token}`, dpop: proof } };
+      },
+    }];
+    const row = await measure(autocannon, settings, server, requests);
+    if (next > pool.length) throw new BenchError(`${server.name}: the ${pool.length} proofs ran out (${next} requests); set BENCH_DPOP_PROOFS higher`);
+    bound.push(row);
+  }
+  printTable('DPoP-bound tokens, a fresh proof per request', bound);
+  console.log();
+  for (const [i, server] of servers.entries()) {
+    console.log(`DPoP/bearer: ${server.name}: req/s ${(bound[i].rps / bearer[i].rps).toFixed(2)}×, p50 ${(bound[i].p50 / bearer[i].p50).toFixed(2)}×`);
   }
 
-  const table = [
-    ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'requests'],
-    ...rows.map((r) => [r.name, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), String(r.non2xx), String(r.errors), String(r.total)]),
-  ];
-  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
-  for (const row of table) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
-  const [rust, node] = rows;
-  console.log();
-  console.log(`rust/node:   req/s ${(rust.rps / node.rps).toFixed(2)}×, p99 ${(rust.p99 / node.p99).toFixed(2)}×`);
-
-  const bad = rows.filter((r) => r.non2xx > 0 || r.errors > 0);
+  const bad = [...bearer, ...bound].filter((r) => r.non2xx > 0 || r.errors > 0);
   if (bad.length > 0) {
     console.error(`guard-load: ${bad.map((r) => r.name).join(' and ')} answered non-2xx or failed under load; these numbers are not comparable`);
     return 1;
   }
   return 0;
+}
+
+// One server under load: autocannon with `requests()` (fresh for the warm-up and the run), its req/s and its
+// 2xx latencies' p50 and p99.
+async function measure(autocannon, settings, server, requests) {
+  process.stderr.write(`loading ${server.name} …\n`);
+  const run = autocannon({
+    url: server.url,
+    connections: settings.connections,
+    duration: settings.duration,
+    pipelining: 1,
+    warmup: { connections: settings.connections, duration: settings.warmup },
+    requests: requests(),
+  });
+  // autocannon's own latency histogram keeps whole milliseconds; keep each 2xx response's time (after the
+  // warm-up, which reports on a tracker of its own) for sub-millisecond percentiles.
+  const latencies = [];
+  run.on('response', (_client, status, _bytes, ms) => {
+    if (status >= 200 && status < 300) latencies.push(ms);
+  });
+  const r = await run;
+  const sorted = Float64Array.from(latencies).sort();
+  const pct = (p) => (sorted.length ? sorted[Math.ceil(p * sorted.length) - 1] : NaN);
+  return { name: server.name, rps: r.requests.average, p50: pct(0.5), p99: pct(0.99), non2xx: r.non2xx, errors: r.errors + r.timeouts, total: r.requests.total };
+}
+
+function printTable(title, rows) {
+  const table = [
+    ['server', 'req/s', 'p50 ms', 'p99 ms', 'non-2xx', 'errors', 'requests'],
+    ...rows.map((r) => [r.name, r.rps.toFixed(0), r.p50.toFixed(2), r.p99.toFixed(2), String(r.non2xx), String(r.errors), String(r.total)]),
+  ];
+  const widths = table[0].map((_, c) => Math.max(...table.map((row) => row[c].length)));
+  console.log();
+  console.log(`${title}:`);
+  for (const row of table) console.log(row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  '));
+  const [rust, node] = rows;
+  console.log(`rust/node:   req/s ${(rust.rps / node.rps).toFixed(2)}×, p99 ${(rust.p99 / node.p99).toFixed(2)}×`);
+}
+
+// Four P-256 client keys, 200 access tokens bound to them (`cnf.jkt`), and proofs made with node's own crypto
+// (ES256, `typ` dpop+jwt, the public `jwk`, a random `jti`, `htm`, `htu`, `iat` now, `ath`).
+async function dpopFixtures({ SignJWT, calculateJwkThumbprint, issuer, kid, privateKey }) {
+  const keys = [];
+  for (let i = 0; i < 4; i++) {
+    const pair = crypto.generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const { kty, crv, x, y } = pair.publicKey.export({ format: 'jwk' });
+    const jwk = { kty, crv, x, y };
+    keys.push({ privateKey: pair.privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) });
+  }
+  const now = Math.floor(Date.now() / 1000);
+  const mint = (i, key, orgId, orgName) =>
+    new SignJWT({ scope: 'openid read:projects', org_id: orgId, org_name: orgName, azp: 'orgpass-bench', cnf: { jkt: key.jkt } })
+      .setProtectedHeader({ alg: 'RS256', typ: 'at+jwt', kid })
+      .setIssuer(issuer)
+      .setSubject(`auth0|bench${String(i).padStart(20, '0')}`)
+      .setAudience([API, `${issuer}userinfo`])
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(privateKey);
+  const tokens = await Promise.all(Array.from({ length: 200 }, (_, i) => {
+    const key = keys[i % keys.length];
+    return i % 2 ? mint(i, key, GLOBEX, 'globex').then((t) => [t, key]) : mint(i, key, ACME, 'acme').then((t) => [t, key]);
+  }));
+  const b64 = (v) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+  const proof = (key, url, token, claims = {}) => {
+    const header = b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk });
+    const payload = b64({
+      jti: crypto.randomBytes(16).toString('base64url'),
+      htm: 'GET',
+      htu: url,
+      iat: Math.floor(Date.now() / 1000),
+      ath: crypto.createHash('sha256').update(token).digest('base64url'),
+      ...claims,
+    });
+    const signature = crypto.sign('sha256', Buffer.from(`${header}.${payload}`), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    return `${header}.${payload}.${signature.toString('base64url')}`;
+  };
+  return {
+    tokens,
+    proof,
+    // `n` [token, proof] pairs for GET <base>projects, the tokens in rotation.
+    pool(base, n) {
+      const url = `${base}projects`;
+      return Array.from({ length: n }, (_, i) => {
+        const [token, key] = tokens[i % tokens.length];
+        return [token, proof(key, url, token)];
+      });
+    },
+  };
+}
+
+// Before a DPoP load: a bound token with its proof gets acme's projects; a proof for another URL, a proof by
+// another key, and the bound token sent as Bearer are refused by both servers (401; the library answers a proof
+// it refuses with 400 `invalid_dpop_proof`, RFC 9449 §7.1 says 401, so either counts as refused here).
+async function dpopChecks(server, dpop) {
+  const url = `${server.url}projects`;
+  const [token, key] = dpop.tokens[0];
+  const [, otherKey] = dpop.tokens[1];
+  const checks = [
+    { what: 'a bound token with its proof', headers: { authorization: `DPoP ${token}`, dpop: dpop.proof(key, url, token) }, status: 200, body: { org_id: ACME, projects: DEMO_PROJECTS[ACME] } },
+    { what: 'a proof for another URL', headers: { authorization: `DPoP ${token}`, dpop: dpop.proof(key, `${server.url}me`, token) }, status: 401 },
+    { what: 'a proof by another key', headers: { authorization: `DPoP ${token}`, dpop: dpop.proof(otherKey, url, token) }, status: 401 },
+    { what: 'the bound token as Bearer', headers: { authorization: `Bearer ${token}` }, status: 401 },
+  ];
+  for (const check of checks) {
+    const res = await fetch(url, { headers: check.headers });
+    const text = await res.text();
+    const refusedAsAsked = check.status === 401 && (res.status === 400 || res.status === 401);
+    if (res.status !== check.status && !refusedAsAsked) {
+      throw new BenchError(`DPoP sanity check failed: ${server.name} answered ${check.what} with ${res.status}, expected ${check.status}: ${text.slice(0, 300)}`);
+    }
+    if (check.body && !isDeepStrictEqual(JSON.parse(text), check.body)) {
+      throw new BenchError(`DPoP sanity check failed: ${server.name} answered ${check.what} with ${text}`);
+    }
+  }
+  console.log(`DPoP sanity checks passed: ${server.name}`);
 }
 
 // The demo-api binary: DEMO_API_BIN (relative to where the command was typed), else target/release/demo-api.

@@ -1,6 +1,7 @@
 //! `cargo bench -p orgpass-guard --bench dpop`: what DPoP costs. Making one proof (the client's side, per request),
 //! and the guard's check of one request: a bearer token against a DPoP-bound token with its proof (a fresh proof
-//! each time, made outside the timing; the replay store in memory). Prints the ratio at the end.
+//! each time, made outside the timing; the replay store in memory), by a guard that remembers verified tokens
+//! (the default: the same token again skips its signature) and by one that verifies every token every time.
 
 use std::time::Duration;
 
@@ -62,11 +63,19 @@ fn main() {
             })
         })
     };
-    let config = GuardConfig::new(ISS, AUD)
-        .unwrap()
-        .with_dpop(DpopMode::Allowed, ORIGIN)
-        .unwrap();
-    let guard = Guard::with_source(config, source, system_clock());
+    // Two guards: one remembering verified tokens (the default), one verifying every token every time.
+    let guard_remembering = |capacity: usize| {
+        let config = GuardConfig::new(ISS, AUD)
+            .unwrap()
+            .with_dpop(DpopMode::Allowed, ORIGIN)
+            .unwrap()
+            .with_remembered_tokens(capacity);
+        Guard::with_source(config, source.clone(), system_clock())
+    };
+    let guards = [
+        ("token seen before", guard_remembering(10_000)),
+        ("every token verified", guard_remembering(0)),
+    ];
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -89,12 +98,18 @@ fn main() {
             .proof("GET", &url, now(), None, Some(&bound))
             .unwrap()
     };
-    let check = |h: &HeaderMap| {
+    let check = |guard: &Guard, h: &HeaderMap| {
         let (result, _) = rt.block_on(guard.verify_request(&Method::GET, &uri, h));
         result.expect("accepted")
     };
-    check(&headers("Bearer", &bearer, None));
-    check(&headers("DPoP", &bound, Some(proof())));
+    for (_, guard) in &guards {
+        check(guard, &headers("Bearer", &bearer, None));
+        check(guard, &headers("DPoP", &bound, Some(proof())));
+    }
+    assert_eq!(
+        (guards[0].1.remembered_tokens(), guards[1].1.remembered_tokens()),
+        (2, 0)
+    );
 
     let mut c = Criterion::default()
         .configure_from_args()
@@ -105,16 +120,21 @@ fn main() {
     });
     let mut group = c.benchmark_group("guard_request");
     let bearer_headers = headers("Bearer", &bearer, None);
-    group.bench_function("bearer", |b| {
-        b.iter(|| std::hint::black_box(check(&bearer_headers)))
-    });
-    group.bench_function("dpop (fresh proof, memory replay store)", |b| {
-        b.iter_batched(
-            || headers("DPoP", &bound, Some(proof())),
-            |h| std::hint::black_box(check(&h)),
-            BatchSize::SmallInput,
-        )
-    });
+    for (how, guard) in &guards {
+        group.bench_function(format!("bearer, {how}"), |b| {
+            b.iter(|| std::hint::black_box(check(guard, &bearer_headers)))
+        });
+        group.bench_function(
+            format!("dpop (fresh proof, memory replay store), {how}"),
+            |b| {
+                b.iter_batched(
+                    || headers("DPoP", &bound, Some(proof())),
+                    |h| std::hint::black_box(check(guard, &h)),
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+    }
     group.finish();
     c.final_summary();
 }

@@ -79,6 +79,7 @@ pub struct GuardConfig {
     ca: Option<orgpass_net::CaBundle>,
     dpop: DpopMode,
     external_url: Option<Url>,
+    remembered_tokens: usize,
 }
 
 impl GuardConfig {
@@ -108,6 +109,7 @@ impl GuardConfig {
             ca: None,
             dpop: DpopMode::Off,
             external_url: None,
+            remembered_tokens: orgpass_jose::memo::DEFAULT_CAPACITY,
         })
     }
 
@@ -166,6 +168,18 @@ impl GuardConfig {
     pub fn with_leeway(mut self, leeway: Duration) -> Self {
         self.leeway = leeway.min(MAX_LEEWAY);
         self
+    }
+
+    /// How many verified tokens to remember, so a token presented again skips its signature check (every claim is
+    /// still checked every time; default 10,000; 0 verifies every token every time).
+    pub fn with_remembered_tokens(mut self, capacity: usize) -> Self {
+        self.remembered_tokens = capacity;
+        self
+    }
+
+    /// How many verified tokens are remembered (see [`with_remembered_tokens`](Self::with_remembered_tokens)).
+    pub fn remembered_tokens(&self) -> usize {
+        self.remembered_tokens
     }
 
     /// The `realm` of the `WWW-Authenticate` challenges (default: the API identifier). Characters a quoted

@@ -18,6 +18,7 @@ use crate::http::default_client;
 use crate::jwks::{HttpJwks, JwksCache, JwksSource};
 use crate::layer::GuardLayer;
 use orgpass_jose::AccessProfile;
+use orgpass_jose::memo::Verified;
 
 /// The current time in UNIX seconds (injected so tests pin it), and the system clock: the token core's.
 pub use orgpass_jose::{Clock, system_clock};
@@ -32,6 +33,8 @@ struct Inner {
     profile: AccessProfile,
     jwks: JwksCache,
     replay: Arc<dyn ReplayStore>,
+    /// Tokens that passed, so one presented again skips its signature (every claim is checked again).
+    verified: Verified,
     clock: Clock,
 }
 
@@ -67,11 +70,13 @@ impl Guard {
         let jwks = crate::jwks::cache(source, &config, clock.clone());
         let profile = AccessProfile::new(config.issuer(), config.audience(), config.leeway());
         let replay = Arc::new(MemoryReplay::new(clock.clone()));
+        let verified = Verified::new(config.remembered_tokens());
         Self(Arc::new(Inner {
             config,
             profile,
             replay,
             jwks,
+            verified,
             clock,
         }))
     }
@@ -83,6 +88,11 @@ impl Guard {
     /// The tower layer that verifies the bearer token of every request before the inner service sees it.
     pub fn layer(&self) -> GuardLayer {
         GuardLayer::new(self.clone())
+    }
+
+    /// How many verified tokens the guard remembers now (diagnostics).
+    pub fn remembered_tokens(&self) -> usize {
+        self.0.verified.len()
     }
 
     /// How many times the JWKS has been fetched (diagnostics).
@@ -98,6 +108,7 @@ impl Guard {
             profile: shared.profile.clone(),
             jwks: shared.jwks.clone(),
             replay: shared.replay.clone(),
+            verified: Verified::new(shared.verified.capacity()),
             clock: shared.clock.clone(),
         });
         Self(Arc::new(Inner {
@@ -127,9 +138,14 @@ impl Guard {
         let jws = profile.parse(token)?;
         let key = self.0.jwks.key(jws.kid(), AccessProfile::ALG).await?;
         let now = (self.0.clock)();
-        Ok(Claims::new(
-            profile.check_presented(jws, &key, now, presented)?,
-        ))
+        Ok(Claims::new(profile.check_presented_memo(
+            token,
+            jws,
+            &key,
+            now,
+            presented,
+            &self.0.verified,
+        )?))
     }
 
     /// Verifies a request's credentials: a bearer token (unless the API requires DPoP), or, where the API takes

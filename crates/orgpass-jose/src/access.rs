@@ -5,6 +5,7 @@
 //! refuse the token or to look the `kid` up. The signature is checked before any claim is believed.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jsonwebtoken::DecodingKey;
@@ -12,6 +13,7 @@ use serde_json::{Map, Value};
 
 use crate::jws::{Compact, JwsError};
 use crate::keys::{Alg, KeySet};
+use crate::memo::Verified;
 
 /// The longest token accepted (Auth0's are 1–2 KiB; a header this large is an attack or a mistake).
 pub const MAX_TOKEN_BYTES: usize = 16 * 1024;
@@ -213,6 +215,26 @@ impl AccessProfile {
         let all: Map<String, Value> =
             serde_json::from_slice(&verified.payload).map_err(|_| AccessError::NotAnObject)?;
         self.check_claims_presented(all, now, presented)
+    }
+
+    /// As [`AccessProfile::check_presented`], remembering in `memo` the tokens that pass: a token verified before
+    /// with this very `key` skips the signature and the decoding, and its claims go through every check again.
+    pub fn check_presented_memo(
+        &self,
+        token: &str,
+        jws: Compact<'_>,
+        key: &Arc<DecodingKey>,
+        now: i64,
+        presented: Presented<'_>,
+        memo: &Verified,
+    ) -> Result<AccessClaims, AccessError> {
+        let digest = Verified::digest(token);
+        if let Some(all) = memo.get(&digest, key) {
+            return self.check_claims_presented(all, now, presented);
+        }
+        let claims = self.check_presented(jws, key, now, presented)?;
+        memo.put(digest, key, &claims.all, claims.exp, now);
+        Ok(claims)
     }
 
     /// The whole check against a key set already at hand (the QA view's cached keys, tests, benchmarks).
@@ -690,6 +712,55 @@ mod tests {
             .unwrap_err();
         assert!(matches!(other, AccessError::OtherKey { .. }));
         assert_eq!(other.check(), "cnf");
+    }
+
+    /// A token passed once is not verified again, but every claim is: later it is refused once expired, and a
+    /// bound token accepted with its proof is refused as Bearer. A refused token is not remembered.
+    #[test]
+    fn remembered_tokens_still_meet_every_claim_check() {
+        use rsa::pkcs1::EncodeRsaPrivateKey as _;
+        use rsa::traits::PublicKeyParts as _;
+        let private = rsa::RsaPrivateKey::new(&mut rand::thread_rng(), 2048).unwrap();
+        let pem = private.to_pkcs1_pem(rsa::pkcs8::LineEnding::LF).unwrap();
+        let signing = jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()).unwrap();
+        let sign = |claims: &Value| {
+            let mut h = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
+            h.typ = Some("at+jwt".into());
+            jsonwebtoken::encode(&h, claims, &signing).unwrap()
+        };
+        let public = private.to_public_key();
+        let key = Arc::new(DecodingKey::from_rsa_raw_components(
+            &public.n().to_bytes_be(),
+            &public.e().to_bytes_be(),
+        ));
+        let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+        let token = sign(&with(|m| drop(m.insert("cnf".into(), json!({"jkt": jkt})))));
+        let p = profile();
+        let memo = Verified::new(10);
+        let run = |now: i64, presented: Presented<'_>| {
+            let jws = Compact::parse(&token, Alg::Rs256).unwrap();
+            p.check_presented_memo(&token, jws, &key, now, presented, &memo)
+        };
+        assert!(run(NOW, Presented::Dpop { jkt }).is_ok());
+        assert_eq!(memo.len(), 1);
+        assert!(run(NOW + 60, Presented::Dpop { jkt }).is_ok());
+        assert_eq!(
+            run(NOW, Presented::Bearer).unwrap_err(),
+            AccessError::BoundToKey
+        );
+        assert_eq!(
+            run(NOW + 3600 + 61, Presented::Dpop { jkt })
+                .unwrap_err()
+                .check(),
+            "exp"
+        );
+        let expired = sign(&with(|m| drop(m.insert("exp".into(), json!(NOW - 600)))));
+        let jws = Compact::parse(&expired, Alg::Rs256).unwrap();
+        assert!(
+            p.check_presented_memo(&expired, jws, &key, NOW, Presented::Bearer, &memo)
+                .is_err()
+        );
+        assert_eq!(memo.len(), 1, "a refused token is not remembered");
     }
 
     #[test]

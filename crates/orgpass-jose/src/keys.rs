@@ -417,7 +417,10 @@ mod tests {
         // A coordinate at or above p: refused even where it would satisfy the equation mod p.
         let p = b64("_____wAAAAEAAAAAAAAAAAAAAAD_______________8").unwrap();
         assert!(!p256::on_curve(&p, &y));
-        assert!(!p256::on_curve(&[0; 32], &[0; 32]), "the origin is no point of P-256");
+        assert!(
+            !p256::on_curve(&[0; 32], &[0; 32]),
+            "the origin is no point of P-256"
+        );
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //!   `kid`), read over HTTP by [`get_document`] (1 MiB cap, `Cache-Control`).
 //! - [`AccessProfile`]: the access-token checks (RFC 9068 with Auth0's `org_id`), which the guard decides with and
 //!   the app's QA view shows.
+//! - [`memo::Verified`]: access tokens already verified, so a token presented again costs no signature check (its
+//!   claims are checked again every time).
 //! - [`dpop`]: DPoP (RFC 9449): a session's P-256 key and its proofs, and a server's checks of a proof.
 //! - [`thumbprint`]: RFC 7638 JWK thumbprints, by which DPoP binds tokens to a key.
 
@@ -22,6 +24,7 @@ pub mod fetch;
 pub mod id_token;
 pub mod jws;
 pub mod keys;
+pub mod memo;
 pub mod thumbprint;
 
 pub use access::{AccessClaims, AccessError, AccessProfile, Org, Presented};
