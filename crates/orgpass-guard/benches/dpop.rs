@@ -107,7 +107,10 @@ fn main() {
         check(guard, &headers("DPoP", &bound, Some(proof())));
     }
     assert_eq!(
-        (guards[0].1.remembered_tokens(), guards[1].1.remembered_tokens()),
+        (
+            guards[0].1.remembered_tokens(),
+            guards[1].1.remembered_tokens()
+        ),
         (2, 0)
     );
 
