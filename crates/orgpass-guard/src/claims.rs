@@ -1,5 +1,6 @@
-//! What a verified access token says: [`Claims`] (subject, organization, scopes and RBAC permissions, the
-//! client, expiry, and every claim as sent) and [`Org`], the organization the caller acts for.
+//! What a verified access token says: [`Claims`] (subject, who calls: a person or an application, organization,
+//! scopes and RBAC permissions, the client, expiry, and every claim as sent) and [`Org`], the organization the
+//! caller acts for.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -7,6 +8,8 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use orgpass_jose::AccessClaims;
+/// Who calls: a person, or an application with client credentials for the organization (the token core's).
+pub use orgpass_jose::access::Caller;
 
 use crate::error::GuardError;
 
@@ -19,6 +22,7 @@ impl std::fmt::Debug for Claims {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Claims")
             .field("sub", &self.0.sub)
+            .field("caller", &self.0.caller)
             .field("org", &self.0.org)
             .field("scopes", &self.0.scopes)
             .field("permissions", &self.0.permissions)
@@ -55,6 +59,28 @@ impl Claims {
     /// `sub`: the user (or, for client credentials, the client) the token is for.
     pub fn sub(&self) -> &str {
         &self.0.sub
+    }
+
+    /// Who calls: [`Caller::Person`], or [`Caller::Machine`] for a token an application got with client credentials
+    /// for the organization (`gty` `client-credentials`, `sub` `<client_id>@clients`). Such tokens pass the same
+    /// organization checks as a person's; an API that serves people only refuses them
+    /// ([`GuardConfig::with_people_only`](crate::GuardConfig::with_people_only)).
+    pub fn caller(&self) -> &Caller {
+        &self.0.caller
+    }
+
+    /// Whether an application (client credentials), not a person, is calling.
+    pub fn is_machine(&self) -> bool {
+        matches!(self.0.caller, Caller::Machine { .. })
+    }
+
+    /// The calling application's client id, when an application calls (`None` for a person: see
+    /// [`Claims::azp`] for the client a person signed in with).
+    pub fn machine_client_id(&self) -> Option<&str> {
+        match &self.0.caller {
+            Caller::Machine { client_id } => Some(client_id),
+            Caller::Person => None,
+        }
     }
 
     /// `org_id`.
@@ -138,6 +164,7 @@ mod tests {
     fn claims(scope: &str, permissions: &[&str]) -> Claims {
         Claims::new(AccessClaims {
             sub: "auth0|alice".into(),
+            caller: Caller::Person,
             org: orgpass_jose::Org {
                 id: "org_AcmeA1b2C3d4E5f6".into(),
                 name: None,

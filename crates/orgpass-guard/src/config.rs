@@ -1,5 +1,6 @@
-//! What the guard checks tokens against: the issuer, the API identifier (audience), where the keys come from,
-//! the clock-skew leeway and the JWKS cache's timings. Checked when built, so a bad setting fails at start-up.
+//! What the guard checks tokens against: the issuer (and any other issuers the API is served under, each an
+//! [`Issuer`]), the API identifier (audience), where the keys come from, whether applications may call, the
+//! clock-skew leeway and the JWKS cache's timings. Checked when built, so a bad setting fails at start-up.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -65,12 +66,59 @@ pub enum DpopMode {
     Required,
 }
 
+/// One issuer the guard takes tokens of: its `iss` exactly as tokens read, https (or http on a loopback address).
+/// Its keys come from its own discovery document and its own JWKS cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issuer {
+    url: Url,
+    text: String,
+}
+
+impl Issuer {
+    /// `issuer` exactly as the tokens' `iss` reads (Auth0: `https://TENANT.auth0.com/` or a custom domain
+    /// `https://login.acme.example/`, with the slash): https, or http only on a loopback address.
+    pub fn parse(issuer: &str) -> Result<Self, ConfigError> {
+        let url = Url::parse(issuer).map_err(|_| ConfigError::IssuerNotUrl(issuer.to_owned()))?;
+        if !url.has_host() {
+            return Err(ConfigError::IssuerNotUrl(issuer.to_owned()));
+        }
+        if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
+            return Err(ConfigError::InsecureIssuer(issuer.to_owned()));
+        }
+        Ok(Self {
+            url,
+            text: issuer.to_owned(),
+        })
+    }
+
+    /// The issuer as configured (what `iss` must equal).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `{issuer}/.well-known/openid-configuration`.
+    pub fn discovery_url(&self) -> Url {
+        let base = self.text.trim_end_matches('/');
+        Url::parse(&format!("{base}/.well-known/openid-configuration"))
+            .expect("a valid issuer gives a valid discovery URL")
+    }
+
+    /// Whether the guard may fetch this issuer's documents from `url`: https always; http only on loopback for a
+    /// loopback http issuer.
+    pub fn endpoint_allowed(&self, url: &Url) -> bool {
+        url.scheme() == "https"
+            || url.scheme() == "http" && self.url.scheme() == "http" && is_loopback(url)
+    }
+}
+
 /// The guard's settings. Build with [`GuardConfig::new`], then adjust with the `with_*` methods.
 #[derive(Debug, Clone)]
 pub struct GuardConfig {
-    issuer: Url,
-    issuer_str: String,
+    issuer: Issuer,
+    /// Issuers besides `issuer` (the API under several custom domains), in the order configured.
+    also: Vec<Issuer>,
     audience: String,
+    people_only: bool,
     jwks_url: Option<Url>,
     leeway: Duration,
     realm: String,
@@ -87,20 +135,15 @@ impl GuardConfig {
     /// `audience` is the API identifier (e.g. `https://api.orgpass.example/`). The keys come from the issuer's
     /// discovery document unless [`with_jwks_url`](Self::with_jwks_url) names them.
     pub fn new(issuer: &str, audience: &str) -> Result<Self, ConfigError> {
-        let url = Url::parse(issuer).map_err(|_| ConfigError::IssuerNotUrl(issuer.to_owned()))?;
-        if !url.has_host() {
-            return Err(ConfigError::IssuerNotUrl(issuer.to_owned()));
-        }
-        if !(url.scheme() == "https" || url.scheme() == "http" && is_loopback(&url)) {
-            return Err(ConfigError::InsecureIssuer(issuer.to_owned()));
-        }
+        let issuer = Issuer::parse(issuer)?;
         if audience.trim().is_empty() {
             return Err(ConfigError::EmptyAudience);
         }
         Ok(Self {
-            issuer: url,
-            issuer_str: issuer.to_owned(),
+            issuer,
+            also: Vec::new(),
             audience: audience.to_owned(),
+            people_only: false,
             jwks_url: None,
             leeway: DEFAULT_LEEWAY,
             realm: header_safe(audience),
@@ -111,6 +154,38 @@ impl GuardConfig {
             external_url: None,
             remembered_tokens: orgpass_jose::memo::DEFAULT_CAPACITY,
         })
+    }
+
+    /// Take tokens of `issuer` too, checked exactly as the main issuer's (an API served under several custom
+    /// domains: each is its own `iss`, with its own discovery and keys). Validated as [`GuardConfig::new`]'s
+    /// issuer. A token is checked against the issuer its `iss` names only if that issuer is listed; an issuer
+    /// listed twice counts once. [`with_jwks_url`](Self::with_jwks_url) names the main issuer's keys only.
+    pub fn with_issuer(mut self, issuer: &str) -> Result<Self, ConfigError> {
+        let issuer = Issuer::parse(issuer)?;
+        if !self.issuers().any(|i| *i == issuer) {
+            self.also.push(issuer);
+        }
+        Ok(self)
+    }
+
+    /// Every issuer whose tokens are taken: the main one first, then those of
+    /// [`with_issuer`](Self::with_issuer) in order.
+    pub fn issuers(&self) -> impl Iterator<Item = &Issuer> {
+        std::iter::once(&self.issuer).chain(&self.also)
+    }
+
+    /// Refuse tokens that applications got with client credentials (Auth0's machine-to-machine tokens for an
+    /// organization, `gty` `client-credentials`): this API serves people only. Off by default: such a token is
+    /// taken under the same organization rule as a person's, and [`Claims::caller`](crate::Claims::caller) says
+    /// which it is.
+    pub fn with_people_only(mut self, on: bool) -> Self {
+        self.people_only = on;
+        self
+    }
+
+    /// Whether applications' tokens are refused (see [`with_people_only`](Self::with_people_only)).
+    pub fn people_only(&self) -> bool {
+        self.people_only
     }
 
     /// Take DPoP-bound tokens as `mode` says. `external_url` is the origin clients reach this API at (scheme,
@@ -202,9 +277,14 @@ impl GuardConfig {
         self
     }
 
-    /// The issuer as configured (what `iss` must equal).
+    /// The main issuer as configured (what `iss` must equal, unless it names another listed issuer).
     pub fn issuer(&self) -> &str {
-        &self.issuer_str
+        self.issuer.as_str()
+    }
+
+    /// The main issuer.
+    pub fn main_issuer(&self) -> &Issuer {
+        &self.issuer
     }
 
     /// The API identifier `aud` must contain.
@@ -233,17 +313,15 @@ impl GuardConfig {
         self.default_max_age
     }
 
-    /// `{issuer}/.well-known/openid-configuration`.
+    /// The main issuer's `{issuer}/.well-known/openid-configuration`.
     pub fn discovery_url(&self) -> Url {
-        let base = self.issuer_str.trim_end_matches('/');
-        Url::parse(&format!("{base}/.well-known/openid-configuration"))
-            .expect("a valid issuer gives a valid discovery URL")
+        self.issuer.discovery_url()
     }
 
-    /// Whether the guard may fetch from `url`: https always; http only on loopback for a loopback http issuer.
+    /// Whether the guard may fetch the main issuer's documents from `url`: https always; http only on loopback for
+    /// a loopback http issuer.
     pub fn endpoint_allowed(&self, url: &Url) -> bool {
-        url.scheme() == "https"
-            || url.scheme() == "http" && self.issuer.scheme() == "http" && is_loopback(url)
+        self.issuer.endpoint_allowed(url)
     }
 }
 
@@ -318,6 +396,41 @@ mod tests {
                 config.issuer()
             );
         }
+    }
+
+    #[test]
+    fn more_issuers() {
+        let c = GuardConfig::new("https://acme.eu.auth0.com/", "a").unwrap();
+        // (another issuer, accepted)
+        let rows = [
+            ("https://login.acme.example/", true),
+            ("http://127.0.0.1:4001/", true),
+            ("http://localhost:4001/", false),
+            ("http://login.acme.example/", false),
+            ("login.acme.example", false),
+        ];
+        for (issuer, ok) in rows {
+            assert_eq!(c.clone().with_issuer(issuer).is_ok(), ok, "{issuer}");
+        }
+        let c = c
+            .with_issuer("https://login.acme.example/")
+            .and_then(|c| c.with_issuer("https://acme.eu.auth0.com/"))
+            .and_then(|c| c.with_issuer("https://login.acme.example/"))
+            .and_then(|c| c.with_issuer("http://127.0.0.1:4001/"))
+            .unwrap();
+        let listed: Vec<&str> = c.issuers().map(Issuer::as_str).collect();
+        assert_eq!(
+            listed,
+            [
+                "https://acme.eu.auth0.com/",
+                "https://login.acme.example/",
+                "http://127.0.0.1:4001/"
+            ]
+        );
+        // Each issuer's own endpoint rule: http on loopback only for the loopback http issuer.
+        let loopback = Url::parse("http://127.0.0.1:4001/jwks").unwrap();
+        let rules: Vec<bool> = c.issuers().map(|i| i.endpoint_allowed(&loopback)).collect();
+        assert_eq!(rules, [false, false, true]);
     }
 
     #[test]

@@ -39,13 +39,24 @@ pub enum GuardError {
     /// The store of proofs seen could not be asked (a shared store such as Redis is down).
     #[error("could not check the DPoP proof against the proofs seen: {0}")]
     ReplayStore(String),
+    /// An application's token (client credentials) where the API serves people only.
+    #[error(
+        "access token refused: the application {0} calls with client credentials, and this API serves people \
+         only; send the access token of a person signed in to the organization"
+    )]
+    PeopleOnly(String),
     #[error("the token lacks the scope this request needs: {scope}")]
     InsufficientScope { scope: String },
+    /// The route's organization is not the token's; `machine` when an application (client credentials) called.
     #[error(
-        "this token is for organization {token}, but the request is for organization {route}; sign in to that \
-         organization"
+        "this token is for organization {token}, but the request is for organization {route}; {}",
+        org_next_step(*.machine, .route)
     )]
-    OrgMismatch { route: String, token: String },
+    OrgMismatch {
+        route: String,
+        token: String,
+        machine: bool,
+    },
     #[error("could not check the token: {0}")]
     Jwks(#[from] JwksError),
     #[error(
@@ -61,13 +72,15 @@ pub enum GuardError {
 }
 
 impl GuardError {
-    /// Which check failed, in one word: `header`, `malformed`, `alg`, `typ`, `kid`, `signature`, `iss`, `aud`,
-    /// `exp`, `nbf`, `iat`, `sub`, `org_id` (and any other claim name for a missing or ill-typed claim), `scope`,
+    /// Which check failed, in one word: `header`, `malformed`, `alg`, `typ`, `kid`, `signature`, `iss` (also an
+    /// issuer the API does not list), `aud`, `exp`, `nbf`, `iat`, `sub`, `gty`, `org_id` (and any other claim name
+    /// for a missing or ill-typed claim), `people_only` (an application's token where the API serves people), `scope`,
     /// `org_mismatch`, `jwks` (the keys could not be fetched), `layer` and `route` (the server is misconfigured).
     pub fn check(&self) -> &'static str {
         match self {
             Self::NoToken | Self::MalformedHeader(_) => "header",
             Self::Token(e) => e.check(),
+            Self::PeopleOnly(_) => "people_only",
             Self::ProofHeader(_) | Self::Proof(_) | Self::ProofReplayed => "dpop",
             Self::DpopRequired => "dpop_required",
             Self::ReplayStore(_) => "replay_store",
@@ -77,6 +90,18 @@ impl GuardError {
             Self::NotGuarded => "layer",
             Self::NoOrgInRoute | Self::EmptyScope => "route",
         }
+    }
+}
+
+/// What to do about a token of another organization: a person signs in to it; an application asks for a token of
+/// it (Auth0's client credentials grant with `organization`, which needs the client's grant for that organization).
+fn org_next_step(machine: bool, route: &str) -> String {
+    if machine {
+        format!(
+            "request the application's token for that organization (client credentials with organization={route})"
+        )
+    } else {
+        "sign in to that organization".to_owned()
     }
 }
 
@@ -111,6 +136,11 @@ pub enum JwksError {
     InsecureEndpoint(String),
     #[error("fetching the issuer's keys failed moments ago; trying again within {} s", .0.as_secs().max(1))]
     Backoff(Duration),
+    #[error(
+        "the guard was given no source for the keys of the issuer {0}; build it with Guard::with_sources (or \
+         Guard::new) to check that issuer's tokens"
+    )]
+    NoSource(String),
 }
 
 impl From<FetchError> for JwksError {

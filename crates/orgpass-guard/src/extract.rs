@@ -56,6 +56,7 @@ impl<S: Send + Sync> FromRequestParts<S> for BoundOrg {
             return Err(GuardError::OrgMismatch {
                 route: shown(&route),
                 token: claims.org_id().to_owned(),
+                machine: claims.is_machine(),
             });
         }
         Ok(Self(claims.org()))

@@ -9,7 +9,7 @@ use url::Url;
 
 #[cfg(doc)]
 use crate::config::MAX_DOCUMENT_BYTES;
-use crate::config::{ConfigError, GuardConfig};
+use crate::config::{ConfigError, GuardConfig, Issuer};
 use crate::error::JwksError;
 
 /// The client the guard uses when none is given: the operating system's trust store (plus
@@ -54,28 +54,36 @@ pub async fn get_document(
     Ok(orgpass_jose::get_document(http, url, what).await?)
 }
 
-/// Reads the issuer's discovery document and returns its `jwks_uri`, after checking that the document is the
-/// configured issuer's and that the URI may be fetched (https, or loopback http for a loopback issuer).
+/// Reads the main issuer's discovery document and returns its `jwks_uri` (see [`discover_issuer_jwks_uri`]).
 pub async fn discover_jwks_uri(
     http: &reqwest::Client,
     config: &GuardConfig,
+) -> Result<Url, JwksError> {
+    discover_issuer_jwks_uri(http, config.main_issuer()).await
+}
+
+/// Reads `issuer`'s discovery document and returns its `jwks_uri`, after checking that the document is that
+/// issuer's and that the URI may be fetched (https, or loopback http for a loopback issuer).
+pub async fn discover_issuer_jwks_uri(
+    http: &reqwest::Client,
+    issuer: &Issuer,
 ) -> Result<Url, JwksError> {
     #[derive(Deserialize)]
     struct Metadata {
         issuer: String,
         jwks_uri: String,
     }
-    let url = config.discovery_url();
+    let url = issuer.discovery_url();
     let doc = get_document(http, &url, "the discovery document").await?;
     let meta: Metadata = serde_json::from_slice(&doc.body).map_err(|e| JwksError::Parse {
         url: url.to_string(),
         what: "the discovery document",
         reason: e.to_string(),
     })?;
-    if meta.issuer != config.issuer() {
+    if meta.issuer != issuer.as_str() {
         return Err(JwksError::IssuerMismatch {
             got: meta.issuer,
-            want: config.issuer().to_owned(),
+            want: issuer.as_str().to_owned(),
         });
     }
     let jwks_uri = Url::parse(&meta.jwks_uri).map_err(|e| JwksError::Parse {
@@ -83,7 +91,7 @@ pub async fn discover_jwks_uri(
         what: "the discovery document's jwks_uri",
         reason: e.to_string(),
     })?;
-    if !config.endpoint_allowed(&jwks_uri) {
+    if !issuer.endpoint_allowed(&jwks_uri) {
         return Err(JwksError::InsecureEndpoint(jwks_uri.to_string()));
     }
     Ok(jwks_uri)

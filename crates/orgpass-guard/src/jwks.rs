@@ -1,5 +1,5 @@
-//! Where the guard's keys come from: [`HttpJwks`] reads the JWKS from the configured URL or from discovery's
-//! `jwks_uri`. The key policy and the cache (bounded `max-age`, renewal in the background, one fetch at a time,
+//! Where the guard's keys come from: [`HttpJwks`] reads one issuer's JWKS from the configured URL or from its
+//! discovery's `jwks_uri`; each issuer the guard lists has its own source and its own cache. The key policy and the cache (bounded `max-age`, renewal in the background, one fetch at a time,
 //! back-off and [`STALE_GRACE`] while the issuer fails, a throttled refetch for an unknown `kid`) are the token
 //! core's ([`orgpass_jose::JwksCache`]), the same the engine verifies ID tokens with.
 
@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use url::Url;
 
-use crate::config::{GuardConfig, MAX_AGE_BOUNDS};
+use crate::config::{GuardConfig, Issuer, MAX_AGE_BOUNDS};
 use crate::error::JwksError;
 use crate::guard::Clock;
-use crate::http::{Document, discover_jwks_uri, get_document};
+use crate::http::{Document, discover_issuer_jwks_uri, get_document};
 
 /// How long past their max age the last good keys are still used while the issuer cannot be reached (so an
 /// outage of up to an hour is invisible to callers). After that requests are refused with 503: keys the tenant
@@ -45,32 +45,43 @@ pub(crate) fn cache(
     JwksCache::with_policy(source, policy, clock)
 }
 
-/// The JWKS over HTTP: from the configured JWKS URL, else from the `jwks_uri` of the issuer's discovery
+/// One issuer's JWKS over HTTP: from the configured JWKS URL, else from the `jwks_uri` of the issuer's discovery
 /// document (read once, and again after a failed JWKS fetch).
 pub struct HttpJwks {
     http: reqwest::Client,
-    config: GuardConfig,
+    issuer: Issuer,
+    jwks_url: Option<Url>,
     discovered: Mutex<Option<Url>>,
 }
 
 impl HttpJwks {
+    /// The main issuer's keys, from `config`'s JWKS URL if it names one.
     pub fn new(http: reqwest::Client, config: GuardConfig) -> Self {
         Self {
+            jwks_url: config.jwks_url().cloned(),
+            ..Self::of_issuer(http, config.main_issuer().clone())
+        }
+    }
+
+    /// `issuer`'s keys, from its discovery document.
+    pub fn of_issuer(http: reqwest::Client, issuer: Issuer) -> Self {
+        Self {
             http,
-            config,
+            issuer,
+            jwks_url: None,
             discovered: Mutex::new(None),
         }
     }
 
     async fn fetch_document(&self) -> Result<Document, JwksError> {
-        if let Some(url) = self.config.jwks_url() {
+        if let Some(url) = &self.jwks_url {
             return get_document(&self.http, url, "the JWKS").await;
         }
         let known = self.discovered.lock().expect("jwks uri lock").clone();
         let url = match known {
             Some(url) => url,
             None => {
-                let url = discover_jwks_uri(&self.http, &self.config).await?;
+                let url = discover_issuer_jwks_uri(&self.http, &self.issuer).await?;
                 *self.discovered.lock().expect("jwks uri lock") = Some(url.clone());
                 url
             }

@@ -22,9 +22,13 @@
 //!
 //! What is checked (RFC 9068, RFC 6750, Auth0 Organizations): the token comes in `Authorization: Bearer` only;
 //! the algorithm is RS256 whatever the header says and the key is the issuer's, by `kid`, from our JWKS cache;
-//! `iss` equals the issuer exactly; `aud` contains the API identifier (so an ID token, whose `aud` is the client
-//! id, is refused); `exp`, `nbf`, `iat` within a small leeway; `typ`, when present, `at+jwt` or `JWT`; `org_id`
-//! present and well-formed. Refusals are listed in [`refusal`].
+//! `iss` equals the issuer exactly (or, for an API served under several custom domains, one of the issuers it
+//! lists with [`GuardConfig::with_issuer`], each with its own discovery and keys; a token naming another is refused
+//! before anything is fetched); `aud` contains the API identifier (so an ID token, whose `aud` is the client id,
+//! is refused); `exp`, `nbf`, `iat` within a small leeway; `typ`, when present, `at+jwt` or `JWT`; `org_id`
+//! present and well-formed. A token an application got with client credentials for an organization (`gty`
+//! `client-credentials`) passes the same checks, and [`Claims::caller`] says so, unless the API serves people only
+//! ([`GuardConfig::with_people_only`]). Refusals are listed in [`refusal`].
 //!
 //! The checks themselves are the token core's access-token profile ([`AccessProfile`], in `orgpass-jose`), and so
 //! is the JWKS cache: the engine verifies with the same core.
@@ -44,8 +48,8 @@ pub mod layer;
 pub mod refusal;
 pub mod scope;
 
-pub use claims::{Claims, Org};
-pub use config::{ConfigError, DpopMode, GuardConfig};
+pub use claims::{Caller, Claims, Org};
+pub use config::{ConfigError, DpopMode, GuardConfig, Issuer};
 pub use dpop::{MemoryReplay, ReplayStore};
 pub use error::{GuardError, JwksError};
 pub use extract::BoundOrg;

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | no bearer token (none, or another scheme such as `Basic`) | 401 | none (RFC 6750 §3.1) |
 //! | malformed `Authorization` (`Bearer` alone, two tokens, two headers, header and query) | 400 | `invalid_request` |
-//! | any failed token check | 401 | `invalid_token` |
+//! | any failed token check, an issuer the API does not list (`check` `iss`), an application's token where the API serves people only (`check` `people_only`) | 401 | `invalid_token` |
 //! | missing scope | 403 | `insufficient_scope`, with `scope="…"` |
 //! | another organization than the route's | 403 | `insufficient_scope` (no `scope`: no scope would help; the body's `check` is `org_mismatch`) |
 //! | the issuer's keys cannot be fetched | 503 | no challenge (not the client's fault); a fixed description, the detail only in the log |

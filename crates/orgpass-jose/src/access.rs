@@ -2,7 +2,8 @@
 //! API's guard decides with it, and the app's QA view shows its verdict, so QA sees exactly what the API decides.
 //!
 //! The algorithm is pinned (RS256) and the key chosen by `kid` from the issuer's keys: the header is read only to
-//! refuse the token or to look the `kid` up. The signature is checked before any claim is believed.
+//! refuse the token or to look the `kid` up. The signature is checked before any claim is believed (an API with
+//! several issuers reads `iss` first only to choose among them: [`listed_issuer`]). Who calls: [`Caller`].
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -43,6 +44,17 @@ pub enum AccessError {
     Claim(&'static str),
     #[error("access token refused: iss is {got}, expected {want}")]
     Issuer { got: String, want: String },
+    #[error(
+        "access token refused: iss is {0}, not an issuer this API takes tokens of; get a token of this API's tenant \
+         (nothing is fetched from an issuer it does not list)"
+    )]
+    UnlistedIssuer(String),
+    #[error("access token refused: client credentials, but sub {0} is not `<client_id>@clients`")]
+    ClientSubject(String),
+    #[error("access token refused: {0} names the client {1}, but sub names the client {2}")]
+    OtherClient(&'static str, String, String),
+    #[error("access token refused: sub {0} names a client, but gty is not client-credentials")]
+    UnclearCaller(String),
     #[error(
         "access token refused: aud is {got}, which does not contain this API's identifier {want} (an ID token's \
          aud is the client id: send the access token requested with audience={want})"
@@ -94,7 +106,7 @@ pub enum Presented<'a> {
 
 impl AccessError {
     /// Which check failed, in one word: `malformed`, `alg`, `typ`, `kid`, `signature`, `iss`, `aud`, `exp`, `nbf`,
-    /// `iat`, `sub`, `org_id` (and any other claim name for a missing or ill-typed claim).
+    /// `iat`, `sub`, `gty`, `org_id` (and any other claim name for a missing or ill-typed claim).
     pub fn check(&self) -> &'static str {
         match self {
             Self::TooLarge | Self::NotAnObject => "malformed",
@@ -113,7 +125,10 @@ impl AccessError {
             },
             Self::Type(_) => "typ",
             Self::Claim(name) => name,
-            Self::Issuer { .. } => "iss",
+            Self::Issuer { .. } | Self::UnlistedIssuer(_) => "iss",
+            Self::ClientSubject(_) => "sub",
+            Self::OtherClient(claim, ..) => claim,
+            Self::UnclearCaller(_) => "gty",
             Self::Audience { .. } => "aud",
             Self::Expired { .. } => "exp",
             Self::NotYetValid { .. } => "nbf",
@@ -133,10 +148,21 @@ pub struct Org {
     pub name: Option<String>,
 }
 
+/// Who a verified token lets call: a person, or an application of its own (client credentials).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// A person signed in to the organization (`sub` is their user id).
+    Person,
+    /// An application with a client grant for the organization (`gty` `client-credentials`, `sub`
+    /// `<client_id>@clients`): no person is behind the request.
+    Machine { client_id: String },
+}
+
 /// What a verified access token says: the checked claims, and every claim as sent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AccessClaims {
     pub sub: String,
+    pub caller: Caller,
     pub org: Org,
     /// `scope`, split on spaces.
     pub scopes: BTreeSet<String>,
@@ -274,6 +300,7 @@ impl AccessProfile {
         let sub = str_claim(&all, "sub")?
             .ok_or(AccessError::Claim("sub"))?
             .to_owned();
+        let caller = check_caller(&all, &sub)?;
         let org = check_org(&all)?;
         check_binding(&all, presented)?;
         let scopes = str_claim(&all, "scope")?
@@ -283,6 +310,7 @@ impl AccessProfile {
         let azp = str_claim(&all, "azp")?.map(str::to_owned);
         Ok(AccessClaims {
             sub,
+            caller,
             org,
             scopes,
             permissions,
@@ -407,6 +435,51 @@ fn check_binding(all: &Map<String, Value>, presented: Presented<'_>) -> Result<(
     }
 }
 
+/// Who calls. `gty` (a string or an array of strings), when it names `client-credentials`, marks an application's
+/// token: `sub` must then be `<client_id>@clients`, and `azp` and `client_id` (RFC 9068), when present, that same
+/// client. A `sub` of that form without such a `gty` is refused rather than guessed at.
+fn check_caller(all: &Map<String, Value>, sub: &str) -> Result<Caller, AccessError> {
+    const CLIENT_CREDENTIALS: &str = "client-credentials";
+    let machine = match all.get("gty") {
+        None | Some(Value::Null) => false,
+        Some(Value::String(g)) => g == CLIENT_CREDENTIALS,
+        Some(Value::Array(list)) => list.iter().try_fold(false, |found, g| match g {
+            Value::String(g) => Ok(found || g == CLIENT_CREDENTIALS),
+            _ => Err(AccessError::Claim("gty")),
+        })?,
+        Some(_) => return Err(AccessError::Claim("gty")),
+    };
+    let client = sub.strip_suffix("@clients").filter(|c| !c.is_empty());
+    let client_id = match (machine, client) {
+        (false, None) => return Ok(Caller::Person),
+        (false, Some(_)) => return Err(AccessError::UnclearCaller(shown(sub))),
+        (true, None) => return Err(AccessError::ClientSubject(shown(sub))),
+        (true, Some(client)) => client,
+    };
+    for claim in ["azp", "client_id"] {
+        if let Some(got) = str_claim(all, claim)?.filter(|got| *got != client_id) {
+            let (got, sub) = (shown(got), shown(client_id));
+            return Err(AccessError::OtherClient(claim, got, sub));
+        }
+    }
+    let client_id = client_id.to_owned();
+    Ok(Caller::Machine { client_id })
+}
+
+/// Which of `issuers` (each exactly as its tokens' `iss` reads) `token` is for, by the `iss` it names, read before
+/// its signature is checked: only to choose whose keys and profile to verify it with, so a token naming an issuer
+/// not listed is refused without fetching anything. Nothing else is decided by it: the chosen issuer's key must
+/// verify the signature, then its profile checks `iss` exactly, so one issuer's keys never pass another's token.
+pub fn listed_issuer(token: &str, issuers: &[impl AsRef<str>]) -> Result<usize, AccessError> {
+    let payload = token.split('.').nth(1).and_then(crate::keys::b64);
+    let all: Option<Map<String, Value>> = payload.and_then(|p| serde_json::from_slice(&p).ok());
+    let Some(Value::String(named)) = all.as_ref().and_then(|all| all.get("iss")) else {
+        return Err(AccessError::Claim("iss"));
+    };
+    let listed = issuers.iter().position(|i| i.as_ref() == named);
+    listed.ok_or_else(|| AccessError::UnlistedIssuer(shown(named)))
+}
+
 /// `org_id` must be present and an organization ID; `org_name`, when present, a string.
 fn check_org(all: &Map<String, Value>) -> Result<Org, AccessError> {
     let id = str_claim(all, "org_id")?.ok_or(AccessError::Claim("org_id"))?;
@@ -527,14 +600,9 @@ mod tests {
     #[test]
     fn good_claims() {
         let c = check(good()).unwrap();
-        assert_eq!(c.sub, "auth0|alice");
-        assert_eq!(
-            c.org,
-            Org {
-                id: "org_AcmeA1b2C3d4E5f6".into(),
-                name: Some("acme".into())
-            }
-        );
+        assert_eq!((c.sub, c.caller), ("auth0|alice".into(), Caller::Person));
+        let org = (c.org.id.as_str(), c.org.name.as_deref());
+        assert_eq!(org, ("org_AcmeA1b2C3d4E5f6", Some("acme")));
         assert_eq!(
             c.scopes,
             BTreeSet::from(["openid".to_owned(), "read:projects".to_owned()])
@@ -552,26 +620,17 @@ mod tests {
             with(move |m| drop(m.insert(k, v)))
         };
         let drop_ = |k: &'static str| with(move |m| drop(m.remove(k)));
+        let long_org = |n: usize| json!(format!("org_{}", "a".repeat(n)));
+        let jkt = json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"});
         // (what, claims, the check that must fail, or None to pass)
+        #[rustfmt::skip]
         let rows: Vec<(&str, Value, Option<&str>)> = vec![
             ("aud as a string", set("aud", json!(AUD)), None),
             ("wrong iss", set("iss", json!("https://evil/")), Some("iss")),
-            (
-                "iss without slash",
-                set("iss", json!(ISS.trim_end_matches('/'))),
-                Some("iss"),
-            ),
+            ("iss without slash", set("iss", json!(ISS.trim_end_matches('/'))), Some("iss")),
             ("no iss", drop_("iss"), Some("iss")),
-            (
-                "wrong aud",
-                set("aud", json!(["https://other/"])),
-                Some("aud"),
-            ),
-            (
-                "ID token aud",
-                set("aud", json!("orgpass-desktop")),
-                Some("aud"),
-            ),
+            ("wrong aud", set("aud", json!(["https://other/"])), Some("aud")),
+            ("ID token aud", set("aud", json!("orgpass-desktop")), Some("aud")),
             ("empty aud", set("aud", json!([])), Some("aud")),
             ("aud of numbers", set("aud", json!([AUD, 3])), Some("aud")),
             ("expired", set("exp", json!(NOW - 61)), Some("exp")),
@@ -585,45 +644,18 @@ mod tests {
             ("no sub", drop_("sub"), Some("sub")),
             ("no org_id", drop_("org_id"), Some("org_id")),
             ("org_id a number", set("org_id", json!(7)), Some("org_id")),
-            (
-                "org_id a name",
-                set("org_id", json!("acme")),
-                Some("org_id"),
-            ),
-            (
-                "org_id bare prefix",
-                set("org_id", json!("org_")),
-                Some("org_id"),
-            ),
-            (
-                "org_id with dash",
-                set("org_id", json!("org_a-b")),
-                Some("org_id"),
-            ),
-            (
-                "org_id too long",
-                set("org_id", json!(format!("org_{}", "a".repeat(47)))),
-                Some("org_id"),
-            ),
-            (
-                "org_id at the limit",
-                set("org_id", json!(format!("org_{}", "a".repeat(46)))),
-                None,
-            ),
+            ("org_id a name", set("org_id", json!("acme")), Some("org_id")),
+            ("org_id bare prefix", set("org_id", json!("org_")), Some("org_id")),
+            ("org_id with dash", set("org_id", json!("org_a-b")), Some("org_id")),
+            ("org_id too long", set("org_id", long_org(47)), Some("org_id")),
+            ("org_id at the limit", set("org_id", long_org(46)), None),
             ("scope a list", set("scope", json!(["a"])), Some("scope")),
-            (
-                "permissions a string",
-                set("permissions", json!("a")),
-                Some("permissions"),
-            ),
-            (
-                "bound to a DPoP key",
-                set(
-                    "cnf",
-                    json!({"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}),
-                ),
-                Some("cnf"),
-            ),
+            ("permissions a string", set("permissions", json!("a")), Some("permissions")),
+            ("bound to a DPoP key", set("cnf", jkt), Some("cnf")),
+            ("gty of a person (the guard's tests have applications' signed tokens)", set("gty", json!(["refresh_token", "password"])), None),
+            ("gty a number", set("gty", json!(3)), Some("gty")),
+            ("client credentials, a user's sub", set("gty", json!("client-credentials")), Some("sub")),
+            ("@clients sub, no gty", set("sub", json!("m2mApp@clients")), Some("gty")),
         ];
         for (what, claims, want) in rows {
             let got = check(claims).err().map(|e| e.check());
@@ -638,6 +670,7 @@ mod tests {
     #[test]
     fn header_table() {
         // (header, the check that must fail, or None to pass)
+        #[rustfmt::skip]
         let rows: Vec<(Value, Option<&str>)> = vec![
             (json!({"alg": "RS256", "kid": "k"}), None),
             (json!({"alg": "RS256", "typ": "JWT"}), None),
@@ -655,10 +688,7 @@ mod tests {
             (json!({"typ": "JWT"}), Some("alg")),
             (json!({"alg": "RS256", "crit": ["exp"]}), Some("malformed")),
             (json!({"alg": "RS256", "kid": 5}), Some("malformed")),
-            (
-                json!({"alg": "RS256", "jwk": {"kty": "RSA"}}),
-                Some("malformed"),
-            ),
+            (json!({"alg": "RS256", "jwk": {"kty": "RSA"}}), Some("malformed")),
             (json!(["alg", "RS256"]), Some("malformed")),
         ];
         for (header, want) in rows {
@@ -666,14 +696,8 @@ mod tests {
             let got = profile().parse(&token).err().map(|e| e.check());
             assert_eq!(got, want, "{header}");
         }
-        for token in [
-            "a.b",
-            "a.b.c.d",
-            "a.b.c.d.e",
-            "",
-            "!!.b.c",
-            &"a".repeat(MAX_TOKEN_BYTES + 1),
-        ] {
+        let huge = "a".repeat(MAX_TOKEN_BYTES + 1);
+        for token in ["a.b", "a.b.c.d", "a.b.c.d.e", "", "!!.b.c", &huge] {
             assert_eq!(
                 profile().parse(token).err().map(|e| e.check()),
                 Some("malformed"),
@@ -689,14 +713,13 @@ mod tests {
     fn binding_to_a_dpop_key() {
         let jkt = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
         let bound = with(|m| drop(m.insert("cnf".into(), json!({"jkt": jkt}))));
-        let Value::Object(bound) = bound else {
-            unreachable!()
-        };
-        let Value::Object(bare) = good() else {
-            unreachable!()
-        };
+        let (bound, bare) = (
+            bound.as_object().unwrap(),
+            good().as_object().unwrap().clone(),
+        );
         let p = profile();
         let dpop = Presented::Dpop { jkt };
+        let bound = bound.clone();
         assert!(p.check_claims_presented(bound.clone(), NOW, dpop).is_ok());
         assert_eq!(
             p.check_claims_presented(bound.clone(), NOW, Presented::Bearer)
@@ -744,16 +767,10 @@ mod tests {
         assert!(run(NOW, Presented::Dpop { jkt }).is_ok());
         assert_eq!(memo.len(), 1);
         assert!(run(NOW + 60, Presented::Dpop { jkt }).is_ok());
-        assert_eq!(
-            run(NOW, Presented::Bearer).unwrap_err(),
-            AccessError::BoundToKey
-        );
-        assert_eq!(
-            run(NOW + 3600 + 61, Presented::Dpop { jkt })
-                .unwrap_err()
-                .check(),
-            "exp"
-        );
+        let (as_bearer, later) = (run(NOW, Presented::Bearer), NOW + 3600 + 61);
+        assert_eq!(as_bearer.unwrap_err(), AccessError::BoundToKey);
+        let expired = run(later, Presented::Dpop { jkt }).unwrap_err();
+        assert_eq!(expired.check(), "exp");
         let expired = sign(&with(|m| drop(m.insert("exp".into(), json!(NOW - 600)))));
         let jws = Compact::parse(&expired, Alg::Rs256).unwrap();
         assert!(

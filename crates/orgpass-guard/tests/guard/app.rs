@@ -51,6 +51,7 @@ async fn me(State(runs): State<Runs>, claims: Claims) -> Json<Value> {
     runs.bump();
     Json(json!({
         "sub": claims.sub(),
+        "machine": claims.machine_client_id(),
         "org_id": claims.org_id(),
         "org_name": claims.org_name(),
         "scopes": claims.scopes(),

@@ -15,6 +15,7 @@ async fn extractors_see_the_verified_claims() {
         reply.json(),
         json!({
             "sub": "auth0|alice0000000000000000001",
+            "machine": null,
             "org_id": ACME,
             "org_name": "acme",
             "scopes": ["email", "openid", "profile", "read:projects", "write:projects"],

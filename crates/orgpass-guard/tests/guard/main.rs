@@ -7,4 +7,6 @@ mod happy;
 mod hostile;
 mod issuer;
 mod keys;
+mod machine;
 mod outage;
+mod several_issuers;
