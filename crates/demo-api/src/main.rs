@@ -1,5 +1,6 @@
-//! The `demo-api` binary: serves the demo API on a loopback address, trusting tokens of one issuer for one
-//! audience. `demo-api --issuer http://127.0.0.1:4000/ --audience https://api.orgpass.example/ --listen 127.0.0.1:4100`
+//! The `demo-api` binary: serves the demo API on a loopback address, trusting tokens of one issuer (and any
+//! `--also-issuer`, the same API under other custom domains) for one audience.
+//! `demo-api --issuer http://127.0.0.1:4000/ --audience https://api.orgpass.example/ --listen 127.0.0.1:4100`
 
 use std::net::SocketAddr;
 
@@ -17,6 +18,13 @@ struct Cli {
     /// The tenant's issuer, exactly as tokens' `iss` reads (with its trailing slash).
     #[arg(long, env = "DEMO_API_ISSUER")]
     issuer: String,
+    /// Take tokens of this issuer too, each with its own discovery and keys (the API under another custom domain
+    /// of the tenant); repeat for more. Tokens naming any other issuer are refused without a request to it.
+    #[arg(long, value_name = "ISSUER")]
+    also_issuer: Vec<String>,
+    /// Refuse tokens applications got with client credentials (machine-to-machine): serve people only.
+    #[arg(long)]
+    people_only: bool,
     /// The API identifier tokens must be issued for.
     #[arg(long, default_value = DEMO_AUDIENCE)]
     audience: String,
@@ -87,7 +95,11 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     if !cli.listen.ip().is_loopback() {
         return Err(CliError::NotLoopback(cli.listen));
     }
-    let mut config = GuardConfig::new(&cli.issuer, &cli.audience)?;
+    let mut config =
+        GuardConfig::new(&cli.issuer, &cli.audience)?.with_people_only(cli.people_only);
+    for issuer in &cli.also_issuer {
+        config = config.with_issuer(issuer)?;
+    }
     if let Some(url) = &cli.jwks_url {
         config = config.with_jwks_url(url)?;
     }
@@ -121,6 +133,9 @@ async fn run(cli: Cli) -> Result<(), CliError> {
     }
     println!("demo-api listening on http://{addr}/");
     println!("issuer:    {}", cli.issuer);
+    for issuer in &cli.also_issuer {
+        println!("also:      {issuer}");
+    }
     println!("audience:  {}", cli.audience);
     println!("dpop:      {:?}", cli.dpop);
     axum::serve(listener, app(AppState::demo(guard)))

@@ -13,10 +13,13 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::store::Project;
 
-/// `GET /me`: who is calling, for which organization, with which scopes.
+/// `GET /me`: who is calling (a person, or an application by its client id), for which organization, with which
+/// scopes.
 pub async fn me(claims: Claims) -> Json<Value> {
     Json(json!({
         "sub": claims.sub(),
+        "caller": if claims.is_machine() { "machine" } else { "person" },
+        "client_id": claims.machine_client_id(),
         "org_id": claims.org_id(),
         "org_name": claims.org_name(),
         "scopes": claims.scopes(),

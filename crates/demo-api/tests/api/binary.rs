@@ -55,3 +55,20 @@ async fn the_binary_listens_on_loopback_only() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("is not a loopback address"), "{stderr}");
 }
+
+#[tokio::test]
+async fn another_issuer_must_be_https_or_loopback() {
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_demo-api"))
+        .args(["--issuer", "http://127.0.0.1:1/", "--listen", "127.0.0.1:0"])
+        .args(["--also-issuer", "http://login.acme.example/"])
+        .output()
+        .await
+        .expect("demo-api runs");
+    assert!(!out.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        "demo-api: the issuer `http://login.acme.example/` is not https; plain http is allowed only for a loopback \
+         issuer (127.0.0.0/8 or [::1], a local test tenant)"
+    );
+    assert!(out.stdout.is_empty(), "nothing served");
+}

@@ -161,7 +161,7 @@ async fn me_and_refusals_without_a_token() {
     assert_eq!(
         reply.body,
         json!({
-            "sub": ALICE, "org_id": GLOBEX, "org_name": "globex",
+            "sub": ALICE, "caller": "person", "client_id": null, "org_id": GLOBEX, "org_name": "globex",
             "scopes": ["email", "offline_access", "openid", "profile", "read:projects"],
             "permissions": [],
         })
