@@ -107,15 +107,21 @@ pub(crate) async fn click(c: &Client, css: &str) {
 }
 
 pub(crate) async fn screen(c: &Client) -> String {
-    c.execute(
+    text_of(
+        c,
         "const m = document.querySelector('main'); return m ? m.dataset.screen : null",
-        vec![],
     )
     .await
-    .unwrap()
-    .as_str()
-    .unwrap_or_default()
-    .to_owned()
+}
+
+/// The string a script returns in the window (empty when it returns anything else).
+async fn text_of(c: &Client, script: &str) -> String {
+    c.execute(script, vec![])
+        .await
+        .unwrap()
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }
 
 pub(crate) async fn wait_screen(c: &Client, want: &str) {
@@ -162,6 +168,19 @@ pub(crate) async fn photo(c: &Client, name: &str) {
     .await
     .unwrap_or_else(|e| panic!("waiting for a paint before screenshot {name}: {e}"));
     tokio::time::sleep(Duration::from_millis(250)).await;
+    // WebKitGTK without accelerated compositing (the app's window) answers a screenshot after its next paint, and
+    // an idle page paints nothing: a 1-pixel, nearly transparent mark in a corner moves for two seconds, so a paint
+    // comes, and then goes away.
+    c.execute(
+        "const m = document.createElement('div'); m.setAttribute('aria-hidden', 'true'); \
+         m.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;opacity:0.01;pointer-events:none'; \
+         document.documentElement.appendChild(m); let n = 0; \
+         const t = setInterval(() => { m.style.left = (++n % 2) + 'px'; \
+           if (n > 40) { clearInterval(t); m.remove(); } }, 50);",
+        vec![],
+    )
+    .await
+    .unwrap_or_else(|e| panic!("before screenshot {name}: {e}"));
     let png = c
         .screenshot()
         .await
@@ -226,16 +245,12 @@ pub(crate) async fn press(c: &Client, keys: &[char]) {
 
 /// What has the keyboard focus: its `data-testid`, else its `id`, else its tag name.
 pub(crate) async fn focused(c: &Client) -> String {
-    c.execute(
+    text_of(
+        c,
         "const e = document.activeElement; \
          return e ? (e.getAttribute('data-testid') || e.id || e.tagName.toLowerCase()) : '';",
-        vec![],
     )
     .await
-    .unwrap()
-    .as_str()
-    .unwrap_or_default()
-    .to_owned()
 }
 
 /// Presses Tab until `want` (a `data-testid` or `id`) has the focus, as a keyboard user would; fails after 40
