@@ -28,7 +28,7 @@ import http from 'node:http';
 import express from 'express';
 import { auth, requiredScopes } from 'express-oauth2-jwt-bearer';
 
-import { HarnessError, InputError, isObject, run } from './common.mjs';
+import { HarnessError, InputError, close, isObject, jwksServer, listen, run } from './common.mjs';
 
 // What an HTTP header value can carry as is; anything else is no token a client could send.
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
@@ -52,33 +52,6 @@ function checkInput(input) {
   return { issuer, audience, jwks, leeway, cases };
 }
 
-function listen(server) {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve(`http://127.0.0.1:${server.address().port}`);
-    });
-  });
-}
-
-function close(server) {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
-
-function jwksServer(jwks) {
-  const body = JSON.stringify(jwks);
-  return http.createServer((req, res) => {
-    if (req.method === 'GET' && req.url === '/jwks') {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
-    } else {
-      res.writeHead(404).end();
-    }
-  });
-}
 
 function apiServer({ issuer, audience, leeway }, jwksUri) {
   const app = express();

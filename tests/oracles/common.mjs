@@ -1,6 +1,9 @@
-// What both oracles share: reading the one JSON object on stdin, the checks every input needs (an issuer, a JWKS,
+// What the oracles share: reading the one JSON object on stdin, the checks every input needs (an issuer, a JWKS,
 // a leeway, named cases), and running a judge: its verdicts as one JSON line on stdout; exit 2 for a malformed
-// input, 3 for a fault of the harness (each with a message on stderr).
+// input, 3 for a fault of the harness (each with a message on stderr); and the loopback servers the API oracles run
+// (`listen`, `close`, `jwksServer`).
+
+import http from 'node:http';
 
 export class InputError extends Error {}
 export class HarnessError extends Error {}
@@ -50,4 +53,35 @@ export async function run(name, judgeAll) {
       process.exitCode = 3;
     }
   }
+}
+
+/** Listens on 127.0.0.1 on a port the OS picks; resolves to `http://127.0.0.1:PORT`. */
+export function listen(server) {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve(`http://127.0.0.1:${server.address().port}`);
+    });
+  });
+}
+
+/** Stops `server`, its idle keep-alive connections included. */
+export function close(server) {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+/** A server answering `jwks` at GET /jwks (application/json), 404 elsewhere. */
+export function jwksServer(jwks) {
+  const body = JSON.stringify(jwks);
+  return http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/jwks') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(body);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
 }

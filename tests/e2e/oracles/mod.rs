@@ -89,6 +89,33 @@ pub fn oracle(script: &str, input: &Value) -> Vec<(String, Verdict, String)> {
         .collect()
 }
 
+/// Each case's verdict by us (`ours`, asserted against the corpus's pinned verdict) beside the oracle's, in order.
+/// `case` gives a case's name, our pinned verdict and its justification.
+pub async fn judged<C>(
+    corpus: Vec<C>,
+    theirs: Vec<(String, Verdict, String)>,
+    case: impl Fn(&C) -> (&'static str, Verdict, Option<&'static str>),
+    mut ours: impl AsyncFnMut(&C) -> Result<(), String>,
+) -> Vec<Compared> {
+    assert_eq!(theirs.len(), corpus.len(), "one verdict per case");
+    let mut rows = Vec::new();
+    for (c, (name, theirs, their_reason)) in corpus.into_iter().zip(theirs) {
+        let (pinned_name, pinned, justified) = case(&c);
+        assert_eq!(name, pinned_name);
+        let got = ours(&c).await;
+        assert_eq!(Verdict::of(&got), pinned, "{name}: ours {got:?}");
+        rows.push(Compared {
+            name,
+            ours: pinned,
+            our_reason: got.err().unwrap_or_default(),
+            theirs,
+            their_reason,
+            justified,
+        });
+    }
+    rows
+}
+
 /// Prints the comparison and fails on an unjustified difference or a justification that no longer applies.
 pub fn report(title: &str, oracle_name: &str, rows: &[Compared]) {
     let mut agreed = 0;
