@@ -181,9 +181,10 @@ pub(crate) async fn photo(c: &Client, name: &str) {
     )
     .await
     .unwrap_or_else(|e| panic!("before screenshot {name}: {e}"));
-    let png = c
-        .screenshot()
+    // Bounded: a WebDriver command that never answers must fail the test, not hang the run.
+    let png = tokio::time::timeout(WAIT, c.screenshot())
         .await
+        .unwrap_or_else(|_| panic!("screenshot {name}: no answer within {} s", WAIT.as_secs()))
         .unwrap_or_else(|e| panic!("screenshot {name}: {e}"));
     let dir = repo_root().join("artifacts/screenshots");
     std::fs::create_dir_all(&dir).unwrap();
@@ -211,9 +212,9 @@ pub(crate) async fn accessible(c: &Client, name: &str) {
             .unwrap_or_else(|e| panic!("loading axe-core into the window ({name}): {e}"));
     }
     let script = std::fs::read_to_string(repo_root().join("tests/e2e/axe-window.js")).unwrap();
-    let answer = c
-        .execute_async(&format!("{script}\n"), vec![])
+    let answer = tokio::time::timeout(WAIT, c.execute_async(&format!("{script}\n"), vec![]))
         .await
+        .unwrap_or_else(|_| panic!("axe on {name}: no answer within {} s", WAIT.as_secs()))
         .unwrap_or_else(|e| panic!("axe on {name}: {e}"));
     let violations: Vec<Value> = serde_json::from_str(
         answer
