@@ -118,6 +118,9 @@ pub struct Client {
     pub grant_types: Vec<String>,
     pub management_api_scopes: Vec<String>,
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// Refresh-token rotation overlap in seconds (`refresh_token.leeway`), kept and shown by the Management API.
+    #[serde(default)]
+    pub refresh_token_leeway: u64,
 }
 
 impl Client {
@@ -461,6 +464,7 @@ impl Store {
                     grant_types: c.grant_types.clone(),
                     management_api_scopes: c.management_api_scopes.clone(),
                     api_grants: c.api_grants.clone(),
+                    refresh_token_leeway: 0,
                 })
                 .collect(),
             connections: seed

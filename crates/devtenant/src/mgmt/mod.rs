@@ -1,5 +1,6 @@
-//! Management API (`/api/v2`): organizations, enabled connections, members, invitations, connections, clients
-//! and tenant settings, with bearer-token scope checks, Auth0's validation and error shapes, and rate limits.
+//! Management API (`/api/v2`): organizations, enabled connections, members, invitations, discovery domains,
+//! connections, clients and tenant settings, with bearer-token scope checks, Auth0's validation and error
+//! shapes, and rate limits.
 
 use std::collections::BTreeMap;
 
@@ -53,8 +54,17 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/organizations/{id}/invitations/{inv}",
             get(get_invitation).delete(delete_invitation),
         )
+        .route(
+            "/organizations/{id}/discovery-domains",
+            get(list_domains).post(create_domain),
+        )
+        .route(
+            "/organizations/{id}/discovery-domains/{domain}",
+            get(get_domain).patch(patch_domain).delete(delete_domain),
+        )
         .route("/connections", get(list_connections))
         .route("/connections/{id}", get(get_connection))
+        .route("/clients", get(list_clients))
         .route("/clients/{id}", get(get_client).patch(patch_client))
         .route("/tenants/settings", get(get_settings).patch(patch_settings))
         .fallback(not_found)
@@ -364,6 +374,7 @@ fn page_size(property: &str, value: Option<u32>) -> Result<u32, ApiError> {
 
 // ---------------------------------------------------------------- handlers, by resource
 
+mod discovery_domains;
 mod enabled_connections;
 mod invitations;
 mod members;
@@ -371,6 +382,7 @@ mod organizations;
 mod tenant;
 mod validate;
 mod views;
+use discovery_domains::*;
 use enabled_connections::*;
 use invitations::*;
 use members::*;
@@ -421,6 +433,11 @@ mod tests {
             ),
             (Method::GET, "/connections", "read_connections"),
             (Method::GET, "/tenants/settings", "other"),
+            (
+                Method::POST,
+                "/organizations/org_x/discovery-domains",
+                "other",
+            ),
         ];
         for (m, p, g) in rows {
             assert_eq!(endpoint_group(&m, p), g, "{m} {p}");

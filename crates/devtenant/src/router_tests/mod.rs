@@ -4,7 +4,9 @@
 
 mod bad_input;
 mod client_credentials;
+mod client_settings;
 mod discovery;
+mod discovery_domains;
 mod dpop;
 mod faults_ratelimit;
 mod keys_clock;
