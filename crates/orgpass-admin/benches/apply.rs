@@ -54,8 +54,10 @@ fn desired(n: u32) -> DesiredState {
                         is_signup_enabled: None,
                     },
                 ]),
+                discovery_domains: None,
             })
             .collect(),
+        clients: Vec::new(),
     }
 }
 

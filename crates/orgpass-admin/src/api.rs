@@ -1,5 +1,9 @@
-//! The Management API endpoints orgpass-admin uses: organizations, their connections, members and invitations,
-//! and the tenant's connections. Paging (offset and checkpoint) is followed to the end.
+//! The Management API endpoints orgpass-admin uses: organizations, their connections, members, invitations and
+//! discovery domains (`domains.rs`), and the tenant's connections. Paging (offset and checkpoint) is followed to
+//! the end.
+
+mod clients;
+mod domains;
 
 use reqwest::Method;
 use serde::Deserialize;

@@ -1,10 +1,14 @@
-//! Management API payloads (organizations, connections, members, invitations) as Auth0 sends and accepts them.
+//! Management API payloads (organizations, connections, members, invitations, discovery domains, and the
+//! applications' organization settings in `clients.rs`) as Auth0 sends and accepts them.
 //!
 //! These cross a boundary (HTTP and `--json` output), so they are `Serialize` + `Deserialize`.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+mod clients;
+pub use clients::*;
 
 /// `GET /organizations/{id}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -344,4 +348,57 @@ mod tests {
         o.name = "Bad Name".into();
         assert!(o.validate(&auth0).is_err());
     }
+}
+
+/// An organization's discovery domain (`GET /organizations/{id}/discovery-domains/{domain_id}`): the email domain
+/// by which the login's email step finds the organization, once `verified` and used for discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryDomain {
+    pub id: String,
+    pub domain: String,
+    /// `pending` until the DNS TXT record is seen, then `verified`.
+    pub status: String,
+    #[serde(default)]
+    pub use_for_organization_discovery: bool,
+    /// The TXT record's value, to publish at [`Self::verification_host`].
+    #[serde(default)]
+    pub verification_txt: String,
+    #[serde(default)]
+    pub verification_host: String,
+}
+
+impl DiscoveryDomain {
+    /// Whether the DNS TXT record still has to be published (and checked) for it.
+    pub fn is_pending(&self) -> bool {
+        self.status == "pending"
+    }
+}
+
+/// `POST /organizations/{id}/discovery-domains` body.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NewDiscoveryDomain {
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
+}
+
+impl NewDiscoveryDomain {
+    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+        crate::validate::domain(&self.domain)?;
+        if let Some(s) = &self.status {
+            crate::validate::domain_status(s)?;
+        }
+        Ok(())
+    }
+}
+
+/// `PATCH /organizations/{id}/discovery-domains/{domain_id}` body (the domain itself cannot change).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DiscoveryDomainUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
 }

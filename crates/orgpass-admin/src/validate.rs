@@ -79,6 +79,29 @@ pub enum ValidationError {
          \"auth0|64b7f3c2a1e9d8\")"
     )]
     UserId(String),
+    #[error(
+        "discovery domain id {0:?} is invalid: a discovery domain id is \"ordd_\" and then only letters and digits, \
+         at most 50 characters in all; `orgpass-admin orgs domains list ORG` shows them"
+    )]
+    DiscoveryDomainId(String),
+    #[error(
+        "{0:?} is not a domain name: write the email domain itself, dot-separated labels of letters, digits and \
+         inner hyphens, 3–255 characters (e.g. \"acme.example\")"
+    )]
+    Domain(String),
+    #[error("discovery domain status {0:?} is invalid: use \"pending\" or \"verified\"")]
+    DomainStatus(String),
+    #[error("{field} {value:?} is invalid: use one of {allowed}")]
+    NotOneOf {
+        field: &'static str,
+        value: String,
+        allowed: String,
+    },
+    #[error(
+        "client id {0:?} is invalid: a client id is 1–64 letters, digits, '-' or '_'; the application's page in \
+         the Dashboard (or `orgpass-admin clients list`) shows it"
+    )]
+    ClientId(String),
     #[error("{field} must not be empty")]
     Empty { field: &'static str },
     #[error("{0}")]
@@ -131,6 +154,94 @@ pub fn invitation_id(value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::InvitationId(value.to_owned()))
+    }
+}
+
+/// A discovery domain id: `ordd_` and letters or digits, at most 50 characters.
+pub fn discovery_domain_id(value: &str) -> Result<(), ValidationError> {
+    if prefixed_id(value, "ordd_") {
+        Ok(())
+    } else {
+        Err(ValidationError::DiscoveryDomainId(value.to_owned()))
+    }
+}
+
+/// A discovery domain as Auth0 takes it: a host name of dot-separated labels (letters, digits, inner hyphens),
+/// 3–255 characters. Compared in lower case.
+pub fn domain(value: &str) -> Result<(), ValidationError> {
+    let ok = (3..=255).contains(&value.len())
+        && value.split('.').all(|label| {
+            !label.is_empty()
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::Domain(value.to_owned()))
+    }
+}
+
+/// A discovery domain's status: `pending` or `verified`.
+pub fn domain_status(value: &str) -> Result<(), ValidationError> {
+    if matches!(value, "pending" | "verified") {
+        Ok(())
+    } else {
+        Err(ValidationError::DomainStatus(value.to_owned()))
+    }
+}
+
+/// `value`, when set, is one of `allowed`.
+pub fn one_of(
+    field: &'static str,
+    value: Option<&str>,
+    allowed: &[&str],
+) -> Result<(), ValidationError> {
+    match value {
+        Some(v) if !allowed.contains(&v) => Err(ValidationError::NotOneOf {
+            field,
+            value: v.to_owned(),
+            allowed: allowed.join(", "),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// `organization_discovery_methods`: at least one, each `email` or `organization_name`, none twice.
+pub fn discovery_methods(methods: &[String]) -> Result<(), ValidationError> {
+    if methods.is_empty() {
+        return Err(ValidationError::Empty {
+            field: "organization_discovery_methods (list email and/or organization_name)",
+        });
+    }
+    for (i, m) in methods.iter().enumerate() {
+        one_of(
+            "organization_discovery_methods",
+            Some(m),
+            crate::model::DISCOVERY_METHODS,
+        )?;
+        if methods[..i].contains(m) {
+            return Err(ValidationError::Other(format!(
+                "organization_discovery_methods lists {m:?} twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A client id in a path: 1–64 ASCII letters, digits, `-` or `_` (Auth0's are 32 letters and digits).
+pub fn client_id(value: &str) -> Result<(), ValidationError> {
+    let ok = (1..=64).contains(&value.len())
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(ValidationError::ClientId(value.to_owned()))
     }
 }
 

@@ -1,4 +1,4 @@
-//! The desired-state file: organizations, their connections and members, read and written as TOML or YAML, and
+//! The desired-state file: organizations, their connections, members and discovery domains, read and written as TOML or YAML, and
 //! every rule that can be checked without reading the tenant.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -15,6 +15,9 @@ use crate::{AdminError, ValidationError};
 pub struct DesiredState {
     #[serde(default)]
     pub organizations: Vec<OrgSpec>,
+    /// Applications whose organization settings and refresh-token rotation overlap the file manages.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<super::ClientSpec>,
 }
 
 /// One organization. A field left out is not managed (left as it is on the tenant).
@@ -34,6 +37,23 @@ pub struct OrgSpec {
     /// Connections by name, with their per-organization settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub connections: Option<Vec<ConnectionSpec>>,
+    /// Email domains by which the login's email step finds the organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub discovery_domains: Option<Vec<DomainSpec>>,
+}
+
+/// A discovery domain of an organization. A field left out is not managed (the tenant's default on creation:
+/// `pending`, not used for discovery).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DomainSpec {
+    /// The email domain, e.g. `acme.example` (compared in lower case).
+    pub domain: String,
+    /// `pending` or `verified`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_for_organization_discovery: Option<bool>,
 }
 
 /// A connection enabled for an organization, by connection name.
@@ -104,6 +124,7 @@ impl DesiredState {
     /// Every rule that can be checked without reading the tenant: names, duplicates, branding (whose logo rule
     /// depends on which tenant, see [`crate::validate::logo_url`]), metadata, member user ids, flags.
     pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), ValidationError> {
+        super::clients::validate(&self.clients)?;
         let mut seen = BTreeSet::new();
         for o in &self.organizations {
             crate::validate::org_name(&o.name)?;
@@ -121,6 +142,19 @@ impl DesiredState {
             )?;
             for m in o.members.iter().flatten() {
                 crate::validate::user_id(m)?;
+            }
+            let mut domains = BTreeSet::new();
+            for d in o.discovery_domains.iter().flatten() {
+                crate::validate::domain(&d.domain)?;
+                if let Some(s) = &d.status {
+                    crate::validate::domain_status(s)?;
+                }
+                if !domains.insert(d.domain.to_ascii_lowercase()) {
+                    return Err(ValidationError::Other(format!(
+                        "discovery domain {:?} is listed twice for organization {:?}",
+                        d.domain, o.name
+                    )));
+                }
             }
             if let Some(cs) = &o.connections {
                 let mut names = BTreeSet::new();
@@ -160,6 +194,10 @@ colors = { primary = "#0059d6", page_background = "#ffffff" }
 name = "Username-Password-Authentication"
 assign_membership_on_login = true
 is_signup_enabled = true
+[[organizations.discovery_domains]]
+domain = "acme.example"
+status = "verified"
+use_for_organization_discovery = true
 "##;
 
     const YAML: &str = r##"
@@ -175,6 +213,10 @@ organizations:
       - name: Username-Password-Authentication
         assign_membership_on_login: true
         is_signup_enabled: true
+    discovery_domains:
+      - domain: acme.example
+        status: verified
+        use_for_organization_discovery: true
 "##;
 
     #[test]
@@ -246,6 +288,30 @@ organizations:
                     d.organizations[0].members = Some(vec!["auth0|ok".into(), String::new()])
                 }),
                 "user id \"\" is invalid",
+            ),
+            (
+                Box::new(|d| {
+                    d.organizations[0].discovery_domains.as_mut().unwrap()[0].domain =
+                        "a_b.example".into()
+                }),
+                "is not a domain name",
+            ),
+            (
+                Box::new(|d| {
+                    d.organizations[0].discovery_domains.as_mut().unwrap()[0].status =
+                        Some("done".into())
+                }),
+                "use \"pending\" or \"verified\"",
+            ),
+            (
+                Box::new(|d| {
+                    let ds = d.organizations[0].discovery_domains.as_mut().unwrap();
+                    ds.push(DomainSpec {
+                        domain: "ACME.example".into(),
+                        ..DomainSpec::default()
+                    })
+                }),
+                "listed twice",
             ),
         ];
         let auth0 = crate::Tenant::parse("acme.eu.auth0.com").unwrap();

@@ -6,11 +6,13 @@ use std::collections::{BTreeSet, HashMap};
 use futures_util::StreamExt as _;
 use indicatif::ProgressBar;
 
+use super::DomainSpec;
 use super::plan::Work;
 use super::{Action, Change, ConnectionSpec, DesiredState, OrgPlan, OrgSpec, Plan};
 use crate::model::{
-    Connection, ConnectionSettings, ConnectionSettingsUpdate, EnabledConnection, NewOrganization,
-    Organization, OrganizationUpdate,
+    Connection, ConnectionSettings, ConnectionSettingsUpdate, DiscoveryDomain,
+    DiscoveryDomainUpdate, EnabledConnection, NewDiscoveryDomain, NewOrganization, Organization,
+    OrganizationUpdate,
 };
 use crate::{AdminError, ManagementClient};
 
@@ -18,6 +20,7 @@ struct Current {
     org: Organization,
     connections: Option<Vec<EnabledConnection>>,
     members: Option<Vec<String>>,
+    domains: Option<Vec<DiscoveryDomain>>,
 }
 
 /// Reads the tenant and compares it with `desired`. With `prune`, organizations (and connections, members of
@@ -87,10 +90,15 @@ pub async fn plan(
             ),
             None => None,
         };
+        let domains = match &spec.discovery_domains {
+            Some(_) => Some(client.list_discovery_domains(&org.id).await?),
+            None => None,
+        };
         Ok::<_, AdminError>(Current {
             org: org.clone(),
             connections,
             members,
+            domains,
         })
     }))
     .buffer_unordered(concurrency.max(1));
@@ -133,6 +141,12 @@ pub async fn plan(
                 if let Some(m) = spec.members.as_ref().filter(|m| !m.is_empty()) {
                     changes.push(Change::AddMembers { members: m.clone() });
                     work.add_members = m.clone();
+                }
+                for d in spec.discovery_domains.iter().flatten() {
+                    changes.push(Change::AddDomain {
+                        domain: d.domain.to_ascii_lowercase(),
+                    });
+                    work.add_domains.push(new_domain(d));
                 }
                 plans.push(OrgPlan {
                     name: spec.name.clone(),
@@ -182,8 +196,11 @@ pub async fn plan(
             });
         }
     }
+    progress.set_message("reading applications");
+    let clients = super::clients::plan(client, &desired.clients, concurrency).await?;
     Ok(Plan {
         organizations: plans,
+        clients,
     })
 }
 
@@ -311,5 +328,69 @@ fn diff(
             }
         }
     }
+    if let (Some(want), Some(have)) = (&spec.discovery_domains, &cur.domains) {
+        diff_domains(want, have, prune, &mut changes, &mut work);
+    }
     (changes, work)
+}
+
+fn new_domain(d: &DomainSpec) -> NewDiscoveryDomain {
+    NewDiscoveryDomain {
+        domain: d.domain.to_ascii_lowercase(),
+        status: d.status.clone(),
+        use_for_organization_discovery: d.use_for_organization_discovery,
+    }
+}
+
+/// Discovery domains by domain name: added, changed where the file sets a field, removed with `prune`.
+fn diff_domains(
+    want: &[DomainSpec],
+    have: &[DiscoveryDomain],
+    prune: bool,
+    changes: &mut Vec<Change>,
+    work: &mut super::plan::Work,
+) {
+    let have_by_domain: HashMap<String, &DiscoveryDomain> = have
+        .iter()
+        .map(|d| (d.domain.to_ascii_lowercase(), d))
+        .collect();
+    let mut wanted = BTreeSet::new();
+    for d in want {
+        let domain = d.domain.to_ascii_lowercase();
+        wanted.insert(domain.clone());
+        match have_by_domain.get(&domain) {
+            None => {
+                changes.push(Change::AddDomain {
+                    domain: domain.clone(),
+                });
+                work.add_domains.push(new_domain(d));
+            }
+            Some(h) => {
+                let mut u = DiscoveryDomainUpdate::default();
+                if d.status.as_ref().is_some_and(|s| s != &h.status) {
+                    u.status = d.status.clone();
+                }
+                if d.use_for_organization_discovery
+                    .is_some_and(|b| b != h.use_for_organization_discovery)
+                {
+                    u.use_for_organization_discovery = d.use_for_organization_discovery;
+                }
+                if u != DiscoveryDomainUpdate::default() {
+                    changes.push(Change::UpdateDomain { domain });
+                    work.modify_domains.push((h.id.clone(), u));
+                }
+            }
+        }
+    }
+    for h in have {
+        if !wanted.contains(&h.domain.to_ascii_lowercase()) {
+            let domain = h.domain.clone();
+            if prune {
+                changes.push(Change::RemoveDomain { domain });
+                work.remove_domains.push(h.id.clone());
+            } else {
+                changes.push(Change::WouldRemoveDomain { domain });
+            }
+        }
+    }
 }

@@ -15,8 +15,22 @@ use crate::{AdminError, ManagementClient, StatsSnapshot};
 pub struct ApplyReport {
     pub counts: Counts,
     pub failures: Vec<Failure>,
+    /// The DNS TXT records to publish for the discovery domains this apply added as `pending`, by organization and
+    /// domain.
+    pub dns_records: Vec<DnsRecord>,
     pub stats: StatsSnapshot,
     pub elapsed_secs: f64,
+}
+
+/// A DNS TXT record that proves a pending discovery domain is the organization's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DnsRecord {
+    pub organization: String,
+    pub domain: String,
+    /// The record's name (`_auth0-challenge.{domain}`).
+    pub name: String,
+    /// The record's value.
+    pub value: String,
 }
 
 /// An organization whose changes failed.
@@ -44,6 +58,7 @@ pub async fn execute(
     progress.set_position(0);
     progress.set_message("applying");
     let mut failures = Vec::new();
+    let mut dns_records = Vec::new();
     let mut results = futures_util::stream::iter(todo.into_iter().map(|o| async move {
         let r = run_one(client, o).await;
         (o, r)
@@ -51,19 +66,28 @@ pub async fn execute(
     .buffer_unordered(concurrency.max(1));
     while let Some((o, r)) = results.next().await {
         progress.inc(1);
-        if let Err(e) = r {
-            failures.push(Failure {
+        match r {
+            Ok(records) => dns_records.extend(records),
+            Err(e) => failures.push(Failure {
                 name: o.name.clone(),
                 error: e.to_string(),
-            });
+            }),
         }
     }
     drop(results);
+    for (client_id, e) in super::clients::execute(client, &plan.clients, concurrency).await {
+        failures.push(Failure {
+            name: format!("application {client_id}"),
+            error: e.to_string(),
+        });
+    }
     failures.sort_by(|a, b| a.name.cmp(&b.name));
+    dns_records.sort_by(|a, b| (&a.organization, &a.domain).cmp(&(&b.organization, &b.domain)));
     let after = client.stats();
     ApplyReport {
         counts: plan.counts(),
         failures,
+        dns_records,
         stats: StatsSnapshot {
             requests: after.requests - before.requests,
             succeeded: after.succeeded - before.succeeded,
@@ -75,12 +99,13 @@ pub async fn execute(
     }
 }
 
-async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<(), AdminError> {
+/// One organization's requests in order; the TXT records of the pending discovery domains it added.
+async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<Vec<DnsRecord>, AdminError> {
     let w = &o.work;
     if w.delete {
         let id = o.id.as_deref().expect("existing org has an id");
         return match client.delete_organization(id).await {
-            Ok(()) | Err(AdminError::NotFound { .. }) => Ok(()),
+            Ok(()) | Err(AdminError::NotFound { .. }) => Ok(Vec::new()),
             Err(e) => Err(e),
         };
     }
@@ -110,7 +135,28 @@ async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<(), AdminErro
     if !w.remove_members.is_empty() {
         client.remove_members(&id, &w.remove_members).await?;
     }
-    Ok(())
+    let mut records = Vec::new();
+    for new in &w.add_domains {
+        let d = client.create_discovery_domain(&id, new).await?;
+        if d.is_pending() {
+            records.push(DnsRecord {
+                organization: o.name.clone(),
+                domain: d.domain,
+                name: d.verification_host,
+                value: d.verification_txt,
+            });
+        }
+    }
+    for (domain_id, u) in &w.modify_domains {
+        client.update_discovery_domain(&id, domain_id, u).await?;
+    }
+    for domain_id in &w.remove_domains {
+        match client.delete_discovery_domain(&id, domain_id).await {
+            Ok(()) | Err(AdminError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(records)
 }
 
 /// Seconds as a short human string.

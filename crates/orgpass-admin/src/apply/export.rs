@@ -1,11 +1,12 @@
-//! `export`: the tenant's organizations read back as a desired-state document.
+//! `export`: the tenant's organizations (with their discovery domains) and applications' organization settings
+//! read back as a desired-state document.
 
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
 use indicatif::ProgressBar;
 
-use super::{ConnectionSpec, DesiredState, OrgSpec};
+use super::{ConnectionSpec, DesiredState, DomainSpec, OrgSpec};
 use crate::{AdminError, ManagementClient};
 
 /// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`.
@@ -47,6 +48,17 @@ pub async fn export(
                 })
                 .collect();
             conns.sort_by(|a, b| a.name.cmp(&b.name));
+            let mut domains: Vec<DomainSpec> = client
+                .list_discovery_domains(&org.id)
+                .await?
+                .into_iter()
+                .map(|d| DomainSpec {
+                    domain: d.domain,
+                    status: Some(d.status),
+                    use_for_organization_discovery: Some(d.use_for_organization_discovery),
+                })
+                .collect();
+            domains.sort_by(|a, b| a.domain.cmp(&b.domain));
             progress.inc(1);
             Ok::<_, AdminError>(OrgSpec {
                 name: org.name,
@@ -55,6 +67,7 @@ pub async fn export(
                 branding: Some(org.branding.unwrap_or_default()),
                 metadata: Some(org.metadata.unwrap_or_default()),
                 connections: Some(conns),
+                discovery_domains: Some(domains),
             })
         }))
         .buffer_unordered(concurrency.max(1))
@@ -65,5 +78,6 @@ pub async fn export(
     specs.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(DesiredState {
         organizations: specs,
+        clients: super::clients::export(client).await?,
     })
 }

@@ -1,14 +1,16 @@
 //! Desired state (`apply FILE`, `export`): the file format (TOML or YAML), the plan that compares it with the
 //! tenant, and running the plan concurrently.
 
+mod clients;
 mod desired;
 mod diff;
 mod execute;
 mod export;
 mod plan;
 
-pub use desired::{ConnectionSpec, DesiredState, Format, OrgSpec};
+pub use clients::{ClientPlan, ClientSpec, SettingChange};
+pub use desired::{ConnectionSpec, DesiredState, DomainSpec, Format, OrgSpec};
 pub use diff::plan;
-pub use execute::{ApplyReport, Failure, execute, human_secs};
+pub use execute::{ApplyReport, DnsRecord, Failure, execute, human_secs};
 pub use export::export;
 pub use plan::{Action, Change, Counts, OrgPlan, Plan};

@@ -6,7 +6,8 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::model::{
-    ConnectionSettings, ConnectionSettingsUpdate, NewOrganization, OrganizationUpdate,
+    ConnectionSettings, ConnectionSettingsUpdate, DiscoveryDomainUpdate, NewDiscoveryDomain,
+    NewOrganization, OrganizationUpdate,
 };
 
 /// What happens to one organization.
@@ -57,13 +58,28 @@ pub enum Change {
     WouldRemoveMembers {
         members: Vec<String>,
     },
+    AddDomain {
+        domain: String,
+    },
+    UpdateDomain {
+        domain: String,
+    },
+    RemoveDomain {
+        domain: String,
+    },
+    /// A discovery domain on the tenant, not in the file; removed only with `--prune`.
+    WouldRemoveDomain {
+        domain: String,
+    },
 }
 
 impl Change {
     pub(super) fn is_effective(&self) -> bool {
         !matches!(
             self,
-            Change::WouldDisableConnection { .. } | Change::WouldRemoveMembers { .. }
+            Change::WouldDisableConnection { .. }
+                | Change::WouldRemoveMembers { .. }
+                | Change::WouldRemoveDomain { .. }
         )
     }
 }
@@ -98,6 +114,12 @@ impl fmt::Display for Change {
             Change::WouldRemoveMembers { members } => {
                 write!(f, "would remove {} member(s) (--prune)", members.len())
             }
+            Change::AddDomain { domain } => write!(f, "add domain {domain}"),
+            Change::UpdateDomain { domain } => write!(f, "update domain {domain}"),
+            Change::RemoveDomain { domain } => write!(f, "remove domain {domain}"),
+            Change::WouldRemoveDomain { domain } => {
+                write!(f, "would remove domain {domain} (--prune)")
+            }
         }
     }
 }
@@ -124,6 +146,10 @@ pub(super) struct Work {
     pub(super) disable: Vec<String>,
     pub(super) add_members: Vec<String>,
     pub(super) remove_members: Vec<String>,
+    pub(super) add_domains: Vec<NewDiscoveryDomain>,
+    /// By discovery domain id.
+    pub(super) modify_domains: Vec<(String, DiscoveryDomainUpdate)>,
+    pub(super) remove_domains: Vec<String>,
     pub(super) delete: bool,
 }
 
@@ -131,6 +157,9 @@ pub(super) struct Work {
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
     pub organizations: Vec<OrgPlan>,
+    /// The applications the file lists.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clients: Vec<super::ClientPlan>,
 }
 
 /// Counts per action.
@@ -162,7 +191,7 @@ impl Plan {
     /// True when applying would change nothing.
     pub fn is_noop(&self) -> bool {
         let c = self.counts();
-        c.create + c.update + c.delete == 0
+        c.create + c.update + c.delete == 0 && self.clients.iter().all(|p| p.is_unchanged())
     }
 }
 
@@ -183,12 +212,23 @@ impl fmt::Display for Plan {
             }
             writeln!(f)?;
         }
+        for p in &self.clients {
+            writeln!(f, "{p}")?;
+        }
         let c = self.counts();
         write!(
             f,
             "Plan: {} to create, {} to update, {} unchanged, {} to delete",
             c.create, c.update, c.unchanged, c.delete
         )?;
+        if !self.clients.is_empty() {
+            let changed = self.clients.iter().filter(|p| !p.is_unchanged()).count();
+            write!(
+                f,
+                "; applications: {changed} to update, {} unchanged",
+                self.clients.len() - changed
+            )?;
+        }
         if c.would_delete > 0 {
             write!(
                 f,

@@ -47,6 +47,12 @@ pub(super) async fn run(
         for f in &report.failures {
             out.line(format!("failed {}: {}", f.name, f.error))?;
         }
+        for r in &report.dns_records {
+            out.line(format!(
+                "{} {}: pending; publish the DNS TXT record {} with the value {}",
+                r.organization, r.domain, r.name, r.value
+            ))?;
+        }
         out.line(format!(
             "Applied in {:.1}s: {} requests ({} rate-limited and waited, {} retried), {} failed.",
             report.elapsed_secs,

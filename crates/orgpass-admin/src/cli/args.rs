@@ -48,6 +48,9 @@ pub(super) enum Command {
     /// The tenant's connections.
     #[command(subcommand)]
     Connections(ConnectionsCmd),
+    /// Applications: their organization settings and refresh-token rotation overlap.
+    #[command(subcommand)]
+    Clients(ClientsCmd),
     /// Make a desired-state file (TOML or YAML) true: prints a plan, then applies it.
     Apply {
         file: PathBuf,
@@ -172,6 +175,53 @@ pub(super) enum OrgsCmd {
     /// Invitations.
     #[command(subcommand)]
     Invitations(InvitationsCmd),
+    /// Discovery domains: the email domains by which the login finds the organization.
+    #[command(subcommand)]
+    Domains(DomainsCmd),
+}
+
+#[derive(Args)]
+pub(super) struct DomainFlags {
+    /// `pending` (the DNS TXT record is still to be checked) or `verified`.
+    #[arg(long, value_parser = ["pending", "verified"])]
+    pub(super) status: Option<String>,
+    /// Whether the login's email step finds the organization by this domain (once verified).
+    #[arg(long)]
+    pub(super) use_for_discovery: Option<bool>,
+}
+
+#[derive(Subcommand)]
+pub(super) enum DomainsCmd {
+    /// The organization's discovery domains, with the DNS TXT record of each pending one.
+    List { org: String },
+    /// One discovery domain (by domain or id), with its DNS TXT record.
+    Get {
+        org: String,
+        #[arg(value_name = "DOMAIN")]
+        discovery_domain: String,
+    },
+    /// Add a discovery domain; prints the DNS TXT record to publish while it is pending.
+    Add {
+        org: String,
+        #[arg(value_name = "DOMAIN")]
+        discovery_domain: String,
+        #[command(flatten)]
+        flags: DomainFlags,
+    },
+    /// Change a discovery domain's status or whether it is used for discovery.
+    Update {
+        org: String,
+        #[arg(value_name = "DOMAIN")]
+        discovery_domain: String,
+        #[command(flatten)]
+        flags: DomainFlags,
+    },
+    /// Remove a discovery domain.
+    Remove {
+        org: String,
+        #[arg(value_name = "DOMAIN")]
+        discovery_domain: String,
+    },
 }
 
 #[derive(Args)]
@@ -283,6 +333,34 @@ pub(super) enum InvitationsCmd {
     Revoke {
         org: String,
         invitation_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum ClientsCmd {
+    /// Every application with its organization settings.
+    List,
+    /// One application's organization settings and rotation overlap.
+    Get {
+        #[arg(value_name = "CLIENT_ID")]
+        app: String,
+    },
+    /// Change an application's organization settings or rotation overlap.
+    Update {
+        #[arg(value_name = "CLIENT_ID")]
+        app: String,
+        /// Whether it signs people in to organizations.
+        #[arg(long, value_parser = ["deny", "allow", "require"])]
+        organization_usage: Option<String>,
+        /// With organizations required: ask for the organization before login, after it, or not at all.
+        #[arg(long = "organization-prompt", value_parser = ["no_prompt", "pre_login_prompt", "post_login_prompt"])]
+        organization_require_behavior: Option<String>,
+        /// How the prompt before login finds the organization; repeatable (email, organization_name).
+        #[arg(long = "discovery-method", value_parser = ["email", "organization_name"])]
+        discovery_methods: Vec<String>,
+        /// Seconds during which the previous refresh token may be used again without revoking its family.
+        #[arg(long = "refresh-token-leeway", value_name = "SECONDS")]
+        leeway: Option<u64>,
     },
 }
 

@@ -3,8 +3,10 @@
 
 mod apply;
 mod args;
+mod clients;
 mod connections;
 mod credentials;
+mod domains;
 mod invitations;
 mod members;
 mod orgs;
@@ -71,6 +73,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Auth(cmd) => credentials::auth(&cli, &out, cmd).await,
         Command::Connections(cmd) => connections::tenant_connections(&cli, &out, cmd).await,
         Command::Orgs(cmd) => orgs::run(&cli, &out, cmd).await,
+        Command::Clients(cmd) => clients::run(&cli, &out, cmd).await,
         Command::Apply {
             file,
             dry_run,

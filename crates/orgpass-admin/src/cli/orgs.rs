@@ -10,7 +10,7 @@ use orgpass_admin::{Tenant, ValidationError};
 use super::args::{Cli, OrgFields, OrgsCmd};
 use super::credentials::client;
 use super::output::Out;
-use super::{CliError, connections, invitations, members};
+use super::{CliError, connections, domains, invitations, members};
 
 /// `orgs …`, and the commands under one organization (each in its own file).
 pub(super) async fn run(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliError> {
@@ -138,6 +138,7 @@ pub(super) async fn run(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliEr
         OrgsCmd::Connections(sub) => connections::org_connections(&c, out, sub).await,
         OrgsCmd::Members(sub) => members::run(&c, out, sub).await,
         OrgsCmd::Invitations(sub) => invitations::run(&c, out, sub).await,
+        OrgsCmd::Domains(sub) => domains::run(&c, out, sub).await,
     }
 }
 

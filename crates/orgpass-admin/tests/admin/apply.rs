@@ -1,4 +1,4 @@
-//! Desired state: plan, apply, idempotence, prune, export round trip.
+//! Desired state: plan, apply, idempotence, prune, export round trip (discovery domains included).
 
 use indicatif::ProgressBar;
 use orgpass_admin::apply::{self, Action, Change, DesiredState, Format};
@@ -141,6 +141,44 @@ async fn export_then_apply_is_a_no_op_in_both_formats() {
         .unwrap();
     assert_eq!(acme.members.as_ref().unwrap().len(), 2);
     assert!(!acme.connections.as_ref().unwrap().is_empty());
+    let domains = |name: &str| -> Vec<(String, Option<String>, Option<bool>)> {
+        let o = state.organizations.iter().find(|o| o.name == name).unwrap();
+        o.discovery_domains
+            .iter()
+            .flatten()
+            .map(|d| {
+                (
+                    d.domain.clone(),
+                    d.status.clone(),
+                    d.use_for_organization_discovery,
+                )
+            })
+            .collect()
+    };
+    let verified = |d: &str, used: bool| (d.to_owned(), Some("verified".to_owned()), Some(used));
+    assert_eq!(
+        domains("acme"),
+        vec![
+            verified("acme.example", true),
+            verified("example.com", true)
+        ]
+    );
+    assert_eq!(
+        domains("globex"),
+        vec![
+            verified("example.com", true),
+            verified("globex-legacy.example", false),
+            verified("globex.example", true),
+        ]
+    );
+    assert_eq!(
+        domains("initech"),
+        vec![(
+            "initech.example".to_owned(),
+            Some("pending".to_owned()),
+            Some(true)
+        )]
+    );
     for format in [Format::Toml, Format::Yaml] {
         let text = state.render(format).unwrap();
         let back = DesiredState::parse(&text, format).unwrap();

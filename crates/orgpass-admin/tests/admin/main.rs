@@ -2,6 +2,8 @@
 
 mod apply;
 mod cli;
+mod clients;
+mod domains;
 mod faults;
 mod library;
 mod qa;
