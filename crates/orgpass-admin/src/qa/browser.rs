@@ -153,6 +153,8 @@ fn spawn(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
+        // Its own process group, so that dropping it kills every process it started, not only the first.
+        .process_group(0)
         .kill_on_drop(true);
     // SAFETY: between fork and exec only async-signal-safe calls (fcntl, dup2) on fds this process owns. Both
     // ends are first copied above 9 so that neither can be overwritten by the other's dup2 (either may itself
@@ -190,7 +192,7 @@ fn spawn(
     let process = Process {
         child,
         stderr,
-        _profile: profile,
+        profile,
     };
     Ok((
         process,
@@ -198,12 +200,33 @@ fn spawn(
     ))
 }
 
-/// The running browser: killed when dropped (`kill_on_drop`), then its profile removed.
+/// The running browser: its whole process group killed when dropped, then its profile removed.
 struct Process {
     child: Child,
     /// Chromium's last lines on stderr.
     stderr: Arc<Mutex<VecDeque<String>>>,
-    _profile: tempfile::TempDir,
+    profile: tempfile::TempDir,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Killing only the first process (`kill_on_drop`) leaves its renderers and GPU process writing into the
+        // profile for a moment, so removing it could fail on a file created meanwhile and leave it behind.
+        if let Some(pid) = self.child.id() {
+            // SAFETY: a plain system call on the group this process created (`process_group(0)`: its id is the pid).
+            unsafe { libc::killpg(pid as libc::pid_t, libc::SIGKILL) };
+        }
+        // A process killed mid-call may still finish that call: try again until the profile is gone (bounded).
+        let profile = self.profile.path();
+        for _ in 0..50 {
+            match std::fs::remove_dir_all(profile) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    std::thread::sleep(Duration::from_millis(10))
+                }
+                _ => break,
+            }
+        }
+    }
 }
 
 impl Process {
