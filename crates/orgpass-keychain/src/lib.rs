@@ -12,13 +12,15 @@
 //! There is never a plaintext fallback: a missing or locked keychain is an error.
 
 mod chunk;
+#[cfg(all(test, windows))]
+mod credman_tests;
 mod error;
 mod memory;
 mod os;
 mod secret;
 
 pub use chunk::{CHUNK_LEN, delete_chunked, read_chunked, write_chunked};
-pub use error::KeychainError;
+pub use error::{KeychainError, hint};
 pub use memory::MemoryBackend;
 pub use os::OsKeychain;
 pub use secret::Secret;

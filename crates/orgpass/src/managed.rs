@@ -420,6 +420,23 @@ locked = ["issuer", "client_id"]
         );
     }
 
+    /// IT's folder on Windows is `%ProgramData%\Orgpass` (C:\ProgramData unless the machine moved it).
+    #[cfg(windows)]
+    #[test]
+    fn system_files_are_under_program_data_on_windows() {
+        let data = std::env::var_os("ProgramData").expect("Windows sets %ProgramData%");
+        assert_eq!(system_dirs(), vec![Path::new(&data).join("Orgpass")]);
+        assert!(
+            system_dirs()[0]
+                .to_string_lossy()
+                .ends_with(r"\ProgramData\Orgpass"),
+            "{:?}",
+            system_dirs()
+        );
+    }
+
+    // Unix paths (`:`-separated, absolute from `/`); Windows has %ProgramData% instead (above).
+    #[cfg(unix)]
     #[test]
     fn system_files_follow_xdg_config_dirs_and_etc_orgpass_is_always_read() {
         let root = tempfile::tempdir().unwrap();

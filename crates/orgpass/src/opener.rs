@@ -45,10 +45,16 @@ pub struct CommandOpener {
 
 impl CommandOpener {
     /// Parse `command` (e.g. `firefox --private-window`).
+    /// On Windows the command is split by the Windows command line's rules instead, so a path such as
+    /// `"C:\Program Files\Mozilla Firefox\firefox.exe" -private-window` keeps its backslashes.
     pub fn parse(command: &str) -> Result<Self, OpenError> {
-        let argv = shell_words::split(command).map_err(|e| OpenError::BadCommand {
+        #[cfg(not(windows))]
+        let argv = shell_words::split(command).map_err(|e| e.to_string());
+        #[cfg(windows)]
+        let argv = split_windows(command);
+        let argv = argv.map_err(|reason| OpenError::BadCommand {
             command: command.to_owned(),
-            reason: e.to_string(),
+            reason,
         })?;
         if argv.is_empty() {
             return Err(OpenError::EmptyCommand);
@@ -89,6 +95,55 @@ impl Opener for CommandOpener {
     }
 }
 
+/// Splits a command line as Windows programs split theirs (`CommandLineToArgvW`): blanks separate arguments,
+/// double quotes group, a backslash is literal unless it comes before a quote (`\"` is a quote, `\\"` a backslash
+/// and a quote that groups).
+#[cfg(any(windows, test))]
+fn split_windows(command: &str) -> Result<Vec<String>, String> {
+    let mut argv = Vec::new();
+    let mut arg = String::new();
+    let (mut quoted, mut started, mut backslashes) = (false, false, 0usize);
+    for c in command.chars() {
+        match c {
+            '\\' => {
+                backslashes += 1;
+                started = true;
+                continue;
+            }
+            '"' => {
+                arg.extend(std::iter::repeat_n('\\', backslashes / 2));
+                if backslashes % 2 == 1 {
+                    arg.push('"');
+                } else {
+                    quoted = !quoted;
+                }
+                started = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                arg.extend(std::iter::repeat_n('\\', backslashes));
+                if started {
+                    argv.push(std::mem::take(&mut arg));
+                }
+                started = false;
+            }
+            c => {
+                arg.extend(std::iter::repeat_n('\\', backslashes));
+                arg.push(c);
+                started = true;
+            }
+        }
+        backslashes = 0;
+    }
+    if quoted {
+        return Err("a double quote is not closed".into());
+    }
+    arg.extend(std::iter::repeat_n('\\', backslashes));
+    if started {
+        argv.push(arg);
+    }
+    Ok(argv)
+}
+
 /// Print the URL (to stderr) for the user to open; used by `--no-browser`.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct PrintOpener;
@@ -113,12 +168,52 @@ pub fn opener_for(browser: Option<&str>, no_browser: bool) -> Result<Box<dyn Ope
 mod tests {
     use super::*;
 
+    /// Windows paths keep their backslashes; quotes group as in `CommandLineToArgvW`.
     #[test]
-    fn command_is_split_like_a_shell() {
-        let o = CommandOpener::parse(r#"node "tests/my browser.mjs" --flag='a b'"#).unwrap();
-        assert_eq!(o.argv(), ["node", "tests/my browser.mjs", "--flag=a b"]);
+    fn windows_command_lines_are_split_by_windows_rules() {
+        let rows: &[(&str, &[&str])] = &[
+            (
+                r#""C:\Program Files\Mozilla Firefox\firefox.exe" -private-window"#,
+                &[
+                    r"C:\Program Files\Mozilla Firefox\firefox.exe",
+                    "-private-window",
+                ],
+            ),
+            (
+                r"C:\Windows\system32\winebrowser.exe",
+                &[r"C:\Windows\system32\winebrowser.exe"],
+            ),
+            (r#"a\"b "c d"e  f"#, &[r#"a"b"#, "c de", "f"]),
+            (r#"x\\"y z""#, &[r"x\y z"]),
+            (r"trailing\\ ", &[r"trailing\\"]),
+            (r#""""#, &[""]),
+        ];
+        for (line, want) in rows {
+            assert_eq!(split_windows(line).unwrap(), *want, "{line}");
+        }
+        assert_eq!(
+            split_windows(r#""open"#).unwrap_err(),
+            "a double quote is not closed"
+        );
+    }
+
+    #[test]
+    fn command_is_split_like_the_platforms_shell() {
+        #[cfg(not(windows))]
+        let (line, want, unterminated) = (
+            r#"node "tests/my browser.mjs" --flag='a b'"#,
+            ["node", "tests/my browser.mjs", "--flag=a b"],
+            "node 'unterminated",
+        );
+        #[cfg(windows)]
+        let (line, want, unterminated) = (
+            r#"node "tests\my browser.mjs" --flag="a b""#,
+            ["node", r"tests\my browser.mjs", "--flag=a b"],
+            r#"node "unterminated"#,
+        );
+        assert_eq!(CommandOpener::parse(line).unwrap().argv(), want);
         assert!(matches!(
-            CommandOpener::parse("node 'unterminated"),
+            CommandOpener::parse(unterminated),
             Err(OpenError::BadCommand { .. })
         ));
         assert!(matches!(
@@ -127,6 +222,8 @@ mod tests {
         ));
     }
 
+    // `sh` writes the arguments it got; on Windows the CLI's journey under Wine runs a browser command instead.
+    #[cfg(unix)]
     #[test]
     fn url_is_the_last_argument() {
         let dir = tempfile::tempdir().unwrap();

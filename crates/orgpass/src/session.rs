@@ -133,21 +133,44 @@ impl Drop for Stored {
     }
 }
 
+/// What to do about a missing or locked keychain, in this platform's words.
+mod platform {
+    #[cfg(windows)]
+    pub const UNAVAILABLE: &str = "on Windows it is Credential Manager. Check that its service (VaultSvc) is \
+         running in services.msc and run orgpass from your own signed-in Windows session, then try again";
+    #[cfg(target_os = "macos")]
+    pub const UNAVAILABLE: &str = "on macOS it is the login keychain. Open Keychain Access, check that the \
+         login keychain exists, then try again";
+    #[cfg(not(any(windows, target_os = "macos")))]
+    pub const UNAVAILABLE: &str = "on Linux it needs a Secret Service on the D-Bus session bus. Install and start \
+         GNOME Keyring (`gnome-keyring-daemon --start --components=secrets`) or KWallet in your desktop session, \
+         then try again";
+
+    #[cfg(windows)]
+    pub const LOCKED: &str = "Windows Credential Manager has no logon session here (a service, a scheduled task \
+         or `runas /netonly` without your profile loaded): run orgpass from your own signed-in Windows session, \
+         then try again";
+    #[cfg(target_os = "macos")]
+    pub const LOCKED: &str = "Unlock the login keychain in Keychain Access, then try again";
+    #[cfg(not(any(windows, target_os = "macos")))]
+    pub const LOCKED: &str = "Unlock it, then try again: log in to your desktop session or unlock the Login \
+         keyring in Passwords and Keys; without a desktop (SSH), run `gnome-keyring-daemon --replace --unlock`, \
+         type the keyring password and press Ctrl-D";
+}
+
 /// Why the session store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// No keychain to talk to (on Linux: no Secret Service on the D-Bus session bus, or no session bus at all).
     #[error(
-        "no OS keychain is available ({0}). Orgpass keeps sessions only in the keychain, never in a plain file: on \
-         Linux it needs a Secret Service on the D-Bus session bus. Install and start GNOME Keyring \
-         (`gnome-keyring-daemon --start --components=secrets`) or KWallet in your desktop session, then try again"
+        "no OS keychain is available ({0}). Orgpass keeps sessions only in the keychain, never in a plain file: {hint}",
+        hint = platform::UNAVAILABLE
     )]
     Unavailable(String),
     /// The keychain is there but locked, and unlocking it was refused or impossible (no prompt could be shown).
     #[error(
-        "the OS keychain is locked ({0}), so orgpass cannot read or store sessions; nothing was removed. Unlock it, \
-         then try again: log in to your desktop session or unlock the Login keyring in Passwords and Keys; without a \
-         desktop (SSH), run `gnome-keyring-daemon --replace --unlock`, type the keyring password and press Ctrl-D"
+        "the OS keychain is locked ({0}), so orgpass cannot read or store sessions; nothing was removed. {hint}",
+        hint = platform::LOCKED
     )]
     Locked(String),
     #[error("keychain error: {0}")]
