@@ -11,6 +11,7 @@ mod demo;
 mod package;
 #[cfg(test)]
 mod tidy;
+mod windows;
 
 use demo::demo;
 use package::{bundle, package};
@@ -130,6 +131,7 @@ fn main() -> ExitCode {
         Some("deps") => ensure_system_packages(true).and_then(|_| ensure_tauri_driver()),
         Some("package") => package().map(|deb| println!("{}", deb.display())),
         Some("ui") => build_ui(),
+        Some("windows") => windows::windows(&args[1..]),
         _ => {
             eprintln!(
                 "usage: cargo xtask <command>\n\n\
@@ -138,7 +140,9 @@ fn main() -> ExitCode {
                  demo          start devtenant with the demo seed and the desktop app pointed at it\n  \
                  deps          install the Debian packages (as root, or print the command) and tauri-driver\n  \
                  package       build the installable .deb (release, stripped) into target/release/bundle/deb\n  \
-                 ui            build the frontend into ui/dist"
+                 ui            build the frontend into ui/dist\n  \
+                 windows       build the engine and CLI for Windows and test them under Wine; type-check the app\n                \
+                 for Windows and the crates without C for macOS"
             );
             return ExitCode::from(2);
         }
@@ -396,7 +400,12 @@ fn test(cargo_args: &[String]) -> Result {
         let _ = child.wait();
     }
     let _ = std::fs::remove_dir_all(&home);
-    result
+    result?;
+    // Windows and macOS last, outside the private keyring: Wine brings its own Credential Manager.
+    if cargo_args.is_empty() {
+        windows::windows(&[])?;
+    }
+    Ok(())
 }
 
 fn test_inner(cargo_args: &[String]) -> Result {

@@ -21,3 +21,4 @@ mod scripts;
 mod status;
 mod support;
 mod tls;
+mod wine;
