@@ -60,7 +60,7 @@ const NOT_UNDER_WINE: &[&str] = &[
      provide (type-checked only)",
     "the engine's and CLI's integration suites (crates/orgpass/tests, crates/orgpass-cli/tests): their fixtures \
      (node's oidc-provider, gnome-keyring, the Linux binaries they start) are Linux programs; the CLI journey \
-     below covers the same commands with the Windows build",
+     covers the same commands with the Windows build",
     "a locked Credential Manager: Windows has no locked state (it opens with the logon session); its nearest \
      failure, ERROR_NO_SUCH_LOGON_SESSION, is not something Wine produces, so only its classification is tested",
 ];
