@@ -7,6 +7,8 @@ const COMMANDS: &[&str] = &[
     "directory",
     "validate_org",
     "begin_login",
+    "validate_email",
+    "begin_email_login",
     "cancel_login",
     "reopen_browser",
     "paste_callback",

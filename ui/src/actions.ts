@@ -4,7 +4,7 @@
 import * as api from "tauri-plugin-orgpass-api";
 import { asIpcError, onState, type AppView, type OrgCard } from "tauri-plugin-orgpass-api";
 import type { UnlistenFn } from "@tauri-apps/api/event";
-import { initialFinder, sessionFor, submitEnabled, type UiState } from "./state";
+import { emailSubmitEnabled, initialFinder, sessionFor, submitEnabled, type UiState } from "./state";
 
 /** How actions get their local changes on screen (the render loop implements it). */
 export interface Redraw {
@@ -49,6 +49,12 @@ export interface Actions {
   loadDirectory(size: number): Promise<void>;
   /** Fetch the organization's projects from the company's API (the render loop asks when the screen shows them). */
   loadApi(orgId: string): Promise<void>;
+  /** Open (or close, back to the picker) "Continue with your work email". */
+  showEmail(open: boolean): void;
+  /** The person typed into the work email field: validated as typed, the newest answer kept. */
+  emailTyped(input: string): Promise<void>;
+  /** The work email form was submitted (Enter or Continue): the sign-in starts without an organization. */
+  submitEmail(): Promise<void>;
 }
 
 export function createActions(ui: UiState, redraw: Redraw): Actions {
@@ -104,7 +110,67 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
     redraw.render();
   };
 
+  const emailTyped = async (input: string) => {
+    ui.emailInput = input;
+    const seq = ++ui.emailSeq;
+    if (!input.trim()) {
+      ui.emailValidation = null;
+      redraw.refreshForm();
+      return;
+    }
+    try {
+      const ok = await api.validateEmail(input);
+      if (seq === ui.emailSeq) ui.emailValidation = { ok };
+    } catch (e) {
+      if (seq === ui.emailSeq) ui.emailValidation = { err: asIpcError(e) };
+    }
+    if (seq === ui.emailSeq) redraw.refreshForm();
+  };
+
+  const submitEmail = async () => {
+    if (!emailSubmitEnabled(ui)) {
+      // Enter on an address that did not validate starts nothing: say why (the hint under the field shows it).
+      const v = ui.emailValidation;
+      if (ui.submitting) return;
+      redraw.announce(v && "err" in v ? v.err.message : "Type your work email, like ada@acme.example.");
+      return;
+    }
+    ui.submitting = true;
+    ui.notice = null;
+    redraw.refreshForm();
+    try {
+      await api.beginEmailLogin(ui.emailInput);
+      // Started: the waiting screen came as an event; after it (signed in, cancelled, refused) the picker shows.
+      ui.emailMode = false;
+      ui.emailInput = "";
+      ui.emailValidation = null;
+    } catch (e) {
+      const err = asIpcError(e);
+      if (err.code === "bad_input") {
+        ui.emailValidation = { err };
+        redraw.announce(err.message);
+      } else {
+        // Shown on the error screen, which leads back to the picker.
+        ui.emailMode = false;
+        ui.notice = `${err.message} ${err.nextStep}`.trim();
+        redraw.announce(ui.notice);
+      }
+    } finally {
+      ui.submitting = false;
+    }
+    redraw.render();
+  };
+
   return {
+    showEmail: (open) => {
+      ui.emailMode = open;
+      ui.notice = null;
+      // The person's place: the email field when it opens, the button that opened it when they come back.
+      ui.focusNext = open ? "email-input" : "email-start";
+      redraw.render();
+    },
+    emailTyped,
+    submitEmail,
     async loadDirectory(size) {
       ui.directoryAsked = size;
       try {

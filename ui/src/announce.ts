@@ -9,12 +9,16 @@ import { shownSession } from "./state";
 
 /** What the screen a view shows says about the sign-in, in a sentence; empty for the picker. */
 export function statusMessage(view: AppView): string {
+  if (view.pending?.email) return `Signing in with your work email ${view.pending.email}. ${stageText(view.pending)}`;
   if (view.pending) return `Signing in to ${view.pending.orgLabel}. ${stageText(view.pending)}`;
   if (view.lastError) return `${view.lastError.message} ${view.lastError.nextStep}`.trim();
   const s = shownSession(view);
   if (!s) return "";
   // Renewing the tokens is not news: "refreshing" reads as signed in, so a renewal says nothing.
-  if (s.status === "active" || s.status === "refreshing") return `Signed in to ${s.orgDisplayName} as ${s.name ?? s.email ?? s.sub}.`;
+  if (s.status === "active" || s.status === "refreshing") {
+    const found = s.foundByEmail ? " Your work email found this organization." : "";
+    return `Signed in to ${s.orgDisplayName} as ${s.name ?? s.email ?? s.sub}.${found}`;
+  }
   const what = s.status === "offline" ? "offline" : "session ended";
   return `${s.orgDisplayName}: ${what}. ${s.statusNote ?? ""}`.trim();
 }

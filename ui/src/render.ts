@@ -12,23 +12,28 @@ import { createAnnouncer, statusMessage } from "./announce";
 import { errorScreen } from "./screens/error";
 import { header } from "./screens/header";
 import { pickerScreen, refreshPickerForm } from "./screens/picker";
+import { emailScreen, refreshEmailForm } from "./screens/email";
 import { apiMissing } from "./screens/api-data";
 import { qaMissing } from "./screens/qa";
 import { signedInScreen } from "./screens/signed-in";
 import { waitingScreen } from "./screens/waiting";
 import { initialUi, shownSession, type UiState } from "./state";
 
-/** The screen for a view: waiting while a sign-in runs, else the last error, else the session shown, else the picker. */
+/**
+ * The screen for a view: waiting while a sign-in runs, else the last error, else the session shown, else "Continue
+ * with your work email" when the person opened it, else the picker.
+ */
 export function screenFor(view: AppView, ui: UiState, actions: Actions): HTMLElement {
   if (view.pending) return waitingScreen(view.pending, ui, actions);
   if (view.lastError) return errorScreen(view.lastError, actions);
   const active = shownSession(view);
   if (active) return signedInScreen(view, active, ui, actions);
+  if (ui.emailMode) return emailScreen(ui, actions);
   return pickerScreen(view, ui, actions);
 }
 
 /** Text fields that keep focus and caret when the window is drawn again (a state event while typing). */
-const KEEP_FOCUS = ["org-input", "qa-filter"];
+const KEEP_FOCUS = ["org-input", "qa-filter", "email-input"];
 
 export interface App {
   ui: UiState;
@@ -55,7 +60,10 @@ export function createApp(root: HTMLElement): App {
     render: () => {
       if (ui.view) render(ui.view);
     },
-    refreshForm: () => refreshPickerForm(root, ui),
+    refreshForm: () => {
+      refreshPickerForm(root, ui);
+      refreshEmailForm(root, ui);
+    },
     refreshNotice: () => {
       const n = root.querySelector("#wait-notice");
       if (n) n.textContent = ui.notice;
@@ -97,7 +105,8 @@ export function createApp(root: HTMLElement): App {
     const kept = !screenChanged && focused instanceof HTMLElement && focused.dataset.testid ? byTestId(root, focused.dataset.testid) : undefined;
     if (again) {
       again.focus();
-      again.setSelectionRange(refocus.start, refocus.end);
+      // An email field has no caret position to restore (its selectionStart is null, and setting one throws).
+      if (refocus.start !== null) again.setSelectionRange(refocus.start, refocus.end);
     } else if (asked) {
       asked.focus();
     } else if (kept) {

@@ -1,6 +1,6 @@
 // The window's own state: what lives only in the webview (what the person is typing, open dialogs, fetched QA
 // details), next to the last AppView the plugin sent. The plugin owns everything else; it arrives as state events.
-import type { AppView, IpcError, OrgCard, OrgInputView, QaView, SessionView } from "tauri-plugin-orgpass-api";
+import type { AppView, EmailInputView, IpcError, OrgCard, OrgInputView, QaView, SessionView } from "tauri-plugin-orgpass-api";
 import { createDirectory, type Directory } from "./directory";
 
 /** What the company's API answered for the organization shown (the signed-in screen's data section). */
@@ -11,6 +11,9 @@ export type ApiData =
 
 /** The validation result of what is in the organization field. */
 export type Validation = { ok: OrgInputView } | { err: IpcError };
+
+/** The validation result of what is in the work email field. */
+export type EmailValidation = { ok: EmailInputView } | { err: IpcError };
 
 /**
  * What a finder keeps across redraws for one query: the highlighted organization (by its input) and the list's scroll
@@ -62,6 +65,12 @@ export interface UiState {
   /** The QA panel's filter of the organizations to sign in to next, and its list. */
   qaQuery: string;
   qaList: FinderState;
+  /** "Continue with your work email" is open instead of the picker (a screen of the window's own). */
+  emailMode: boolean;
+  /** The work email field's text, and its validation (only the newest answer counts). */
+  emailInput: string;
+  emailValidation: EmailValidation | null;
+  emailSeq: number;
 }
 
 export function initialUi(): UiState {
@@ -87,7 +96,25 @@ export function initialUi(): UiState {
     picker: initialFinder(),
     qaQuery: "",
     qaList: initialFinder(),
+    emailMode: false,
+    emailInput: "",
+    emailValidation: null,
+    emailSeq: 0,
   };
+}
+
+/** Continue on the work email screen is enabled once the address validated and no sign-in is being started. */
+export function emailSubmitEnabled(ui: UiState): boolean {
+  return !!ui.emailValidation && "ok" in ui.emailValidation && !ui.submitting;
+}
+
+/**
+ * The organization the picker offers first: the newest recent one, when the tenant found it by the work email (a
+ * later sign-in names it directly, with no email step); null otherwise.
+ */
+export function offeredFirst(view: AppView) {
+  const newest = view.recent[0];
+  return newest?.foundByEmail ? newest : null;
 }
 
 /** Continue is enabled once the input validated and no sign-in is being started. */

@@ -76,6 +76,22 @@ const screens: [string, AppView, Parameters<typeof fakePlugin>[0], ((root: HTMLE
   ],
   ["QA", signedInView({ qa: true, apiUrl: "http://127.0.0.1:4100/" }), { api_request: projects }],
   ["error", pickerView({ lastError: ipcError({ code: "refused", retry: "acme", details: "access_denied" }) }), {}],
+  [
+    "picker, the organization a work email found offered first",
+    pickerView({ recent: [recent(card(GLOBEX, "globex", "Globex Industries"), false, true), recent(card(ACME, "acme", "Acme Corporation"))] }),
+    {},
+  ],
+  [
+    "work email, refused as typed",
+    pickerView(),
+    { validate_email: () => { throw ipcError({ code: "bad_input", message: "A work email has an @ in it, like ada@acme.example." }); } },
+    (root) => {
+      byTestId(root, "email-start").click();
+      type(byTestId(root, "email-input") as HTMLInputElement, "dana");
+    },
+  ],
+  ["waiting for a work email sign-in", pickerView({ pending: pending({ orgLabel: "your organization", input: "dana@globex.example", email: "dana@globex.example" }) }), {}],
+  ["signed in, found by email", signedInView({ sessions: [session(GLOBEX, "globex", "Globex Industries", { foundByEmail: true })], active: GLOBEX }), {}],
 ];
 
 /** Controls that must have an accessible name. */

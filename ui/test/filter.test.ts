@@ -13,7 +13,7 @@ const org = (id: string | null, name: string | null, displayName: string): OrgCa
   displayName,
   branding: noBranding,
 });
-const recentOf = (c: OrgCard): RecentOrg => ({ ...c, lastSignedIn: "2030-01-01T00:00:00Z", signedIn: false });
+const recentOf = (c: OrgCard): RecentOrg => ({ ...c, lastSignedIn: "2030-01-01T00:00:00Z", signedIn: false, foundByEmail: false });
 
 const directory: OrgCard[] = [
   org("org_AcmeA1b2C3d4E5f6", "acme", "Acme Corporation"),

@@ -16,8 +16,8 @@ export function card(id: string, name: string, displayName: string): OrgCard {
   return { input: id, id, name, displayName, branding: { ...noBranding, primaryColor: "#d9480f" } };
 }
 
-export function recent(c: OrgCard, signedIn = false): RecentOrg {
-  return { ...c, lastSignedIn: new Date(Date.now() - 3600_000).toISOString(), signedIn };
+export function recent(c: OrgCard, signedIn = false, foundByEmail = false): RecentOrg {
+  return { ...c, lastSignedIn: new Date(Date.now() - 3600_000).toISOString(), signedIn, foundByEmail };
 }
 
 export function session(orgId: string, orgName: string, orgDisplayName: string, more: Partial<SessionView> = {}): SessionView {
@@ -33,6 +33,7 @@ export function session(orgId: string, orgName: string, orgDisplayName: string, 
     expiresAt: new Date(Date.now() + 3600_000).toISOString(),
     status: "active",
     statusNote: null,
+    foundByEmail: false,
     ...more,
   };
 }
@@ -46,6 +47,7 @@ export function pending(more: Partial<PendingView> = {}): PendingView {
     promptLogin: false,
     stage: "waiting",
     browserOpened: true,
+    email: null,
     ...more,
   };
 }

@@ -2,7 +2,7 @@
 // model with every optional field set to guest-js/twin.json; here a literal of each TypeScript type (complete, or tsc
 // refuses it) must have exactly the same keys, nested, and the same enum values where Rust picked one.
 import { describe, expect, it } from "vitest";
-import type { ApiReply, AppView, OrgCard, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
+import type { ApiReply, AppView, EmailInputView, OrgCard, OrgInputView, QaView } from "tauri-plugin-orgpass-api";
 import twin from "../../crates/tauri-plugin-orgpass/guest-js/twin.json";
 
 const rust = twin as Record<string, unknown>;
@@ -29,7 +29,7 @@ const appView: AppView = {
   qa: true,
   qaLocked: false,
   directorySize: 1,
-  recent: [{ ...card, lastSignedIn: "t", signedIn: true }],
+  recent: [{ ...card, lastSignedIn: "t", signedIn: true, foundByEmail: true }],
   sessions: [
     {
       orgId: "o",
@@ -43,6 +43,7 @@ const appView: AppView = {
       expiresAt: "t",
       status: "active",
       statusNote: "note",
+      foundByEmail: true,
     },
   ],
   active: "o",
@@ -54,6 +55,7 @@ const appView: AppView = {
     promptLogin: true,
     stage: "waiting",
     browserOpened: true,
+    email: "ada@acme.example",
   },
   lastError: { code: "refused", message: "m", nextStep: "n", details: "d", retry: "acme" },
   prefill: "acme",
@@ -61,6 +63,7 @@ const appView: AppView = {
   apiUrl: "https://api.acme.example/",
 };
 const orgInputView: OrgInputView = { kind: "invitation", organization: "o", hasInvitation: true, summary: "s" };
+const emailInputView: EmailInputView = { address: "a", domain: "d", summary: "s" };
 const qaView: QaView = { orgId: "o", claims: [["k", "v"]], accessClaims: [["k", "v"]], accessNote: "n", dpopJkt: "j", authorizeParams: [["k", "v"]], settings: [["k", "v"]] };
 const apiReply: ApiReply = { status: 200, body: { projects: [] } };
 
@@ -69,6 +72,7 @@ describe("the TypeScript twins match the Rust view models", () => {
     ["appView", appView],
     ["orgCard", card],
     ["orgInputView", orgInputView],
+    ["emailInputView", emailInputView],
     ["qaView", qaView],
     ["apiReply", apiReply],
   ] as const)("%s has the same keys, nested, as the Rust side serializes", (name, twin) => {

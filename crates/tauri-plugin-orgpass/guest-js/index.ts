@@ -56,6 +56,8 @@ export interface RecentOrg extends OrgCard {
   /** RFC 3339. */
   lastSignedIn: string;
   signedIn: boolean;
+  /** The tenant found this organization by the person's work email: the picker offers it first. */
+  foundByEmail: boolean;
 }
 
 export type SessionStatus = "active" | "refreshing" | "offline" | "expired";
@@ -74,6 +76,8 @@ export interface SessionView {
   status: SessionStatus;
   /** A sentence explaining a non-active status. */
   statusNote: string | null;
+  /** The sign-in named no organization: the tenant found it by the person's work email. */
+  foundByEmail: boolean;
 }
 
 export type LoginStage = "starting" | "waiting" | "exchanging" | "done";
@@ -89,6 +93,8 @@ export interface PendingView {
   stage: LoginStage;
   /** Whether the browser could be opened; false means: use "Copy sign-in link". */
   browserOpened: boolean;
+  /** The work email the tenant finds the organization by ("Continue with your work email"); null when one is named. */
+  email: string | null;
 }
 
 export interface AppView {
@@ -123,6 +129,15 @@ export interface OrgInputView {
   organization: string;
   hasInvitation: boolean;
   /** Short human description, e.g. "Invitation to acme". */
+  summary: string;
+}
+
+/** A work email, validated as typed: the tenant finds the organization by its domain. */
+export interface EmailInputView {
+  /** The address as it will be sent (as `login_hint`), trimmed. */
+  address: string;
+  /** Its domain, lower case. */
+  domain: string;
   summary: string;
 }
 
@@ -184,6 +199,13 @@ export const directory = () => call<OrgCard[]>("directory");
 export const validateOrg = (input: string) => call<OrgInputView>("validate_org", { input });
 /** Start signing in; resolves once the browser was asked to open (the pending sign-in arrives as state). */
 export const beginLogin = (input: string, promptLogin = false) => call<void>("begin_login", { input, promptLogin });
+/** Check a work email as it is typed (the engine's own check: what passes here is what the sign-in sends). */
+export const validateEmail = (input: string) => call<EmailInputView>("validate_email", { input });
+/**
+ * Start a sign-in that names no organization: the tenant finds it by the work email (sent as `login_hint`), and the
+ * organization it chose arrives with the session (`foundByEmail`). Resolves once the browser was asked to open.
+ */
+export const beginEmailLogin = (email: string) => call<void>("begin_email_login", { email });
 export const cancelLogin = () => call<void>("cancel_login");
 export const reopenBrowser = () => call<void>("reopen_browser");
 /** The address a browser on another computer ended on; the outcome arrives as state. */

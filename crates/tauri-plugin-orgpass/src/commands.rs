@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tauri::State;
 
 use crate::model::Core;
-use crate::view::{ApiReply, AppView, IpcError, OrgCard, OrgInputView, QaView};
+use crate::view::{ApiReply, AppView, EmailInputView, IpcError, OrgCard, OrgInputView, QaView};
 
 type CoreState<'a> = State<'a, Arc<Core>>;
 
@@ -43,6 +43,19 @@ pub async fn begin_login(
     prompt_login: bool,
 ) -> Result<(), IpcError> {
     core.inner().clone().begin_login(&input, prompt_login).await
+}
+
+/// Check a work email as it is typed ("Continue with your work email").
+#[tauri::command]
+pub fn validate_email(core: CoreState<'_>, input: String) -> Result<EmailInputView, IpcError> {
+    core.validate_email(&input)
+}
+
+/// Start a sign-in that names no organization: the tenant finds it by the work email (sent as `login_hint`).
+/// Returns once the browser was asked to open; the organization the tenant chose arrives with the session.
+#[tauri::command]
+pub async fn begin_email_login(core: CoreState<'_>, email: String) -> Result<(), IpcError> {
+    core.inner().clone().begin_email_login(&email).await
 }
 
 #[tauri::command]

@@ -10,6 +10,9 @@ use orgpass::{
 
 use crate::view::{ErrorCode, IpcError};
 
+mod by_email;
+pub use by_email::bad_email;
+
 /// The keychain is there but locked (and no unlock prompt could be shown, or it was dismissed).
 const KEYCHAIN_LOCKED_NEXT: &str = "Unlock your keychain, then try again: on Linux, sign in to your desktop again or unlock the “Login” keyring in Passwords and Keys; on a Mac, unlock it in Keychain Access. Orgpass never keeps sessions in a plain file.";
 /// There is no keychain to talk to (on Linux: no Secret Service on the D-Bus session bus).
@@ -164,6 +167,14 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
             "Close programs that use those ports, or configure other ports (ports in the configuration, ORGPASS_PORTS or --ports), then try again.",
             details,
         ),
+        // Found by email, the ID token must name the organization the tenant chose.
+        LoginError::IdToken(IdTokenError::OrgIdRequired) => IpcError::new(
+            ErrorCode::Refused,
+            "The sign-in service did not say which organization it signed you in to, so Orgpass refused it.",
+            "Choose your organization from the list, or ask your IT department to turn on organizations for this \
+             app.",
+            details,
+        ),
         LoginError::IdToken(t) => match IdTokenFault::of(t) {
             IdTokenFault::Clock => IpcError::new(
                 ErrorCode::ClockSkew,
@@ -187,6 +198,12 @@ pub fn login(e: &LoginError, org: &str, issuer: &str) -> IpcError {
         LoginError::ServerFailed(_) => server_failing(details, issuer),
         LoginError::Discovery(d) => discovery(d, issuer),
         LoginError::Store(s) => keychain(s),
+        LoginError::OrgNotAllowed {
+            org_id,
+            org_name,
+            allowed,
+        } => by_email::org_not_allowed(org_id, org_name.as_deref(), allowed),
+        LoginError::NotAllowed { org: id, allowed } => by_email::not_allowed(org, id, allowed),
         LoginError::TokenEndpoint { error, .. } if error == "invalid_grant" => IpcError::new(
             ErrorCode::Refused,
             "The sign-in expired before Orgpass could finish it.",
@@ -388,12 +405,6 @@ pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
             "Sign out of this organization and sign in again.",
             details,
         ),
-        ApiError::NoApiUrl | ApiError::NoAudience | ApiError::BadApiUrl(_) => IpcError::new(
-            ErrorCode::Config,
-            "Orgpass is not set up with your company's API.",
-            "Ask your IT support to set api_url (and audience) in Orgpass's configuration.",
-            details,
-        ),
         ApiError::TooLarge { .. } => IpcError::new(
             ErrorCode::ApiRefused,
             "Your company's API sent more data than Orgpass shows at once.",
@@ -408,6 +419,14 @@ pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
                 details,
             )
         }
+        // What is left is how the API is configured (no api_url, no audience, a bad URL, an API without a URL),
+        // whichever way the engine says it.
+        _ => IpcError::new(
+            ErrorCode::Config,
+            "Orgpass is not set up with your company's API.",
+            "Ask your IT support to set api_url (and audience) in Orgpass's configuration.",
+            details,
+        ),
     }
 }
 

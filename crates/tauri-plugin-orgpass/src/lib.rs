@@ -68,6 +68,8 @@ pub fn with_core<R: Runtime>(core: Arc<Core>) -> TauriPlugin<R> {
             commands::directory,
             commands::validate_org,
             commands::begin_login,
+            commands::validate_email,
+            commands::begin_email_login,
             commands::cancel_login,
             commands::reopen_browser,
             commands::paste_callback,

@@ -22,6 +22,10 @@ pub struct RecentEntry {
     pub branding: Branding,
     #[serde(with = "time::serde::rfc3339")]
     pub last_signed_in: OffsetDateTime,
+    /// The tenant once found this organization by the person's work email (kept when it is later named directly),
+    /// so the picker offers it first. Files written before it existed read as `false`.
+    #[serde(default)]
+    pub found_by_email: bool,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -98,6 +102,7 @@ mod tests {
             display_name: id.to_uppercase(),
             branding: Branding::default(),
             last_signed_in: OffsetDateTime::from_unix_timestamp(at).unwrap(),
+            found_by_email: false,
         }
     }
 

@@ -110,6 +110,9 @@ pub struct RecentOrg {
     /// RFC 3339.
     pub last_signed_in: String,
     pub signed_in: bool,
+    /// The tenant found this organization by the person's work email (the last time, or any time before): the
+    /// picker offers it first.
+    pub found_by_email: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -137,6 +140,9 @@ pub struct SessionView {
     pub expires_at: String,
     pub status: SessionStatus,
     pub status_note: Option<String>,
+    /// The sign-in named no organization: the tenant found it by the person's work email (and chose it, or the
+    /// person did in its chooser).
+    pub found_by_email: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -160,6 +166,9 @@ pub struct PendingView {
     pub prompt_login: bool,
     pub stage: LoginStage,
     pub browser_opened: bool,
+    /// The work email the tenant finds the organization by, when the sign-in names none ("Continue with your work
+    /// email"); `org_label` is then a placeholder until the tenant has chosen.
+    pub email: Option<String>,
 }
 
 /// Everything the window renders (sent by `app_state` and the `orgpass://state` event).
@@ -202,6 +211,17 @@ pub struct OrgInputView {
     pub kind: OrgInputKind,
     pub organization: String,
     pub has_invitation: bool,
+    pub summary: String,
+}
+
+/// The result of validating a work email as it is typed (the tenant finds the organization by its domain).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailInputView {
+    /// The address as it will be sent (`login_hint`), trimmed.
+    pub address: String,
+    /// Its domain, lower case: what the tenant matches against organizations' verified domains.
+    pub domain: String,
     pub summary: String,
 }
 
@@ -266,6 +286,7 @@ mod tests {
                 card: card.clone(),
                 last_signed_in: "2026-12-02T00:00:00Z".into(),
                 signed_in: true,
+                found_by_email: true,
             }],
             sessions: vec![SessionView {
                 org_id: "org_AcmeA1b2C3d4E5f6".into(),
@@ -279,6 +300,7 @@ mod tests {
                 expires_at: "2026-12-02T10:00:00Z".into(),
                 status: SessionStatus::Active,
                 status_note: Some("note".into()),
+                found_by_email: true,
             }],
             active: Some("org_AcmeA1b2C3d4E5f6".into()),
             pending: Some(PendingView {
@@ -289,6 +311,7 @@ mod tests {
                 prompt_login: true,
                 stage: LoginStage::Waiting,
                 browser_opened: true,
+                email: Some("ada@acme.example".into()),
             }),
             last_error: Some(error),
             prefill: Some("acme".into()),
@@ -300,6 +323,11 @@ mod tests {
             organization: "org_AcmeA1b2C3d4E5f6".into(),
             has_invitation: true,
             summary: "Invitation to Acme Corporation".into(),
+        };
+        let email = EmailInputView {
+            address: "ada@acme.example".into(),
+            domain: "acme.example".into(),
+            summary: "Your organization is found by acme.example".into(),
         };
         let qa = QaView {
             org_id: "org_AcmeA1b2C3d4E5f6".into(),
@@ -318,7 +346,8 @@ mod tests {
             body: serde_json::json!({"projects": []}),
         };
         serde_json::json!({
-            "appView": app, "orgCard": card, "orgInputView": input, "qaView": qa, "apiReply": reply,
+            "appView": app, "orgCard": card, "orgInputView": input, "emailInputView": email, "qaView": qa,
+            "apiReply": reply,
         })
     }
 

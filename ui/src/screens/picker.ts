@@ -7,7 +7,7 @@ import type { AppView, OrgCard, RecentOrg } from "tauri-plugin-orgpass-api";
 import type { Actions } from "../actions";
 import { fromNow, h } from "../dom";
 import { foldQuery, search, searchable, type Match } from "../filter";
-import { sessionFor, submitEnabled, type UiState } from "../state";
+import { offeredFirst, sessionFor, submitEnabled, type UiState } from "../state";
 import { arrowNavigation, brandStyle, logo } from "./common";
 import { orgFinder } from "./org-finder";
 
@@ -97,7 +97,32 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     validationMessage(ui),
   );
 
-  const recentSection = view.recent.length ? recentList(view.recent, actions) : null;
+  // The organization a work email found last time is offered first, above the field (and not again under Recent).
+  const first = offeredFirst(view);
+  const others = first ? view.recent.slice(1) : view.recent;
+  const recentSection = others.length ? recentList(others, actions) : null;
+  const offered = first
+    ? h(
+        "section",
+        { class: "offered-first", "data-testid": "offered-first" },
+        h("h2", {}, "Your work email found"),
+        h(
+          "div",
+          { class: "org-list", role: "list" },
+          h(
+            "div",
+            { role: "listitem" },
+            orgItem(first, `found by your work email · last signed in ${fromNow(first.lastSignedIn)}`, `offered-${first.input}`, () => void actions.pick(first), first.signedIn ? "Signed in" : undefined),
+          ),
+        ),
+      )
+    : null;
+  const emailOffer = h(
+    "p",
+    { class: "email-offer" },
+    "Don't know your organization?",
+    h("button", { type: "button", "data-testid": "email-start", onclick: () => actions.showEmail(true) }, "Continue with your work email"),
+  );
   const index = ui.directory.index;
   const total = searchable(index, view.recent);
   const finder = orgFinder({
@@ -149,7 +174,9 @@ export function pickerScreen(view: AppView, ui: UiState, actions: Actions): HTML
     cancelPick,
     h("h1", {}, "Sign in to your organization"),
     h("p", { class: "lead" }, "Your browser opens to finish signing in. Orgpass keeps you signed in afterwards."),
+    offered,
     form,
+    emailOffer,
     ui.notice ? h("p", { class: "notice", "data-testid": "notice" }, ui.notice) : null,
     recentSlot,
     directory,

@@ -78,6 +78,10 @@ export function signedInScreen(view: AppView, s: SessionView, ui: UiState, actio
       h("dd", { "data-testid": "expires" }, `Access token valid until ${formatTime(s.expiresAt)} (${fromNow(s.expiresAt)}); renewed automatically`),
       h("dt", {}, "User ID"),
       h("dd", { class: "mono" }, s.sub),
+      s.foundByEmail ? h("dt", {}, "Organization") : null,
+      s.foundByEmail
+        ? h("dd", { "data-testid": "found-by-email" }, `Found by your work email: your company's sign-in service chose ${s.orgDisplayName} (${s.orgId}).`)
+        : null,
     ),
     s.statusNote ? h("p", { class: `notice notice-${s.status}`, "data-testid": "status-note" }, s.statusNote) : null,
     h(

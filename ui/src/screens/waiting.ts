@@ -57,10 +57,18 @@ export function waitingScreen(pending: PendingView, ui: UiState, actions: Action
     h(
       "div",
       { class: "wait-card" },
-      logo(pending.orgLabel, pending.branding, "lg"),
+      // Found by a work email, the organization is not known yet: its mark is the email's @, not initials.
+      logo(pending.email ? "@" : pending.orgLabel, pending.branding, "lg"),
       h("div", { class: "spinner", role: "progressbar", "aria-label": "Waiting for sign-in" }),
       h("h1", {}, "Waiting for sign-in to ", h("span", { "data-testid": "waiting-org" }, pending.orgLabel)),
       h("p", { class: "lead", "data-testid": "waiting-stage" }, stageText(pending)),
+      pending.email
+        ? h(
+            "p",
+            { class: "fine", "data-testid": "waiting-email" },
+            `Your company's sign-in service finds your organization by ${pending.email}. If several organizations use its domain, choose yours in the browser.`,
+          )
+        : null,
       pending.promptLogin ? h("p", { class: "fine" }, "The login page is shown even if you are already signed in (prompt=login).") : null,
       h(
         "div",

@@ -21,9 +21,16 @@ impl Core {
             qa: inner.qa,
             qa_locked: self.qa_locked,
             directory_size: self.directory.len(),
+            // An organization this app may no longer sign in to (the directory or `allowed_organizations` changed)
+            // is not offered.
             recent: inner
                 .recent
                 .iter()
+                .filter(|r| {
+                    self.ready
+                        .as_ref()
+                        .is_ok_and(|ready| ready.config.engine.allows_organization(&r.org_id))
+                })
                 .map(|r| RecentOrg {
                     card: OrgCard {
                         input: r.org_id.clone(),
@@ -34,6 +41,7 @@ impl Core {
                     },
                     last_signed_in: rfc3339(r.last_signed_in),
                     signed_in: inner.sessions.contains_key(&r.org_id),
+                    found_by_email: r.found_by_email,
                 })
                 .collect(),
             sessions: inner
@@ -73,6 +81,7 @@ impl Core {
                 .unwrap_or_default(),
             status: s.status,
             status_note: s.note.clone(),
+            found_by_email: s.meta.found_by_email,
         }
     }
 

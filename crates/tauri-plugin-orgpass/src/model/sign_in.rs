@@ -3,7 +3,7 @@
 //! organization) when it arrives. A deep link or invitation handed over by the OS pre-fills the picker.
 use std::sync::Arc;
 
-use orgpass::{LoginRequest, OrgInput};
+use orgpass::{LoginRequest, OrgInput, WorkEmail};
 use time::OffsetDateTime;
 
 use super::{Core, Pending, Signed};
@@ -55,14 +55,84 @@ impl Core {
         })
     }
 
-    /// Start a sign-in: bind the loopback listener, open the browser, and wait for it in a task.
+    /// Check a work email as it is typed ("Continue with your work email"): the engine's own parse, so what is
+    /// accepted here is what the sign-in sends.
+    pub fn validate_email(&self, input: &str) -> Result<EmailInputView, IpcError> {
+        let email = WorkEmail::parse(input).map_err(|e| errors::bad_email(input, &e))?;
+        let address = email.as_str().to_owned();
+        let domain = address
+            .rsplit_once('@')
+            .map(|(_, d)| d.to_lowercase())
+            .unwrap_or_default();
+        Ok(EmailInputView {
+            summary: format!(
+                "Your company's sign-in service looks up the organization that uses {domain}"
+            ),
+            address,
+            domain,
+        })
+    }
+
+    /// Start a sign-in to an organization (ID, name or invitation link): bind the loopback listener, open the
+    /// browser, and wait for it in a task.
     pub async fn begin_login(
         self: &Arc<Self>,
         input: &str,
         prompt_login: bool,
     ) -> Result<(), IpcError> {
-        let ready = self.ready()?;
+        self.ready()?;
         let parsed = OrgInput::parse(input).map_err(|e| errors::bad_input(&e))?;
+        let (org_label, branding) = {
+            let inner = self.lock();
+            self.org_identity(&inner, parsed.id(), parsed.name())
+        };
+        let view = PendingView {
+            org_label,
+            input: input.trim().to_owned(),
+            branding,
+            authorize_url: None,
+            prompt_login,
+            stage: LoginStage::Starting,
+            browser_opened: false,
+            email: None,
+        };
+        let request = LoginRequest {
+            org: Some(parsed),
+            prompt: prompt_login.then(|| "login".to_owned()),
+            ..LoginRequest::default()
+        };
+        self.start_login(request, view).await
+    }
+
+    /// Start a sign-in that names no organization: the tenant finds it by the work email's domain (the address is
+    /// the `login_hint`), through the engine's email sign-in, which requires the ID token to name the organization
+    /// and holds it to `allowed_organizations` (the company directory, in the Orgpass app).
+    pub async fn begin_email_login(self: &Arc<Self>, email: &str) -> Result<(), IpcError> {
+        self.ready()?;
+        let email = WorkEmail::parse(email).map_err(|e| errors::bad_email(email, &e))?;
+        let view = PendingView {
+            org_label: "your organization".to_owned(),
+            input: email.as_str().to_owned(),
+            branding: Branding::default(),
+            authorize_url: None,
+            prompt_login: false,
+            stage: LoginStage::Starting,
+            browser_opened: false,
+            email: Some(email.as_str().to_owned()),
+        };
+        let request = LoginRequest {
+            email: Some(email),
+            ..LoginRequest::default()
+        };
+        self.start_login(request, view).await
+    }
+
+    async fn start_login(
+        self: &Arc<Self>,
+        request: LoginRequest,
+        view: PendingView,
+    ) -> Result<(), IpcError> {
+        let ready = self.ready()?;
         let login_id = {
             let mut inner = self.lock();
             if let Some(p) = &inner.pending {
@@ -73,19 +143,10 @@ impl Core {
                     String::new(),
                 ));
             }
-            let (label, branding) = self.org_identity(&inner, parsed.id(), parsed.name());
             inner.next_login_id += 1;
             let login_id = inner.next_login_id;
             inner.pending = Some(Pending {
-                view: PendingView {
-                    org_label: label,
-                    input: input.trim().to_owned(),
-                    branding,
-                    authorize_url: None,
-                    prompt_login,
-                    stage: LoginStage::Starting,
-                    browser_opened: false,
-                },
+                view,
                 cancel: None,
                 paste: None,
                 sent: Vec::new(),
@@ -98,11 +159,6 @@ impl Core {
         };
         self.notify();
 
-        let request = LoginRequest {
-            org: Some(parsed),
-            prompt: prompt_login.then(|| "login".to_owned()),
-            ..LoginRequest::default()
-        };
         let pending = match ready.client.begin_login(request).await {
             Ok(p) => p,
             Err(e) => {
@@ -164,7 +220,8 @@ impl Core {
             if let Some(pending) = inner.pending.take_if(|p| p.id == login_id)
                 && let Some(mut e) = error.filter(|e| e.code != ErrorCode::Cancelled)
             {
-                e.retry = Some(pending.view.input);
+                // An organization can be tried again from the error screen; a work email is typed again.
+                e.retry = pending.view.email.is_none().then_some(pending.view.input);
                 inner.last_error = Some(e);
             }
         }
@@ -200,7 +257,12 @@ impl Core {
                     if inner.pending.as_ref().is_some_and(|p| p.id == login_id) {
                         inner.pending = None;
                     }
+                    let found_before = inner
+                        .recent
+                        .iter()
+                        .any(|r| r.org_id == org_id && r.found_by_email);
                     RecentEntry {
+                        found_by_email: meta.found_by_email || found_before,
                         org_id: org_id.clone(),
                         org_name: meta.org_name.clone(),
                         display_name: display,
