@@ -113,6 +113,16 @@ pub enum AppConfigError {
         "directory entry {index} in {path} has neither `id` nor `name`: give the organization's ID (org_…) or name"
     )]
     EntryWithoutOrg { path: PathBuf, index: usize },
+    #[error(
+        "directory entry {index} in {path} (`{org}`) has no valid organization ID: the directory is also the list \
+         of organizations this app may sign in to, checked against the ID the tenant signs you in to; give it \
+         `id = \"org_…\"`, or list the IDs this app may sign in to in allowed_organizations"
+    )]
+    EntryWithoutId {
+        path: PathBuf,
+        index: usize,
+        org: String,
+    },
 }
 
 /// The resolved configuration the app runs with.
@@ -127,6 +137,9 @@ pub struct AppConfig {
     pub origins: Vec<(String, Source)>,
     /// The keys the system file locks.
     pub locks: Locks,
+    /// `engine.allowed_organizations` is the directory's IDs: no layer set `allowed_organizations` (nor locked it),
+    /// so the organizations the picker offers are the ones a sign-in may end in.
+    pub allow_list_from_directory: bool,
 }
 
 /// A configuration file's text and where it was read.
@@ -268,6 +281,37 @@ impl AppConfig {
                 });
             }
         }
+        // The directory is an allow-list too, in the engine's one representation of it: its IDs become the lowest
+        // layer's `allowed_organizations`, parsed and enforced like IT's own list (before the browser for a named
+        // ID, after the token check for one the tenant chose). A list set in any layer, or locked, wins.
+        let explicit = layers
+            .iter()
+            .any(|l| l.settings.allowed_organizations.is_some());
+        let allow_list_from_directory =
+            !directory.is_empty() && !explicit && !locks.is_locked("allowed_organizations");
+        if allow_list_from_directory {
+            let ids = directory
+                .iter()
+                .enumerate()
+                .map(
+                    |(i, entry)| match entry.id.as_deref().map(orgpass::OrgInput::parse) {
+                        Some(Ok(orgpass::OrgInput::Id(id))) => Ok(id),
+                        _ => Err(AppConfigError::EntryWithoutId {
+                            path: directory_path.clone(),
+                            index: i + 1,
+                            org: entry.input().unwrap_or_default().to_owned(),
+                        }),
+                    },
+                )
+                .collect::<Result<Vec<_>, _>>()?;
+            layers.push(Layer {
+                source: directory_source.clone(),
+                settings: ConfigFile {
+                    allowed_organizations: Some(ids),
+                    ..ConfigFile::default()
+                },
+            });
+        }
         let resolved = Config::resolve_layers(&layers)?;
         let (qa, qa_source) = apps
             .iter()
@@ -288,6 +332,7 @@ impl AppConfig {
             path,
             origins,
             locks,
+            allow_list_from_directory,
         })
     }
 }
@@ -345,6 +390,14 @@ impl AppConfig {
                         },
                     ),
                     "organizations" => format!("{} in the directory", self.directory.len()),
+                    "allowed_organizations" => match &e.allowed_organizations {
+                        None => "(any organization)".into(),
+                        Some(ids) if self.allow_list_from_directory => {
+                            format!("the {} organizations of the directory", ids.len())
+                        }
+                        Some(ids) if ids.len() <= 5 => ids.join(", "),
+                        Some(ids) => format!("{} organizations", ids.len()),
+                    },
                     "qa" => self.qa.to_string(),
                     _ => String::new(),
                 };
@@ -403,6 +456,7 @@ display_name = "Acme Corp"
 primary_color = "#0059d6"
 
 [[organizations]]
+id = "org_BBBBBBBBBBBBBBBB"
 name = "globex"
 "##;
 
@@ -422,7 +476,7 @@ name = "globex"
         assert!(c.qa);
         assert_eq!(c.directory.len(), 2);
         assert_eq!(c.directory[0].input(), Some("org_AAAAAAAAAAAAAAAA"));
-        assert_eq!(c.directory[1].input(), Some("globex"));
+        assert_eq!(c.directory[1].input(), Some("org_BBBBBBBBBBBBBBBB"));
         assert_eq!(c.directory[0].display_name.as_deref(), Some("Acme Corp"));
 
         let off = AppConfig::resolve(Some(FILE), None, &env, &flags, Some(false)).unwrap();
@@ -475,6 +529,78 @@ name = "globex"
             e,
             AppConfigError::Engine(ConfigError::MissingIssuer)
         ));
+    }
+
+    /// The directory is the allow-list too, as the engine's own `allowed_organizations` (one list, parsed and
+    /// enforced by the engine), unless a layer sets (or IT locks) `allowed_organizations` itself.
+    #[test]
+    fn the_directory_is_the_allow_list_unless_allowed_organizations_is_set() {
+        let env = Env::default();
+        let resolve = |text: &str| {
+            AppConfig::resolve(
+                Some(text),
+                Some("/x/app.toml".into()),
+                &env,
+                &Flags::default(),
+                None,
+            )
+        };
+        let c = resolve(FILE).unwrap();
+        assert!(c.allow_list_from_directory);
+        assert_eq!(
+            c.engine.allowed_organizations.as_deref(),
+            Some(
+                &[
+                    "org_AAAAAAAAAAAAAAAA".to_owned(),
+                    "org_BBBBBBBBBBBBBBBB".to_owned()
+                ][..]
+            )
+        );
+        assert!(c.engine.allows_organization("org_BBBBBBBBBBBBBBBB"));
+        assert!(!c.engine.allows_organization("org_CCCCCCCCCCCCCCCC"));
+        let row = |c: &AppConfig| {
+            c.settings_rows()
+                .into_iter()
+                .find(|(k, _)| k == "allowed_organizations")
+                .unwrap()
+                .1
+        };
+        assert_eq!(
+            row(&c),
+            "the 2 organizations of the directory — user file /x/app.toml"
+        );
+
+        // IT's own list wins over the directory (which stays what the picker offers).
+        let own = resolve(&format!(
+            "allowed_organizations = [\"org_CCCCCCCCCCCCCCCC\"]\n{FILE}"
+        ))
+        .unwrap();
+        assert!(!own.allow_list_from_directory);
+        assert_eq!(
+            own.engine.allowed_organizations,
+            Some(vec!["org_CCCCCCCCCCCCCCCC".to_owned()])
+        );
+        assert_eq!(row(&own), "org_CCCCCCCCCCCCCCCC — user file /x/app.toml");
+
+        // No directory, no list: any organization, as before.
+        let open = resolve("issuer = \"http://127.0.0.1:4000/\"\nclient_id = \"c\"\n").unwrap();
+        assert_eq!(open.engine.allowed_organizations, None);
+        assert_eq!(row(&open), "(any organization) — default");
+
+        // An entry the tenant cannot name by ID cannot be on the list: said, with what to do.
+        for entry in ["name = \"globex\"", "id = \"globex\""] {
+            let e = resolve(&format!(
+                "issuer = \"http://127.0.0.1:4000/\"\nclient_id = \"c\"\n[[organizations]]\nid = \"org_AAAAAAAAAAAAAAAA\"\n\
+                 [[organizations]]\n{entry}\n"
+            ))
+            .unwrap_err();
+            assert_eq!(
+                e.to_string(),
+                "directory entry 2 in /x/app.toml (`globex`) has no valid organization ID: the directory is also the \
+                 list of organizations this app may sign in to, checked against the ID the tenant signs you in to; \
+                 give it `id = \"org_…\"`, or list the IDs this app may sign in to in allowed_organizations"
+            );
+        }
     }
 
     fn system(text: &str) -> FileText {

@@ -26,6 +26,7 @@ use tauri_plugin_orgpass::{Core, Services};
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
+const INITECH: &str = "org_InitechL2m3N4o5p";
 
 /// A devtenant with the demo seed, running on Tauri's async runtime for the whole test.
 struct Tenant {
@@ -57,6 +58,9 @@ struct Browser {
     errors: Arc<Mutex<Vec<String>>>,
     /// Set: a browser on another computer, which cannot reach the loopback listener; the addresses it ended on.
     elsewhere: Option<Arc<Mutex<Vec<String>>>>,
+    /// Set: the tenant prompts for the organization before login (the email step), and the person types their
+    /// email there; with an organization ID, they pick it in the chooser of a domain several share.
+    discovery: Mutex<Option<Option<String>>>,
 }
 
 impl Browser {
@@ -78,8 +82,10 @@ impl Opener for Browser {
             let url = url.to_owned();
             let errors = self.errors.clone();
             let elsewhere = self.elsewhere.clone();
+            let discovery = self.discovery.lock().unwrap().clone();
             tauri::async_runtime::spawn(async move {
-                match walk_login_page(&url, &user, &password, elsewhere.is_some()).await {
+                match walk_login_page(&url, &user, &password, elsewhere.is_some(), discovery).await
+                {
                     Ok(Some(ended_on)) => elsewhere.unwrap().lock().unwrap().push(ended_on),
                     Ok(None) => {}
                     Err(e) => errors.lock().unwrap().push(e),
@@ -97,12 +103,16 @@ async fn walk_login_page(
     user: &str,
     password: &str,
     elsewhere: bool,
+    discovery: Option<Option<String>>,
 ) -> Result<Option<String>, String> {
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .map_err(|e| e.to_string())?;
-    let authorize = url::Url::parse(authorize).map_err(|e| e.to_string())?;
+    let mut authorize = url::Url::parse(authorize).map_err(|e| e.to_string())?;
+    if let Some(choose) = discovery {
+        authorize = email_step(&http, authorize, user, choose.as_deref()).await?;
+    }
     let callback = devtenant::testing::sign_in(&http, authorize, user, password)
         .await
         .map_err(|e| e.to_string())?;
@@ -111,6 +121,68 @@ async fn walk_login_page(
     }
     http.get(callback).send().await.map_err(|e| e.to_string())?;
     Ok(None)
+}
+
+/// devtenant's organization prompt before login, as a person goes through it: the email step (which must show the
+/// `login_hint` the app sent), then the chooser when several organizations share the domain. Returns the address
+/// of the login page it leads to.
+async fn email_step(
+    http: &reqwest::Client,
+    authorize: url::Url,
+    email: &str,
+    choose: Option<&str>,
+) -> Result<url::Url, String> {
+    let location = |res: &reqwest::Response, base: &url::Url| -> Result<url::Url, String> {
+        let loc = res
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .ok_or_else(|| format!("{base} answered {} without a redirect", res.status()))?;
+        base.join(loc.to_str().map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())
+    };
+    let send =
+        |req: reqwest::RequestBuilder| async move { req.send().await.map_err(|e| e.to_string()) };
+    let step = location(&send(http.get(authorize.clone())).await?, &authorize)?;
+    if step.path() != "/u/organization" {
+        return Err(format!("no email step: /authorize went to {step}"));
+    }
+    let state = step
+        .query_pairs()
+        .find(|(k, _)| k == "state")
+        .map(|(_, v)| v.into_owned())
+        .ok_or("the email step has no state")?;
+    let page = send(http.get(step.clone()))
+        .await?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !page.contains(&format!("value=\"{email}\"")) {
+        return Err(format!(
+            "the email step does not show the login_hint {email}: {page}"
+        ));
+    }
+    let post = step.join("/u/organization").unwrap();
+    let res = send(
+        http.post(post.clone())
+            .form(&[("state", state.as_str()), ("email", email)]),
+    )
+    .await?;
+    let next = location(&res, &post)?;
+    match (next.path(), choose) {
+        ("/u/login", None) => Ok(next),
+        ("/u/organization-chooser", Some(org)) => {
+            let post = step.join("/u/organization-chooser").unwrap();
+            let res = send(
+                http.post(post.clone())
+                    .form(&[("state", state.as_str()), ("organization", org)]),
+            )
+            .await?;
+            location(&res, &post)
+        }
+        (path, _) => Err(format!(
+            "the email step went to {path}, not where the test expected ({choose:?})"
+        )),
+    }
 }
 
 struct Harness {
@@ -322,6 +394,7 @@ impl Harness {
     }
 
     fn sign_in(&self, input: &str, email: &str, password: &str) -> Value {
+        *self.browser.discovery.lock().unwrap() = None;
         self.browser.sign_in_as(email, password);
         // The browser may finish before the event is read: only that one came is certain here.
         self.change("begin_login", json!({"input": input, "promptLogin": false}));
@@ -966,7 +1039,20 @@ fn restart_after_the_refresh_token_was_revoked_asks_to_sign_in_again() {
 
 #[test]
 fn invitation_link_signs_the_invitee_in() {
-    let h = harness();
+    // The directory (acme, globex) would refuse initech: IT allows it too, without offering it in the picker.
+    let dir = tempfile::tempdir().unwrap();
+    let tenant = tenant();
+    let issuer = tenant.running.issuer.to_string();
+    let mut settings = app_config(&issuer, dir.path()).settings();
+    settings.engine.allowed_organizations = Some(vec![ACME.into(), GLOBEX.into(), INITECH.into()]);
+    let h = harness_from(
+        settings,
+        issuer,
+        Some(tenant),
+        dir,
+        Arc::new(KeychainStore::in_memory()),
+        Arc::new(Browser::default()),
+    );
     let link = "https://app.orgpass.example/login?invitation=demoInviteBobToInitech&organization=org_InitechL2m3N4o5p&organization_name=initech";
     let s = h.sign_in(link, "bob@example.com", "Bob-pass-1");
     assert!(s["lastError"].is_null(), "{s:#}");
@@ -1017,4 +1103,234 @@ fn the_directory_comes_from_its_own_command_and_the_state_carries_only_its_size(
     let state = h.state();
     assert_eq!(state["directorySize"], 2);
     assert!(state.get("directory").is_none(), "{state}");
+}
+
+/// The demo tenant with its native client prompting for the organization before login, by work email (as
+/// tests/e2e/discovery.rs sets it up).
+fn discovering_tenant() -> Tenant {
+    let mut seed = devtenant::Seed::demo();
+    let client = &mut seed.clients[0];
+    assert_eq!(client.client_id, "orgpass-desktop");
+    client.organization_require_behavior = Some("pre_login_prompt".into());
+    client.organization_discovery_methods = Some(vec!["email".into()]);
+    let running =
+        tauri::async_runtime::block_on(devtenant::spawn(seed, devtenant::SpawnOptions::default()))
+            .expect("devtenant starts");
+    Tenant { running }
+}
+
+impl Harness {
+    /// "Continue with your work email": the browser goes through the email step (and the chooser, picking
+    /// `choose`) and signs in as `email`.
+    fn sign_in_by_email(&self, email: &str, password: &str, choose: Option<&str>) -> Value {
+        *self.browser.discovery.lock().unwrap() = Some(choose.map(str::to_owned));
+        self.browser.sign_in_as(email, password);
+        self.change("begin_email_login", json!({ "email": email }));
+        let done = self.wait_for("the sign-in to finish", |s| s["pending"].is_null());
+        // While it waited, the window was told the address (and no organization yet).
+        assert!(
+            self.events
+                .lock()
+                .unwrap()
+                .iter()
+                .any(|e| e["pending"]["email"] == email
+                    && e["pending"]["orgLabel"] == "your organization"),
+            "no state showed the sign-in waiting for {email}"
+        );
+        done
+    }
+}
+
+#[test]
+fn a_work_email_is_validated_as_typed_with_a_sentence_for_what_is_missing() {
+    let h = harness();
+    let ok = h
+        .call(
+            "validate_email",
+            json!({ "input": "  Dana@Globex.example " }),
+        )
+        .unwrap();
+    assert_eq!(
+        ok,
+        json!({
+            "address": "Dana@Globex.example",
+            "domain": "globex.example",
+            "summary": "Your company's sign-in service looks up the organization that uses globex.example",
+        })
+    );
+    for (input, message) in [
+        ("", "Type your work email, like ada@acme.example."),
+        (
+            "dana",
+            "A work email has an @ in it, like ada@acme.example.",
+        ),
+        (
+            "@globex.example",
+            "Type the part before the @ too, like ada@acme.example.",
+        ),
+        (
+            "dana smith@globex.example",
+            "An email address has no spaces.",
+        ),
+        (
+            "dana@globex",
+            "After the @ comes your company's domain, like acme.example.",
+        ),
+        (
+            "dana@globex..example",
+            "After the @ comes your company's domain, like acme.example.",
+        ),
+        ("dana@a@globex.example", "An email address has only one @."),
+        (
+            "dana@globex_corp.example",
+            "After the @ comes your company's domain: letters, digits, - and dots, like acme.example.",
+        ),
+    ] {
+        let e = h
+            .call("validate_email", json!({ "input": input }))
+            .unwrap_err();
+        assert_eq!(
+            (&e["code"], &e["message"]),
+            (&json!("bad_input"), &json!(message)),
+            "{input:?}"
+        );
+    }
+    // The sign-in refuses what validation refuses, before any browser.
+    let e = h
+        .call("begin_email_login", json!({ "email": "dana" }))
+        .unwrap_err();
+    assert_eq!(e["code"], "bad_input");
+    assert!(h.browser.opened().is_empty());
+}
+
+#[test]
+fn a_work_email_finds_the_organization_and_a_later_picker_offers_it_first() {
+    let h = harness_with(
+        discovering_tenant(),
+        tempfile::tempdir().unwrap(),
+        Arc::new(KeychainStore::in_memory()),
+    );
+    // Dana's domain is globex's alone: no chooser.
+    let s = h.sign_in_by_email("dana@globex.example", "Dana-pass-1", None);
+    assert!(s["lastError"].is_null(), "{s:#}");
+    assert_eq!(s["active"], GLOBEX);
+    let session = Harness::session(&s, GLOBEX).unwrap();
+    assert_eq!(
+        (&session["orgDisplayName"], &session["foundByEmail"]),
+        (&json!("Globex Industries"), &json!(true))
+    );
+    // Sent without `organization`, with the address as login_hint.
+    let url = url::Url::parse(&h.browser.opened()[0]).unwrap();
+    let params: std::collections::HashMap<_, _> = url.query_pairs().into_owned().collect();
+    assert_eq!(
+        params.get("login_hint").map(String::as_str),
+        Some("dana@globex.example")
+    );
+    assert!(!params.contains_key("organization"), "{url}");
+    assert!(h.stored_session(GLOBEX).unwrap().meta.found_by_email);
+    // The recent list (newest first) says so: the picker offers it first.
+    assert_eq!(
+        (&s["recent"][0]["id"], &s["recent"][0]["foundByEmail"]),
+        (&json!(GLOBEX), &json!(true))
+    );
+    // Named directly later (as the picker offers it), the session is not found by email, and the recent entry
+    // still remembers that the email found it.
+    let s = h.sign_in(GLOBEX, "dana@globex.example", "Dana-pass-1");
+    assert!(s["lastError"].is_null(), "{s:#}");
+    assert_eq!(Harness::session(&s, GLOBEX).unwrap()["foundByEmail"], false);
+    assert_eq!(s["recent"][0]["foundByEmail"], true);
+}
+
+#[test]
+fn the_chooser_of_a_shared_domain_picks_the_organization() {
+    let h = harness_with(
+        discovering_tenant(),
+        tempfile::tempdir().unwrap(),
+        Arc::new(KeychainStore::in_memory()),
+    );
+    let s = h.sign_in_by_email("alice@example.com", "Alice-pass-1", Some(ACME));
+    assert!(s["lastError"].is_null(), "{s:#}");
+    assert_eq!(s["active"], ACME);
+    assert_eq!(Harness::session(&s, ACME).unwrap()["foundByEmail"], true);
+    assert_eq!(h.stored_orgs(), [ACME]);
+}
+
+/// The directory is the allow-list (src-tauri's config feeds it to the engine's `allowed_organizations`): an
+/// organization the tenant chose outside it is refused in a sentence, and nothing is stored or remembered.
+#[test]
+fn an_organization_the_tenant_chose_outside_the_directory_is_refused_and_nothing_is_stored() {
+    let tenant = discovering_tenant();
+    let issuer = tenant.running.issuer.to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "issuer = \"{issuer}\"\nclient_id = \"orgpass-desktop\"\ntimeout_secs = 20\n\n[[organizations]]\nid = \
+         \"{ACME}\"\nname = \"acme\"\ndisplay_name = \"Acme Corporation\"\n"
+    );
+    let config = AppConfig::resolve(
+        Some(&text),
+        Some(dir.path().join("app.toml")),
+        &orgpass::Env::default(),
+        &Flags::default(),
+        None,
+    )
+    .expect("config");
+    assert_eq!(
+        config.engine.allowed_organizations,
+        Some(vec![ACME.to_owned()])
+    );
+    let h = harness_from(
+        config.settings(),
+        issuer,
+        Some(tenant),
+        dir,
+        Arc::new(KeychainStore::in_memory()),
+        Arc::new(Browser::default()),
+    );
+    let s = h.sign_in_by_email("dana@globex.example", "Dana-pass-1", None);
+    let e = &s["lastError"];
+    assert_eq!(
+        (&e["code"], &e["message"], &e["nextStep"], &e["retry"]),
+        (
+            &json!("refused"),
+            &json!(format!(
+                "The sign-in service chose globex ({GLOBEX}), which is not one of the organizations this app may \
+                 sign in to, so you were not signed in."
+            )),
+            &json!(
+                "Nothing was stored. Choose one of your company's organizations, or ask your IT department to add \
+                 this one."
+            ),
+            &Value::Null
+        ),
+        "{s:#}"
+    );
+    assert_eq!(
+        e["details"],
+        format!(
+            "the tenant signed you in to organization {GLOBEX}, which is not in allowed_organizations ({ACME}); \
+             nothing was stored"
+        )
+    );
+    assert!(h.stored_orgs().is_empty());
+    assert!(s["sessions"].as_array().unwrap().is_empty());
+    assert!(s["recent"].as_array().unwrap().is_empty());
+    // Named directly, it is refused before any browser opens.
+    let opened = h.browser.opened().len();
+    let e = h
+        .call(
+            "begin_login",
+            json!({ "input": GLOBEX, "promptLogin": false }),
+        )
+        .unwrap_err();
+    assert_eq!(
+        (&e["code"], &e["message"]),
+        (
+            &json!("refused"),
+            &json!(format!(
+                "{GLOBEX} is not one of the organizations this app may sign in to."
+            ))
+        )
+    );
+    assert_eq!(h.browser.opened().len(), opened);
+    assert!(h.stored_orgs().is_empty());
 }
