@@ -355,7 +355,7 @@ fn run_bounded(cmd: &mut Command) -> std::process::ExitStatus {
     }
 }
 
-fn keychain_has(issuer: &str, org_id: &str) -> bool {
+pub(crate) fn keychain_has(issuer: &str, org_id: &str) -> bool {
     let key = orgpass::SessionKey {
         issuer: issuer.to_owned(),
         client_id: CLIENT_ID.to_owned(),
@@ -385,11 +385,16 @@ pub(crate) struct Machine {
 }
 
 pub(crate) async fn machine() -> Machine {
+    machine_with(devtenant::Seed::demo()).await
+}
+
+/// [`machine`] with a tenant of the test's own seed (the demo's, changed).
+pub(crate) async fn machine_with(seed: devtenant::Seed) -> Machine {
     let tools = preconditions();
     // The tenant is HTTPS, as every real one is, with a certificate from a CA that is in no trust store: IT's
     // system-wide file names it in `ca_file`, as it would name a company CA that inspects HTTPS.
     let tenant = devtenant::spawn(
-        devtenant::Seed::demo(),
+        seed,
         devtenant::SpawnOptions {
             tls: Some(devtenant::TlsOptions::default()),
             ..Default::default()

@@ -4,23 +4,43 @@
 //! the email step and picks in the chooser) and the real Secret Service: one domain, a domain two organizations
 //! share (the chooser), a domain nobody has (the error on the email step), and an organization outside IT's
 //! allow-list (refused, nothing stored).
+//!
+//! The desktop app does the same in its real window ("Continue with your work email", by keyboard), with real
+//! Chromium going through devtenant's email step and chooser, and its company directory as the allow-list: an
+//! organization the tenant chose outside it is refused with a sentence and nothing is stored. Screenshots:
+//! `app-email*`, `app-waiting-email`, `app-browser-{email-step,chooser}`, `app-signed-in-by-email`,
+//! `app-picker-offered-first`.
 
 use devtenant::{Running, Seed, SpawnOptions};
+use fantoccini::key::Key;
+use fantoccini::{Client, Locator};
 use serde_json::Value;
 
+use crate::app::{
+    Machine, app_binary, browse_login, chrome_session, keychain_has, machine_with, next_opened,
+};
 use crate::devtenant_cli::{Desktop, require_keychain};
+use crate::window::{
+    WAIT, app_session, click, focused, photo, press, shot, tab_to, wait_css, wait_org, wait_screen,
+    wait_text,
+};
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 
-/// The demo tenant with its native client prompting for the organization before login, by work email.
-async fn tenant() -> Running {
+/// The demo seed with its native client prompting for the organization before login, by work email.
+fn discovering_seed() -> Seed {
     let mut seed = Seed::demo();
     let client = &mut seed.clients[0];
     assert_eq!(client.client_id, "orgpass-desktop");
     client.organization_require_behavior = Some("pre_login_prompt".into());
     client.organization_discovery_methods = Some(vec!["email".into()]);
-    devtenant::spawn(seed, SpawnOptions::default())
+    seed
+}
+
+/// The demo tenant with its native client prompting for the organization before login, by work email.
+async fn tenant() -> Running {
+    devtenant::spawn(discovering_seed(), SpawnOptions::default())
         .await
         .expect("devtenant starts")
 }
@@ -296,4 +316,313 @@ async fn an_organization_outside_the_allow_list_is_refused_and_nothing_is_stored
             .as_str()
         )
     );
+}
+
+/// The person's browser on devtenant's organization prompt: the email step must show the address the app sent
+/// (`login_hint`); Continue; in the chooser (`example.com` is acme's and globex's) the organization named `choose`.
+/// With `shots`, each page is photographed. Returns the address the chooser led to (the organization's login page,
+/// or the app's callback when the browser's session skips it).
+async fn through_email_step(
+    chrome: &Client,
+    url: &str,
+    email: &str,
+    choose: &str,
+    shots: bool,
+) -> String {
+    chrome.goto(url).await.unwrap();
+    wait_css(chrome, "#organization-form").await;
+    let shown = chrome
+        .execute("return document.getElementById('email').value", vec![])
+        .await
+        .unwrap();
+    assert_eq!(
+        shown,
+        Value::String(email.into()),
+        "the email step shows the app's login_hint"
+    );
+    if shots {
+        photo(chrome, "app-browser-email-step").await;
+    }
+    click(chrome, "#organization-form #submit").await;
+    wait_text(chrome, "#chooser-hint", |t| {
+        t == "More than one organization uses example.com."
+    })
+    .await;
+    let offered = chrome
+        .execute(
+            "return Array.from(document.querySelectorAll('[data-organization-name]')).map(b => b.dataset.organizationName)",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        offered,
+        serde_json::json!(["acme", "globex"]),
+        "the chooser offers both organizations of the domain"
+    );
+    if shots {
+        photo(chrome, "app-browser-chooser").await;
+    }
+    click(chrome, &format!("#choose-{choose}")).await;
+    let start = std::time::Instant::now();
+    loop {
+        let at = chrome.current_url().await.unwrap();
+        if at.path() != "/u/organization-chooser" {
+            return at.to_string();
+        }
+        assert!(start.elapsed() < WAIT, "the chooser did not move on: {at}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// Waits until the window's live region (visually hidden, so read as its text content) says `want`.
+async fn wait_live(c: &Client, want: impl Fn(&str) -> bool) {
+    let start = std::time::Instant::now();
+    let mut said = String::new();
+    while start.elapsed() < WAIT {
+        said = c
+            .execute(
+                "return document.getElementById('live-status').textContent",
+                vec![],
+            )
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        if want(&said) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the live region said {said:?}");
+}
+
+/// Type `text` by key presses into whatever has the focus.
+async fn type_keys(c: &Client, text: &str) {
+    press(c, &text.chars().collect::<Vec<_>>()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_directory_is_the_allow_list()
+ {
+    let _one_app = crate::window::one_app_at_a_time().await;
+    let Machine {
+        tenant,
+        issuer,
+        served,
+        dir: _dir,
+        system,
+        urls,
+        drivers,
+        ..
+    } = machine_with(discovering_seed()).await;
+    let app = app_session(drivers.app_port, &app_binary()).await;
+    wait_screen(&app, "picker").await;
+
+    // ---- "Continue with your work email", by keyboard: Tab to it, Enter; the focus lands in the email field.
+    tab_to(&app, "email-start").await;
+    press(&app, &[Key::Enter.into()]).await;
+    wait_screen(&app, "email").await;
+    assert_eq!(focused(&app).await, "email-input");
+    type_keys(&app, "alice").await;
+    wait_text(&app, "#email-hint", |t| {
+        t == "A work email has an @ in it, like ada@acme.example."
+    })
+    .await;
+    assert_eq!(
+        app.find(Locator::Css("#email-continue"))
+            .await
+            .unwrap()
+            .attr("disabled")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    assert_eq!(
+        app.find(Locator::Css("#email-input"))
+            .await
+            .unwrap()
+            .attr("aria-invalid")
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("true")
+    );
+    // Enter on it opens nothing, and the live region says why.
+    press(&app, &[Key::Enter.into()]).await;
+    wait_live(&app, |t| {
+        t == "A work email has an @ in it, like ada@acme.example."
+    })
+    .await;
+    shot(&app, "app-email-bad-input").await;
+    type_keys(&app, "@example.com").await;
+    wait_text(&app, "#email-hint", |t| {
+        t == "✓ Your company's sign-in service looks up the organization that uses example.com."
+    })
+    .await;
+    shot(&app, "app-email").await;
+    assert!(
+        std::fs::read_to_string(&urls)
+            .unwrap_or_default()
+            .is_empty(),
+        "no browser yet"
+    );
+    press(&app, &[Key::Enter.into()]).await;
+
+    // ---- Waiting: the sign-in names no organization; the address is the login_hint.
+    wait_screen(&app, "waiting").await;
+    wait_text(&app, "[data-testid='waiting-email']", |t| {
+        t == "Your company's sign-in service finds your organization by alice@example.com. If several organizations \
+              use its domain, choose yours in the browser."
+    })
+    .await;
+    wait_live(&app, |t| {
+        t.starts_with("Signing in with your work email alice@example.com.")
+    })
+    .await;
+    shot(&app, "app-waiting-email").await;
+    let url = next_opened(&urls, 0).await;
+    let params: std::collections::HashMap<String, String> = url::Url::parse(&url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect();
+    assert_eq!(
+        params.get("login_hint").map(String::as_str),
+        Some("alice@example.com")
+    );
+    assert!(!params.contains_key("organization"), "{url}");
+
+    // ---- The browser: the email step, the chooser of example.com (acme and globex), globex, its login page.
+    let profile = tempfile::tempdir().unwrap();
+    let chrome = chrome_session(drivers.chrome_port, profile.path(), Some(&served)).await;
+    let login = through_email_step(&chrome, &url, "alice@example.com", "globex", true).await;
+    let page = browse_login(
+        &chrome,
+        &login,
+        Some(("alice@example.com", "Alice-pass-1")),
+        None,
+    )
+    .await;
+    assert!(page.contains("Signed in"), "loopback page: {page}");
+
+    // ---- Signed in: the organization the tenant chose, and that the work email found it.
+    wait_screen(&app, "signed-in").await;
+    wait_org(&app, "Globex Industries").await;
+    wait_text(&app, "[data-testid='found-by-email']", |t| {
+        t == format!("Found by your work email: your company's sign-in service chose Globex Industries ({GLOBEX}).")
+    })
+    .await;
+    wait_live(&app, |t| {
+        t == "Signed in to Globex Industries as Alice Anders. Your work email found this organization."
+    })
+    .await;
+    assert!(keychain_has(&issuer, GLOBEX) && !keychain_has(&issuer, ACME));
+    shot(&app, "app-signed-in-by-email").await;
+
+    // ---- Signed out, the picker offers globex first: above the field, found by the work email.
+    click(&app, "[data-testid='sign-out']").await;
+    click(&app, "[data-testid='confirm-signout']").await;
+    wait_screen(&app, "picker").await;
+    assert!(!keychain_has(&issuer, GLOBEX));
+    wait_css(&app, &format!("[data-testid='offered-{GLOBEX}']")).await;
+    let offered = app
+        .execute(
+            &format!(
+                "return document.querySelector(\"[data-testid='offered-{GLOBEX}']\").textContent"
+            ),
+            vec![],
+        )
+        .await
+        .unwrap();
+    let offered = offered.as_str().unwrap_or_default();
+    assert!(
+        offered.contains(&format!(
+            "Globex Industries{GLOBEX} · found by your work email · last signed in"
+        )),
+        "{offered}"
+    );
+    shot(&app, "app-picker-offered-first").await;
+    app.close().await.unwrap();
+
+    // ---- IT's directory without globex: it is the allow-list. The chooser's globex is refused with a sentence,
+    // and nothing is stored.
+    let text = std::fs::read_to_string(&system).unwrap();
+    let globex_entry = text
+        .split("[[organizations]]")
+        .find(|e| e.contains(GLOBEX))
+        .expect("the directory lists globex")
+        .to_owned();
+    std::fs::write(
+        &system,
+        text.replace(&format!("[[organizations]]{globex_entry}"), ""),
+    )
+    .unwrap();
+    let app = app_session(drivers.app_port, &app_binary()).await;
+    wait_screen(&app, "picker").await;
+    wait_css(&app, &format!("[data-testid='directory-{ACME}']")).await;
+    assert!(
+        app.find(Locator::Css("[data-testid='offered-first']"))
+            .await
+            .is_err(),
+        "an organization outside the directory is not offered"
+    );
+    click(&app, "[data-testid='email-start']").await;
+    wait_screen(&app, "email").await;
+    click(&app, "#email-input").await;
+    type_keys(&app, "alice@example.com").await;
+    wait_text(&app, "#email-hint", |t| t.starts_with("✓ ")).await;
+    click(&app, "#email-continue").await;
+    wait_screen(&app, "waiting").await;
+    let url = next_opened(&urls, 1).await;
+    // A fresh browser (with the tenant's session, it would offer its own organization picker instead of the email
+    // step).
+    chrome.close().await.unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let chrome = chrome_session(drivers.chrome_port, profile.path(), Some(&served)).await;
+    let login = through_email_step(&chrome, &url, "alice@example.com", "globex", false).await;
+    // Alice signs in to globex; the app refuses the token it gets.
+    browse_login(
+        &chrome,
+        &login,
+        Some(("alice@example.com", "Alice-pass-1")),
+        None,
+    )
+    .await;
+    wait_screen(&app, "error").await;
+    wait_text(&app, "[data-testid='error-message']", |t| {
+        t == format!(
+            "The sign-in service chose globex ({GLOBEX}), which is not one of the organizations this app may sign \
+             in to, so you were not signed in."
+        )
+    })
+    .await;
+    wait_text(&app, "[data-testid='error-next']", |t| {
+        t == "Nothing was stored. Choose one of your company's organizations, or ask your IT department to add this \
+              one."
+    })
+    .await;
+    assert!(
+        app.find(Locator::Css("[data-testid='error-retry']"))
+            .await
+            .is_err(),
+        "no retry of a refused organization"
+    );
+    shot(&app, "app-email-refused").await;
+    assert!(
+        !keychain_has(&issuer, GLOBEX) && !keychain_has(&issuer, ACME),
+        "nothing stored"
+    );
+    assert!(
+        app.find_all(Locator::Css(".chip"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no session in the window"
+    );
+    chrome.close().await.unwrap();
+    app.close().await.unwrap();
+    tenant.shutdown().await;
 }
