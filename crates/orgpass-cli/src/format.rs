@@ -75,6 +75,7 @@ mod tests {
             token: Secret::new("at-123"),
             token_type: "bearer".into(),
             expires_at: 1_800_000_000,
+            audience: None,
             meta: SessionMeta {
                 key: SessionKey {
                     issuer: "https://acme.example/".into(),

@@ -70,6 +70,11 @@ pub enum ApiError {
     )]
     NoAudience,
     #[error(
+        "the API `{0}` has no `url` in its [[apis]] table, so requests cannot be sent to it; add its base URL \
+         (tokens for it work without one: `orgpass token --api {0}`)"
+    )]
+    NoUrlFor(String),
+    #[error(
         "`{target}` is outside the configured API {base}; the access token is only ever sent to that API, so \
          give a path under it"
     )]
@@ -209,31 +214,59 @@ impl Method {
 }
 
 impl Client {
-    /// Send `request` to the configured API with the session's access token (refreshed when due; once more after
-    /// a 401). The session must have been signed in for the configured `audience`, which must be set.
+    /// Send `request` to the configured API (`api_url`) with the session's access token (refreshed when due;
+    /// once more after a 401). The session must have been signed in for the configured `audience`, which must be
+    /// set.
     pub async fn call_api(
         &self,
         key: &SessionKey,
         request: &ApiRequest,
     ) -> Result<ApiResponse, ApiError> {
         let config = self.config();
-        let base = config.api_url.as_ref().ok_or(ApiError::NoApiUrl)?;
+        let base = config.api_url.clone().ok_or(ApiError::NoApiUrl)?;
+        // The token goes only to the API it was issued for: without a configured audience there is no telling.
+        let wants = config.audience.as_deref().ok_or(ApiError::NoAudience)?;
+        self.call_api_on(
+            key,
+            &crate::resources::Api::signed_in(wants, Some(base)),
+            request,
+        )
+        .await
+    }
+
+    /// Send `request` to `api` with an access token for it: the sign-in's for the sign-in's API, otherwise one
+    /// from the session's refresh token for `api`'s audience ([`Client::token_for`]).
+    pub async fn call_api_on(
+        &self,
+        key: &SessionKey,
+        api: &crate::resources::Api,
+        request: &ApiRequest,
+    ) -> Result<ApiResponse, ApiError> {
+        let base = api
+            .url
+            .as_ref()
+            .ok_or_else(|| ApiError::NoUrlFor(api.name.clone()))?;
         let url = base.resolve(&request.target)?;
         if let Some(body) = &request.body {
             serde_json::from_str::<serde_json::Value>(body)
                 .map_err(|e| ApiError::BadBody(e.to_string()))?;
         }
-        // The token goes only to the API it was issued for: without a configured audience there is no telling.
-        let wants = config.audience.as_ref().ok_or(ApiError::NoAudience)?;
-        let mut token = self.token_with(key, false).await?;
-        if token.meta.audience.as_deref() != Some(wants.as_str()) {
+        let signed_in_api = api.name == crate::resources::DEFAULT_API;
+        let token_for = |force: bool| async move {
+            if signed_in_api {
+                self.token_with(key, force).await
+            } else {
+                self.token_for(key, api, force).await
+            }
+        };
+        let mut token = token_for(false).await?;
+        if token.audience.as_deref() != Some(api.audience.as_str()) {
             return Err(ApiError::WrongAudience {
                 has: token
-                    .meta
                     .audience
                     .clone()
                     .unwrap_or_else(|| "the sign-in only (no API audience)".into()),
-                wants: wants.clone(),
+                wants: api.audience.clone(),
             });
         }
         let mut retried = false;
@@ -252,7 +285,7 @@ impl Client {
             }
             if response.status == 401 && !retried {
                 retried = true;
-                token = self.token_with(key, true).await?;
+                token = token_for(true).await?;
                 continue;
             }
             return Ok(response);

@@ -69,6 +69,12 @@ pub enum ConfigError {
          may sign in to, or leave the setting out"
     )]
     NoAllowedOrganization,
+    #[error("[[{list}]] `{name}`: {reason}")]
+    BadResource {
+        list: &'static str,
+        name: String,
+        reason: String,
+    },
     #[error(transparent)]
     CaFile(#[from] orgpass_net::CaFileError),
     #[error("`{key}` is locked by {} (your IT department manages it): {fix}", .by.display())]
@@ -230,6 +236,10 @@ pub struct Config {
     /// The company's API that `orgpass api` and the app call with the access token (its `audience` is the API's
     /// identifier, usually configured alongside).
     pub api_url: Option<crate::api::ApiBase>,
+    /// The company's other APIs, whose tokens come from the session's refresh token (`[[apis]]`).
+    pub apis: Vec<crate::resources::Api>,
+    /// The company's web apps opened already signed in (`[[portals]]`).
+    pub portals: Vec<crate::resources::Portal>,
     /// Company CA certificates trusted besides the operating system's trust store (`ca_file`).
     pub ca_file: Option<orgpass_net::CaBundle>,
     /// The system file that locks `ca_file`, if one does: a refused certificate then tells the person to ask IT
@@ -253,6 +263,8 @@ impl Config {
             allowed_organizations: None,
             browser: None,
             api_url: None,
+            apis: Vec::new(),
+            portals: Vec::new(),
             ca_file: None,
             ca_file_locked_by: None,
         }
@@ -318,6 +330,12 @@ impl Config {
         {
             return Err(ConfigError::ApiUrlWithoutAudience(api.url().to_string()));
         }
+        if let Some(list) = layers.iter().find_map(|l| l.apis.as_ref()) {
+            config.apis = crate::resources::apis(list)?;
+        }
+        if let Some(list) = layers.iter().find_map(|l| l.portals.as_ref()) {
+            config.portals = crate::resources::portals(list)?;
+        }
         config.ca_file = pick(|l| l.ca_file.as_ref())
             .filter(|p| !p.trim().is_empty())
             .map(|p| orgpass_net::CaBundle::load(Path::new(p.trim())))
@@ -348,6 +366,32 @@ impl Config {
             .as_ref()
             .is_none_or(|ids| ids.iter().any(|id| id == org_id))
     }
+
+    /// The API called `name`: one of `[[apis]]`, or `default` for the one of `audience` and `api_url`.
+    pub fn api(&self, name: &str) -> Option<crate::resources::Api> {
+        if name == crate::resources::DEFAULT_API {
+            return self
+                .audience
+                .as_deref()
+                .map(|a| crate::resources::Api::signed_in(a, self.api_url.clone()));
+        }
+        self.apis.iter().find(|a| a.name == name).cloned()
+    }
+
+    /// The names of every API [`Config::api`] knows, `default` first when `audience` is set.
+    pub fn api_names(&self) -> Vec<String> {
+        self.audience
+            .as_ref()
+            .map(|_| crate::resources::DEFAULT_API.to_owned())
+            .into_iter()
+            .chain(self.apis.iter().map(|a| a.name.clone()))
+            .collect()
+    }
+
+    /// The web app called `name`.
+    pub fn portal(&self, name: &str) -> Option<&crate::resources::Portal> {
+        self.portals.iter().find(|p| p.name == name)
+    }
 }
 
 /// One layer of settings: the TOML file's shape, also used for environment and flag overrides.
@@ -366,6 +410,15 @@ impl Config {
 /// browser = "firefox --private-window"
 /// api_url = "https://api.acme.example/"
 /// ca_file = "/etc/ssl/certs/acme-root-ca.pem"
+///
+/// [[apis]]
+/// name = "billing"
+/// audience = "https://billing.acme.example/"
+/// url = "https://billing.acme.example/v1/"
+///
+/// [[portals]]
+/// name = "portal"
+/// login_url = "https://portal.acme.example/login"
 /// ```
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -387,6 +440,10 @@ pub struct ConfigFile {
     pub api_url: Option<String>,
     /// A PEM file of company CA certificates trusted besides the system's trust store.
     pub ca_file: Option<String>,
+    /// The company's other APIs (see [`crate::resources`]); a layer that sets it replaces the whole list.
+    pub apis: Option<Vec<crate::resources::ApiEntry>>,
+    /// The company's web apps opened already signed in; a layer that sets it replaces the whole list.
+    pub portals: Option<Vec<crate::resources::PortalEntry>>,
     /// Keys that the layers above may not change (only in the system-wide file; see [`crate::managed`]).
     pub locked: Option<Vec<String>>,
 }
@@ -406,6 +463,8 @@ pub const KEYS: &[&str] = &[
     "api_url",
     "ca_file",
     "allowed_organizations",
+    "apis",
+    "portals",
 ];
 
 impl ConfigFile {
@@ -425,6 +484,11 @@ impl ConfigFile {
             "api_url" => self.api_url.clone(),
             "ca_file" => self.ca_file.clone(),
             "allowed_organizations" => self.allowed_organizations.as_ref().map(|l| l.join(",")),
+            "apis" => self.apis.as_ref().map(|l| serde_json::json!(l).to_string()),
+            "portals" => self
+                .portals
+                .as_ref()
+                .map(|l| serde_json::json!(l).to_string()),
             _ => None,
         }
     }
@@ -495,6 +559,8 @@ impl Env {
             browser: get("ORGPASS_BROWSER"),
             api_url: get("ORGPASS_API_URL"),
             ca_file: get("ORGPASS_CA_FILE"),
+            apis: None,
+            portals: None,
             allowed_organizations: get("ORGPASS_ALLOWED_ORGANIZATIONS").map(|v| {
                 v.split(',')
                     .map(str::trim)

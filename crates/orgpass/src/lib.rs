@@ -39,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 mod dpop;
+pub mod handoff;
 pub mod listener;
 pub mod lock;
 pub mod managed;
@@ -46,6 +47,7 @@ pub mod opener;
 pub mod org;
 pub mod private;
 pub mod refusal;
+pub mod resources;
 pub mod session;
 mod token_http;
 pub mod verify;
@@ -58,11 +60,13 @@ pub use access::AccessClaimsError;
 pub use api::{ApiBase, ApiError, ApiRequest, ApiResponse, Method};
 pub use client::{
     AccessToken, CancelHandle, Client, ClientOptions, ErrorKind, LoginError, LoginRequest,
-    LogoutOutcome, PendingLogin, REFRESH_MARGIN_SECS, Revocation, TokenError, default_http,
+    LogoutOutcome, PendingLogin, REFRESH_MARGIN_SECS, Revocation, SESSION_TRANSFER_TOKEN_TYPE,
+    SessionTransfer, TokenError, default_http,
 };
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use config::{Config, ConfigError, ConfigFile, Env, Issuer, PortPolicy};
 pub use discovery::{DiscoveryError, JwksCache, KeySet, ProviderMetadata};
+pub use handoff::{Handoff, HandoffError};
 pub use listener::{PasteError, PasteHandle, Refusal};
 pub use lock::{DEFAULT_REFRESH_LOCK_WAIT, LockError};
 pub use opener::{CommandOpener, OpenError, Opener, PrintOpener, SystemOpener, opener_for};
@@ -70,7 +74,8 @@ pub use org::{OrgInput, OrgInputError, WorkEmail, WorkEmailError};
 pub use orgpass_keychain::{KeychainError, MemoryBackend, OsKeychain, Secret, SecretBackend};
 pub use orgpass_net::{CaBundle, CaFileError, NetError, QUIET_LOG_FILTER};
 pub use refusal::IdpRefusal;
+pub use resources::{Api, Portal};
 pub use session::{
-    Index, KeychainStore, Session, SessionKey, SessionMeta, SessionStore, StoreError,
+    ApiToken, Index, KeychainStore, Session, SessionKey, SessionMeta, SessionStore, StoreError,
 };
 pub use verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck};

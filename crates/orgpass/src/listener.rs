@@ -404,12 +404,12 @@ async fn handle(mut stream: TcpStream, shared: &Shared) {
     }
 }
 
-enum HeadError {
+pub(crate) enum HeadError {
     TooLarge,
     Closed,
 }
 
-async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
+pub(crate) async fn read_head(stream: &mut TcpStream) -> Result<Vec<u8>, HeadError> {
     let mut buf = Vec::with_capacity(1024);
     let mut chunk = [0u8; 1024];
     loop {
@@ -438,13 +438,13 @@ fn find_end(buf: &[u8]) -> Option<usize> {
         .filter(|end| *end <= MAX_REQUEST_BYTES)
 }
 
-struct Request<'a> {
-    method: &'a str,
-    target: &'a str,
-    host: Option<String>,
+pub(crate) struct Request<'a> {
+    pub(crate) method: &'a str,
+    pub(crate) target: &'a str,
+    pub(crate) host: Option<String>,
 }
 
-fn parse_request(head: &[u8]) -> Option<Request<'_>> {
+pub(crate) fn parse_request(head: &[u8]) -> Option<Request<'_>> {
     let text = std::str::from_utf8(head).ok()?;
     let mut lines = text.split("\r\n");
     let mut parts = lines.next()?.split(' ');
@@ -480,7 +480,7 @@ fn parse_query(query: &str) -> Option<Vec<(String, String)>> {
     Some(out)
 }
 
-async fn respond(stream: &mut TcpStream, status: u16, title: &str, detail: &str) {
+pub(crate) async fn respond(stream: &mut TcpStream, status: u16, title: &str, detail: &str) {
     write_page(
         stream,
         status,

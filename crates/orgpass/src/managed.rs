@@ -416,7 +416,43 @@ locked = ["issuer", "client_id"]
         assert_eq!(
             e.to_string(),
             "/etc/orgpass/config.toml locks `isuer`, which is not a setting; the keys are issuer, client_id, \
-             audience, scope, ports, timeout_secs, leeway_secs, require_organization, dpop, browser, api_url, ca_file, allowed_organizations, organizations, qa"
+             audience, scope, ports, timeout_secs, leeway_secs, require_organization, dpop, browser, api_url, ca_file, allowed_organizations, apis, portals, organizations, qa"
+        );
+    }
+
+    /// IT's list of the company's APIs and web apps, locked, holds: another list (or the same APIs with one
+    /// changed) in the user's file is refused; the same list is no change.
+    #[test]
+    fn locked_apis_and_portals_hold() {
+        let it = "issuer = \"a.auth0.com\"\nclient_id = \"c\"\nlocked = [\"apis\", \"portals\"]\n\
+                  [[apis]]\nname = \"billing\"\naudience = \"https://billing/\"\n\
+                  [[portals]]\nname = \"portal\"\nlogin_url = \"https://portal.example/login\"\n";
+        let ok = Config::resolve_layers(&[user(""), system(it)]).unwrap();
+        assert_eq!(
+            ok.config.api("billing").unwrap().audience,
+            "https://billing/"
+        );
+        assert_eq!(
+            ok.config.portal("portal").unwrap().login_url.as_str(),
+            "https://portal.example/login"
+        );
+        let same = "[[apis]]\nname = \"billing\"\naudience = \"https://billing/\"\n";
+        assert!(Config::resolve_layers(&[user(same), system(it)]).is_ok());
+        let other = "[[apis]]\nname = \"billing\"\naudience = \"https://evil.example/\"\n";
+        let e = Config::resolve_layers(&[user(other), system(it)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`apis` is locked by /etc/orgpass/config.toml"),
+            "{e}"
+        );
+        let portal = "[[portals]]\nname = \"portal\"\nlogin_url = \"https://phish.example/\"\n";
+        let e = Config::resolve_layers(&[user(portal), system(it)])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("`portals` is locked by /etc/orgpass/config.toml"),
+            "{e}"
         );
     }
 

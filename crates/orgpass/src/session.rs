@@ -86,6 +86,22 @@ pub struct Session {
     /// The private key of a DPoP-bound session (PKCS#8, base64url): kept only in the keychain with the tokens,
     /// deleted with them.
     pub dpop_key: Option<Secret>,
+    /// Access tokens for the company's other APIs, by audience, each got from the refresh token (Auth0's
+    /// Multi-Resource Refresh Tokens) and checked for the session's organization; kept with the session, deleted
+    /// with it.
+    pub apis: std::collections::BTreeMap<String, ApiToken>,
+}
+
+/// An access token for another of the company's APIs than the one signed in for.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub token: Secret,
+    /// Expiry, UNIX seconds.
+    pub expires_at: i64,
+    /// Scopes granted, as the token endpoint reported them.
+    pub scope: Option<String>,
+    /// `Bearer`, or `DPoP`.
+    pub token_type: String,
 }
 
 impl Session {
@@ -117,6 +133,23 @@ struct Stored {
     token_type: String,
     #[serde(default)]
     dpop_key: Option<String>,
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    apis: std::collections::BTreeMap<String, StoredApiToken>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredApiToken {
+    access_token: String,
+    expires_at: i64,
+    scope: Option<String>,
+    token_type: String,
+}
+
+impl Drop for StoredApiToken {
+    fn drop(&mut self) {
+        use zeroize::Zeroize;
+        self.access_token.zeroize();
+    }
 }
 
 impl Drop for Stored {
@@ -362,6 +395,19 @@ impl SessionStore for KeychainStore {
             scope: session.scope.clone(),
             token_type: session.token_type.clone(),
             dpop_key: session.dpop_key.as_ref().map(|k| k.secret().to_owned()),
+            apis: session
+                .apis
+                .iter()
+                .map(|(audience, t)| {
+                    let stored = StoredApiToken {
+                        access_token: t.token.secret().to_owned(),
+                        expires_at: t.expires_at,
+                        scope: t.scope.clone(),
+                        token_type: t.token_type.clone(),
+                    };
+                    (audience.clone(), stored)
+                })
+                .collect(),
         };
         let value = Secret::new(serde_json::to_string(&stored).expect("session serialises"));
         write_chunked(
@@ -399,6 +445,18 @@ impl SessionStore for KeychainStore {
             scope: s.scope.clone(),
             token_type: s.token_type.clone(),
             dpop_key: s.dpop_key.take().map(Secret::new),
+            apis: std::mem::take(&mut s.apis)
+                .into_iter()
+                .map(|(audience, mut t)| {
+                    let token = ApiToken {
+                        token: Secret::new(std::mem::take(&mut t.access_token)),
+                        expires_at: t.expires_at,
+                        scope: t.scope.take(),
+                        token_type: std::mem::take(&mut t.token_type),
+                    };
+                    (audience, token)
+                })
+                .collect(),
         }))
     }
 
@@ -475,6 +533,7 @@ pub(crate) mod tests {
             scope: Some("openid".into()),
             token_type: "Bearer".into(),
             dpop_key: None,
+            apis: Default::default(),
         }
     }
 
@@ -496,10 +555,30 @@ pub(crate) mod tests {
     #[test]
     fn store_round_trip_and_index() {
         let store = KeychainStore::in_memory();
-        let s = session("org_A", 4000);
+        let mut s = session("org_A", 4000);
+        s.apis.insert(
+            "https://billing/".into(),
+            ApiToken {
+                token: Secret::new("billing-token"),
+                expires_at: 42,
+                scope: Some("read:invoices".into()),
+                token_type: "DPoP".into(),
+            },
+        );
         store.save(&s).unwrap();
         store.save(&session("org_B", 10)).unwrap();
         let loaded = store.load(&s.meta.key).unwrap().unwrap();
+        let billing = &loaded.apis["https://billing/"];
+        assert_eq!(
+            (
+                billing.token.secret(),
+                billing.expires_at,
+                billing.scope.as_deref(),
+                billing.token_type.as_str()
+            ),
+            ("billing-token", 42, Some("read:invoices"), "DPoP")
+        );
+        assert_eq!(loaded.apis.len(), 1);
         assert_eq!(loaded.access_token.secret(), s.access_token.secret());
         assert_eq!(loaded.refresh_token.unwrap().secret(), "refresh-1");
         assert_eq!(loaded.meta, s.meta);

@@ -194,6 +194,19 @@ pub enum TokenError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    /// The tenant's token for another of the company's APIs failed a check; the session is kept (with its rotated
+    /// refresh token), the token is not.
+    #[error("the tenant's token for {audience} was not used: {reason}")]
+    ApiToken { audience: String, reason: String },
+    /// The token for another API could not be checked (the issuer's keys could not be fetched).
+    #[error("the tenant's token for {audience} could not be checked ({reason}); try again")]
+    ApiTokenUnchecked { audience: String, reason: String },
+    /// The tenant answered the exchange for a session transfer token with something else.
+    #[error(
+        "the tenant did not issue a session transfer token ({0}): Native to Web SSO must be enabled for this \
+         application (`session_transfer.can_create_session_transfer_token`); ask your Auth0 administrator"
+    )]
+    NoSessionTransfer(String),
 }
 
 impl TokenError {
@@ -205,7 +218,9 @@ impl TokenError {
             | Self::NotRefreshable
             | Self::TokenEndpoint { .. }
             | Self::BadResponse(_)
-            | Self::IdToken(_) => ErrorKind::Refused,
+            | Self::IdToken(_)
+            | Self::ApiToken { .. }
+            | Self::NoSessionTransfer(_) => ErrorKind::Refused,
             Self::WrongClient(_) => ErrorKind::Usage,
             Self::NoSession(_)
             | Self::Transport(_)
@@ -213,7 +228,8 @@ impl TokenError {
             | Self::ServerFailed(_)
             | Self::Discovery(_)
             | Self::Store(_)
-            | Self::Lock(_) => ErrorKind::Other,
+            | Self::Lock(_)
+            | Self::ApiTokenUnchecked { .. } => ErrorKind::Other,
         }
     }
 }

@@ -281,6 +281,7 @@ impl CallbackReceived {
                 .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")),
             token_type,
             dpop_key: self.dpop.as_deref().map(crate::dpop::stored),
+            apis: Default::default(),
         };
         let _guard = client.guard_or_proceed(&session.meta.key).await;
         let store = client.inner.store.clone();

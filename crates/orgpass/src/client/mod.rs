@@ -42,9 +42,11 @@ use crate::verify::{Expected, IdClaims, IdTokenError, IdTokenVerifier, OrgCheck}
 mod errors;
 mod login;
 mod refresh;
+mod resources;
 use errors::describe_opt;
 pub use errors::{ErrorKind, LoginError, TokenError};
 pub use login::{CancelHandle, PendingLogin};
+pub use resources::{SESSION_TRANSFER_TOKEN_TYPE, SessionTransfer};
 
 /// An access token is refreshed when it expires within this margin.
 pub const REFRESH_MARGIN_SECS: i64 = 60;
@@ -54,6 +56,9 @@ pub const REFRESH_MARGIN_SECS: i64 = 60;
 pub struct IdTokenField {
     #[serde(default)]
     id_token: Option<String>,
+    /// RFC 8693's `issued_token_type`: a session transfer token says so here (Native to Web SSO).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    issued_token_type: Option<String>,
 }
 
 impl std::fmt::Debug for IdTokenField {
@@ -109,6 +114,8 @@ pub struct AccessToken {
     pub dpop_key: Option<Secret>,
     /// Expiry, UNIX seconds.
     pub expires_at: i64,
+    /// The API this token is for (its `aud`); `None` for the sign-in's token without an API audience.
+    pub audience: Option<String>,
     /// The session's metadata (after any refresh).
     pub meta: SessionMeta,
     /// Whether a refresh happened for this call.
@@ -552,6 +559,7 @@ fn access(s: Session, refreshed: bool) -> AccessToken {
         token_type: s.token_type.clone(),
         dpop_key: s.dpop_key.clone(),
         expires_at: s.meta.expires_at,
+        audience: s.meta.audience.clone(),
         meta: s.meta.clone(),
         refreshed,
     }

@@ -90,6 +90,53 @@ impl Client {
     }
 
     pub(super) async fn refresh(&self, session: Session) -> Result<AccessToken, TokenError> {
+        let redeemed = self.redeem(&session, &[], &[]).await?;
+        let resp = &redeemed.resp;
+        let mut new_meta = redeemed.meta;
+        new_meta.expires_at = expiry(resp, redeemed.now, new_meta.expires_at);
+        let refreshed = Session {
+            meta: new_meta,
+            access_token: Secret::new(resp.access_token().secret().clone()),
+            refresh_token: redeemed.refresh_token,
+            id_token: redeemed.id_token,
+            scope: resp
+                .scopes()
+                .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
+                .or(session.scope.clone()),
+            token_type: token_type(resp),
+            dpop_key: session.dpop_key.clone(),
+            // Tokens for the other APIs stay valid: only the refresh token rotated.
+            apis: session.apis.clone(),
+        };
+        if redeemed.bound && !refreshed.token_type.eq_ignore_ascii_case("DPoP") {
+            return Err(TokenError::BadResponse(format!(
+                "the tenant renewed a session bound to this device with a {} token",
+                refreshed.token_type
+            )));
+        }
+        // The rotated refresh token is saved before the new access token is handed out.
+        self.save(&refreshed).await?;
+        Ok(access(refreshed, true))
+    }
+
+    /// Saves `session` in the store (off the async threads: the keychain blocks).
+    pub(super) async fn save(&self, session: &Session) -> Result<(), StoreError> {
+        let store = self.inner.store.clone();
+        let to_save = session.clone();
+        tokio::task::spawn_blocking(move || store.save(&to_save))
+            .await
+            .expect("store task")
+    }
+
+    /// Redeems the session's refresh token with `params` (e.g. another API's `audience`) and `scopes`: with a proof
+    /// when the session is bound, a refused token ending the session, a returned ID token verified like the
+    /// sign-in's (same `sub`, same organization). The caller saves the rotated refresh token it returns.
+    pub(super) async fn redeem(
+        &self,
+        session: &Session,
+        params: &[(&'static str, String)],
+        scopes: &[String],
+    ) -> Result<Redeemed, TokenError> {
         let Some(refresh_token) = session.refresh_token.clone() else {
             return Err(TokenError::NotRefreshable);
         };
@@ -99,9 +146,15 @@ impl Client {
             .map_err(|reason| TokenError::SignInAgain { reason })?
             .map(Arc::new);
         let rt = RefreshToken::new(refresh_token.secret().to_owned());
-        let result = self
-            .oauth(&meta, None)
-            .exchange_refresh_token(&rt)
+        let oauth = self.oauth(&meta, None);
+        let mut request = oauth.exchange_refresh_token(&rt);
+        for (name, value) in params {
+            request = request.add_extra_param(*name, value.clone());
+        }
+        for scope in scopes {
+            request = request.add_scope(Scope::new(scope.clone()));
+        }
+        let result = request
             .request_async(&token_http::client(
                 &self.inner.http,
                 dpop.clone().map(|k| self.binding(k)),
@@ -159,9 +212,9 @@ impl Client {
                 let claims = match verified {
                     Ok(claims) => claims,
                     Err(e @ IdTokenError::Jwks(_)) => {
-                        return Err(self.unverified_refresh(session, &resp, e).await);
+                        return Err(self.unverified_refresh(session.clone(), &resp, e).await);
                     }
-                    Err(e) => return Err(self.refused_refresh(&session, &resp, e).await),
+                    Err(e) => return Err(self.refused_refresh(session, &resp, e).await),
                 };
                 update_meta(&mut new_meta, &claims);
                 Secret::new(id.clone())
@@ -172,34 +225,16 @@ impl Client {
             .refresh_token()
             .map(|r| Secret::new(r.secret().clone()))
             .or(Some(refresh_token));
-        new_meta.expires_at = expiry(&resp, now, new_meta.expires_at);
         new_meta.refreshable = refresh_token.is_some();
         new_meta.refreshed_at = Some(now);
-        let refreshed = Session {
+        Ok(Redeemed {
+            resp,
             meta: new_meta,
-            access_token: Secret::new(resp.access_token().secret().clone()),
-            refresh_token,
             id_token,
-            scope: resp
-                .scopes()
-                .map(|s| s.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" "))
-                .or(session.scope.clone()),
-            token_type: token_type(&resp),
-            dpop_key: session.dpop_key.clone(),
-        };
-        if dpop.is_some() && !refreshed.token_type.eq_ignore_ascii_case("DPoP") {
-            return Err(TokenError::BadResponse(format!(
-                "the tenant renewed a session bound to this device with a {} token",
-                refreshed.token_type
-            )));
-        }
-        // The rotated refresh token is saved before the new access token is handed out.
-        let store = self.inner.store.clone();
-        let to_save = refreshed.clone();
-        tokio::task::spawn_blocking(move || store.save(&to_save))
-            .await
-            .expect("store task")?;
-        Ok(access(refreshed, true))
+            refresh_token,
+            bound: dpop.is_some(),
+            now,
+        })
     }
 
     /// The refreshed ID token failed a check (another `sub` or `org_id`, a bad signature, …). The stored refresh
@@ -248,4 +283,18 @@ impl Client {
         }
         TokenError::IdToken(error)
     }
+}
+
+/// What a redeemed refresh token gave, checked: the caller turns it into the session it saves.
+pub(super) struct Redeemed {
+    pub resp: TokenResp,
+    /// The session's metadata with the refreshed ID token's claims, `refreshable` and `refreshed_at`.
+    pub meta: SessionMeta,
+    /// The new ID token, or the session's when none came.
+    pub id_token: Secret,
+    /// The rotated refresh token, or the session's when the tenant does not rotate.
+    pub refresh_token: Option<Secret>,
+    /// Whether the request carried a DPoP proof (the session is bound).
+    pub bound: bool,
+    pub now: i64,
 }

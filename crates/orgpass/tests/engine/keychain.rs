@@ -45,6 +45,7 @@ fn session(org: &str, access_len: usize) -> Session {
         scope: Some("openid profile email offline_access".into()),
         token_type: "Bearer".into(),
         dpop_key: None,
+        apis: Default::default(),
     }
 }
 

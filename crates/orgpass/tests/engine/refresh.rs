@@ -39,6 +39,7 @@ fn expired_session(op: &Op) -> Session {
         scope: None,
         token_type: "Bearer".into(),
         dpop_key: None,
+        apis: Default::default(),
     }
 }
 
