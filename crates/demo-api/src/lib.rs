@@ -4,13 +4,15 @@
 //!
 //! Routes: `GET /me` (who is calling, for which organization, with which scopes), `GET /projects` (the
 //! caller's organization's projects), `POST /projects` (scope `write:projects`; `{"name": "…"}`),
-//! `GET /orgs/{org_id}/projects` (bound to the token's organization: another one's is a 403).
+//! `GET /orgs/{org_id}/projects` (bound to the token's organization: another one's is a 403), `GET /invoices`
+//! (scope `read:invoices`: the billing side, served as a second API under its own audience).
 //!
 //! It is a crate of its own rather than a mode of devtenant because an API belongs to the company, not to the
 //! tenant: it trusts the tenant only through the tokens and the published keys, exactly as it would trust
 //! Auth0. It depends on `orgpass-guard`, and devtenant, the other party, must stay free of that.
 
 mod error;
+pub mod invoices;
 pub mod replay;
 mod routes;
 pub mod store;
@@ -69,6 +71,10 @@ pub fn app(state: AppState) -> Router {
                 .post(routes::create_project.layer(RequireScope::new(WRITE_SCOPE))),
         )
         .route("/orgs/{org_id}/projects", get(routes::org_projects))
+        .route(
+            "/invoices",
+            get(routes::list_invoices.layer(RequireScope::new(invoices::READ_INVOICES))),
+        )
         .layer(guard.layer())
         .with_state(state)
 }

@@ -42,6 +42,11 @@ fn projects_of(state: &AppState, org: &Org) -> Value {
     json!({"org_id": org.id, "projects": store.list(&org.id)})
 }
 
+/// `GET /invoices`: the caller's organization's invoices.
+pub async fn list_invoices(org: Org) -> Json<Value> {
+    Json(json!({"org_id": org.id, "invoices": crate::invoices::of(&org.id)}))
+}
+
 /// The body of `POST /projects`.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -94,6 +94,15 @@ impl AppState {
         self.0.issuer.as_str()
     }
 
+    /// `urn:<tenant domain>:session_transfer`, the audience a refresh asks for to get a session transfer token.
+    pub fn session_transfer_audience(&self) -> String {
+        let host = self.0.issuer.host_str().unwrap_or_default();
+        match self.0.issuer.port() {
+            Some(p) => format!("urn:{host}:{p}:session_transfer"),
+            None => format!("urn:{host}:session_transfer"),
+        }
+    }
+
     /// `{issuer}api/v2/`.
     pub fn management_audience(&self) -> String {
         format!("{}api/v2/", self.issuer_str())

@@ -142,6 +142,12 @@ pub struct ClientSeed {
     /// Other APIs (by identifier) this client may get client-credentials tokens for, with scopes.
     #[serde(default)]
     pub api_grants: BTreeMap<String, Vec<String>>,
+    /// `refresh_token.policies`: other APIs a refresh may get tokens for (`[{audience, scope}]`).
+    #[serde(default)]
+    pub refresh_token_policies: Vec<crate::store::RefreshPolicy>,
+    /// Native to Web SSO settings (`session_transfer`).
+    #[serde(default)]
+    pub session_transfer: Option<crate::store::SessionTransferSettings>,
 }
 
 /// A connection (identity source).

@@ -121,6 +121,43 @@ pub struct Client {
     /// Refresh-token rotation overlap in seconds (`refresh_token.leeway`), kept and shown by the Management API.
     #[serde(default)]
     pub refresh_token_leeway: u64,
+    /// The other APIs a refresh token may get access tokens for (`refresh_token.policies`, Multi-Resource
+    /// Refresh Tokens).
+    #[serde(default)]
+    pub refresh_token_policies: Vec<RefreshPolicy>,
+    /// Native to Web SSO (`session_transfer`).
+    #[serde(default)]
+    pub session_transfer: SessionTransferSettings,
+}
+
+/// One `refresh_token.policies` entry: an API and the scopes a refresh may ask for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshPolicy {
+    pub audience: String,
+    #[serde(default)]
+    pub scope: Vec<String>,
+}
+
+/// A client's `session_transfer` settings, with Auth0's defaults.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SessionTransferSettings {
+    /// The native app may exchange its refresh token for a session transfer token.
+    #[serde(default)]
+    pub can_create_session_transfer_token: bool,
+    /// How the web app may present one at `/authorize`: devtenant takes `query` (the parameter
+    /// `session_transfer_token`).
+    #[serde(default)]
+    pub allowed_authentication_methods: Vec<String>,
+}
+
+/// A session transfer token issued and not yet used (kept in memory only, like codes).
+#[derive(Debug, Clone)]
+pub struct Transfer {
+    pub user_id: String,
+    pub org_id: Option<String>,
+    pub expires_at: i64,
 }
 
 impl Client {
@@ -381,6 +418,8 @@ pub struct Tenant {
     pub keys: KeySet,
     pub transactions: HashMap<String, Transaction>,
     pub codes: HashMap<String, Code>,
+    /// Session transfer tokens not yet used, by digest.
+    pub transfers: HashMap<String, Transfer>,
     pub limiter: RateLimiter,
     pub token_fault: Option<Fault>,
     pub jwks_fault: Option<Fault>,
@@ -465,6 +504,8 @@ impl Store {
                     management_api_scopes: c.management_api_scopes.clone(),
                     api_grants: c.api_grants.clone(),
                     refresh_token_leeway: 0,
+                    refresh_token_policies: c.refresh_token_policies.clone(),
+                    session_transfer: c.session_transfer.clone().unwrap_or_default(),
                 })
                 .collect(),
             connections: seed
@@ -630,6 +671,7 @@ impl Tenant {
             keys,
             transactions: HashMap::new(),
             codes: HashMap::new(),
+            transfers: HashMap::new(),
             limiter: RateLimiter::default(),
             token_fault: None,
             jwks_fault: None,

@@ -359,6 +359,45 @@ fn refresh(
     if let Some(entry) = t.store.refresh_tokens.get_mut(&key) {
         entry.used = true;
     }
+    let asked = p
+        .get("audience")
+        .filter(|a| Some(a.as_str()) != record.audience.as_deref());
+    if let Some(audience) = asked {
+        if *audience == state.session_transfer_audience() {
+            return session_transfer(state, t, client, &record, jkt);
+        }
+        // Multi-Resource Refresh Tokens: another API, when the client's policies name it. Outside them Auth0
+        // ignores the audience and answers for the sign-in's API, and so does devtenant.
+        let policy = client
+            .refresh_token_policies
+            .iter()
+            .find(|pol| {
+                &pol.audience == audience && t.store.apis.iter().any(|a| &a.identifier == audience)
+            })
+            .cloned();
+        if let Some(policy) = policy {
+            let scope = policy_scope(
+                p.get("scope").map(String::as_str),
+                &policy.scope,
+                &record.scope,
+            )?;
+            let auth_time = session_auth_time(t, &record, now);
+            return issue_user_tokens(
+                state,
+                t,
+                client,
+                &record.user_id,
+                record.org_id.as_deref(),
+                &scope,
+                Some(audience),
+                None,
+                &record.sid,
+                auth_time,
+                Some(&record),
+                jkt,
+            );
+        }
+    }
     let scope = match p.get("scope") {
         Some(s) => {
             if !s
@@ -375,13 +414,7 @@ fn refresh(
         }
         None => record.scope.clone(),
     };
-    let auth_time = t
-        .store
-        .sessions
-        .values()
-        .find(|s| s.sid == record.sid)
-        .map(|s| s.auth_time)
-        .unwrap_or(now);
+    let auth_time = session_auth_time(t, &record, now);
     issue_user_tokens(
         state,
         t,
@@ -397,6 +430,102 @@ fn refresh(
         jkt,
     )
 }
+
+/// When the person signed in (the SSO session of the refresh token's family), or `now` when it has ended.
+fn session_auth_time(t: &Tenant, record: &RefreshRecord, now: i64) -> i64 {
+    t.store
+        .sessions
+        .values()
+        .find(|s| s.sid == record.sid)
+        .map(|s| s.auth_time)
+        .unwrap_or(now)
+}
+
+/// The scope of a refresh for another API: what was asked (or, when nothing was, the whole policy) within the
+/// policy, with the OpenID Connect scopes of the original grant so the ID token keeps its claims. Asking beyond
+/// the policy is refused, like asking beyond the original grant.
+fn policy_scope(
+    asked: Option<&str>,
+    policy: &[String],
+    granted: &str,
+) -> Result<String, OAuthError> {
+    const OIDC: &[&str] = &["openid", "profile", "email"];
+    let api: Vec<&str> = match asked {
+        Some(s) => s
+            .split(' ')
+            .filter(|x| !x.is_empty() && !OIDC.contains(x))
+            .collect(),
+        None => policy.iter().map(String::as_str).collect(),
+    };
+    if let Some(beyond) = api.iter().find(|x| !policy.iter().any(|p| p == *x)) {
+        return Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "invalid_scope",
+            format!(
+                "The requested scope {beyond} is not in the application's refresh token policy for this API"
+            ),
+        ));
+    }
+    let oidc = granted.split(' ').filter(|x| OIDC.contains(x));
+    Ok(oidc.chain(api).collect::<Vec<_>>().join(" "))
+}
+
+/// A refresh for `urn:<tenant>:session_transfer` (Native to Web SSO): a session transfer token, single use and
+/// valid 60 s, for this person in this organization; the refresh token rotates as on any refresh.
+fn session_transfer(
+    state: &AppState,
+    t: &mut Tenant,
+    client: &Client,
+    record: &RefreshRecord,
+    jkt: Option<&str>,
+) -> Result<Value, OAuthError> {
+    if !client.session_transfer.can_create_session_transfer_token {
+        return Err(OAuthError::new(
+            StatusCode::FORBIDDEN,
+            "unauthorized_client",
+            "The client is not allowed to create session transfer tokens (session_transfer.can_create_session_transfer_token is off)",
+        ));
+    }
+    let now = crate::now_unix();
+    let value = random_token(32);
+    t.transfers.insert(
+        digest(&value),
+        crate::store::Transfer {
+            user_id: record.user_id.clone(),
+            org_id: record.org_id.clone(),
+            expires_at: now + SESSION_TRANSFER_LIFETIME_SECS,
+        },
+    );
+    let auth_time = session_auth_time(t, record, now);
+    // The rotation of a plain refresh, whose access and ID tokens are not handed out.
+    let rotated = issue_user_tokens(
+        state,
+        t,
+        client,
+        &record.user_id,
+        record.org_id.as_deref(),
+        &record.scope,
+        record.audience.as_deref(),
+        None,
+        &record.sid,
+        auth_time,
+        Some(record),
+        jkt,
+    )?;
+    let mut out = json!({
+        "access_token": value,
+        "issued_token_type": "urn:auth0:params:oauth:token-type:session_transfer_token",
+        "token_type": "N_A",
+        "expires_in": SESSION_TRANSFER_LIFETIME_SECS,
+    });
+    if let Some(rt) = rotated.get("refresh_token") {
+        out["refresh_token"] = rt.clone();
+    }
+    Ok(out)
+}
+
+/// How long a session transfer token may wait to be used (Auth0: one minute).
+pub const SESSION_TRANSFER_LIFETIME_SECS: i64 = 60;
 
 /// The scopes a user's token carries, as Auth0 grants them without RBAC: the OpenID Connect ones, plus those the
 /// API (the `audience`) defines; a scope the API does not define is dropped. An API that defines no scopes
@@ -518,13 +647,16 @@ fn issue_user_tokens(
         "expires_in": settings.access_token_lifetime_secs,
         "token_type": if jkt.is_some() { "DPoP" } else { "Bearer" },
     });
-    let api_allows_offline = audience.is_none_or(|a| {
+    // A refresh token keeps its grant: the scope and API of the sign-in, whatever this token was asked for.
+    let rt_scope = parent.map_or(scope, |p| p.scope.as_str());
+    let rt_audience = parent.map_or(audience, |p| p.audience.as_deref());
+    let api_allows_offline = rt_audience.is_none_or(|a| {
         t.store
             .apis
             .iter()
             .any(|api| api.identifier == a && api.allow_offline_access)
     });
-    if scopes.contains(&"offline_access")
+    if rt_scope.split(' ').any(|s| s == "offline_access")
         && api_allows_offline
         && client.grant_types.iter().any(|g| g == "refresh_token")
     {
@@ -537,8 +669,8 @@ fn issue_user_tokens(
             client_id: client.client_id.clone(),
             user_id: user.user_id.clone(),
             org_id: org.as_ref().map(|o| o.id.clone()),
-            scope: scope.to_owned(),
-            audience: audience.map(str::to_owned),
+            scope: rt_scope.to_owned(),
+            audience: rt_audience.map(str::to_owned),
             sid: sid.to_owned(),
             used: false,
             family_expires_at: parent

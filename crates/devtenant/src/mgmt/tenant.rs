@@ -85,7 +85,9 @@ pub(super) fn client_json(c: &crate::store::Client) -> Value {
             "rotation_type": "rotating",
             "expiration_type": "expiring",
             "leeway": c.refresh_token_leeway,
+            "policies": c.refresh_token_policies,
         },
+        "session_transfer": c.session_transfer,
         "oidc_conformant": true,
     })
 }

@@ -35,7 +35,12 @@ async fn clients_list_and_prompt_and_leeway_settings() {
     let client = m.get(&format!("/clients/{NATIVE}")).await.json();
     assert_eq!(
         client["refresh_token"],
-        json!({"rotation_type": "rotating", "expiration_type": "expiring", "leeway": 0})
+        json!({"rotation_type": "rotating", "expiration_type": "expiring", "leeway": 0,
+               "policies": [{"audience": "https://billing.orgpass.example/", "scope": ["read:invoices"]}]})
+    );
+    assert_eq!(
+        client["session_transfer"],
+        json!({"can_create_session_transfer_token": true, "allowed_authentication_methods": []})
     );
     let patched = m
         .patch(

@@ -345,7 +345,38 @@ async fn authorize(
             );
         }
     }
-    let session = if prompt == "login" {
+    let mut transfer_refused = false;
+    if let Some(value) = get("session_transfer_token") {
+        // Native to Web SSO: spent when presented, whatever comes of it.
+        let transfer = t.transfers.remove(&digest(value));
+        let now = crate::now_unix();
+        let by_query = client
+            .session_transfer
+            .allowed_authentication_methods
+            .iter()
+            .any(|m| m == "query");
+        match transfer.filter(|tr| tr.expires_at > now && by_query && tr.org_id == org_id) {
+            Some(tr) => match current_session(&t, &headers) {
+                // The browser's session is this person's: kept.
+                Some(s) if s.user_id == tr.user_id => {
+                    return finish(&state, &mut t, tx, &tr.user_id, Some(s), false);
+                }
+                // Another person's session: ended, and the login page asks who this is (Auth0's rule).
+                Some(s) => {
+                    t.store.sessions.retain(|_, other| other.sid != s.sid);
+                    transfer_refused = true;
+                }
+                None => return finish(&state, &mut t, tx, &tr.user_id, None, false),
+            },
+            None => {
+                tracing::info!(
+                    "session transfer token unknown, used, expired, not taken by this client or for another organization; showing the login page"
+                );
+                transfer_refused = true;
+            }
+        }
+    }
+    let session = if prompt == "login" || transfer_refused {
         None
     } else {
         current_session(&t, &headers)
