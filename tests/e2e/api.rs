@@ -186,10 +186,18 @@ async fn the_api_sees_only_the_signed_in_organization() {
             None,
         )
         .await;
-    exited_with(&out, 2);
+    // The tenant answers a refresh for an API it does not let this application reach with a token for the
+    // sign-in's API; that one is not handed out as the other's.
+    exited_with(&out, 3);
     assert!(
         out.stdout.is_empty(),
         "no token printed for another audience"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("the tenant's token for https://other.example/ was not used: it was issued for another API"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

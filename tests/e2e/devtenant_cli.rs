@@ -17,7 +17,7 @@ const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 const INITECH: &str = "org_InitechL2m3N4o5p";
 const CLIENT_ID: &str = "orgpass-desktop";
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("tests/ has a parent")

@@ -100,7 +100,7 @@ function chooseForm(all) {
 const safe = (url) => {
   const u = new URL(url);
   for (const k of [...u.searchParams.keys()]) {
-    if (/^(code|state|nonce|code_challenge|code_verifier)$/.test(k)) u.searchParams.set(k, '…');
+    if (/^(code|state|nonce|code_challenge|code_verifier|session_transfer_token)$/.test(k)) u.searchParams.set(k, '…');
   }
   return u.toString();
 };

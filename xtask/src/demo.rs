@@ -1,4 +1,5 @@
-//! `cargo xtask demo`: devtenant with the demo seed, the demo API behind the guard, and the app pointed at both.
+//! `cargo xtask demo`: devtenant with the demo seed, the company's two demo APIs behind the guard (projects and
+//! billing), its web portal, and the app pointed at all of them.
 
 use super::*;
 
@@ -8,6 +9,12 @@ const DEMO_PORT: &str = "4000";
 const DEMO_API_PORT: &str = "4100";
 /// The demo API's identifier, as the demo seed declares it.
 const DEMO_AUDIENCE: &str = "https://api.orgpass.example/";
+/// Port of the second demo API (billing), whose tokens come from the same refresh token.
+const BILLING_PORT: &str = "4200";
+/// The billing API's identifier, as the demo seed declares it.
+const BILLING_AUDIENCE: &str = "https://billing.orgpass.example/";
+/// Port of the demo web portal, opened signed in from the app (Native to Web SSO).
+const PORTAL_PORT: &str = "4300";
 
 /// Builds what is needed, starts devtenant with the demo seed, launches the app pointed at it, and stops devtenant
 /// when the app quits. Extra arguments go to the app (for example `--qa`).
@@ -61,6 +68,40 @@ pub(crate) fn demo(app_args: &[String]) -> Result {
             "demo-api",
             &["--issuer", &issuer, "--listen", &listen],
             DEMO_API_PORT,
+        )
+    })
+    .map(|child| servers.push(child))
+    .and_then(|()| {
+        let listen = format!("127.0.0.1:{BILLING_PORT}");
+        serve(
+            &bin,
+            "demo-api",
+            &[
+                "--issuer",
+                &issuer,
+                "--listen",
+                &listen,
+                "--audience",
+                BILLING_AUDIENCE,
+            ],
+            BILLING_PORT,
+        )
+    })
+    .map(|child| servers.push(child))
+    .and_then(|()| {
+        let listen = format!("127.0.0.1:{PORTAL_PORT}");
+        serve(
+            &bin,
+            "demo-portal",
+            &[
+                "--issuer",
+                &issuer,
+                "--listen",
+                &listen,
+                "--api-url",
+                &api_url,
+            ],
+            PORTAL_PORT,
         )
     })
     .map(|child| servers.push(child));
@@ -120,7 +161,8 @@ fn demo_app(bin: &Path, issuer: &str, api_url: &str, app_args: &[String]) -> Res
         app.env("DISPLAY", display);
     }
     eprintln!(
-        "xtask: devtenant at {issuer}, the demo API at {api_url}; demo users are printed above. Quit the app \
+        "xtask: devtenant at {issuer}, the demo APIs at {api_url} and http://127.0.0.1:{BILLING_PORT}/, the \
+         portal at http://127.0.0.1:{PORTAL_PORT}/; demo users are printed above. Quit the app \
          to stop the demo."
     );
     let result = run(&mut app);
@@ -166,6 +208,10 @@ fn demo_app_config(issuer: &str, api_url: &str) -> String {
          scope = \"openid profile email offline_access read:projects write:projects\"\napi_url = \"{api_url}\"\n\
          dpop = true\n"
     );
+    config.push_str(&format!(
+        "\n[[apis]]\nname = \"billing\"\naudience = \"{BILLING_AUDIENCE}\"\nurl = \"http://127.0.0.1:{BILLING_PORT}/\"\n\
+         scope = \"read:invoices\"\n\n[[portals]]\nname = \"portal\"\nlogin_url = \"http://127.0.0.1:{PORTAL_PORT}/login\"\n"
+    ));
     for (id, name, display, logo, primary, background) in orgs {
         config.push_str(&format!(
             "\n[[organizations]]\nid = \"{id}\"\nname = \"{name}\"\ndisplay_name = \"{display}\"\n\

@@ -9,7 +9,7 @@ use orgpass::{ApiError, ApiRequest, ApiResponse, Method};
 
 use crate::ClientFilter;
 use crate::failure::Failure;
-use crate::session::{Want, session_client};
+use crate::session::{Want, session_client, wanted_api};
 use crate::settings::Settings;
 
 /// What was asked for on the command line.
@@ -36,10 +36,11 @@ pub async fn run(
         target: call.target,
         body,
     };
-    let response = client
-        .call_api(&meta.key, &request)
-        .await
-        .map_err(failure)?;
+    let response = match wanted_api(&client, want)? {
+        Some(api) => client.call_api_on(&meta.key, &api, &request).await,
+        None => client.call_api(&meta.key, &request).await,
+    }
+    .map_err(failure)?;
     if call.include {
         eprintln!(
             "{} {}\ncontent-type: {}",
@@ -101,6 +102,7 @@ fn failure(e: ApiError) -> Failure {
         | ApiError::OutsideApi { .. }
         | ApiError::BadMethod(_)
         | ApiError::BadBody(_)
+        | ApiError::NoUrlFor(_)
         | ApiError::WrongAudience { .. } => 2,
         ApiError::Unreachable { .. } | ApiError::TimedOut { .. } | ApiError::TooLarge { .. } => 1,
     };

@@ -24,6 +24,7 @@ mod format;
 mod generate;
 mod login;
 mod logout;
+mod open;
 mod remote;
 mod session;
 mod settings;
@@ -85,7 +86,12 @@ enum Command {
         /// Refresh even if the access token is still valid.
         #[arg(long)]
         refresh: bool,
-        /// The API the token must be for: refused (exit 2) when the session was signed in for another one.
+        /// One of the company's APIs by name (`[[apis]]` in the settings; `default` is `audience`'s): a token for
+        /// it from the session's refresh token, checked for its API and the session's organization.
+        #[arg(long, value_name = "NAME", conflicts_with = "audience")]
+        api: Option<String>,
+        /// A token for this API identifier, like --api (the tenant must allow it in the application's
+        /// refresh-token policies).
         #[arg(long, value_name = "AUD")]
         audience: Option<String>,
         /// For a session bound to this device (DPoP): print `Authorization: DPoP …` and a `DPoP:` proof for one
@@ -117,8 +123,12 @@ enum Command {
         #[arg(long)]
         org: Option<String>,
         /// The API's base URL (default: api_url in the config file, or ORGPASS_API_URL).
-        #[arg(long, value_name = "URL")]
+        #[arg(long, value_name = "URL", conflicts_with = "api")]
         api_url: Option<String>,
+        /// One of the company's APIs by name (`[[apis]]` in the settings): the request goes to its `url`, with a
+        /// token for it.
+        #[arg(long, value_name = "NAME")]
+        api: Option<String>,
         /// Print the status line and content type to stderr before the body.
         #[arg(short = 'i', long)]
         include: bool,
@@ -132,11 +142,32 @@ enum Command {
         /// Organization ID or name of the session (default: ORGPASS_ORG if set).
         #[arg(long)]
         org: Option<String>,
+        /// One of the company's APIs by name (`[[apis]]`): the command gets a token for it.
+        #[arg(long, value_name = "NAME")]
+        api: Option<String>,
         #[command(flatten)]
         filter: ClientFilter,
         /// The command and its arguments; put them after `--`.
         #[arg(required = true, trailing_var_arg = true, value_name = "COMMAND")]
         command: Vec<OsString>,
+    },
+    /// Open one of the company's web apps (`[[portals]]`) in the browser, already signed in to the session's
+    /// organization (Auth0's Native to Web SSO).
+    ///
+    /// The browser is sent to a one-time loopback address, which forwards it to the web app's login with a
+    /// single-use session transfer token: the token never appears on a command line, in a log or on screen.
+    Open {
+        /// The web app's name in the settings.
+        #[arg(value_name = "NAME")]
+        portal: String,
+        /// Organization ID or name of the session (default: ORGPASS_ORG if set).
+        #[arg(long)]
+        org: Option<String>,
+        /// Browser command to open the address with (default: the system's browser, or `browser` in the settings).
+        #[arg(long, value_name = "COMMAND")]
+        browser: Option<String>,
+        #[command(flatten)]
+        filter: ClientFilter,
     },
     /// Remove sessions from the keychain and revoke their refresh tokens.
     Logout {
@@ -272,6 +303,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             format,
             json,
             refresh,
+            api,
             audience,
             dpop_method,
             dpop_url,
@@ -281,6 +313,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             let want = Want {
                 refresh,
                 audience: audience.as_deref(),
+                api: api.as_deref(),
                 ..Want::default()
             };
             let proof_for = dpop_method.zip(dpop_url);
@@ -294,6 +327,7 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             data,
             org,
             api_url,
+            api,
             include,
             filter,
         } => {
@@ -305,15 +339,25 @@ async fn run(cli: Cli) -> Result<i32, Failure> {
             };
             let want = Want {
                 api_url: api_url.as_deref(),
+                api: api.as_deref(),
                 ..Want::default()
             };
             api::run(call, org.as_deref(), want, &filter, &file).await
         }
         Command::Run {
             org,
+            api,
             filter,
             command,
-        } => token::run_command(org, &filter, &command, &file).await,
+        } => token::run_command(org, api.as_deref(), &filter, &command, &file).await,
+        Command::Open {
+            portal,
+            org,
+            browser,
+            filter,
+        } => open::run(&portal, org.as_deref(), browser, &filter, &file)
+            .await
+            .map(|()| 0),
         Command::Logout { org, all, filter } => {
             logout::run(org, all, &filter, &file).await.map(|()| 0)
         }

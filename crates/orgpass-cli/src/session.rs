@@ -120,8 +120,12 @@ pub fn select(
 pub struct Want<'a> {
     /// Refresh even if the access token is still valid.
     pub refresh: bool,
-    /// The API audience the session's access token must be for.
+    /// `--audience`: a token for this API identifier.
     pub audience: Option<&'a str>,
+    /// `--api`: one of the settings' APIs by name.
+    pub api: Option<&'a str>,
+    /// `--browser`, over the configured one.
+    pub browser: Option<&'a str>,
     /// `--api-url`, over the configured one.
     pub api_url: Option<&'a str>,
 }
@@ -141,6 +145,7 @@ pub fn client_for(
 fn session_flags(want: Want) -> ConfigFile {
     ConfigFile {
         api_url: want.api_url.map(str::to_owned),
+        browser: want.browser.map(str::to_owned),
         ..Default::default()
     }
 }
@@ -170,22 +175,37 @@ pub fn session_client(
             ));
         }
     };
-    if let Some(wants) = want.audience
-        && meta.audience.as_deref() != Some(wants)
-    {
-        let has = meta
-            .audience
-            .as_deref()
-            .unwrap_or("no API (signed in without --audience)");
-        return Err(Failure::new(
-            2,
-            format!(
-                "the session's access token is for {has}, not {wants}; Auth0 issues a token for one API per \
-                 sign-in: run `orgpass login --audience {wants}`"
-            ),
-        ));
-    }
     let store = open_store()?;
     let client = client_for(&meta, store, settings, want)?;
     Ok((meta, client))
+}
+
+/// The API `want` names (`--api NAME`, or `--audience AUD`), or `None` for the sign-in's own token.
+pub fn wanted_api(client: &Client, want: Want) -> Result<Option<orgpass::Api>, Failure> {
+    let config = client.config();
+    if let Some(name) = want.api {
+        return config.api(name).map(Some).ok_or_else(|| {
+            let known = config.api_names();
+            let known = if known.is_empty() {
+                "none is configured: add [[apis]] tables (name, audience, url) to the settings"
+                    .to_owned()
+            } else {
+                format!("the configured ones are {}", known.join(", "))
+            };
+            Failure::new(2, format!("no API is called `{name}`; {known}"))
+        });
+    }
+    Ok(want.audience.map(|audience| {
+        config
+            .apis
+            .iter()
+            .find(|a| a.audience == audience)
+            .cloned()
+            .unwrap_or_else(|| orgpass::Api {
+                name: audience.to_owned(),
+                audience: audience.to_owned(),
+                url: None,
+                scope: None,
+            })
+    }))
 }

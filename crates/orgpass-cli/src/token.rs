@@ -9,7 +9,7 @@ use crate::ClientFilter;
 use crate::child;
 use crate::failure::Failure;
 use crate::format::{self, Format};
-use crate::session::{Want, session_client};
+use crate::session::{Want, session_client, wanted_api};
 use crate::settings::Settings;
 
 /// A valid access token of the one session `org` and `filter` select, refreshed when needed (or `want.refresh`).
@@ -20,10 +20,20 @@ async fn access_token(
     settings: &Settings,
 ) -> Result<AccessToken, Failure> {
     let (meta, client) = session_client(org, want, filter, settings)?;
-    client
-        .token_with(&meta.key, want.refresh)
-        .await
-        .map_err(|e| Failure::of(e.kind(), e))
+    token_of(&client, &meta, want).await
+}
+
+/// The token `want` asks for: for the API it names, else the sign-in's own.
+async fn token_of(
+    client: &orgpass::Client,
+    meta: &orgpass::SessionMeta,
+    want: Want<'_>,
+) -> Result<AccessToken, Failure> {
+    let got = match wanted_api(client, want)? {
+        Some(api) => client.token_for(&meta.key, &api, want.refresh).await,
+        None => client.token_with(&meta.key, want.refresh).await,
+    };
+    got.map_err(|e| Failure::of(e.kind(), e))
 }
 
 /// `orgpass token`: print the access token in `format`; for a bound session, with `proof_for` (method, URL), the
@@ -37,10 +47,7 @@ pub async fn print(
     settings: &Settings,
 ) -> Result<(), Failure> {
     let (meta, client) = session_client(org.as_deref(), want, filter, settings)?;
-    let t = client
-        .token_with(&meta.key, want.refresh)
-        .await
-        .map_err(|e| Failure::of(e.kind(), e))?;
+    let t = token_of(&client, &meta, want).await?;
     let Some((method, url)) = proof_for else {
         refuse_bound(
             &t,
@@ -91,11 +98,16 @@ fn refuse_bound(t: &AccessToken, what: &str) -> Result<(), Failure> {
 /// `orgpass run`: the command's exit code once it has started.
 pub async fn run_command(
     org: Option<String>,
+    api: Option<&str>,
     filter: &ClientFilter,
     command: &[OsString],
     settings: &Settings,
 ) -> Result<i32, Failure> {
-    let t = access_token(org.as_deref(), Want::default(), filter, settings).await?;
+    let want = Want {
+        api,
+        ..Want::default()
+    };
+    let t = access_token(org.as_deref(), want, filter, settings).await?;
     refuse_bound(&t, "`orgpass run` cannot hand it to a command")?;
     child::run(command, t.token.secret(), t.meta.key.org_id.as_deref()).await
 }

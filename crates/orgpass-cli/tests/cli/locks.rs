@@ -1,6 +1,6 @@
 //! What IT locks stays locked in every command: a system-wide file locks every setting, and each command (`login`,
-//! `token`, `run`, `api`, `logout`) × each lockable key × each layer that can carry it (flag, environment, the
-//! user's file) is refused with the sentence that names the lock, exit 2, before anything reaches the provider. A
+//! `token`, `run`, `api`, `open`, `logout`) × each lockable key × each layer that can carry it (flag, environment,
+//! the user's file) is refused with the sentence that names the lock, exit 2, before anything reaches the provider. A
 //! stored session keeps only its own issuer and client id.
 
 use std::path::{Path, PathBuf};
@@ -26,17 +26,29 @@ fn attempt(key: &str) -> (&'static str, &'static str) {
         "api_url" => ("https://evil.example/", "\"https://evil.example/\""),
         "ca_file" => ("/tmp/evil-ca.pem", "\"/tmp/evil-ca.pem\""),
         "allowed_organizations" => ("org_Evil000000000000", "[\"org_Evil000000000000\"]"),
+        "apis" => (
+            "",
+            "[{ name = \"evil\", audience = \"https://evil.example/\" }]",
+        ),
+        "portals" => (
+            "",
+            "[{ name = \"portal\", login_url = \"https://evil.example/login\" }]",
+        ),
         other => panic!("no attempt for {other}"),
     }
 }
 
-fn env_name(key: &str) -> String {
+/// The environment variable that sets `key`; the lists of tables (`apis`, `portals`) have none.
+fn env_name(key: &str) -> Option<String> {
+    if matches!(key, "apis" | "portals") {
+        return None;
+    }
     let short = match key {
         "timeout_secs" => "timeout",
         "leeway_secs" => "leeway",
         other => other,
     };
-    format!("ORGPASS_{}", short.to_ascii_uppercase())
+    Some(format!("ORGPASS_{}", short.to_ascii_uppercase()))
 }
 
 /// The flags of each command that set a lockable key (besides the global `--ca-file`).
@@ -53,6 +65,7 @@ fn flags_of(command: &str) -> Vec<(&'static str, &'static str)> {
             ("browser", "--browser"),
         ]),
         "api" => flags.push(("api_url", "--api-url")),
+        "open" => flags.push(("browser", "--browser")),
         _ => {}
     }
     flags
@@ -65,6 +78,7 @@ fn argv(command: &str, extra: &[String]) -> Vec<String> {
         "token" => vec!["token", "--org", ACME_ID],
         "run" => vec!["run", "--org", ACME_ID],
         "api" => vec!["api", "/projects", "--org", ACME_ID],
+        "open" => vec!["open", "portal", "--org", ACME_ID],
         "logout" => vec!["logout", "--org", ACME_ID],
         other => panic!("no argv for {other}"),
     }
@@ -141,7 +155,8 @@ fn every_command_refuses_every_locked_key_from_every_layer() {
     let events_before = op.events().len();
     let browsed_before = machine.home.browser_requests().len();
     let mut refused = 0;
-    for command in ["login", "token", "run", "api", "logout"] {
+    let commands = ["login", "token", "run", "api", "open", "logout"];
+    for command in commands {
         for (key, flag) in flags_of(command) {
             let value = attempt(key).0.to_owned();
             let r = machine.run(&argv(command, &[flag.to_owned(), value]), &[]);
@@ -154,15 +169,16 @@ fn every_command_refuses_every_locked_key_from_every_layer() {
             refused += 1;
         }
         for key in KEYS {
-            let var = env_name(key);
-            let r = machine.run(&argv(command, &[]), &[(var.as_str(), attempt(key).0)]);
-            let want = lock(key, &format!("unset {var}"));
-            assert_eq!(
-                (r.code, r.stderr.as_str()),
-                (2, want.as_str()),
-                "{command} {var}"
-            );
-            refused += 1;
+            if let Some(var) = env_name(key) {
+                let r = machine.run(&argv(command, &[]), &[(var.as_str(), attempt(key).0)]);
+                let want = lock(key, &format!("unset {var}"));
+                assert_eq!(
+                    (r.code, r.stderr.as_str()),
+                    (2, want.as_str()),
+                    "{command} {var}"
+                );
+                refused += 1;
+            }
 
             write(
                 &machine.user_file(),
@@ -179,8 +195,13 @@ fn every_command_refuses_every_locked_key_from_every_layer() {
             refused += 1;
         }
     }
-    // Flags: login 8, api 2, token/run/logout 1 each; then each key from the environment and the user file.
-    assert_eq!(refused, 8 + 2 + 3 + 5 * 2 * KEYS.len());
+    // Flags: login 8, api 2, open 2, token/run/logout 1 each; then each key from the user file, and each but the
+    // two lists of tables from the environment.
+    let n = commands.len();
+    assert_eq!(
+        refused,
+        8 + 2 + 2 + 3 + n * KEYS.len() + n * (KEYS.len() - 2)
+    );
     // Nothing reached the provider: no grant, no refresh, no revocation, no request it logs.
     assert_eq!(op.events().len(), events_before, "{:?}", op.events());
     assert_eq!(
