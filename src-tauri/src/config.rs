@@ -536,31 +536,17 @@ name = "globex"
     #[test]
     fn the_directory_is_the_allow_list_unless_allowed_organizations_is_set() {
         let env = Env::default();
-        let resolve = |text: &str| {
-            AppConfig::resolve(
-                Some(text),
-                Some("/x/app.toml".into()),
-                &env,
-                &Flags::default(),
-                None,
-            )
-        };
+        let (path, flags) = (Some("/x/app.toml".into()), Flags::default());
+        let resolve = |text: &str| AppConfig::resolve(Some(text), path.clone(), &env, &flags, None);
         let c = resolve(FILE).unwrap();
         assert!(c.allow_list_from_directory);
-        assert_eq!(
-            c.engine.allowed_organizations.as_deref(),
-            Some(
-                &[
-                    "org_AAAAAAAAAAAAAAAA".to_owned(),
-                    "org_BBBBBBBBBBBBBBBB".to_owned()
-                ][..]
-            )
-        );
+        let ids = ["org_AAAAAAAAAAAAAAAA", "org_BBBBBBBBBBBBBBBB"].map(String::from);
+        assert_eq!(c.engine.allowed_organizations.as_deref(), Some(&ids[..]));
         assert!(c.engine.allows_organization("org_BBBBBBBBBBBBBBBB"));
         assert!(!c.engine.allows_organization("org_CCCCCCCCCCCCCCCC"));
+        let rows = |c: &AppConfig| c.settings_rows().into_iter();
         let row = |c: &AppConfig| {
-            c.settings_rows()
-                .into_iter()
+            rows(c)
                 .find(|(k, _)| k == "allowed_organizations")
                 .unwrap()
                 .1
