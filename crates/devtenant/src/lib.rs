@@ -18,6 +18,7 @@ pub mod ratelimit;
 #[cfg(test)]
 mod router_tests;
 pub mod seed;
+pub mod sso;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;

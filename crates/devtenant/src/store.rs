@@ -130,35 +130,7 @@ pub struct Client {
     pub session_transfer: SessionTransferSettings,
 }
 
-/// One `refresh_token.policies` entry: an API and the scopes a refresh may ask for it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RefreshPolicy {
-    pub audience: String,
-    #[serde(default)]
-    pub scope: Vec<String>,
-}
-
-/// A client's `session_transfer` settings, with Auth0's defaults.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SessionTransferSettings {
-    /// The native app may exchange its refresh token for a session transfer token.
-    #[serde(default)]
-    pub can_create_session_transfer_token: bool,
-    /// How the web app may present one at `/authorize`: devtenant takes `query` (the parameter
-    /// `session_transfer_token`).
-    #[serde(default)]
-    pub allowed_authentication_methods: Vec<String>,
-}
-
-/// A session transfer token issued and not yet used (kept in memory only, like codes).
-#[derive(Debug, Clone)]
-pub struct Transfer {
-    pub user_id: String,
-    pub org_id: Option<String>,
-    pub expires_at: i64,
-}
+pub use crate::sso::{RefreshPolicy, SessionTransferSettings, Transfer};
 
 impl Client {
     pub fn is_public(&self) -> bool {

@@ -7,6 +7,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use url::Url;
 
+pub use crate::env::Env;
+
 /// Default scopes: OpenID claims plus a refresh token.
 pub const DEFAULT_SCOPES: &str = "openid profile email offline_access";
 /// Default time the whole browser sign-in may take.
@@ -516,60 +518,6 @@ impl ConfigFile {
     /// `$XDG_CONFIG_HOME/orgpass/config.toml` (or the platform equivalent).
     pub fn default_path() -> Option<PathBuf> {
         dirs::config_dir().map(|d| d.join("orgpass").join("config.toml"))
-    }
-}
-
-/// The environment layer: `ORGPASS_ISSUER`, `ORGPASS_CLIENT_ID`, `ORGPASS_AUDIENCE`, `ORGPASS_SCOPE`,
-/// `ORGPASS_PORTS`, `ORGPASS_TIMEOUT`, `ORGPASS_LEEWAY`, `ORGPASS_REQUIRE_ORGANIZATION`, `ORGPASS_DPOP`, `ORGPASS_BROWSER`,
-/// `ORGPASS_API_URL`, `ORGPASS_CA_FILE`, `ORGPASS_ALLOWED_ORGANIZATIONS` (comma-separated IDs).
-#[derive(Debug, Clone, Default)]
-pub struct Env(pub ConfigFile);
-
-impl Env {
-    /// Read from the process environment.
-    pub fn from_process() -> Result<Self, ConfigError> {
-        Self::from_lookup(|k| std::env::var(k).ok())
-    }
-
-    /// Read through a lookup function (tests pass a map).
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let secs = |name: &'static str| -> Result<Option<u64>, ConfigError> {
-            get(name)
-                .map(|v| {
-                    v.trim()
-                        .parse::<u64>()
-                        .map_err(|_| ConfigError::BadSeconds {
-                            name,
-                            value: v.clone(),
-                        })
-                })
-                .transpose()
-        };
-        Ok(Self(ConfigFile {
-            issuer: get("ORGPASS_ISSUER").filter(|v| !v.is_empty()),
-            client_id: get("ORGPASS_CLIENT_ID").filter(|v| !v.is_empty()),
-            audience: get("ORGPASS_AUDIENCE"),
-            scope: get("ORGPASS_SCOPE"),
-            ports: get("ORGPASS_PORTS"),
-            timeout_secs: secs("ORGPASS_TIMEOUT")?,
-            leeway_secs: secs("ORGPASS_LEEWAY")?,
-            require_organization: get("ORGPASS_REQUIRE_ORGANIZATION")
-                .map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
-            dpop: get("ORGPASS_DPOP").map(|v| matches!(v.as_str(), "1" | "true" | "yes")),
-            browser: get("ORGPASS_BROWSER"),
-            api_url: get("ORGPASS_API_URL"),
-            ca_file: get("ORGPASS_CA_FILE"),
-            apis: None,
-            portals: None,
-            allowed_organizations: get("ORGPASS_ALLOWED_ORGANIZATIONS").map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            }),
-            locked: None,
-        }))
     }
 }
 

@@ -39,6 +39,7 @@ pub mod clock;
 pub mod config;
 pub mod discovery;
 mod dpop;
+pub mod env;
 pub mod handoff;
 pub mod listener;
 pub mod lock;
