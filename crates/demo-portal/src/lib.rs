@@ -37,6 +37,9 @@ pub struct PortalConfig {
     /// The company API whose projects it shows, and that API's identifier.
     pub api_url: Url,
     pub api_audience: String,
+    /// CA certificates to trust besides the system's when talking to the tenant and the API (a company CA, or
+    /// devtenant's own for an HTTPS tenant).
+    pub ca: Option<orgpass_net::CaBundle>,
 }
 
 /// One signed-in browser.
@@ -67,16 +70,21 @@ const SESSION: &str = "portal_session";
 const STATE: &str = "portal_state";
 
 impl Portal {
-    pub fn new(config: PortalConfig) -> Self {
-        Self {
+    /// The portal, reaching the tenant and the API as every Orgpass program does (orgpass-net: the system's trust
+    /// store plus `ca`, the environment's proxy, loopback never proxied).
+    pub fn new(config: PortalConfig) -> Result<Self, String> {
+        let network = orgpass_net::Network::from_env(config.ca.clone());
+        let http = network
+            .client_builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        Ok(Self {
             config: Arc::new(config),
-            http: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("an HTTP client"),
+            http,
             pending: Arc::default(),
             visits: Arc::default(),
-        }
+        })
     }
 
     /// The routes: `/`, `/login`, `/callback`, `/logout`.

@@ -33,6 +33,9 @@ struct Cli {
     /// That API's identifier.
     #[arg(long, default_value = "https://api.orgpass.example/")]
     api_audience: String,
+    /// A PEM file of CA certificates to trust besides the system's (the tenant's, for an HTTPS devtenant).
+    #[arg(long, value_name = "PATH")]
+    ca_file: Option<std::path::PathBuf>,
     /// Where to listen; a loopback address only (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:4300")]
     listen: SocketAddr,
@@ -67,6 +70,18 @@ async fn main() -> std::process::ExitCode {
     };
     let addr = listener.local_addr().expect("a bound address");
     let origin = url::Url::parse(&format!("http://{addr}/")).expect("a URL");
+    let ca = match cli
+        .ca_file
+        .as_deref()
+        .map(orgpass_net::CaBundle::load)
+        .transpose()
+    {
+        Ok(ca) => ca,
+        Err(e) => {
+            eprintln!("demo-portal: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     let portal = Portal::new(PortalConfig {
         issuer: cli.issuer,
         client_id: cli.client_id,
@@ -74,7 +89,15 @@ async fn main() -> std::process::ExitCode {
         origin,
         api_url: cli.api_url,
         api_audience: cli.api_audience,
+        ca,
     });
+    let portal = match portal {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("demo-portal: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
     println!("demo-portal listening on http://{addr}/");
     match axum::serve(listener, portal.router())
         .with_graceful_shutdown(async {
