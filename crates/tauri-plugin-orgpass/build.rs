@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "qa_details",
     "set_qa",
     "api_request",
+    "open_portal",
 ];
 
 fn main() {

@@ -49,6 +49,10 @@ export interface Actions {
   loadDirectory(size: number): Promise<void>;
   /** Fetch the organization's projects from the company's API (the render loop asks when the screen shows them). */
   loadApi(orgId: string): Promise<void>;
+  /** Fetch the organization's invoices from the company's billing API (a token for it from the same sign-in). */
+  loadBilling(orgId: string): Promise<void>;
+  /** Open one of the company's web apps in the browser, signed in to the organization. */
+  openPortal(orgId: string, name: string): Promise<void>;
   /** Open (or close, back to the picker) "Continue with your work email". */
   showEmail(open: boolean): void;
   /** The person typed into the work email field: validated as typed, the newest answer kept. */
@@ -265,6 +269,30 @@ export function createActions(ui: UiState, redraw: Redraw): Actions {
       } finally {
         if (seq === ui.qaSeq) ui.qaLoading = null;
       }
+      redraw.render();
+    },
+    loadBilling: async (orgId) => {
+      const seq = ++ui.billingSeq;
+      ui.billing = { orgId, state: "loading" };
+      try {
+        const reply = await api.apiRequest(orgId, "GET", "invoices", null, "billing");
+        if (seq !== ui.billingSeq) return;
+        ui.billing = { orgId, state: "ok", body: reply.body };
+      } catch (e) {
+        if (seq !== ui.billingSeq) return;
+        ui.billing = { orgId, state: "error", error: asIpcError(e) };
+      }
+      redraw.render();
+    },
+    openPortal: async (orgId, name) => {
+      try {
+        await api.openPortal(orgId, name);
+        ui.notice = `Opening ${name} in your browser, signed in.`;
+      } catch (e) {
+        const err = asIpcError(e);
+        ui.notice = `${err.message} ${err.nextStep}`.trim();
+      }
+      redraw.announce(ui.notice);
       redraw.render();
     },
     loadApi: async (orgId) => {

@@ -13,7 +13,7 @@ import { errorScreen } from "./screens/error";
 import { header } from "./screens/header";
 import { pickerScreen, refreshPickerForm } from "./screens/picker";
 import { emailScreen, refreshEmailForm } from "./screens/email";
-import { apiMissing } from "./screens/api-data";
+import { apiMissing, billingMissing } from "./screens/api-data";
 import { qaMissing } from "./screens/qa";
 import { signedInScreen } from "./screens/signed-in";
 import { waitingScreen } from "./screens/waiting";
@@ -144,6 +144,7 @@ export function createApp(root: HTMLElement): App {
     const s: SessionView | undefined = view.qa ? shown : undefined;
     if (s && qaMissing(ui, s) && ui.qaLoading !== s.orgId && (fresh || !ui.qaError)) void actions.loadQa(s.orgId);
     if (shown && view.apiUrl && apiMissing(ui, shown)) void actions.loadApi(shown.orgId);
+    if (shown && view.apis.includes("billing") && billingMissing(ui, shown)) void actions.loadBilling(shown.orgId);
   }
 
   const onKey = (e: KeyboardEvent) => {

@@ -49,6 +49,10 @@ export interface UiState {
   api: ApiData | null;
   /** Only the newest API fetch counts. */
   apiSeq: number;
+  /** The invoices from the company's billing API (`apis` lists `billing`), once asked for. */
+  billing: ApiData | null;
+  /** Only the newest billing fetch counts. */
+  billingSeq: number;
   /** The data-testid of the control to focus after the next redraw (an action moved the person's place), if any. */
   focusNext: string | null;
   /** A refusal or confirmation shown on the current screen. */
@@ -87,6 +91,8 @@ export function initialUi(): UiState {
     qaSeq: 0,
     api: null,
     apiSeq: 0,
+    billing: null,
+    billingSeq: 0,
     focusNext: null,
     notice: null,
     submitting: false,

@@ -332,7 +332,7 @@ test("with an API configured, the signed-in screen asks the plugin for the shown
     api_request: ({ orgId }) => ({ status: 200, body: projects(orgId as string) }),
   });
   await settle();
-  expect(only(calls, "api_request").map((c) => c.args)).toEqual([{ orgId: ACME, method: "GET", path: "projects", body: null }]);
+  expect(only(calls, "api_request").map((c) => c.args)).toEqual([{ orgId: ACME, method: "GET", path: "projects", body: null, api: null }]);
   expect([...root.querySelectorAll('[data-testid="project"] .project-name')].map((e) => e.textContent)).toEqual(["Roadrunner trap", "Rocket skates"]);
   expect(byTestId(root, "api-data").dataset.org).toBe(ACME);
   // The signed-in person's own projects are marked; other owners' IDs are not shown.
@@ -348,6 +348,29 @@ test("with an API configured, the signed-in screen asks the plugin for the shown
   // The same state again (the plugin only sends changes, but a redraw happens): no second request.
   await emitState({ ...view, active: GLOBEX });
   expect(only(calls, "api_request")).toHaveLength(2);
+});
+
+test("a second API's invoices come from the same sign-in, and each web app opens signed in from its button", async () => {
+  const view = signedInView({ apiUrl: "http://127.0.0.1:4100/", apis: ["billing"], portals: ["portal"] });
+  const { root, calls } = await started(view, {
+    api_request: ({ api }) =>
+      api === "billing"
+        ? { status: 200, body: { org_id: ACME, invoices: [{ id: "i1", period: "2026-10", amount_cents: 129900, status: "paid" }] } }
+        : { status: 200, body: { projects: [] } },
+    open_portal: () => null,
+  });
+  await settle();
+  expect(only(calls, "api_request").map((c) => c.args)).toEqual([
+    { orgId: ACME, method: "GET", path: "projects", body: null, api: null },
+    { orgId: ACME, method: "GET", path: "invoices", body: null, api: "billing" },
+  ]);
+  expect([...root.querySelectorAll('[data-testid="invoice"]')].map((e) => e.textContent)).toEqual(["2026-10: 1299.00paid"]);
+  const open = byTestId(root, "open-portal-portal");
+  expect(open.textContent).toBe("Open Acme Corporation portal");
+  open.click();
+  await settle();
+  expect(only(calls, "open_portal").map((c) => c.args)).toEqual([{ orgId: ACME, name: "portal" }]);
+  expect(byTestId(root, "notice").textContent).toBe("Opening portal in your browser, signed in.");
 });
 
 test("an API refusal is a sentence with a next step and a retry; no API configured means no request", async () => {

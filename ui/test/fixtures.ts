@@ -80,6 +80,8 @@ export function pickerView(more: Partial<AppView> = {}): AppView {
     prefill: null,
     picking: false,
     apiUrl: null,
+    apis: [],
+    portals: [],
     ...more,
   };
 }

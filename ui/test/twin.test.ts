@@ -61,6 +61,8 @@ const appView: AppView = {
   prefill: "acme",
   picking: true,
   apiUrl: "https://api.acme.example/",
+  apis: ["billing"],
+  portals: ["portal"],
 };
 const orgInputView: OrgInputView = { kind: "invitation", organization: "o", hasInvitation: true, summary: "s" };
 const emailInputView: EmailInputView = { address: "a", domain: "d", summary: "s" };

@@ -120,6 +120,11 @@ export interface AppView {
   picking: boolean;
   /** The company's API that `apiRequest` reaches (the configured `api_url`), if any. */
   apiUrl: string | null;
+  /** The company's other APIs `apiRequest` can name (`[[apis]]` with a `url`); their tokens come from the same
+   * sign-in. */
+  apis: string[];
+  /** The company's web apps `openPortal` opens signed in (`[[portals]]`). */
+  portals: string[];
 }
 
 export type OrgInputKind = "id" | "name" | "invitation";
@@ -224,8 +229,14 @@ export const setQa = (enabled: boolean) => call<void>("set_qa", { enabled });
  * A non-2xx answer, no network or an ended session rejects with an IpcError (`api_refused`, `network`,
  * `session_ended`) whose message and next step can be shown as they are.
  */
-export const apiRequest = (orgId: string, method: ApiMethod, path: string, body?: unknown) =>
-  call<ApiReply>("api_request", { orgId, method, path, body: body ?? null });
+export const apiRequest = (orgId: string, method: ApiMethod, path: string, body?: unknown, api?: string) =>
+  call<ApiReply>("api_request", { orgId, method, path, body: body ?? null, api: api ?? null });
+
+/**
+ * Open one of the company's web apps (`portals`) in the browser, signed in to the organization (Native to Web SSO).
+ * Resolves once the browser was asked to open; the session transfer token never reaches the window.
+ */
+export const openPortal = (orgId: string, name: string) => call<void>("open_portal", { orgId, name });
 
 /** The event the plugin emits with a fresh AppView whenever anything changes (`EVENT_STATE` in src/lib.rs). */
 export const EVENT_STATE = "orgpass://state";

@@ -105,7 +105,8 @@ pub fn set_qa(core: CoreState<'_>, enabled: bool) -> Result<(), IpcError> {
 
 /// One request to the company's API for a signed-in organization, sent by the Rust side with that session's
 /// access token (refreshed as needed); the window gets the answer, never the token. Only paths inside the
-/// configured `api_url` are reachable.
+/// configured `api_url` are reachable, or, with `api`, inside that one of the company's APIs (`[[apis]]`), whose
+/// token comes from the same refresh token.
 #[tauri::command]
 pub async fn api_request(
     core: CoreState<'_>,
@@ -113,6 +114,20 @@ pub async fn api_request(
     method: String,
     path: String,
     body: Option<serde_json::Value>,
+    api: Option<String>,
 ) -> Result<ApiReply, IpcError> {
-    core.call_api(&org_id, &method, &path, body).await
+    core.call_api(&org_id, &method, &path, body, api.as_deref())
+        .await
+}
+
+/// Opens one of the company's web apps (`[[portals]]`) in the browser, signed in to the organization: the browser
+/// gets a one-time loopback address, which forwards it with a session transfer token the window never sees.
+/// Returns once the browser was asked to open.
+#[tauri::command]
+pub async fn open_portal(
+    core: CoreState<'_>,
+    org_id: String,
+    name: String,
+) -> Result<(), IpcError> {
+    core.inner().clone().open_portal(&org_id, &name).await
 }

@@ -379,6 +379,16 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
 }
 
 /// A call to the company's API for `org` that got no answer (or could not be made).
+/// A web app that could not be opened signed in (the browser did not arrive, or the session transfer failed).
+pub fn portal(name: &str, details: &str) -> IpcError {
+    IpcError::new(
+        ErrorCode::Refused,
+        format!("Orgpass could not open {name} signed in."),
+        "Try again; if it keeps happening, send the details below to your IT support.",
+        details,
+    )
+}
+
 pub fn api(e: &ApiError, org: &str, issuer: &str) -> IpcError {
     let details = e.to_string();
     match e {

@@ -79,6 +79,7 @@ pub fn with_core<R: Runtime>(core: Arc<Core>) -> TauriPlugin<R> {
             commands::qa_details,
             commands::set_qa,
             commands::api_request,
+            commands::open_portal,
         ])
         .setup(move |app, _api| {
             app.manage(core.clone());

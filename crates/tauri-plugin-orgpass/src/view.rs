@@ -194,6 +194,10 @@ pub struct AppView {
     pub picking: bool,
     /// The company's API the window may call through `api_request` (the configured `api_url`), if any.
     pub api_url: Option<String>,
+    /// The company's other APIs `api_request` can name (`[[apis]]` with a `url`).
+    pub apis: Vec<String>,
+    /// The company's web apps `open_portal` opens signed in (`[[portals]]`).
+    pub portals: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -317,6 +321,8 @@ mod tests {
             prefill: Some("acme".into()),
             picking: true,
             api_url: Some("https://api.acme.example/".into()),
+            apis: vec!["billing".into()],
+            portals: vec!["portal".into()],
         };
         let input = OrgInputView {
             kind: OrgInputKind::Invitation,

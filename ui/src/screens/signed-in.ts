@@ -6,7 +6,7 @@ import type { Actions } from "../actions";
 import { formatTime, fromNow, h } from "../dom";
 import type { UiState } from "../state";
 import { avatar, brandStyle, logo } from "./common";
-import { apiSection } from "./api-data";
+import { apiSection, billingSection, portalButtons } from "./api-data";
 import { qaPanel } from "./qa";
 
 function statusLine(s: SessionView): HTMLElement {
@@ -124,6 +124,8 @@ export function signedInScreen(view: AppView, s: SessionView, ui: UiState, actio
     ui.notice ? h("p", { class: "notice", "data-testid": "notice" }, ui.notice) : null,
     card,
     view.apiUrl ? apiSection(s, ui, actions) : null,
+    view.apis.includes("billing") ? billingSection(s, ui, actions) : null,
+    portalButtons(s, view.portals, actions),
     view.qa ? qaPanel(view, s, ui, actions) : null,
     otherList,
   );

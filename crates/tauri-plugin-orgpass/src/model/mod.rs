@@ -19,6 +19,7 @@ use crate::recent::{RecentEntry, RecentStore};
 use crate::settings::Settings;
 use crate::view::*;
 
+mod portals;
 mod qa;
 mod render;
 mod sessions;

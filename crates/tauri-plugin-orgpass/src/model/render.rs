@@ -60,6 +60,26 @@ impl Core {
                 .ok()
                 .and_then(|r| r.config.engine.api_url.as_ref())
                 .map(|u| u.url().to_string()),
+            apis: self.ready.as_ref().map_or_else(
+                |_| Vec::new(),
+                |r| {
+                    let apis = r.config.engine.apis.iter();
+                    apis.filter(|a| a.url.is_some())
+                        .map(|a| a.name.clone())
+                        .collect()
+                },
+            ),
+            portals: self.ready.as_ref().map_or_else(
+                |_| Vec::new(),
+                |r| {
+                    r.config
+                        .engine
+                        .portals
+                        .iter()
+                        .map(|p| p.name.clone())
+                        .collect()
+                },
+            ),
         }
     }
 

@@ -117,8 +117,20 @@ impl Core {
         method: &str,
         path: &str,
         body: Option<serde_json::Value>,
+        api: Option<&str>,
     ) -> Result<ApiReply, IpcError> {
         let ready = self.ready()?;
+        let api = match api {
+            Some(name) => Some(ready.client.config().api(name).ok_or_else(|| {
+                IpcError::new(
+                    ErrorCode::BadInput,
+                    format!("Orgpass is not set up for an API called {name}."),
+                    "Ask your IT support to add it to Orgpass's configuration ([[apis]]).",
+                    format!("no [[apis]] entry named {name}"),
+                )
+            })?),
+            None => None,
+        };
         let key = self.signed_in_key(org_id, "Sign in first.")?;
         let label = {
             let inner = self.lock();
@@ -135,7 +147,11 @@ impl Core {
             target: path.to_owned(),
             body: body.map(|b| b.to_string()),
         };
-        match ready.client.call_api(&key, &request).await {
+        let answer = match &api {
+            Some(api) => ready.client.call_api_on(&key, api, &request).await,
+            None => ready.client.call_api(&key, &request).await,
+        };
+        match answer {
             Ok(r) if (200..300).contains(&r.status) => Ok(ApiReply {
                 status: r.status,
                 body: serde_json::from_str(&r.body).unwrap_or(serde_json::Value::String(r.body)),
