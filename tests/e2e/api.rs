@@ -17,12 +17,21 @@ const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
 /// demo-api on a loopback port, trusting `issuer` (whose certificate `ca` issued, for an HTTPS issuer); its base
 /// URL.
 pub(crate) async fn spawn_api(issuer: &str, ca: Option<orgpass::CaBundle>) -> String {
+    spawn_api_for(issuer, DEMO_AUDIENCE, ca).await
+}
+
+/// [`spawn_api`] for another API identifier (the demo's billing API).
+pub(crate) async fn spawn_api_for(
+    issuer: &str,
+    audience: &str,
+    ca: Option<orgpass::CaBundle>,
+) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
     let addr = listener.local_addr().expect("local addr");
     // As demo-api runs by default: bearer tokens, and DPoP-bound ones with their proofs for this address.
-    let mut config = GuardConfig::new(issuer, DEMO_AUDIENCE)
+    let mut config = GuardConfig::new(issuer, audience)
         .expect("guard config")
         .with_dpop(orgpass_guard::DpopMode::Allowed, &format!("http://{addr}"))
         .expect("external origin");

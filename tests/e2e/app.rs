@@ -382,6 +382,8 @@ pub(crate) struct Machine {
     pub(crate) system: PathBuf,
     pub(crate) urls: PathBuf,
     pub(crate) drivers: Drivers,
+    /// The company's web portal (demo-portal), its base URL.
+    pub(crate) portal: String,
 }
 
 pub(crate) async fn machine() -> Machine {
@@ -411,6 +413,18 @@ pub(crate) async fn machine_with(seed: devtenant::Seed) -> Machine {
     // The company's API the signed-in screen reads its projects from.
     let api_url =
         crate::api::spawn_api(&issuer, Some(orgpass::CaBundle::load(&ca_file).unwrap())).await;
+    let billing = crate::api::spawn_api_for(
+        &issuer,
+        demo_api::invoices::BILLING_AUDIENCE,
+        Some(orgpass::CaBundle::load(&ca_file).unwrap()),
+    )
+    .await;
+    let portal = crate::one_sign_in::spawn_portal(
+        &issuer,
+        &api_url,
+        Some(orgpass::CaBundle::load(&ca_file).unwrap()),
+    )
+    .await;
     let (urls, browser) = recording_browser(dir.path());
     // The person's own file: only the browser and the timeout. The tenant, the client and the company directory
     // come from the system-wide file IT manages, which locks the first two.
@@ -430,6 +444,14 @@ pub(crate) async fn machine_with(seed: devtenant::Seed) -> Machine {
          ca_file = \"{}\"\ndpop = true\nlocked = [\"issuer\", \"client_id\", \"ca_file\", \"dpop\"]\n",
         demo_api::DEMO_AUDIENCE,
         ca_file.display()
+    )
+    .unwrap();
+    // The company's second API and its web portal, as IT lists them.
+    writeln!(
+        f,
+        "[[apis]]\nname = \"billing\"\naudience = \"{}\"\nurl = \"{billing}\"\nscope = \"read:invoices\"\n\n\
+         [[portals]]\nname = \"portal\"\nlogin_url = \"{portal}login\"\n",
+        demo_api::invoices::BILLING_AUDIENCE
     )
     .unwrap();
     for (id, name, display, primary, background) in [
@@ -456,6 +478,7 @@ pub(crate) async fn machine_with(seed: devtenant::Seed) -> Machine {
         system,
         urls,
         drivers,
+        portal,
     }
 }
 
@@ -472,6 +495,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         system,
         urls,
         drivers,
+        portal,
     } = machine().await;
     let (cd_port, td_port) = (drivers.chrome_port, drivers.app_port);
 
@@ -552,7 +576,86 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     wait_text(&app, "[data-testid='org-id']", |t| t.starts_with(ACME)).await;
     // The company API's answer for this organization, fetched with the session's token on the Rust side.
     wait_projects(&app, ACME, &["Rocket skates", "Giant magnet"]).await;
+    // The billing API's invoices, with a token for it from the same sign-in (no browser).
+    let invoices =
+        format!("[data-testid='billing-data'][data-org='{ACME}'] [data-testid='invoice-list']");
+    wait_css(&app, &invoices).await;
+    let mut shown = Vec::new();
+    for row in app
+        .find_all(Locator::Css(&format!("{invoices} .project-name")))
+        .await
+        .unwrap()
+    {
+        shown.push(row.text().await.unwrap());
+    }
+    assert_eq!(
+        shown,
+        ["2026-10: 1299.00", "2026-11: 1314.00"],
+        "Acme's invoices"
+    );
+    assert_eq!(opened(&urls).len(), 1, "the second API needed no browser");
     shot(&app, "app-signed-in").await;
+    app.execute(
+        "document.querySelector('[data-testid=portals]').scrollIntoView()",
+        vec![],
+    )
+    .await
+    .expect("scroll to the web apps");
+    shot(&app, "app-signed-in-web-apps").await;
+    app.execute("window.scrollTo(0, 0)", vec![])
+        .await
+        .expect("scroll back");
+    // "Open Acme Corporation portal": the browser gets a one-time loopback address, and lands on the portal signed
+    // in to Acme, without a login page, on an address that carries no token.
+    let open_started = Instant::now();
+    app.find(Locator::Css("[data-testid='open-portal-portal']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let handoff = next_opened(&urls, 1).await;
+    assert!(
+        handoff.starts_with("http://127.0.0.1:")
+            && handoff.contains("/open/")
+            && !handoff.contains("token"),
+        "{handoff}"
+    );
+    chrome.goto(&handoff).await.unwrap();
+    let start = Instant::now();
+    let title = loop {
+        let title = chrome.title().await.unwrap_or_default();
+        if title.starts_with("Signed in as") {
+            break title;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "the portal did not sign Alice in: {title}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let opened_in = open_started.elapsed();
+    assert_eq!(title, "Signed in as Alice Anders, acme · Acme portal");
+    assert_eq!(
+        chrome.current_url().await.unwrap().as_str(),
+        portal.as_str()
+    );
+    let text = chrome
+        .find(Locator::Css("main"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("Rocket skates") && text.contains(ACME),
+        "{text}"
+    );
+    eprintln!(
+        "open portal: click to the portal's signed-in page in {} ms",
+        opened_in.as_millis()
+    );
+    crate::window::photo(&chrome, "app-portal-signed-in").await;
     assert!(
         keychain_has(&issuer, ACME),
         "the Acme session is in the Secret Service"
@@ -620,7 +723,8 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     forced_login_as_alice(
         &app,
         &chrome,
-        (&urls, 1),
+        // The first sign-in, then the portal's one-time address.
+        (&urls, 2),
         GLOBEX,
         LoginPage {
             issuer: &issuer,

@@ -29,8 +29,9 @@ async fn spawn_api(issuer: &str, audience: &str) -> String {
     origin
 }
 
-/// demo-portal on a loopback port, showing projects from `api`; its base URL.
-async fn spawn_portal(issuer: &str, api: &str) -> String {
+/// demo-portal on a loopback port, showing projects from `api` (trusting `ca` besides the system's); its base
+/// URL.
+pub(crate) async fn spawn_portal(issuer: &str, api: &str, ca: Option<orgpass::CaBundle>) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind loopback");
@@ -42,7 +43,9 @@ async fn spawn_portal(issuer: &str, api: &str) -> String {
         origin: url::Url::parse(&origin).expect("origin"),
         api_url: url::Url::parse(api).expect("api"),
         api_audience: DEMO_AUDIENCE.into(),
-    });
+        ca,
+    })
+    .expect("the portal");
     tokio::spawn(async move { axum::serve(listener, portal.router()).await });
     origin
 }
@@ -94,7 +97,7 @@ async fn one_sign_in_serves_two_apis_and_opens_the_portal_signed_in() {
     let issuer = tenant.issuer.as_str();
     let projects = spawn_api(issuer, DEMO_AUDIENCE).await;
     let billing = spawn_api(issuer, BILLING_AUDIENCE).await;
-    let portal = spawn_portal(issuer, &projects).await;
+    let portal = spawn_portal(issuer, &projects, None).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let settings = dir.path().join("config.toml");
     std::fs::write(
