@@ -362,57 +362,29 @@ fn refresh(
     let asked = p
         .get("audience")
         .filter(|a| Some(a.as_str()) != record.audience.as_deref());
-    if let Some(audience) = asked {
-        if *audience == state.session_transfer_audience() {
-            return session_transfer(state, t, client, &record, jkt);
-        }
-        // Multi-Resource Refresh Tokens: another API, when the client's policies name it. Outside them Auth0
-        // ignores the audience and answers for the sign-in's API, and so does devtenant.
-        let policy = client
-            .refresh_token_policies
-            .iter()
-            .find(|pol| {
-                &pol.audience == audience && t.store.apis.iter().any(|a| &a.identifier == audience)
-            })
-            .cloned();
-        if let Some(policy) = policy {
-            let scope = policy_scope(
+    if asked.is_some_and(|a| *a == state.session_transfer_audience()) {
+        return session_transfer(state, t, client, &record, jkt);
+    }
+    // Multi-Resource Refresh Tokens: another API, when the client's policies name it. Outside them Auth0 ignores
+    // the audience and answers for the sign-in's API, and so does devtenant.
+    let policy = asked.and_then(|audience| {
+        client.refresh_token_policies.iter().find(|pol| {
+            &pol.audience == audience && t.store.apis.iter().any(|a| &a.identifier == audience)
+        })
+    });
+    let (scope, audience) = match policy {
+        Some(policy) => (
+            policy_scope(
                 p.get("scope").map(String::as_str),
                 &policy.scope,
                 &record.scope,
-            )?;
-            let auth_time = session_auth_time(t, &record, now);
-            return issue_user_tokens(
-                state,
-                t,
-                client,
-                &record.user_id,
-                record.org_id.as_deref(),
-                &scope,
-                Some(audience),
-                None,
-                &record.sid,
-                auth_time,
-                Some(&record),
-                jkt,
-            );
-        }
-    }
-    let scope = match p.get("scope") {
-        Some(s) => {
-            if !s
-                .split(' ')
-                .all(|x| record.scope.split(' ').any(|y| y == x))
-            {
-                return Err(OAuthError::new(
-                    StatusCode::FORBIDDEN,
-                    "invalid_scope",
-                    "The requested scope exceeds the original grant",
-                ));
-            }
-            s.clone()
-        }
-        None => record.scope.clone(),
+            )?,
+            Some(policy.audience.clone()),
+        ),
+        None => (
+            asked_scope(p.get("scope"), &record.scope)?,
+            record.audience.clone(),
+        ),
     };
     let auth_time = session_auth_time(t, &record, now);
     issue_user_tokens(
@@ -422,13 +394,28 @@ fn refresh(
         &record.user_id,
         record.org_id.as_deref(),
         &scope,
-        record.audience.as_deref(),
+        audience.as_deref(),
         None,
         &record.sid,
         auth_time,
         Some(&record),
         jkt,
     )
+}
+
+/// The scope of a plain refresh: what was asked, within the original grant, or the whole grant.
+fn asked_scope(asked: Option<&String>, granted: &str) -> Result<String, OAuthError> {
+    match asked {
+        Some(s) if !s.split(' ').all(|x| granted.split(' ').any(|y| y == x)) => {
+            Err(OAuthError::new(
+                StatusCode::FORBIDDEN,
+                "invalid_scope",
+                "The requested scope exceeds the original grant",
+            ))
+        }
+        Some(s) => Ok(s.clone()),
+        None => Ok(granted.to_owned()),
+    }
 }
 
 /// When the person signed in (the SSO session of the refresh token's family), or `now` when it has ended.
