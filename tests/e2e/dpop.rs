@@ -97,7 +97,8 @@ async fn spawn_instance(issuer: &str, origin: &str, redis: &str) -> String {
     url
 }
 
-fn json_of(out: &std::process::Output, what: &str) -> Value {
+/// The JSON a successful `orgpass` run printed (it must have exited 0).
+pub(crate) fn json_of(out: &std::process::Output, what: &str) -> Value {
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -11,6 +11,7 @@ use orgpass_guard::{Guard, GuardConfig};
 use serde_json::Value;
 
 use crate::devtenant_cli::{Desktop, require_keychain};
+use crate::dpop::json_of;
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
 const GLOBEX: &str = "org_GlobexG7h8I9j0K1";
@@ -48,16 +49,6 @@ pub(crate) async fn spawn_portal(issuer: &str, api: &str, ca: Option<orgpass::Ca
     .expect("the portal");
     tokio::spawn(async move { axum::serve(listener, portal.router()).await });
     origin
-}
-
-fn json_of(out: &std::process::Output, what: &str) -> Value {
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{what}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{what}: {e}"))
 }
 
 /// The claims of a JWT, unverified (the test reads what the CLI handed out).
