@@ -4,8 +4,12 @@
 //!
 //! `cargo bench -p orgpass --bench apis` prints the medians, p90s and the ratio (target: ≤ 1.2×).
 
+mod figures;
+
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+use figures::{ms, summary};
 
 use devtenant::{Seed, SpawnOptions};
 use orgpass::{Api, Client, Config, Issuer, KeychainStore, LoginRequest, OrgInput};
@@ -14,21 +18,8 @@ const ROUNDS: usize = 200;
 const PROJECTS: &str = "https://api.orgpass.example/";
 const BILLING: &str = "https://billing.orgpass.example/";
 
-fn summary(mut v: Vec<Duration>) -> (Duration, Duration) {
-    v.sort();
-    (v[v.len() / 2], v[v.len() * 9 / 10])
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = figures::runtime();
     rt.block_on(async {
         let tenant = devtenant::spawn(Seed::demo(), SpawnOptions::default())
             .await

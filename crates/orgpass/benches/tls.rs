@@ -5,8 +5,12 @@
 //!
 //! `cargo bench -p orgpass --bench tls` prints the medians, p90s and the ratio.
 
+mod figures;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use figures::{ms, summary};
 
 use devtenant::{Running, Seed, SpawnOptions, TlsOptions};
 use orgpass::{CaBundle, Client, Config, Issuer, KeychainStore, LoginRequest, OrgInput};
@@ -82,21 +86,8 @@ async fn sign_in(t: &Tenant) -> (Duration, Duration) {
     (total, total - walked)
 }
 
-fn summary(mut v: Vec<Duration>) -> (Duration, Duration) {
-    v.sort();
-    (v[v.len() / 2], v[v.len() * 9 / 10])
-}
-
-fn ms(d: Duration) -> String {
-    format!("{:.2} ms", d.as_secs_f64() * 1e3)
-}
-
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = figures::runtime();
     rt.block_on(async {
         let (http, https) = (tenant(false).await, tenant(true).await);
         // Warm both tenants (and the browser's connections) once.
