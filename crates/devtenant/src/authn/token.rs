@@ -473,7 +473,8 @@ fn session_transfer(
             "The client is not allowed to create session transfer tokens (session_transfer.can_create_session_transfer_token is off)",
         ));
     }
-    let now = crate::now_unix();
+    // The tenant's clock for tokens (with any injected skew), so a test can let one expire.
+    let now = t.token_now();
     let value = random_token(32);
     t.transfers.insert(
         digest(&value),

@@ -14,6 +14,7 @@ mod login;
 mod management;
 mod org_discovery;
 mod refresh_revoke_logout;
+mod session_transfer;
 
 use std::sync::OnceLock;
 

@@ -349,7 +349,7 @@ async fn authorize(
     if let Some(value) = get("session_transfer_token") {
         // Native to Web SSO: spent when presented, whatever comes of it.
         let transfer = t.transfers.remove(&digest(value));
-        let now = crate::now_unix();
+        let now = t.token_now();
         let by_query = client
             .session_transfer
             .allowed_authentication_methods
