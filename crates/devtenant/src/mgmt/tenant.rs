@@ -110,6 +110,8 @@ pub struct PatchRefreshToken {
     rotation_type: String,
     expiration_type: String,
     leeway: Option<i64>,
+    /// The other APIs a refresh may get tokens for (Multi-Resource Refresh Tokens); replaced as a whole when sent.
+    policies: Option<Vec<crate::sso::RefreshPolicy>>,
 }
 
 /// The longest rotation overlap devtenant takes (Auth0's schema sets only a minimum of 0; a day is the stricter
@@ -241,8 +243,13 @@ pub(super) async fn patch_client(
     if let Some(v) = body.organization_discovery_methods {
         c.organization_discovery_methods = v;
     }
-    if let Some(l) = body.refresh_token.and_then(|r| r.leeway) {
-        c.refresh_token_leeway = l as u64;
+    if let Some(r) = body.refresh_token {
+        if let Some(l) = r.leeway {
+            c.refresh_token_leeway = l as u64;
+        }
+        if let Some(p) = r.policies {
+            c.refresh_token_policies = p;
+        }
     }
     let view = client_json(c);
     state.persist(&t);

@@ -62,6 +62,20 @@ async fn clients_list_and_prompt_and_leeway_settings() {
         )
     );
     assert_eq!(m.get(&format!("/clients/{NATIVE}")).await.json(), patched);
+    // A refresh_token without `policies` leaves them; one with them replaces them (what orgpass-admin sends back
+    // when it changes only the leeway: the whole object it read).
+    assert_eq!(
+        patched["refresh_token"]["policies"][0]["audience"],
+        "https://billing.orgpass.example/"
+    );
+    let cleared = m
+        .patch(
+            &format!("/clients/{NATIVE}"),
+            r#"{"refresh_token":{"rotation_type":"rotating","expiration_type":"expiring","leeway":15,"policies":[]}}"#,
+        )
+        .await
+        .expect(StatusCode::OK);
+    assert_eq!(cleared["refresh_token"]["policies"], json!([]));
 }
 
 /// One row per mistake: the status and Auth0's error body; nothing is changed by any of them.
