@@ -4,7 +4,9 @@
 //!
 //! `http://127.0.0.1:PORT/open/<random>` is handed to the browser; the first `GET` of that path (with our `Host`)
 //! is answered `303 See Other` to the target, which is made only then, so its one-minute life starts when the
-//! browser is there. Anything else is a 404; after that one answer the address is gone.
+//! browser is there. Anything else is a 404; after that one answer the address is gone. The address is on a command
+//! line, so another user of this machine could read it and connect first: a connection made by another user is
+//! answered 403 and the address stays for this user's browser (Linux; see `peer`).
 
 use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -76,9 +78,19 @@ impl Handoff {
         let host = self.addr.to_string();
         let serve = async {
             loop {
-                let Ok((mut stream, _)) = self.listener.accept().await else {
+                let Ok((mut stream, peer)) = self.listener.accept().await else {
                     continue;
                 };
+                if !crate::peer::same_user(self.addr, peer) {
+                    respond(
+                        &mut stream,
+                        403,
+                        "Not yours",
+                        "This address was made for another user of this computer.",
+                    )
+                    .await;
+                    continue;
+                }
                 let head = match tokio::time::timeout(
                     crate::listener::READ_TIMEOUT,
                     read_head(&mut stream),
@@ -175,6 +187,52 @@ mod tests {
         let again =
             tokio::net::TcpStream::connect(format!("127.0.0.1:{}", url.port().unwrap())).await;
         assert!(again.is_err(), "the address is closed after its one use");
+    }
+
+    /// Another user of this machine who read the address connects first: it is answered 403 with no location, and
+    /// this user's browser is still forwarded. Switching users needs root (CI runs as root); elsewhere the check of
+    /// the owner is covered by `peer`'s tests.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn another_user_who_connects_first_gets_nothing() {
+        // SAFETY: geteuid(2) takes no arguments and cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: switching to another user needs root");
+            return;
+        }
+        let h = Handoff::bind().await.unwrap();
+        let url = h.url();
+        let task = tokio::spawn(h.forward(Duration::from_secs(10), || async {
+            Ok(Secret::new("https://portal.example/login?t=1"))
+        }));
+        let script = r#"exec 3<>"/dev/tcp/127.0.0.1/$PORT" || exit 9
+printf 'GET %s HTTP/1.1\r\nHost: 127.0.0.1:%s\r\n\r\n' "$TARGET" "$PORT" >&3
+cat <&3 | grep -E '^(HTTP|Location)' | tr -d '\r' | paste -sd'|'"#;
+        let out = tokio::process::Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "/bin/bash",
+                "-c",
+                script,
+            ])
+            .env("PORT", url.port().unwrap().to_string())
+            .env("TARGET", url.path())
+            .output()
+            .await
+            .expect("setpriv (util-linux)");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout).trim(),
+            "HTTP/1.1 403 Forbidden",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            get(&url, None).await,
+            "HTTP/1.1 303 See Other|Location: https://portal.example/login?t=1"
+        );
+        task.await.unwrap().unwrap();
     }
 
     #[tokio::test]

@@ -46,6 +46,7 @@ pub mod lock;
 pub mod managed;
 pub mod opener;
 pub mod org;
+mod peer;
 pub mod private;
 pub mod refusal;
 pub mod resources;

@@ -498,6 +498,7 @@ async fn write_page(stream: &mut TcpStream, status: u16, page: &Page) {
     let reason = match status {
         200 => "OK",
         400 => "Bad Request",
+        403 => "Forbidden",
         404 => "Not Found",
         405 => "Method Not Allowed",
         408 => "Request Timeout",
