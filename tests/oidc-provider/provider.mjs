@@ -11,6 +11,11 @@
 //   concurrent clients are sure to overlap (a race that would present a rotated token twice shows up every time).
 // --refresh-id-token-claim NAME=VALUE: in the ID token of a refresh_token grant, set claim NAME to VALUE
 //   (re-signed with the provider's own key): a refresh that comes back for another `sub` or `org_id`.
+// --discover-by-email: the client's organization prompt with discovery by email (Auth0's
+//   `organization_require_behavior: pre_login_prompt`, `organization_discovery_methods: ["email"]`): a request
+//   without `organization` first asks for the work email (pre-filled from `login_hint`), then goes to the login of
+//   the one organization whose verified domain it is, or shows a chooser when several share it, or asks again when
+//   none has it. Without the switch a request without `organization` signs in with no organization at all.
 //
 // Listens on 127.0.0.1:PORT (default 0 = any free port). The FIRST stdout line is the issuer URL
 // (`http://127.0.0.1:PORT/`, with Auth0's trailing slash); every later stdout line is one JSON event
@@ -28,9 +33,11 @@
 //   `/.well-known/jwks.json`) and RFC 9207 `iss` in every authorization response.
 //
 // Seeded data (passwords are `<user>-pw`):
-//   org_ACME0000000000001 "acme"   members: alice, bob
-//   org_GLOBEX00000000002 "globex" members: alice            invitation ticket `inv_globex_carol` for carol
-//   users: alice (both orgs), bob (acme), carol (no org until she accepts the invitation), dave (none)
+//   org_ACME0000000000001 "acme"   members: alice, bob, erin, frank     domains: acme.example, shared.example
+//   org_GLOBEX00000000002 "globex" members: alice, frank  domains: globex.example, shared.example
+//                                  invitation ticket `inv_globex_carol` for carol
+//   users: alice (both orgs), bob (acme), carol (no org until she accepts the invitation), dave (none),
+//          erin@acme.example (acme), frank@shared.example (both), gina@nowhere.example (none)
 
 import * as http from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -43,8 +50,8 @@ console.info = (...args) => console.error(...args);
 export const CLIENT_ID = 'orgpass-test-client';
 
 export const ORGS = [
-  { id: 'org_ACME0000000000001', name: 'acme', display_name: 'Acme Corp' },
-  { id: 'org_GLOBEX00000000002', name: 'globex', display_name: 'Globex Inc' },
+  { id: 'org_ACME0000000000001', name: 'acme', display_name: 'Acme Corp', domains: ['acme.example', 'shared.example'] },
+  { id: 'org_GLOBEX00000000002', name: 'globex', display_name: 'Globex Inc', domains: ['globex.example', 'shared.example'] },
 ];
 
 export const USERS = [
@@ -52,6 +59,9 @@ export const USERS = [
   { sub: 'auth0|bob', login: 'bob', email: 'bob@example.com', name: 'Bob Example', orgs: ['org_ACME0000000000001'] },
   { sub: 'auth0|carol', login: 'carol', email: 'carol@example.com', name: 'Carol Example', orgs: [] },
   { sub: 'auth0|dave', login: 'dave', email: 'dave@example.com', name: 'Dave Example', orgs: [] },
+  { sub: 'auth0|erin', login: 'erin', email: 'erin@acme.example', name: 'Erin Example', orgs: ['org_ACME0000000000001'] },
+  { sub: 'auth0|frank', login: 'frank', email: 'frank@shared.example', name: 'Frank Example', orgs: ['org_ACME0000000000001', 'org_GLOBEX00000000002'] },
+  { sub: 'auth0|gina', login: 'gina', email: 'gina@nowhere.example', name: 'Gina Example', orgs: [] },
 ];
 
 export const INVITATIONS = [
@@ -61,7 +71,7 @@ export const INVITATIONS = [
 function parseArgs(argv) {
   const out = {
     port: 0, accessTokenTtl: 3600, idTokenTtl: 3600, refreshedAccessTokenTtl: undefined, refreshDelayMs: 0,
-    refreshIdTokenClaims: {},
+    refreshIdTokenClaims: {}, discoverByEmail: false,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -82,8 +92,9 @@ function parseArgs(argv) {
       out.refreshIdTokenClaims[pair.slice(0, eq)] = pair.slice(eq + 1);
       i += 1;
     }
+    else if (arg === '--discover-by-email') out.discoverByEmail = true;
     else if (/^\d+$/.test(arg)) out.port = Number(arg);
-    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS] [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]...`);
+    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS] [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]... [--discover-by-email]`);
   }
   return out;
 }
@@ -136,6 +147,12 @@ async function main() {
   // Organization signed into, per grant: set when the user consents, read when an ID token is minted (also on
   // refresh, so a refreshed ID token carries the same org).
   const orgByGrant = new Map();
+  // The organization found by email for an authorization request (by client and `state`, which both of its
+  // interactions, login and consent, carry), and the ones a chooser offered.
+  const discovered = new Map();
+  const offered = new Map();
+  const requestKey = (params) => `${params.client_id} ${params.state}`;
+  const orgOf = (params) => findOrg(params.organization) ?? discovered.get(requestKey(params));
   // Memberships change when an invitation is accepted.
   const memberships = new Map(USERS.map((u) => [u.sub, new Set(u.orgs)]));
 
@@ -282,6 +299,8 @@ async function main() {
       if (ctx?.oidc?.params) {
         const p = ctx.oidc.params;
         Object.assign(fields, { grant_type: p.grant_type, organization: p.organization, invitation: p.invitation });
+        const found = p.organization ? undefined : discovered.get(requestKey(p));
+        if (found) fields.discovered_organization = found.id;
       }
       if (typeof a[0] === 'string') fields.grantId = a[0];
       if (name === 'grant.revoked') fields.grantId = a[1];
@@ -305,7 +324,7 @@ async function main() {
     };
     const finish = (result) => provider.interactionFinished(req, res, result, { mergeWithLastSubmission: false });
     const denyIfNotMember = async (sub) => {
-      const org = findOrg(params.organization);
+      const org = orgOf(params);
       if (!org) return undefined;
       if (params.invitation) {
         const user = USERS.find((u) => u.sub === sub);
@@ -325,10 +344,20 @@ async function main() {
       return undefined;
     };
 
+    // The organization prompt's email step, and its chooser when several organizations share the domain.
+    const emailStep = (status, error) => html(status, 'Enter your work email',
+      `${error ? `<p role="alert">${escapeHtml(error)}</p>` : ''}`
+      + `<form method="post" action="/interaction/${escapeHtml(uid)}/email" autocomplete="off">`
+      + `<input type="hidden" name="state" value="${escapeHtml(uid)}">`
+      + `<input type="email" name="email" value="${escapeHtml(params.login_hint ?? '')}" placeholder="you@company.example">`
+      + '<button type="submit">Continue</button></form>');
+    const undiscovered = args.discoverByEmail && prompt.name === 'login' && !orgOf(params);
+
     if (req.method === 'GET' && action === undefined) {
+      if (undiscovered) return emailStep(200);
       if (prompt.name === 'login') {
         const hint = params.login_hint ?? '';
-        const org = findOrg(params.organization);
+        const org = orgOf(params);
         return html(200, `Sign in${org ? ` to ${org.display_name}` : ''}`,
           `<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">`
           + `<input type="text" name="login" value="${escapeHtml(hint)}" placeholder="username">`
@@ -344,6 +373,32 @@ async function main() {
     if (req.method !== 'POST') return html(405, 'Method not allowed', '');
     const form = await readForm(req);
 
+    if (action === 'email' && undiscovered) {
+      const email = (form.get('email') ?? '').trim().toLowerCase();
+      const domain = email.includes('@') ? email.slice(email.lastIndexOf('@') + 1) : '';
+      const matches = ORGS.filter((o) => o.domains.includes(domain));
+      if (matches.length === 0) {
+        return emailStep(400, `No organization uses the email domain ${domain || '(none)'}.`);
+      }
+      if (matches.length === 1) {
+        discovered.set(requestKey(params), matches[0]);
+        res.writeHead(303, { location: `/interaction/${uid}`, 'cache-control': 'no-store' });
+        return res.end();
+      }
+      offered.set(requestKey(params), matches);
+      return html(200, 'Choose your organization', matches.map((o) => (
+        `<form method="post" action="/interaction/${escapeHtml(uid)}/choose">`
+        + `<input type="hidden" name="organization" value="${escapeHtml(o.id)}">`
+        + `<button type="submit" id="choose-${escapeHtml(o.name)}">${escapeHtml(o.display_name)}</button></form>`
+      )).join(''));
+    }
+    if (action === 'choose' && undiscovered) {
+      const org = (offered.get(requestKey(params)) ?? []).find((o) => o.id === form.get('organization'));
+      if (!org) return emailStep(400, 'Choose one of the organizations offered for your email.');
+      discovered.set(requestKey(params), org);
+      res.writeHead(303, { location: `/interaction/${uid}`, 'cache-control': 'no-store' });
+      return res.end();
+    }
     if (action === 'login') {
       const user = USERS.find((u) => u.login === form.get('login') || u.email === form.get('login'));
       if (!user || form.get('password') !== `${user.login}-pw`) {
@@ -357,7 +412,7 @@ async function main() {
       const grant = new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
       grant.addOIDCScope(params.scope);
       const grantId = await grant.save();
-      const org = findOrg(params.organization);
+      const org = orgOf(params);
       if (org) orgByGrant.set(grantId, org);
       emit('consent.granted', { grantId, sub: session.accountId, org_id: org?.id ?? null });
       // With `prompt=login` the login just submitted must count on resume, or oidc-provider would ask for it again

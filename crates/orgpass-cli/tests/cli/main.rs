@@ -1,4 +1,4 @@
-//! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider`, a
+//! Black-box tests of the `orgpass` binary against its CLI contract: real sign-ins against `oidc-provider` (by organization, and by work email: `discovery`), a
 //! malicious provider's table of attacks, bad input, what scripts, curl and kubectl lean on
 //! (`scripts`), what `status` tells from the index alone (`status`), the generated completions and man
 //! page (`manual`), IT's locks holding in every command (`locks`), HTTPS with a company CA and a company proxy against devtenant (`tls`), with sessions in the
@@ -9,6 +9,7 @@
 //! Needs `npm ci --prefix tests` (node fixtures) and, for the keychain tests, a D-Bus session with an unlocked
 //! gnome-keyring (`cargo xtask test` sets both up).
 
+mod discovery;
 mod input;
 mod keychain;
 mod locks;

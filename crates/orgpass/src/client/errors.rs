@@ -105,6 +105,15 @@ pub enum LoginError {
         org_name: Option<String>,
         allowed: String,
     },
+    /// A sign-in by work email came back without an organization: the tenant's application does not ask for one
+    /// before login, so it chose none; nothing was stored.
+    #[error(
+        "the tenant signed you in without finding an organization for your work email; nothing was stored. Its \
+         application must ask for the organization before login and find it by email (in Auth0: \
+         organization_require_behavior = pre_login_prompt with the email discovery method): ask your IT \
+         department, or name your organization instead"
+    )]
+    NoOrganizationFound,
     /// The OS random source failed while making the session's key.
     #[error("could not make this session's key: {0}")]
     Key(String),
@@ -128,6 +137,7 @@ impl LoginError {
             | Self::BadResponse(_)
             | Self::IdToken(_)
             | Self::NotBound(_)
+            | Self::NoOrganizationFound
             | Self::OrgNotAllowed { .. } => ErrorKind::Refused,
             Self::DpopUnsupported | Self::OrgAndEmail | Self::NotAllowed { .. } => ErrorKind::Usage,
             Self::TimedOut(_) => ErrorKind::TimedOut,

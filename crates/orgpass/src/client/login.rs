@@ -239,7 +239,13 @@ impl CallbackReceived {
         let claims = client
             .verifier(&self.meta)
             .verify(&id_token, &expected, &jwks, now)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                IdTokenError::OrgIdRequired if self.found_by_email => {
+                    LoginError::NoOrganizationFound
+                }
+                e => e.into(),
+            })?;
         // The allow-list holds however the organization was chosen (named, invited, found by email): an
         // organization outside it is refused before anything is stored.
         if let Some(org_id) = &claims.org_id
