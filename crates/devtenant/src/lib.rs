@@ -4,6 +4,7 @@
 //! Use [`spawn`] in tests, [`app`] for in-process `oneshot` tests, and the `devtenant serve` binary by hand.
 
 pub mod authn;
+pub mod client_grants;
 pub mod domains;
 pub mod error;
 pub mod faults;
@@ -42,6 +43,12 @@ pub const DEMO_NATIVE_CLIENT_ID: &str = "orgpass-desktop";
 pub const DEMO_M2M_CLIENT_ID: &str = "orgpass-admin";
 /// The demo seed's M2M client secret.
 pub const DEMO_M2M_CLIENT_SECRET: &str = "demo-admin-secret-change-me";
+/// The demo seed's M2M client for the company API (Acme's, per organization).
+pub const DEMO_INGEST_CLIENT_ID: &str = "orgpass-ingest";
+/// Its secret.
+pub const DEMO_INGEST_CLIENT_SECRET: &str = "demo-ingest-secret-change-me";
+/// Its client grant on the company API (`organization_usage: require`, associated with Acme only).
+pub const DEMO_INGEST_GRANT_ID: &str = "cgr_IngestAcmeProj01";
 
 /// UNIX seconds now.
 pub fn now_unix() -> i64 {

@@ -1,5 +1,5 @@
 //! The seed: a TOML description of a tenant (settings, APIs, clients, connections, users, organizations,
-//! invitations) that devtenant starts from when it has no saved state.
+//! invitations, client grants) that devtenant starts from when it has no saved state.
 
 use std::collections::BTreeMap;
 
@@ -47,6 +47,9 @@ pub struct Seed {
     pub organizations: Vec<OrganizationSeed>,
     #[serde(default)]
     pub invitations: Vec<InvitationSeed>,
+    /// Client grants on the seed's APIs (the Management API's are each client's `management_api_scopes`).
+    #[serde(default)]
+    pub client_grants: Vec<crate::client_grants::ClientGrantSeed>,
 }
 
 /// How `/authorize` compares loopback redirect URIs with the registered callbacks.
@@ -139,9 +142,6 @@ pub struct ClientSeed {
     /// Scopes this client is granted on the Management API (`{issuer}api/v2/`).
     #[serde(default)]
     pub management_api_scopes: Vec<String>,
-    /// Other APIs (by identifier) this client may get client-credentials tokens for, with scopes.
-    #[serde(default)]
-    pub api_grants: BTreeMap<String, Vec<String>>,
     /// `refresh_token.policies`: other APIs a refresh may get tokens for (`[{audience, scope}]`).
     #[serde(default)]
     pub refresh_token_policies: Vec<crate::store::RefreshPolicy>,
@@ -379,6 +379,7 @@ impl Seed {
                 }
             }
         }
+        crate::client_grants::check_seed(self).map_err(SeedError::Invalid)?;
         for inv in &self.invitations {
             if !self
                 .organizations

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use zeroize::Zeroize;
 
+pub use crate::client_grants::{ClientGrant, OrgUsage};
 pub use crate::domains::{DiscoveryDomain, valid_domain};
 use crate::keys::{KeyError, KeySet, SavedKey};
 use crate::ratelimit::{RateLimitConfig, RateLimiter};
@@ -116,8 +117,8 @@ pub struct Client {
     #[serde(default = "name_discovery")]
     pub organization_discovery_methods: Vec<String>,
     pub grant_types: Vec<String>,
+    /// Scopes granted on the Management API (its client grant, kept here: not listed by `/client-grants`).
     pub management_api_scopes: Vec<String>,
-    pub api_grants: BTreeMap<String, Vec<String>>,
     /// Refresh-token rotation overlap in seconds (`refresh_token.leeway`), kept and shown by the Management API.
     #[serde(default)]
     pub refresh_token_leeway: u64,
@@ -235,6 +236,9 @@ pub struct Organization {
     /// Absent from states saved before it existed.
     #[serde(default)]
     pub discovery_domains: Vec<DiscoveryDomain>,
+    /// The ids of the client grants associated with it (M2M access for organizations).
+    #[serde(default)]
+    pub client_grants: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -289,6 +293,9 @@ pub struct Store {
     pub users: Vec<User>,
     pub organizations: Vec<Organization>,
     pub invitations: Vec<Invitation>,
+    /// Client grants on the tenant's APIs (absent from states saved before they existed).
+    #[serde(default)]
+    pub client_grants: Vec<ClientGrant>,
     pub refresh_tokens: HashMap<String, RefreshRecord>,
     pub sessions: HashMap<String, Session>,
 }
@@ -425,7 +432,7 @@ impl Store {
                 .unwrap_or_default()
         };
         let now = crate::now_unix();
-        Store {
+        let mut store = Store {
             settings: Settings {
                 friendly_name: t.friendly_name.clone(),
                 allow_organization_name_in_authentication_api: t
@@ -474,7 +481,6 @@ impl Store {
                         .unwrap_or_else(name_discovery),
                     grant_types: c.grant_types.clone(),
                     management_api_scopes: c.management_api_scopes.clone(),
-                    api_grants: c.api_grants.clone(),
                     refresh_token_leeway: 0,
                     refresh_token_policies: c.refresh_token_policies.clone(),
                     session_transfer: c.session_transfer.clone().unwrap_or_default(),
@@ -547,6 +553,7 @@ impl Store {
                             )
                         })
                         .collect(),
+                    client_grants: Vec::new(),
                 })
                 .collect(),
             invitations: seed
@@ -565,9 +572,12 @@ impl Store {
                     roles: Vec::new(),
                 })
                 .collect(),
+            client_grants: Vec::new(),
             refresh_tokens: HashMap::new(),
             sessions: HashMap::new(),
-        }
+        };
+        crate::client_grants::seed_into(&mut store, &seed.client_grants);
+        store
     }
 
     pub fn client(&self, client_id: &str) -> Option<&Client> {
@@ -589,6 +599,12 @@ impl Store {
     }
     pub fn org_by_name(&self, name: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.name == name)
+    }
+    /// The grant of `client_id` on `audience` (there is at most one).
+    pub fn grant_for(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
+        self.client_grants
+            .iter()
+            .find(|g| g.client_id == client_id && g.audience == audience)
     }
     /// The organizations the email step finds for `domain` (lower case): those with it as a verified discovery
     /// domain used for discovery, exactly (a subdomain does not match), in the tenant's order.

@@ -2,6 +2,7 @@
 //! `/oauth/revoke`, `/userinfo`, `/v2/logout` and `/oidc/logout`.
 
 pub mod authorize;
+pub mod client_credentials;
 pub mod dpop;
 pub mod token;
 

@@ -1,5 +1,5 @@
-//! `/oauth/token` (authorization_code with PKCE, refresh_token with rotation and reuse detection,
-//! client_credentials) and `/oauth/revoke`, plus the ID/access token builders.
+//! `/oauth/token` (authorization_code with PKCE, refresh_token with rotation and reuse detection, and
+//! client_credentials by [`super::client_credentials`]) and `/oauth/revoke`, plus the ID/access token builders.
 
 use std::collections::HashMap;
 
@@ -67,7 +67,7 @@ fn authenticate(
     }
 }
 
-fn require_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
+pub(super) fn require_grant(client: &Client, grant: &str) -> Result<(), OAuthError> {
     if client.grant_types.iter().any(|g| g == grant) {
         Ok(())
     } else {
@@ -154,7 +154,7 @@ fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Val
     let jkt = super::dpop::check(&mut t.dpop, headers, &token_url, &client, crate::now_unix())?;
     let jkt = jkt.as_deref();
     let out = match grant {
-        "client_credentials" => client_credentials(state, &t, &client, &p),
+        "client_credentials" => super::client_credentials::issue(state, &t, &client, &p),
         "authorization_code" => authorization_code(state, &mut t, &client, &p, jkt),
         "refresh_token" => refresh(state, &mut t, &client, &p, jkt),
         other => Err(OAuthError::new(
@@ -167,81 +167,6 @@ fn token_inner(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<Val
         state.persist(&t);
     }
     out
-}
-
-fn client_credentials(
-    state: &AppState,
-    t: &Tenant,
-    client: &Client,
-    p: &HashMap<String, String>,
-) -> Result<Value, OAuthError> {
-    require_grant(client, "client_credentials")?;
-    if client.is_public() {
-        return Err(OAuthError::new(
-            StatusCode::UNAUTHORIZED,
-            "access_denied",
-            "Unauthorized",
-        ));
-    }
-    let audience = p.get("audience").ok_or_else(|| {
-        OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            "No audience parameter was provided, and no default audience has been configured",
-        )
-    })?;
-    let granted: &[String] = if state.is_management_audience(audience) {
-        &client.management_api_scopes
-    } else if t.store.apis.iter().any(|a| &a.identifier == audience) {
-        client
-            .api_grants
-            .get(audience)
-            .map(Vec::as_slice)
-            .unwrap_or_default()
-    } else {
-        return Err(OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            format!("Service not found: {audience}"),
-        ));
-    };
-    if granted.is_empty() {
-        return Err(OAuthError::new(
-            StatusCode::FORBIDDEN,
-            "access_denied",
-            format!(
-                "Client is not authorized to access \"{audience}\". You need to create a \"client-grant\" associated to this API."
-            ),
-        ));
-    }
-    let scopes: Vec<&str> = match p.get("scope") {
-        Some(requested) => granted
-            .iter()
-            .map(String::as_str)
-            .filter(|g| requested.split(' ').any(|r| r == *g))
-            .collect(),
-        None => granted.iter().map(String::as_str).collect(),
-    };
-    let scope = scopes.join(" ");
-    let now = t.token_now();
-    let lifetime = t.store.settings.access_token_lifetime_secs;
-    let claims = json!({
-        "iss": state.issuer_str(),
-        "sub": format!("{}@clients", client.client_id),
-        "aud": audience,
-        "iat": now,
-        "exp": now + lifetime,
-        "scope": scope,
-        "gty": "client-credentials",
-        "azp": client.client_id,
-        "jti": random_token(12),
-    });
-    Ok(json!({
-        "access_token": t.keys.current.sign(&claims),
-        "scope": scope,
-        "expires_in": lifetime,
-        "token_type": "Bearer",
-    }))
 }
 
 /// PKCE S256: BASE64URL(SHA256(verifier)) == challenge, with RFC 7636's verifier syntax.

@@ -1,5 +1,5 @@
 //! Management API (`/api/v2`): organizations, enabled connections, members, invitations, discovery domains,
-//! connections, clients and tenant settings, with bearer-token scope checks, Auth0's validation and error
+//! client grants and their organizations, connections, clients and tenant settings, with bearer-token scope checks, Auth0's validation and error
 //! shapes, and rate limits.
 
 use std::collections::BTreeMap;
@@ -61,6 +61,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/organizations/{id}/discovery-domains/{domain}",
             get(get_domain).patch(patch_domain).delete(delete_domain),
+        )
+        .route(
+            "/organizations/{id}/client-grants",
+            get(list_org_grants).post(add_org_grant),
+        )
+        .route(
+            "/organizations/{id}/client-grants/{grant}",
+            axum::routing::delete(remove_org_grant),
+        )
+        .route("/client-grants", get(list_grants).post(create_grant))
+        .route(
+            "/client-grants/{id}",
+            axum::routing::patch(patch_grant).delete(delete_grant),
         )
         .route("/connections", get(list_connections))
         .route("/connections/{id}", get(get_connection))
@@ -374,18 +387,22 @@ fn page_size(property: &str, value: Option<u32>) -> Result<u32, ApiError> {
 
 // ---------------------------------------------------------------- handlers, by resource
 
+mod client_grants;
 mod discovery_domains;
 mod enabled_connections;
 mod invitations;
 mod members;
+mod organization_client_grants;
 mod organizations;
 mod tenant;
 mod validate;
 mod views;
+use client_grants::*;
 use discovery_domains::*;
 use enabled_connections::*;
 use invitations::*;
 use members::*;
+use organization_client_grants::*;
 use organizations::*;
 use tenant::*;
 use validate::*;

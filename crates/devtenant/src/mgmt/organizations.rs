@@ -52,6 +52,7 @@ pub(super) async fn create_org(
         enabled_connections,
         members: Vec::new(),
         discovery_domains: Vec::new(),
+        client_grants: Vec::new(),
     };
     let view = org_json(&state, &org);
     t.store.organizations.push(org);

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod client_credentials;
+mod client_grants;
 mod client_settings;
 mod discovery;
 mod discovery_domains;
@@ -11,6 +12,7 @@ mod dpop;
 mod faults_ratelimit;
 mod keys_clock;
 mod login;
+mod m2m_organizations;
 mod management;
 mod org_discovery;
 mod refresh_revoke_logout;
