@@ -7,9 +7,10 @@
 //!
 //! The desktop app does the same in its real window ("Continue with your work email", by keyboard), with real
 //! Chromium going through devtenant's email step and chooser, and its company directory as the allow-list: an
-//! organization the tenant chose outside it is refused with a sentence and nothing is stored. Screenshots:
+//! organization the tenant chose outside it is refused with a sentence and nothing is stored, and a session of an
+//! organization IT took out of the directory since is signed out at the next start, not restored. Screenshots:
 //! `app-email*`, `app-waiting-email`, `app-browser-{email-step,chooser}`, `app-signed-in-by-email`,
-//! `app-picker-offered-first`.
+//! `app-session-no-longer-allowed`, `app-picker-offered-first`.
 
 use devtenant::{Running, Seed, SpawnOptions};
 use fantoccini::key::Key;
@@ -522,11 +523,49 @@ async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_director
     assert!(keychain_has(&issuer, GLOBEX) && !keychain_has(&issuer, ACME));
     shot(&app, "app-signed-in-by-email").await;
 
-    // ---- Signed out, the picker offers globex first: above the field, found by the work email.
-    click(&app, "[data-testid='sign-out']").await;
-    click(&app, "[data-testid='confirm-signout']").await;
+    // ---- IT takes globex out of the directory (the allow-list) while the app is closed: the next start does not
+    // restore the session but signs it out (gone from the keychain) and says why.
+    app.close().await.unwrap();
+    let directory = std::fs::read_to_string(&system).unwrap();
+    let globex_entry = directory
+        .split("[[organizations]]")
+        .find(|e| e.contains(GLOBEX))
+        .expect("the directory lists globex")
+        .to_owned();
+    let without_globex = directory.replace(&format!("[[organizations]]{globex_entry}"), "");
+    std::fs::write(&system, &without_globex).unwrap();
+    let app = app_session(drivers.app_port, &app_binary()).await;
+    wait_text(&app, "[data-testid='error-message']", |t| {
+        t == "Your session for Globex Industries has ended: this computer may no longer sign in to Globex \
+              Industries."
+    })
+    .await;
+    wait_text(&app, "[data-testid='error-next']", |t| {
+        t == "Your IT department changed the organizations this computer may use. Choose one of those, or ask IT to \
+              add it back."
+    })
+    .await;
+    for _ in 0..50 {
+        if !keychain_has(&issuer, GLOBEX) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(!keychain_has(&issuer, GLOBEX), "the session is signed out");
+    assert!(
+        app.find_all(Locator::Css(".chip"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no session in the window"
+    );
+    shot(&app, "app-session-no-longer-allowed").await;
+    app.close().await.unwrap();
+
+    // ---- Globex back in the directory: the picker offers it first, above the field, found by the work email.
+    std::fs::write(&system, &directory).unwrap();
+    let app = app_session(drivers.app_port, &app_binary()).await;
     wait_screen(&app, "picker").await;
-    assert!(!keychain_has(&issuer, GLOBEX));
     wait_css(&app, &format!("[data-testid='offered-{GLOBEX}']")).await;
     let offered = app
         .execute(
@@ -549,17 +588,7 @@ async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_director
 
     // ---- IT's directory without globex: it is the allow-list. The chooser's globex is refused with a sentence,
     // and nothing is stored.
-    let text = std::fs::read_to_string(&system).unwrap();
-    let globex_entry = text
-        .split("[[organizations]]")
-        .find(|e| e.contains(GLOBEX))
-        .expect("the directory lists globex")
-        .to_owned();
-    std::fs::write(
-        &system,
-        text.replace(&format!("[[organizations]]{globex_entry}"), ""),
-    )
-    .unwrap();
+    std::fs::write(&system, &without_globex).unwrap();
     let app = app_session(drivers.app_port, &app_binary()).await;
     wait_screen(&app, "picker").await;
     wait_css(&app, &format!("[data-testid='directory-{ACME}']")).await;

@@ -347,6 +347,13 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
                 ))
             }
         },
+        TokenError::NoLongerAllowed { .. } => RefreshOutcome::Ended(IpcError::new(
+            ErrorCode::SessionEnded,
+            format!("Your session for {org} has ended: this computer may no longer sign in to {org}."),
+            "Your IT department changed the organizations this computer may use. Choose one of those, or ask IT to \
+             add it back.",
+            details,
+        )),
         TokenError::ServerFailed(_) => RefreshOutcome::Problem(server_failing(details, issuer)),
         TokenError::Store(s) => RefreshOutcome::Problem(keychain(s)),
         // Another orgpass process (the CLI, a script) holds this session's refresh lock: the session is kept.

@@ -1,6 +1,7 @@
 //! `orgpass login --email` against the independent OpenID Provider (`oidc-provider`): with its organization prompt
 //! (`--discover-by-email`) the organization of the email's domain is signed into, a shared domain goes through the
-//! chooser, an organization outside `allowed_organizations` is refused with nothing stored; without the prompt the
+//! chooser, an organization outside `allowed_organizations` is refused with nothing stored (and a session of one IT
+//! took off the list since is signed out instead of used); without the prompt the
 //! tenant chooses no organization and the sign-in is refused with what to configure, nothing stored.
 
 use std::time::Duration;
@@ -94,6 +95,32 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
             .collect::<Vec<_>>(),
         [(ACME_ID.into(), true.into())]
     );
+
+    // IT narrows the allow-list afterwards: the session is signed out instead of used, and `token` says why.
+    let dir = home.config_dir().join("orgpass");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("allowed_organizations = [\"{GLOBEX_ID}\"]\n"),
+    )
+    .unwrap();
+    let token = home.run(&["token", "--issuer", &op.issuer, "--client-id", CLIENT_ID]);
+    token.expect_code(3);
+    assert_eq!(
+        (token.stdout.as_str(), token.stderr.lines().last()),
+        (
+            "",
+            Some(
+                format!(
+                    "orgpass: organization {ACME_ID} is no longer one this device may sign in to \
+                     (allowed_organizations: {GLOBEX_ID}), so its session was signed out; sign in to one of those, \
+                     or ask your IT department to add it"
+                )
+                .as_str()
+            )
+        )
+    );
+    assert_nothing_stored(&home, &op.issuer, "a session IT no longer allows");
 }
 
 #[test]

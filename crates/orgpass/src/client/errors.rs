@@ -217,6 +217,14 @@ pub enum TokenError {
          application (`session_transfer.can_create_session_transfer_token`); ask your Auth0 administrator"
     )]
     NoSessionTransfer(String),
+    /// The session's organization is no longer one this device may sign in to (IT narrowed
+    /// `allowed_organizations` since the sign-in); the session was signed out.
+    #[error(
+        "{} is no longer one this device may sign in to (allowed_organizations: {allowed}), so its session was \
+         signed out; sign in to one of those, or ask your IT department to add it",
+        .org.as_deref().map_or_else(|| "a session without an organization".to_owned(), |o| format!("organization {o}"))
+    )]
+    NoLongerAllowed { org: Option<String>, allowed: String },
 }
 
 impl TokenError {
@@ -230,6 +238,7 @@ impl TokenError {
             | Self::BadResponse(_)
             | Self::IdToken(_)
             | Self::ApiToken { .. }
+            | Self::NoLongerAllowed { .. }
             | Self::NoSessionTransfer(_) => ErrorKind::Refused,
             Self::WrongClient(_) => ErrorKind::Usage,
             Self::NoSession(_)

@@ -17,11 +17,7 @@ impl Client {
         key: &SessionKey,
         force_refresh: bool,
     ) -> Result<AccessToken, TokenError> {
-        if !self.inner.config.issuer.matches(&key.issuer)
-            || key.client_id != self.inner.config.client_id
-        {
-            return Err(TokenError::WrongClient(key.account()));
-        }
+        self.admit(key).await?;
         let session = self.load(key).await?;
         if !force_refresh && self.is_fresh(&session) {
             return Ok(access(session, false));
@@ -37,6 +33,30 @@ impl Client {
             return Ok(access(current, false));
         }
         self.refresh(current).await
+    }
+
+    /// Whether this configuration may use the session at all: it is of this issuer and client, and its
+    /// organization is one this device may sign in to. IT may have narrowed `allowed_organizations` (or the app's
+    /// directory) since the sign-in: such a session is signed out (removed, its refresh token revoked) rather than
+    /// used, and nothing is handed out.
+    pub async fn admit(&self, key: &SessionKey) -> Result<(), TokenError> {
+        let config = &self.inner.config;
+        if !config.issuer.matches(&key.issuer) || key.client_id != config.client_id {
+            return Err(TokenError::WrongClient(key.account()));
+        }
+        let allowed = match &key.org_id {
+            Some(org_id) => config.allows_organization(org_id),
+            None => config.allowed_organizations.is_none(),
+        };
+        if allowed {
+            return Ok(());
+        }
+        let outcome = self.logout(key).await?;
+        tracing::info!(session = %describe_key(key), revocation = ?outcome.revocation, "signed out of a session this device may no longer use");
+        Err(TokenError::NoLongerAllowed {
+            org: key.org_id.clone(),
+            allowed: allowed_list(config),
+        })
     }
 
     /// Exclusive use of a session's keychain entries: this process's single flight, then the lock shared with

@@ -33,7 +33,7 @@ impl Client {
         api: &Api,
         force_refresh: bool,
     ) -> Result<AccessToken, TokenError> {
-        self.check_client(key)?;
+        self.admit(key).await?;
         let session = self.load(key).await?;
         if session.meta.audience.as_deref() == Some(api.audience.as_str()) {
             return self.token_with(key, force_refresh).await;
@@ -93,7 +93,7 @@ impl Client {
     /// redeemed for `urn:<tenant domain>:session_transfer` (with a proof when the session is bound). It is
     /// single use and lives a minute; it goes only into the web app's login address, never to a log or a screen.
     pub async fn session_transfer(&self, key: &SessionKey) -> Result<SessionTransfer, TokenError> {
-        self.check_client(key)?;
+        self.admit(key).await?;
         let _guard = self.guard(key).await?;
         let current = self.load(key).await?;
         let audience = self.session_transfer_audience();
@@ -149,15 +149,6 @@ impl Client {
             Some(port) => format!("urn:{host}:{port}:session_transfer"),
             None => format!("urn:{host}:session_transfer"),
         }
-    }
-
-    pub(super) fn check_client(&self, key: &SessionKey) -> Result<(), TokenError> {
-        if !self.inner.config.issuer.matches(&key.issuer)
-            || key.client_id != self.inner.config.client_id
-        {
-            return Err(TokenError::WrongClient(key.account()));
-        }
-        Ok(())
     }
 
     /// The token kept with `session` for `audience`, when it does not expire within the refresh margin.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use orgpass::{
     Client, Config, ErrorKind, Issuer, LoginError, LoginRequest, OrgInput, Session, SessionStore,
-    WorkEmail,
+    TokenError, WorkEmail,
 };
 
 use crate::op::{self, Op};
@@ -106,9 +106,13 @@ async fn an_organization_missing_or_outside_the_allow_list_is_refused_and_nothin
         op::ORG_ID
     );
     let no_org = "ID token rejected: org_id claim is missing; the token must name the organization it was issued for";
+    let none_found = "the tenant signed you in without finding an organization for your work email; nothing was \
+        stored. Its application must ask for the organization before login and find it by email (in Auth0: \
+        organization_require_behavior = pre_login_prompt with the email discovery method): ask your IT department, \
+        or name your organization instead";
     #[rustfmt::skip]
     let rows: Vec<Row> = vec![
-        ("by email, no org_id", None, by_email(), None, no_org),
+        ("by email, no org_id", None, by_email(), None, none_found),
         ("by email, outside the list", Some(allow_other), by_email(), Some(op::ORG_ID), &outside),
         ("by name, outside the list", Some(allow_other), acme(), Some(op::ORG_ID), &outside),
         ("nothing named, list set, no org_id", Some(allow_other), LoginRequest::default(), None, no_org),
@@ -158,4 +162,37 @@ async fn an_organization_named_twice_or_by_an_id_outside_the_list_is_refused_bef
             .load(std::sync::atomic::Ordering::SeqCst),
         0
     );
+}
+
+/// IT narrows the allow-list after the sign-in: the session is not used by any of the ways to a token (the
+/// sign-in's API, another API, a web app's transfer token); the first try signs it out (removed, its refresh token
+/// revoked) and says why. A client whose list still has the organization uses it as before.
+#[tokio::test]
+async fn a_session_whose_organization_is_no_longer_allowed_is_signed_out_instead_of_used() {
+    let op = Op::start(false, Duration::ZERO).await;
+    let store = crate::memory_store();
+    let before = client_with(&op, Some(&[op::ORG_ID]), store.clone());
+    let (_, result) = sign_in(&op, &before, LoginRequest::default()).await;
+    let key = result.expect("signed in").meta.key;
+    before.token(&key).await.expect("allowed: used");
+
+    let after = client_with(&op, Some(&[OTHER]), store.clone());
+    let err = after.token(&key).await.unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (
+            ErrorKind::Refused,
+            format!(
+                "organization {} is no longer one this device may sign in to (allowed_organizations: {OTHER}), so \
+                 its session was signed out; sign in to one of those, or ask your IT department to add it",
+                op::ORG_ID
+            )
+        )
+    );
+    assert!(store.list().unwrap().is_empty(), "the session is removed");
+    assert_eq!(op.state.revoked.lock().unwrap().len(), 1, "its refresh token revoked");
+    let again = after.token(&key).await.unwrap_err();
+    assert!(matches!(again, TokenError::NoLongerAllowed { .. }), "{again}");
+    let transfer = after.session_transfer(&key).await.unwrap_err();
+    assert!(matches!(transfer, TokenError::NoLongerAllowed { .. }), "{transfer}");
 }

@@ -188,6 +188,38 @@ impl Core {
                     && m.key.org_id.is_some()
             })
             .collect();
+        // IT may have narrowed the organizations this computer may use since the sign-in (`allowed_organizations`,
+        // or the directory): those sessions are not restored but signed out, and the window says why.
+        let (mine, not_allowed): (Vec<SessionMeta>, Vec<SessionMeta>) =
+            mine.into_iter().partition(|m| {
+                m.key
+                    .org_id
+                    .as_deref()
+                    .is_some_and(|id| ready.config.engine.allows_organization(id))
+            });
+        for meta in not_allowed {
+            let core = self.clone();
+            tauri::async_runtime::spawn(async move {
+                let Ok(ready) = core.ready() else { return };
+                let Err(e) = ready.client.admit(&meta.key).await else {
+                    return;
+                };
+                let label = core
+                    .org_identity(
+                        &core.lock(),
+                        meta.key.org_id.as_deref(),
+                        meta.org_name.as_deref(),
+                    )
+                    .0;
+                let (errors::RefreshOutcome::Ended(err) | errors::RefreshOutcome::Problem(err)) =
+                    errors::refresh(&e, &label, &core.issuer)
+                else {
+                    return;
+                };
+                core.lock().last_error = Some(err);
+                core.notify();
+            });
+        }
         {
             let mut inner = self.lock();
             let recent_order: Vec<String> = inner.recent.iter().map(|r| r.org_id.clone()).collect();
