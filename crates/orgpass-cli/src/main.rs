@@ -50,8 +50,10 @@ use crate::settings::{Settings, load_settings, shell_org};
     about = "Sign in to your company's Auth0 Organization from the command line"
 )]
 struct Cli {
-    /// Config file (TOML). Default: $XDG_CONFIG_HOME/orgpass/config.toml if it exists. A system-wide
-    /// config.toml (in $XDG_CONFIG_DIRS/orgpass/ or /etc/orgpass/) is read first and may lock keys.
+    /// Config file (TOML). Default: orgpass/config.toml in your configuration folder if it exists
+    /// ($XDG_CONFIG_HOME or ~/.config on Linux, %APPDATA% on Windows, ~/Library/Application Support on macOS).
+    /// IT's system-wide config.toml is read first and may lock keys ($XDG_CONFIG_DIRS/orgpass/ or /etc/orgpass/
+    /// on Linux, %ProgramData%\Orgpass\ on Windows, /Library/Application Support/Orgpass/ on macOS).
     #[arg(long, global = true, env = "ORGPASS_CONFIG", value_name = "PATH")]
     config: Option<PathBuf>,
     /// A PEM file of CA certificates to trust besides the system's trust store: your company's root CA when

@@ -117,6 +117,24 @@ fn man_page_is_roff_that_man_renders() {
     help.expect_code(0);
     assert!(help.stdout.contains("\n  completions "), "{}", help.stdout);
     assert!(!help.stdout.contains("\n  man "), "{}", help.stdout);
+    // `--config` names the user's and IT's places on each system the CLI is built for.
+    for place in [
+        "$XDG_CONFIG_HOME or ~/.config on Linux",
+        "%APPDATA% on Windows",
+        "~/Library/Application Support on macOS",
+        r"%ProgramData%\Orgpass\ on Windows",
+        "/Library/Application Support/Orgpass/ on macOS",
+    ] {
+        assert!(
+            help.stdout
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .contains(place),
+            "--help does not name {place:?}:\n{}",
+            help.stdout
+        );
+    }
 
     if Command::new("man").arg("--version").output().is_err() {
         println!("note: no `man` on PATH; skipping the rendering check of the man page");
