@@ -272,6 +272,13 @@ pub struct RefreshRecord {
     /// it.
     #[serde(default)]
     pub jkt: Option<String>,
+    /// When it was first exchanged (the token clock): the start of its rotation overlap (`refresh_token.leeway`).
+    #[serde(default)]
+    pub used_at: Option<i64>,
+    /// The key of the refresh token it was issued for, in a refresh: inside the overlap only the token whose
+    /// successors are all unused (the previous one) may be exchanged again.
+    #[serde(default)]
+    pub parent: Option<String>,
 }
 
 /// An SSO session, stored under the SHA-256 of its cookie value.

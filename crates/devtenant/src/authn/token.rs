@@ -257,7 +257,21 @@ fn refresh(
     if record.client_id != client.client_id {
         return Err(invalid());
     }
-    if record.used {
+    // Auth0's rotation overlap: within `leeway` seconds of its first exchange the previous refresh token (the one
+    // whose successors are all unused) may be exchanged again, for a new refresh token of the same family, without
+    // reuse detection. Any other reuse is a breach.
+    let token_now = t.token_now();
+    let overlapping = record.used
+        && client.refresh_token_leeway > 0
+        && record
+            .used_at
+            .is_some_and(|at| token_now - at <= client.refresh_token_leeway as i64)
+        && !t
+            .store
+            .refresh_tokens
+            .values()
+            .any(|r| r.parent.as_deref() == Some(key.as_str()) && r.used);
+    if record.used && !overlapping {
         // Reuse of a rotated token: revoke the whole family (RFC 9700 §4.14.2).
         tracing::warn!(family = %record.family, "refresh token reuse detected; revoking the family");
         t.store
@@ -283,6 +297,7 @@ fn refresh(
     }
     if let Some(entry) = t.store.refresh_tokens.get_mut(&key) {
         entry.used = true;
+        entry.used_at.get_or_insert(token_now);
     }
     let asked = p
         .get("audience")
@@ -312,7 +327,7 @@ fn refresh(
         ),
     };
     let auth_time = session_auth_time(t, &record, now);
-    issue_user_tokens(
+    let out = issue_user_tokens(
         state,
         t,
         client,
@@ -325,7 +340,13 @@ fn refresh(
         auth_time,
         Some(&record),
         jkt,
-    )
+    )?;
+    if let Some(next) = out["refresh_token"].as_str()
+        && let Some(successor) = t.store.refresh_tokens.get_mut(&digest(next))
+    {
+        successor.parent = Some(key);
+    }
+    Ok(out)
 }
 
 /// The scope of a plain refresh: what was asked, within the original grant, or the whole grant.
@@ -592,6 +613,8 @@ fn issue_user_tokens(
             idle_expires_at: real_now + settings.refresh_token_idle_lifetime_secs,
             // Auth0 binds a public client's refresh token to the DPoP key; a confidential client has its secret.
             jkt: jkt.filter(|_| client.is_public()).map(str::to_owned),
+            used_at: None,
+            parent: None,
         };
         t.store.refresh_tokens.insert(digest(&value), record);
         out["refresh_token"] = json!(value);
