@@ -18,6 +18,16 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
     let sessions = list_sessions()?;
     let selected = selected_by_env(settings);
     let is_selected = |m: &SessionMeta| selected.iter().any(|s| s.key == m.key);
+    // IT may have narrowed `allowed_organizations` since the sign-in: such a session is signed out at its next use.
+    // The settings are resolved once per issuer and client, not per session.
+    let mut configs = std::collections::HashMap::new();
+    let mut allowed = |m: &SessionMeta| {
+        configs
+            .entry((m.key.issuer.clone(), m.key.client_id.clone()))
+            .or_insert_with(|| settings.for_session(m, Default::default()).ok())
+            .as_ref()
+            .is_none_or(|c| c.allows_session_of(m.key.org_id.as_deref()))
+    };
     if json {
         let rows: Vec<_> = sessions
             .iter()
@@ -25,6 +35,7 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
                 let mut row = meta_json(m);
                 row["refreshed_at"] = m.refreshed_at.map(rfc3339).into();
                 row["selected_by_env"] = is_selected(m).into();
+                row["allowed"] = allowed(m).into();
                 row
             })
             .collect();
@@ -48,13 +59,18 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
         } else {
             ""
         };
+        let refused = if allowed(m) {
+            ""
+        } else {
+            "\tno longer allowed on this device (signed out at its next use)"
+        };
         let bound = match &m.dpop_jkt {
             Some(jkt) => format!("\tbound to this device (DPoP key {jkt})"),
             None => String::new(),
         };
         let _ = writeln!(
             out,
-            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{found}{bound}{mark}",
+            "{}\t{}\t{}\t{}\t{}\t{}\texpires {}\t{}{found}{bound}{refused}{mark}",
             m.key.issuer,
             m.key.client_id,
             m.key.org_id.as_deref().unwrap_or("-"),

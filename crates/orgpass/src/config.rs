@@ -369,6 +369,15 @@ impl Config {
             .is_none_or(|ids| ids.iter().any(|id| id == org_id))
     }
 
+    /// Whether a session of `org_id` (`None`: signed in without an organization) may be used on this device: its
+    /// organization is allowed, or there is no allow-list at all.
+    pub fn allows_session_of(&self, org_id: Option<&str>) -> bool {
+        match org_id {
+            Some(id) => self.allows_organization(id),
+            None => self.allowed_organizations.is_none(),
+        }
+    }
+
     /// The API called `name`: one of `[[apis]]`, or `default` for the one of `audience` and `api_url`.
     pub fn api(&self, name: &str) -> Option<crate::resources::Api> {
         if name == crate::resources::DEFAULT_API {

@@ -95,6 +95,7 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
             .collect::<Vec<_>>(),
         [(ACME_ID.into(), true.into())]
     );
+    assert_eq!(sessions[0]["allowed"], true);
 
     // IT narrows the allow-list afterwards: the session is signed out instead of used, and `token` says why.
     let dir = home.config_dir().join("orgpass");
@@ -104,6 +105,22 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
         format!("allowed_organizations = [\"{GLOBEX_ID}\"]\n"),
     )
     .unwrap();
+    let listed = home.sessions(&op.issuer);
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| (s["org_id"].clone(), s["allowed"].clone()))
+            .collect::<Vec<_>>(),
+        [(ACME_ID.into(), false.into())],
+        "status marks it before its next use"
+    );
+    let text = home.run(&["status"]);
+    assert!(
+        text.stdout
+            .contains("\tno longer allowed on this device (signed out at its next use)"),
+        "{}",
+        text.stdout
+    );
     let token = home.run(&["token", "--issuer", &op.issuer, "--client-id", CLIENT_ID]);
     token.expect_code(3);
     assert_eq!(

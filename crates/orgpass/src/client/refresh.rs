@@ -44,11 +44,7 @@ impl Client {
         if !config.issuer.matches(&key.issuer) || key.client_id != config.client_id {
             return Err(TokenError::WrongClient(key.account()));
         }
-        let allowed = match &key.org_id {
-            Some(org_id) => config.allows_organization(org_id),
-            None => config.allowed_organizations.is_none(),
-        };
-        if allowed {
+        if config.allows_session_of(key.org_id.as_deref()) {
             return Ok(());
         }
         let outcome = self.logout(key).await?;

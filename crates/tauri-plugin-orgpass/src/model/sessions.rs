@@ -192,10 +192,10 @@ impl Core {
         // or the directory): those sessions are not restored but signed out, and the window says why.
         let (mine, not_allowed): (Vec<SessionMeta>, Vec<SessionMeta>) =
             mine.into_iter().partition(|m| {
-                m.key
-                    .org_id
-                    .as_deref()
-                    .is_some_and(|id| ready.config.engine.allows_organization(id))
+                ready
+                    .config
+                    .engine
+                    .allows_session_of(m.key.org_id.as_deref())
             });
         for meta in not_allowed {
             let core = self.clone();
