@@ -85,6 +85,15 @@ impl ClientGrant {
     }
 }
 
+impl crate::store::Store {
+    /// The grant of `client_id` on `audience` (there is at most one).
+    pub fn grant_for(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
+        self.client_grants
+            .iter()
+            .find(|g| g.client_id == client_id && g.audience == audience)
+    }
+}
+
 /// A client grant in the seed (`[[client_grants]]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]

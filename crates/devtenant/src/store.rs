@@ -607,12 +607,6 @@ impl Store {
     pub fn org_by_name(&self, name: &str) -> Option<&Organization> {
         self.organizations.iter().find(|o| o.name == name)
     }
-    /// The grant of `client_id` on `audience` (there is at most one).
-    pub fn grant_for(&self, client_id: &str, audience: &str) -> Option<&ClientGrant> {
-        self.client_grants
-            .iter()
-            .find(|g| g.client_id == client_id && g.audience == audience)
-    }
     /// The organizations the email step finds for `domain` (lower case): those with it as a verified discovery
     /// domain used for discovery, exactly (a subdomain does not match), in the tenant's order.
     pub fn orgs_for_domain(&self, domain: &str) -> Vec<&Organization> {
