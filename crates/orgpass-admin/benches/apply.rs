@@ -55,9 +55,11 @@ fn desired(n: u32) -> DesiredState {
                     },
                 ]),
                 discovery_domains: None,
+                client_grants: None,
             })
             .collect(),
         clients: Vec::new(),
+        client_grants: Vec::new(),
     }
 }
 

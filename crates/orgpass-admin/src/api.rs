@@ -1,7 +1,9 @@
 //! The Management API endpoints orgpass-admin uses: organizations, their connections, members, invitations and
-//! discovery domains (`domains.rs`), and the tenant's connections. Paging (offset and checkpoint) is followed to
+//! discovery domains (`domains.rs`), the tenant's connections, applications (`clients.rs`) and client grants
+//! with their organizations (`client_grants.rs`). Paging (offset and checkpoint) is followed to
 //! the end.
 
+mod client_grants;
 mod clients;
 mod domains;
 

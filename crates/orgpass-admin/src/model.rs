@@ -1,5 +1,5 @@
-//! Management API payloads (organizations, connections, members, invitations, discovery domains, and the
-//! applications' organization settings in `clients.rs`) as Auth0 sends and accepts them.
+//! Management API payloads (organizations, connections, members, invitations, discovery domains, the
+//! applications' organization settings in `clients.rs` and client grants in `client_grants.rs`) as Auth0 sends and accepts them.
 //!
 //! These cross a boundary (HTTP and `--json` output), so they are `Serialize` + `Deserialize`.
 
@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+mod client_grants;
 mod clients;
+pub use client_grants::*;
 pub use clients::*;
 
 /// `GET /organizations/{id}`.

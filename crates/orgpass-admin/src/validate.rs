@@ -85,6 +85,11 @@ pub enum ValidationError {
     )]
     DiscoveryDomainId(String),
     #[error(
+        "client grant id {0:?} is invalid: a client grant id is \"cgr_\" and then only letters and digits, at most \
+         50 characters in all (e.g. \"cgr_IngestAcmeProj01\"); `orgpass-admin grants list` shows them"
+    )]
+    GrantId(String),
+    #[error(
         "{0:?} is not a domain name: write the email domain itself, dot-separated labels of letters, digits and \
          inner hyphens, 3–255 characters (e.g. \"acme.example\")"
     )]
@@ -154,6 +159,15 @@ pub fn invitation_id(value: &str) -> Result<(), ValidationError> {
         Ok(())
     } else {
         Err(ValidationError::InvitationId(value.to_owned()))
+    }
+}
+
+/// A client grant id: `cgr_` and letters or digits, at most 50 characters.
+pub fn grant_id(value: &str) -> Result<(), ValidationError> {
+    if prefixed_id(value, "cgr_") {
+        Ok(())
+    } else {
+        Err(ValidationError::GrantId(value.to_owned()))
     }
 }
 

@@ -1,5 +1,6 @@
-//! The desired-state file: organizations, their connections, members and discovery domains, read and written as TOML or YAML, and
-//! every rule that can be checked without reading the tenant.
+//! The desired-state file: organizations, their connections, members, discovery domains and associated client
+//! grants, applications and client grants, read and written as TOML or YAML, and every rule that can be checked
+//! without reading the tenant.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,6 +19,9 @@ pub struct DesiredState {
     /// Applications whose organization settings and refresh-token rotation overlap the file manages.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<super::ClientSpec>,
+    /// Client grants the file manages (created or changed, never deleted), by application and API.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub client_grants: Vec<super::GrantSpec>,
 }
 
 /// One organization. A field left out is not managed (left as it is on the tenant).
@@ -40,6 +44,9 @@ pub struct OrgSpec {
     /// Email domains by which the login's email step finds the organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub discovery_domains: Option<Vec<DomainSpec>>,
+    /// The client grants associated with it (machine-to-machine access), by application and API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_grants: Option<Vec<super::GrantKey>>,
 }
 
 /// A discovery domain of an organization. A field left out is not managed (the tenant's default on creation:
@@ -125,6 +132,7 @@ impl DesiredState {
     /// depends on which tenant, see [`crate::validate::logo_url`]), metadata, member user ids, flags.
     pub fn validate(&self, tenant: &crate::Tenant) -> Result<(), ValidationError> {
         super::clients::validate(&self.clients)?;
+        super::grants::validate(&self.client_grants)?;
         let mut seen = BTreeSet::new();
         for o in &self.organizations {
             crate::validate::org_name(&o.name)?;
@@ -153,6 +161,16 @@ impl DesiredState {
                     return Err(ValidationError::Other(format!(
                         "discovery domain {:?} is listed twice for organization {:?}",
                         d.domain, o.name
+                    )));
+                }
+            }
+            let mut grants = BTreeSet::new();
+            for g in o.client_grants.iter().flatten() {
+                crate::validate::client_id(&g.client_id)?;
+                if !grants.insert(g) {
+                    return Err(ValidationError::Other(format!(
+                        "client grant {g} is listed twice for organization {:?}",
+                        o.name
                     )));
                 }
             }
@@ -312,6 +330,16 @@ organizations:
                     })
                 }),
                 "listed twice",
+            ),
+            (
+                Box::new(|d| {
+                    let g = super::super::GrantKey {
+                        client_id: "orgpass-ingest".into(),
+                        audience: "https://api.example/".into(),
+                    };
+                    d.organizations[0].client_grants = Some(vec![g.clone(), g]);
+                }),
+                "client grant orgpass-ingest on https://api.example/ is listed twice for organization \"acme\"",
             ),
         ];
         let auth0 = crate::Tenant::parse("acme.eu.auth0.com").unwrap();

@@ -7,10 +7,11 @@ use futures_util::StreamExt as _;
 use indicatif::ProgressBar;
 
 use super::DomainSpec;
+use super::GrantKey;
 use super::plan::Work;
 use super::{Action, Change, ConnectionSpec, DesiredState, OrgPlan, OrgSpec, Plan};
 use crate::model::{
-    Connection, ConnectionSettings, ConnectionSettingsUpdate, DiscoveryDomain,
+    ClientGrant, Connection, ConnectionSettings, ConnectionSettingsUpdate, DiscoveryDomain,
     DiscoveryDomainUpdate, EnabledConnection, NewDiscoveryDomain, NewOrganization, Organization,
     OrganizationUpdate,
 };
@@ -21,6 +22,7 @@ struct Current {
     connections: Option<Vec<EnabledConnection>>,
     members: Option<Vec<String>>,
     domains: Option<Vec<DiscoveryDomain>>,
+    grants: Option<Vec<ClientGrant>>,
 }
 
 /// Reads the tenant and compares it with `desired`. With `prune`, organizations (and connections, members of
@@ -59,6 +61,24 @@ pub async fn plan(
         }
     }
 
+    // Client grants first: an organization naming a grant that cannot be associated fails before anything is read.
+    let associated: BTreeSet<GrantKey> = desired
+        .organizations
+        .iter()
+        .flat_map(|o| o.client_grants.iter().flatten().cloned())
+        .collect();
+    let existing_grants = if desired.client_grants.is_empty() && associated.is_empty() {
+        Vec::new()
+    } else {
+        progress.set_message("reading client grants");
+        client.list_client_grants(None, None).await?
+    };
+    let client_grants = super::grants::plan(&desired.client_grants, &existing_grants, &associated)?;
+    let grant_ids: super::grants::GrantIds = existing_grants
+        .iter()
+        .map(|g| (GrantKey::of(g), g.id.clone()))
+        .collect();
+
     progress.set_message("reading organizations");
     let existing = client.list_organizations().await?;
     let existing_by_name: HashMap<&str, &Organization> =
@@ -94,11 +114,16 @@ pub async fn plan(
             Some(_) => Some(client.list_discovery_domains(&org.id).await?),
             None => None,
         };
+        let grants = match &spec.client_grants {
+            Some(_) => Some(client.list_organization_client_grants(&org.id).await?),
+            None => None,
+        };
         Ok::<_, AdminError>(Current {
             org: org.clone(),
             connections,
             members,
             domains,
+            grants,
         })
     }))
     .buffer_unordered(concurrency.max(1));
@@ -147,6 +172,13 @@ pub async fn plan(
                         domain: d.domain.to_ascii_lowercase(),
                     });
                     work.add_domains.push(new_domain(d));
+                }
+                for g in spec.client_grants.iter().flatten() {
+                    changes.push(Change::AddGrant {
+                        client_id: g.client_id.clone(),
+                        audience: g.audience.clone(),
+                    });
+                    work.add_grants.push(g.clone());
                 }
                 plans.push(OrgPlan {
                     name: spec.name.clone(),
@@ -201,6 +233,8 @@ pub async fn plan(
     Ok(Plan {
         organizations: plans,
         clients,
+        client_grants,
+        grant_ids,
     })
 }
 
@@ -331,6 +365,9 @@ fn diff(
     if let (Some(want), Some(have)) = (&spec.discovery_domains, &cur.domains) {
         diff_domains(want, have, prune, &mut changes, &mut work);
     }
+    if let (Some(want), Some(have)) = (&spec.client_grants, &cur.grants) {
+        diff_grants(want, have, prune, &mut changes, &mut work);
+    }
     (changes, work)
 }
 
@@ -391,6 +428,39 @@ fn diff_domains(
             } else {
                 changes.push(Change::WouldRemoveDomain { domain });
             }
+        }
+    }
+}
+
+/// An organization's client grants by application and API: associated, and removed with `prune`.
+fn diff_grants(
+    want: &[GrantKey],
+    have: &[ClientGrant],
+    prune: bool,
+    changes: &mut Vec<Change>,
+    work: &mut super::plan::Work,
+) {
+    let have_keys: BTreeSet<GrantKey> = have.iter().map(GrantKey::of).collect();
+    for g in want.iter().filter(|g| !have_keys.contains(*g)) {
+        changes.push(Change::AddGrant {
+            client_id: g.client_id.clone(),
+            audience: g.audience.clone(),
+        });
+        work.add_grants.push(g.clone());
+    }
+    for h in have.iter().filter(|h| !want.contains(&GrantKey::of(h))) {
+        let (client_id, audience) = (h.client_id.clone(), h.audience.clone());
+        if prune {
+            changes.push(Change::RemoveGrant {
+                client_id,
+                audience,
+            });
+            work.remove_grants.push(h.id.clone());
+        } else {
+            changes.push(Change::WouldRemoveGrant {
+                client_id,
+                audience,
+            });
         }
     }
 }

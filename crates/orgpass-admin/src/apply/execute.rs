@@ -1,4 +1,4 @@
-//! Running a plan: its organizations concurrently, each one's requests in order, failures collected into the
+//! Running a plan: its client grants first, then its organizations concurrently, each one's requests in order, failures collected into the
 //! [`ApplyReport`] of what was done.
 
 use std::time::{Duration, Instant};
@@ -54,13 +54,29 @@ pub async fn execute(
         .iter()
         .filter(|o| matches!(o.action, Action::Create | Action::Update | Action::Delete))
         .collect();
+    let mut failures = Vec::new();
+    // Client grants before organizations: an association needs its grant, and the grant's organization_usage.
+    progress.set_message("applying client grants");
+    let (grant_ids, grant_failures) = super::grants::execute(
+        client,
+        &plan.client_grants,
+        plan.grant_ids.clone(),
+        concurrency,
+    )
+    .await;
+    for (key, e) in grant_failures {
+        failures.push(Failure {
+            name: format!("client grant {key}"),
+            error: e.to_string(),
+        });
+    }
+    let grant_ids = &grant_ids;
     progress.set_length(todo.len() as u64);
     progress.set_position(0);
     progress.set_message("applying");
-    let mut failures = Vec::new();
     let mut dns_records = Vec::new();
     let mut results = futures_util::stream::iter(todo.into_iter().map(|o| async move {
-        let r = run_one(client, o).await;
+        let r = run_one(client, o, grant_ids).await;
         (o, r)
     }))
     .buffer_unordered(concurrency.max(1));
@@ -100,7 +116,11 @@ pub async fn execute(
 }
 
 /// One organization's requests in order; the TXT records of the pending discovery domains it added.
-async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<Vec<DnsRecord>, AdminError> {
+async fn run_one(
+    client: &ManagementClient,
+    o: &OrgPlan,
+    grant_ids: &super::grants::GrantIds,
+) -> Result<Vec<DnsRecord>, AdminError> {
     let w = &o.work;
     if w.delete {
         let id = o.id.as_deref().expect("existing org has an id");
@@ -152,6 +172,24 @@ async fn run_one(client: &ManagementClient, o: &OrgPlan) -> Result<Vec<DnsRecord
     }
     for domain_id in &w.remove_domains {
         match client.delete_discovery_domain(&id, domain_id).await {
+            Ok(()) | Err(AdminError::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for key in &w.add_grants {
+        let grant_id = grant_ids.get(key).ok_or_else(|| {
+            AdminError::Config(format!(
+                "the client grant of {key} was not created (see its failure), so it is not associated with {}",
+                o.name
+            ))
+        })?;
+        match client.associate_client_grant(&id, grant_id).await {
+            Ok(_) | Err(AdminError::Conflict { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for grant_id in &w.remove_grants {
+        match client.remove_organization_client_grant(&id, grant_id).await {
             Ok(()) | Err(AdminError::NotFound { .. }) => {}
             Err(e) => return Err(e),
         }

@@ -1,12 +1,12 @@
-//! `export`: the tenant's organizations (with their discovery domains) and applications' organization settings
-//! read back as a desired-state document.
+//! `export`: the tenant's organizations (with their discovery domains and associated client grants), applications'
+//! organization settings and client grants read back as a desired-state document.
 
 use std::collections::HashMap;
 
 use futures_util::StreamExt as _;
 use indicatif::ProgressBar;
 
-use super::{ConnectionSpec, DesiredState, DomainSpec, OrgSpec};
+use super::{ConnectionSpec, DesiredState, DomainSpec, GrantKey, OrgSpec};
 use crate::{AdminError, ManagementClient};
 
 /// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`.
@@ -59,6 +59,13 @@ pub async fn export(
                 })
                 .collect();
             domains.sort_by(|a, b| a.domain.cmp(&b.domain));
+            let mut grants: Vec<GrantKey> = client
+                .list_organization_client_grants(&org.id)
+                .await?
+                .iter()
+                .map(GrantKey::of)
+                .collect();
+            grants.sort();
             progress.inc(1);
             Ok::<_, AdminError>(OrgSpec {
                 name: org.name,
@@ -68,6 +75,7 @@ pub async fn export(
                 metadata: Some(org.metadata.unwrap_or_default()),
                 connections: Some(conns),
                 discovery_domains: Some(domains),
+                client_grants: Some(grants),
             })
         }))
         .buffer_unordered(concurrency.max(1))
@@ -79,5 +87,6 @@ pub async fn export(
     Ok(DesiredState {
         organizations: specs,
         clients: super::clients::export(client).await?,
+        client_grants: super::grants::export(client).await?,
     })
 }

@@ -71,6 +71,20 @@ pub enum Change {
     WouldRemoveDomain {
         domain: String,
     },
+    /// A client grant to associate, by application and API.
+    AddGrant {
+        client_id: String,
+        audience: String,
+    },
+    RemoveGrant {
+        client_id: String,
+        audience: String,
+    },
+    /// A client grant associated on the tenant, not in the file; removed only with `--prune`.
+    WouldRemoveGrant {
+        client_id: String,
+        audience: String,
+    },
 }
 
 impl Change {
@@ -80,6 +94,7 @@ impl Change {
             Change::WouldDisableConnection { .. }
                 | Change::WouldRemoveMembers { .. }
                 | Change::WouldRemoveDomain { .. }
+                | Change::WouldRemoveGrant { .. }
         )
     }
 }
@@ -120,6 +135,18 @@ impl fmt::Display for Change {
             Change::WouldRemoveDomain { domain } => {
                 write!(f, "would remove domain {domain} (--prune)")
             }
+            Change::AddGrant {
+                client_id,
+                audience,
+            } => write!(f, "add grant {client_id} on {audience}"),
+            Change::RemoveGrant {
+                client_id,
+                audience,
+            } => write!(f, "remove grant {client_id} on {audience}"),
+            Change::WouldRemoveGrant {
+                client_id,
+                audience,
+            } => write!(f, "would remove grant {client_id} on {audience} (--prune)"),
         }
     }
 }
@@ -150,6 +177,10 @@ pub(super) struct Work {
     /// By discovery domain id.
     pub(super) modify_domains: Vec<(String, DiscoveryDomainUpdate)>,
     pub(super) remove_domains: Vec<String>,
+    /// Client grants to associate, by application and API (their ids are known once the grants are applied).
+    pub(super) add_grants: Vec<super::GrantKey>,
+    /// By client grant id.
+    pub(super) remove_grants: Vec<String>,
     pub(super) delete: bool,
 }
 
@@ -160,6 +191,12 @@ pub struct Plan {
     /// The applications the file lists.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub clients: Vec<super::ClientPlan>,
+    /// The client grants the file lists.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub client_grants: Vec<super::GrantPlan>,
+    /// The tenant's client grants' ids by application and API, as planned.
+    #[serde(skip)]
+    pub(super) grant_ids: super::grants::GrantIds,
 }
 
 /// Counts per action.
@@ -191,7 +228,9 @@ impl Plan {
     /// True when applying would change nothing.
     pub fn is_noop(&self) -> bool {
         let c = self.counts();
-        c.create + c.update + c.delete == 0 && self.clients.iter().all(|p| p.is_unchanged())
+        c.create + c.update + c.delete == 0
+            && self.clients.iter().all(|p| p.is_unchanged())
+            && self.client_grants.iter().all(|p| p.is_unchanged())
     }
 }
 
@@ -215,6 +254,9 @@ impl fmt::Display for Plan {
         for p in &self.clients {
             writeln!(f, "{p}")?;
         }
+        for p in &self.client_grants {
+            writeln!(f, "{p}")?;
+        }
         let c = self.counts();
         write!(
             f,
@@ -227,6 +269,19 @@ impl fmt::Display for Plan {
                 f,
                 "; applications: {changed} to update, {} unchanged",
                 self.clients.len() - changed
+            )?;
+        }
+        if !self.client_grants.is_empty() {
+            let created = self.client_grants.iter().filter(|p| p.create).count();
+            let changed = self
+                .client_grants
+                .iter()
+                .filter(|p| !p.create && !p.is_unchanged())
+                .count();
+            write!(
+                f,
+                "; client grants: {created} to create, {changed} to update, {} unchanged",
+                self.client_grants.len() - created - changed
             )?;
         }
         if c.would_delete > 0 {

@@ -51,6 +51,9 @@ pub(super) enum Command {
     /// Applications: their organization settings and refresh-token rotation overlap.
     #[command(subcommand)]
     Clients(ClientsCmd),
+    /// Client grants: which API an application gets client-credentials tokens for, and for which organizations.
+    #[command(subcommand)]
+    Grants(GrantsCmd),
     /// Make a desired-state file (TOML or YAML) true: prints a plan, then applies it.
     Apply {
         file: PathBuf,
@@ -178,6 +181,78 @@ pub(super) enum OrgsCmd {
     /// Discovery domains: the email domains by which the login finds the organization.
     #[command(subcommand)]
     Domains(DomainsCmd),
+    /// Client grants associated with the organization: the machine-to-machine applications that get tokens for it.
+    #[command(subcommand)]
+    Grants(OrgGrantsCmd),
+}
+
+#[derive(Args)]
+pub(super) struct GrantFlags {
+    /// A scope of the API to grant; repeatable (replaces the grant's scopes on update).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub(super) scopes: Vec<String>,
+    /// Whether tokens may (allow) or must (require) be for an organization, or may not (deny).
+    #[arg(long, value_parser = ["deny", "allow", "require"])]
+    pub(super) organization_usage: Option<String>,
+    /// Tokens for any organization without associating each one (for trusted internal applications only).
+    #[arg(long, value_name = "BOOL")]
+    pub(super) allow_any_organization: Option<bool>,
+}
+
+#[derive(Subcommand)]
+pub(super) enum GrantsCmd {
+    /// The tenant's client grants, optionally of one application and/or one API.
+    List {
+        /// Only this application's (client id).
+        #[arg(long, value_name = "CLIENT_ID")]
+        app: Option<String>,
+        /// Only this API's (its identifier, the token audience).
+        #[arg(long, value_name = "AUDIENCE")]
+        api: Option<String>,
+    },
+    /// Grant an application access to an API (one grant per application and API).
+    Create {
+        #[arg(value_name = "CLIENT_ID")]
+        app: String,
+        /// The API's identifier (the token audience).
+        #[arg(long, value_name = "AUDIENCE")]
+        api: String,
+        #[command(flatten)]
+        flags: GrantFlags,
+    },
+    /// Change a grant's scopes or organization settings.
+    Update {
+        #[arg(value_name = "GRANT_ID")]
+        grant: String,
+        /// Grant no scope at all (instead of --scope).
+        #[arg(long, conflicts_with = "scopes")]
+        no_scopes: bool,
+        #[command(flatten)]
+        flags: GrantFlags,
+    },
+    /// Delete a grant (its organizations' associations end with it).
+    Delete {
+        #[arg(value_name = "GRANT_ID")]
+        grant: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub(super) enum OrgGrantsCmd {
+    /// The client grants associated with the organization.
+    List { org: String },
+    /// Associate a client grant (its organization_usage must be allow or require).
+    Add {
+        org: String,
+        #[arg(value_name = "GRANT_ID")]
+        grant: String,
+    },
+    /// End a client grant's association with the organization.
+    Remove {
+        org: String,
+        #[arg(value_name = "GRANT_ID")]
+        grant: String,
+    },
 }
 
 #[derive(Args)]

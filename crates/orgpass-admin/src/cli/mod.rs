@@ -7,6 +7,7 @@ mod clients;
 mod connections;
 mod credentials;
 mod domains;
+mod grants;
 mod invitations;
 mod members;
 mod orgs;
@@ -74,6 +75,7 @@ async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Connections(cmd) => connections::tenant_connections(&cli, &out, cmd).await,
         Command::Orgs(cmd) => orgs::run(&cli, &out, cmd).await,
         Command::Clients(cmd) => clients::run(&cli, &out, cmd).await,
+        Command::Grants(cmd) => grants::run(&cli, &out, cmd).await,
         Command::Apply {
             file,
             dry_run,

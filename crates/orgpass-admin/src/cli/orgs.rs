@@ -139,6 +139,7 @@ pub(super) async fn run(cli: &Cli, out: &Out, cmd: &OrgsCmd) -> Result<(), CliEr
         OrgsCmd::Members(sub) => members::run(&c, out, sub).await,
         OrgsCmd::Invitations(sub) => invitations::run(&c, out, sub).await,
         OrgsCmd::Domains(sub) => domains::run(&c, out, sub).await,
+        OrgsCmd::Grants(sub) => super::grants::run_org(&c, out, sub).await,
     }
 }
 

@@ -5,6 +5,7 @@ mod cli;
 mod clients;
 mod domains;
 mod faults;
+mod grants;
 mod library;
 mod qa;
 mod support;

@@ -1,0 +1,293 @@
+//! Client grants in the desired state: each grant (an application's access to an API, and whether and for which
+//! organizations), planned, applied and exported, and the key by which organizations name the grants associated
+//! with them. Grants are named by application and API (`client_id`, `audience`), never by grant id, so a file
+//! applies to another tenant. Only the grants the file lists are created or changed; none is deleted.
+
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+
+use futures_util::StreamExt as _;
+use serde::{Deserialize, Serialize};
+
+use super::SettingChange;
+use crate::model::{ClientGrant, ClientGrantUpdate, NewClientGrant, usage_takes_organizations};
+use crate::{AdminError, ManagementClient, ValidationError};
+
+/// One grant. A field left out is not managed (and on creation: no scope, no organizations).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantSpec {
+    pub client_id: String,
+    /// The API's identifier.
+    pub audience: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    /// `deny`, `allow` or `require`: whether tokens may, must or may not be for an organization.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    /// Tokens for any organization without associating each.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+}
+
+/// A grant associated with an organization, named by application and API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GrantKey {
+    pub client_id: String,
+    pub audience: String,
+}
+
+impl GrantKey {
+    pub fn of(g: &ClientGrant) -> Self {
+        Self {
+            client_id: g.client_id.clone(),
+            audience: g.audience.clone(),
+        }
+    }
+}
+
+impl fmt::Display for GrantKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} on {}", self.client_id, self.audience)
+    }
+}
+
+/// Every rule of the file's grants that needs no tenant: ids, enums, none listed twice.
+pub(super) fn validate(grants: &[GrantSpec]) -> Result<(), ValidationError> {
+    let mut seen = BTreeSet::new();
+    for g in grants {
+        NewClientGrant {
+            client_id: g.client_id.clone(),
+            audience: g.audience.clone(),
+            scope: Vec::new(),
+            organization_usage: g.organization_usage.clone(),
+            allow_any_organization: None,
+        }
+        .validate()?;
+        if !seen.insert((&g.client_id, &g.audience)) {
+            return Err(ValidationError::Other(format!(
+                "the client grant of {} on {} is listed twice",
+                g.client_id, g.audience
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What `apply` does to one grant: nothing, a `POST` or a `PATCH`.
+#[derive(Debug, Clone, Serialize)]
+pub struct GrantPlan {
+    pub client_id: String,
+    pub audience: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub create: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<SettingChange>,
+    #[serde(skip)]
+    pub(super) new: Option<NewClientGrant>,
+    #[serde(skip)]
+    pub(super) update: Option<ClientGrantUpdate>,
+}
+
+impl GrantPlan {
+    pub fn is_unchanged(&self) -> bool {
+        self.new.is_none() && self.update.is_none()
+    }
+}
+
+impl fmt::Display for GrantPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = format!("grant {} on {}", self.client_id, self.audience);
+        if self.create {
+            return write!(f, "+ create    {what}");
+        }
+        if self.is_unchanged() {
+            return write!(f, "= unchanged {what}");
+        }
+        let list: Vec<String> = self.changes.iter().map(ToString::to_string).collect();
+        write!(f, "~ update    {what}: {}", list.join("; "))
+    }
+}
+
+fn shown<T: fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(|| "(unset)".to_owned(), |v| v.to_string())
+}
+
+/// Scopes compared as a set: the order says nothing.
+fn same_scopes(a: &[String], b: &[String]) -> bool {
+    a.iter().collect::<BTreeSet<_>>() == b.iter().collect::<BTreeSet<_>>()
+}
+
+/// The plan of one grant against the tenant's grant of that application on that API, if any.
+fn diff(spec: &GrantSpec, have: Option<&ClientGrant>) -> GrantPlan {
+    let mut plan = GrantPlan {
+        client_id: spec.client_id.clone(),
+        audience: spec.audience.clone(),
+        id: have.map(|h| h.id.clone()),
+        create: have.is_none(),
+        changes: Vec::new(),
+        new: None,
+        update: None,
+    };
+    let Some(have) = have else {
+        plan.new = Some(NewClientGrant {
+            client_id: spec.client_id.clone(),
+            audience: spec.audience.clone(),
+            scope: spec.scope.clone().unwrap_or_default(),
+            organization_usage: spec.organization_usage.clone(),
+            allow_any_organization: spec.allow_any_organization,
+        });
+        return plan;
+    };
+    let mut u = ClientGrantUpdate::default();
+    if let Some(want) = &spec.scope
+        && !same_scopes(want, &have.scope)
+    {
+        plan.changes.push(SettingChange {
+            setting: "scope",
+            from: format!("[{}]", have.scope.join(", ")),
+            to: format!("[{}]", want.join(", ")),
+        });
+        u.scope = Some(want.clone());
+    }
+    // Absent on the tenant means deny.
+    let usage = have.organization_usage.as_deref().unwrap_or("deny");
+    if let Some(want) = &spec.organization_usage
+        && want != usage
+    {
+        plan.changes.push(SettingChange {
+            setting: "organization_usage",
+            from: shown(have.organization_usage.as_deref()),
+            to: want.clone(),
+        });
+        u.organization_usage = Some(want.clone());
+    }
+    if let Some(want) = spec.allow_any_organization
+        && want != have.allow_any_organization.unwrap_or(false)
+    {
+        plan.changes.push(SettingChange {
+            setting: "allow_any_organization",
+            from: shown(have.allow_any_organization),
+            to: want.to_string(),
+        });
+        u.allow_any_organization = Some(want);
+    }
+    plan.update = (!u.is_empty()).then_some(u);
+    plan
+}
+
+/// The tenant's grants by application and API.
+pub(super) type GrantIds = HashMap<GrantKey, String>;
+
+/// Compares the file's grants with the tenant's (`existing`, every grant on it), and checks that each grant an
+/// organization names exists or is created here, and takes organizations once applied.
+pub(super) fn plan(
+    specs: &[GrantSpec],
+    existing: &[ClientGrant],
+    associated: &BTreeSet<GrantKey>,
+) -> Result<Vec<GrantPlan>, AdminError> {
+    let by_key: HashMap<GrantKey, &ClientGrant> =
+        existing.iter().map(|g| (GrantKey::of(g), g)).collect();
+    let mut plans: Vec<GrantPlan> = specs
+        .iter()
+        .map(|s| {
+            let key = GrantKey {
+                client_id: s.client_id.clone(),
+                audience: s.audience.clone(),
+            };
+            diff(s, by_key.get(&key).copied())
+        })
+        .collect();
+    for key in associated {
+        let spec = specs
+            .iter()
+            .find(|s| s.client_id == key.client_id && s.audience == key.audience);
+        let have = by_key.get(key);
+        let usage = match (spec.and_then(|s| s.organization_usage.as_deref()), have) {
+            (Some(u), _) => Some(u),
+            (None, Some(h)) => h.organization_usage.as_deref(),
+            (None, None) if spec.is_none() => {
+                return Err(AdminError::Config(format!(
+                    "an organization names the client grant of {key}, which the tenant does not have: add it to \
+                     client_grants (with organization_usage allow or require), or create it with `orgpass-admin \
+                     grants create`"
+                )));
+            }
+            (None, None) => None,
+        };
+        if !usage_takes_organizations(usage) {
+            return Err(AdminError::Config(format!(
+                "an organization names the client grant of {key}, whose organization_usage is {}: only a grant \
+                 with organization_usage allow or require can be associated with organizations; set it in \
+                 client_grants",
+                usage.unwrap_or("deny (unset)")
+            )));
+        }
+    }
+    plans.sort_by(|a, b| (&a.client_id, &a.audience).cmp(&(&b.client_id, &b.audience)));
+    Ok(plans)
+}
+
+/// Sends each grant's create or change; the ids of every grant after it (the tenant's and the new ones) and the
+/// failures by grant.
+pub(super) async fn execute(
+    client: &ManagementClient,
+    plans: &[GrantPlan],
+    mut ids: GrantIds,
+    concurrency: usize,
+) -> (GrantIds, Vec<(GrantKey, AdminError)>) {
+    let results: Vec<(GrantKey, Result<Option<String>, AdminError>)> =
+        futures_util::stream::iter(plans.iter().filter(|p| !p.is_unchanged()).map(
+            |p| async move {
+                let key = GrantKey {
+                    client_id: p.client_id.clone(),
+                    audience: p.audience.clone(),
+                };
+                let r = match (&p.new, &p.update, &p.id) {
+                    (Some(new), _, _) => client.create_client_grant(new).await.map(|g| Some(g.id)),
+                    (None, Some(u), Some(id)) => {
+                        client.update_client_grant(id, u).await.map(|_| None)
+                    }
+                    _ => Ok(None),
+                };
+                (key, r)
+            },
+        ))
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    let mut failures = Vec::new();
+    for (key, r) in results {
+        match r {
+            Ok(Some(id)) => {
+                ids.insert(key, id);
+            }
+            Ok(None) => {}
+            Err(e) => failures.push((key, e)),
+        }
+    }
+    (ids, failures)
+}
+
+/// Every grant on the tenant except those on its Management API (the admin application's own credentials, and
+/// tenant-specific), as it is, sorted by application and API.
+pub(super) async fn export(client: &ManagementClient) -> Result<Vec<GrantSpec>, AdminError> {
+    let management = client.tenant().audience().to_owned();
+    let mut specs: Vec<GrantSpec> = client
+        .list_client_grants(None, None)
+        .await?
+        .into_iter()
+        .filter(|g| g.audience != management)
+        .map(|g| GrantSpec {
+            client_id: g.client_id,
+            audience: g.audience,
+            scope: Some(g.scope),
+            organization_usage: g.organization_usage,
+            allow_any_organization: g.allow_any_organization,
+        })
+        .collect();
+    specs.sort_by(|a, b| (&a.client_id, &a.audience).cmp(&(&b.client_id, &b.audience)));
+    Ok(specs)
+}

@@ -1,0 +1,88 @@
+//! Client grants as the Management API shows and changes them: an application's access to an API (`audience`) with
+//! its scopes, and whether and for which organizations it gets client-credentials tokens (`organization_usage`,
+//! `allow_any_organization`; the organizations themselves are associated through `/organizations/{id}/client-grants`).
+
+use serde::{Deserialize, Serialize};
+
+/// The values of a grant's `organization_usage` (absent means `deny`).
+pub const GRANT_ORGANIZATION_USAGES: &[&str] = &["deny", "allow", "require"];
+
+/// `GET /client-grants` item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientGrant {
+    pub id: String,
+    pub client_id: String,
+    pub audience: String,
+    #[serde(default)]
+    pub scope: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+}
+
+impl ClientGrant {
+    /// Whether it can be associated with organizations (`organization_usage` allow or require).
+    pub fn takes_organizations(&self) -> bool {
+        usage_takes_organizations(self.organization_usage.as_deref())
+    }
+}
+
+/// Whether a grant with this `organization_usage` can be associated with organizations.
+pub fn usage_takes_organizations(usage: Option<&str>) -> bool {
+    matches!(usage, Some("allow" | "require"))
+}
+
+/// `POST /client-grants` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewClientGrant {
+    pub client_id: String,
+    pub audience: String,
+    pub scope: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+}
+
+impl NewClientGrant {
+    /// The client id's shape, a non-empty audience, Auth0's enum.
+    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+        crate::validate::client_id(&self.client_id)?;
+        if self.audience.trim().is_empty() {
+            return Err(crate::ValidationError::Empty {
+                field: "audience (the API identifier)",
+            });
+        }
+        crate::validate::one_of(
+            "organization_usage",
+            self.organization_usage.as_deref(),
+            GRANT_ORGANIZATION_USAGES,
+        )
+    }
+}
+
+/// `PATCH /client-grants/{id}` body: only what is set is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ClientGrantUpdate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_usage: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_any_organization: Option<bool>,
+}
+
+impl ClientGrantUpdate {
+    pub fn is_empty(&self) -> bool {
+        self == &Self::default()
+    }
+
+    pub fn validate(&self) -> Result<(), crate::ValidationError> {
+        crate::validate::one_of(
+            "organization_usage",
+            self.organization_usage.as_deref(),
+            GRANT_ORGANIZATION_USAGES,
+        )
+    }
+}

@@ -1,0 +1,362 @@
+//! Client grants (machine-to-machine access per organization): the `grants` and `orgs grants` commands, and
+//! `apply`/`export` of grants and organizations' associations (named by application and API) within the tenant's
+//! rate limits, drift-free, with a client-credentials token for an organization afterwards.
+
+use base64::Engine as _;
+use indicatif::ProgressBar;
+use orgpass_admin::apply::{self, Action, Change, DesiredState, Format};
+use serde_json::{Value, json};
+
+use crate::cli::{cmd, ok, stderr};
+use crate::support::*;
+
+const API: &str = "https://api.orgpass.example/";
+const BILLING: &str = "https://billing.orgpass.example/";
+
+async fn run(t: &devtenant::Running, args: &[&str]) -> std::process::Output {
+    cmd(t).args(args).output().await.unwrap()
+}
+
+#[tokio::test]
+async fn grants_commands_create_list_update_delete_and_associate_with_organizations() {
+    let t = start().await;
+    let table = ok(&run(&t, &["grants", "list"]).await);
+    assert_eq!(
+        table.lines().collect::<Vec<_>>(),
+        [
+            "ID                    CLIENT ID       API                           SCOPES         ORGANIZATIONS  ANY ORG",
+            "cgr_IngestAcmeProj01  orgpass-ingest  https://api.orgpass.example/  read:projects  require        false",
+        ]
+    );
+
+    let created: Value = serde_json::from_str(&ok(&run(
+        &t,
+        &[
+            "--json",
+            "grants",
+            "create",
+            "orgpass-admin",
+            "--api",
+            BILLING,
+            "--scope",
+            "read:invoices",
+            "--organization-usage",
+            "allow",
+        ],
+    )
+    .await))
+    .unwrap();
+    let id = created["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created,
+        json!({ "id": id, "client_id": "orgpass-admin", "audience": BILLING, "scope": ["read:invoices"], "organization_usage": "allow" })
+    );
+    let twice = run(&t, &["grants", "create", "orgpass-admin", "--api", BILLING]).await;
+    assert!(!twice.status.success());
+    assert_eq!(
+        stderr(&twice).trim_end(),
+        format!(
+            "error: creating the client grant of orgpass-admin on {BILLING}: it already exists (409: A client grant for client orgpass-admin and audience {BILLING} already exists; update that one instead); pick another name, or change the existing one instead"
+        )
+    );
+
+    let out = ok(&run(
+        &t,
+        &["grants", "update", &id, "--allow-any-organization", "true"],
+    )
+    .await);
+    assert_eq!(
+        out.trim_end(),
+        format!(
+            "Updated {id}: orgpass-admin on {BILLING} [read:invoices], with or without any organization"
+        )
+    );
+    let out = ok(&run(&t, &["orgs", "grants", "add", "globex", &id]).await);
+    assert_eq!(
+        out.trim_end(),
+        format!("orgpass-admin now gets tokens for globex on {BILLING} [read:invoices]")
+    );
+    let listed: Value = serde_json::from_str(&ok(&run(
+        &t,
+        &["--json", "orgs", "grants", "list", "globex"],
+    )
+    .await))
+    .unwrap();
+    assert_eq!(listed[0]["id"], json!(id));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let out = ok(&run(&t, &["orgs", "grants", "remove", "globex", &id]).await);
+    assert_eq!(
+        out.trim_end(),
+        format!("Removed client grant {id} from globex")
+    );
+    assert_eq!(
+        ok(&run(&t, &["--json", "orgs", "grants", "list", "globex"]).await).trim(),
+        "[]"
+    );
+
+    // A grant that takes no organizations cannot be associated; the tenant says what to change.
+    let deny: Value = serde_json::from_str(&ok(&run(
+        &t,
+        &[
+            "--json",
+            "grants",
+            "create",
+            "orgpass-ingest",
+            "--api",
+            BILLING,
+            "--scope",
+            "read:invoices",
+        ],
+    )
+    .await))
+    .unwrap();
+    let deny_id = deny["id"].as_str().unwrap();
+    let refused = run(&t, &["orgs", "grants", "add", "acme", deny_id]).await;
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains(&format!(
+            "its organization_usage is deny; set it to allow or require first (PATCH /api/v2/client-grants/{deny_id})"
+        )),
+        "{}",
+        stderr(&refused)
+    );
+
+    let out = ok(&run(&t, &["grants", "delete", &id]).await);
+    assert_eq!(
+        out.trim_end(),
+        format!("Deleted client grant {id} (and its organizations' associations)")
+    );
+    let gone = run(&t, &["grants", "delete", &id]).await;
+    assert!(
+        stderr(&gone).contains("list what exists with `orgpass-admin grants list`"),
+        "{}",
+        stderr(&gone)
+    );
+    let bad = run(&t, &["grants", "delete", "nope"]).await;
+    assert!(
+        stderr(&bad).contains("client grant id \"nope\" is invalid"),
+        "{}",
+        stderr(&bad)
+    );
+    let nothing = run(&t, &["grants", "update", deny_id]).await;
+    assert_eq!(
+        stderr(&nothing).trim_end(),
+        "error: nothing to change: give --scope (or --no-scopes), --organization-usage or --allow-any-organization"
+    );
+}
+
+/// Machine-to-machine access: the ingest app reaches the billing API for its organizations (a new grant), globex
+/// gets the company API too, and a new organization is created with its grant.
+const FILE: &str = r##"
+[[client_grants]]
+client_id = "orgpass-ingest"
+audience = "https://billing.orgpass.example/"
+scope = ["read:invoices"]
+organization_usage = "require"
+
+[[organizations]]
+name = "acme"
+client_grants = [{ client_id = "orgpass-ingest", audience = "https://api.orgpass.example/" }]
+
+[[organizations]]
+name = "globex"
+client_grants = [
+  { client_id = "orgpass-ingest", audience = "https://api.orgpass.example/" },
+  { client_id = "orgpass-ingest", audience = "https://billing.orgpass.example/" },
+]
+
+[[organizations]]
+name = "stark"
+client_grants = [{ client_id = "orgpass-ingest", audience = "https://billing.orgpass.example/" }]
+"##;
+
+fn grant_change(add: bool, audience: &str) -> Change {
+    let (client_id, audience) = ("orgpass-ingest".to_owned(), audience.to_owned());
+    if add {
+        Change::AddGrant {
+            client_id,
+            audience,
+        }
+    } else {
+        Change::WouldRemoveGrant {
+            client_id,
+            audience,
+        }
+    }
+}
+
+/// A client-credentials token of the ingest app for `audience` and `organization`: the status and the claims (or
+/// the error).
+async fn ingest_token(t: &devtenant::Running, audience: &str, organization: &str) -> (u16, Value) {
+    let r = reqwest::Client::new()
+        .post(format!("{}oauth/token", t.issuer))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", devtenant::DEMO_INGEST_CLIENT_ID),
+            ("client_secret", devtenant::DEMO_INGEST_CLIENT_SECRET),
+            ("audience", audience),
+            ("organization", organization),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let status = r.status().as_u16();
+    let body: Value = r.json().await.unwrap();
+    let Some(jwt) = body["access_token"].as_str() else {
+        return (status, body);
+    };
+    let payload = jwt.split('.').nth(1).unwrap();
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    (status, serde_json::from_slice(&claims).unwrap())
+}
+
+#[tokio::test]
+async fn apply_creates_grants_and_associations_within_the_rate_limits_and_export_round_trips() {
+    // The demo's own rate limits (Auth0's paid B2B figures), not switched off.
+    let t = start_with(devtenant::Seed::demo()).await;
+    let c = client(&t);
+    let pb = ProgressBar::hidden();
+    let desired = DesiredState::parse(FILE, Format::Toml).unwrap();
+
+    let plan = apply::plan(&c, &desired, false, 4, &pb).await.unwrap();
+    let grants: Vec<String> = plan.client_grants.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        grants,
+        [format!("+ create    grant orgpass-ingest on {BILLING}")]
+    );
+    let changes = |name: &str| {
+        let o = plan.organizations.iter().find(|o| o.name == name).unwrap();
+        (o.action, o.changes.clone())
+    };
+    assert_eq!(changes("acme"), (Action::Unchanged, vec![]));
+    assert_eq!(
+        changes("globex"),
+        (
+            Action::Update,
+            vec![grant_change(true, API), grant_change(true, BILLING)]
+        )
+    );
+    assert_eq!(
+        changes("stark"),
+        (Action::Create, vec![grant_change(true, BILLING)])
+    );
+    assert!(
+        plan.to_string().ends_with(
+            "Plan: 1 to create, 1 to update, 1 unchanged, 0 to delete; client grants: 1 to create, 0 to update, 0 unchanged, 1 not in the file (deleted only with --prune)"
+        ),
+        "{plan}"
+    );
+
+    let report = apply::execute(&c, &plan, 4, &pb).await;
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    eprintln!(
+        "apply of 3 organizations with client grants: {:.2}s, {} requests ({} rate-limited)",
+        report.elapsed_secs, report.stats.requests, report.stats.rate_limited
+    );
+    assert!(
+        apply::plan(&c, &desired, false, 4, &pb)
+            .await
+            .unwrap()
+            .is_noop()
+    );
+
+    // The grants work at the token endpoint: the new organization's token carries it; initech is not associated.
+    let stark = c.resolve_organization("stark").await.unwrap();
+    let (status, claims) = ingest_token(&t, BILLING, &stark.id).await;
+    assert_eq!(
+        (
+            status,
+            &claims["org_id"],
+            &claims["aud"],
+            &claims["scope"],
+            &claims["sub"]
+        ),
+        (
+            200,
+            &json!(stark.id),
+            &json!(BILLING),
+            &json!("read:invoices"),
+            &json!("orgpass-ingest@clients")
+        )
+    );
+    let (status, claims) = ingest_token(&t, API, "globex").await;
+    assert_eq!((status, &claims["org_name"]), (200, &json!("globex")));
+    let (status, body) = ingest_token(&t, BILLING, "initech").await;
+    assert_eq!((status, &body["error"]), (403, &json!("access_denied")));
+
+    // Export, then apply the export: nothing to do, grants and associations included.
+    let exported = apply::export(&c, 4, &pb).await.unwrap();
+    let text = exported.render(Format::Toml).unwrap();
+    let back = DesiredState::parse(&text, Format::Toml).unwrap();
+    assert_eq!(back, exported);
+    let keys: Vec<(&str, &str, Option<&str>)> = back
+        .client_grants
+        .iter()
+        .map(|g| {
+            (
+                g.client_id.as_str(),
+                g.audience.as_str(),
+                g.organization_usage.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("orgpass-ingest", API, Some("require")),
+            ("orgpass-ingest", BILLING, Some("require"))
+        ]
+    );
+    let globex = back
+        .organizations
+        .iter()
+        .find(|o| o.name == "globex")
+        .unwrap();
+    let globex_grants: Vec<&str> = globex
+        .client_grants
+        .iter()
+        .flatten()
+        .map(|g| g.audience.as_str())
+        .collect();
+    assert_eq!(globex_grants, [API, BILLING]);
+    let replan = apply::plan(&c, &back, false, 4, &pb).await.unwrap();
+    assert!(replan.is_noop(), "{replan}");
+    assert_eq!(
+        replan
+            .client_grants
+            .iter()
+            .filter(|p| p.is_unchanged())
+            .count(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn apply_refuses_an_association_the_tenant_would_refuse_before_changing_anything() {
+    let t = start().await;
+    let c = client(&t);
+    let pb = ProgressBar::hidden();
+    #[rustfmt::skip]
+    let rows = [
+        ("[[organizations]]\nname = \"acme\"\nclient_grants = [{ client_id = \"orgpass-admin\", audience = \"https://billing.orgpass.example/\" }]\n",
+         "an organization names the client grant of orgpass-admin on https://billing.orgpass.example/, which the tenant does not have: add it to client_grants (with organization_usage allow or require), or create it with `orgpass-admin grants create`"),
+        ("[[client_grants]]\nclient_id = \"orgpass-admin\"\naudience = \"https://billing.orgpass.example/\"\n[[organizations]]\nname = \"acme\"\nclient_grants = [{ client_id = \"orgpass-admin\", audience = \"https://billing.orgpass.example/\" }]\n",
+         "an organization names the client grant of orgpass-admin on https://billing.orgpass.example/, whose organization_usage is deny (unset): only a grant with organization_usage allow or require can be associated with organizations; set it in client_grants"),
+        ("[[client_grants]]\nclient_id = \"orgpass-ingest\"\naudience = \"https://api.orgpass.example/\"\norganization_usage = \"deny\"\n[[organizations]]\nname = \"acme\"\nclient_grants = [{ client_id = \"orgpass-ingest\", audience = \"https://api.orgpass.example/\" }]\n",
+         "an organization names the client grant of orgpass-ingest on https://api.orgpass.example/, whose organization_usage is deny: only a grant with organization_usage allow or require can be associated with organizations; set it in client_grants"),
+        ("[[client_grants]]\nclient_id = \"orgpass-ingest\"\naudience = \"https://api.orgpass.example/\"\n[[client_grants]]\nclient_id = \"orgpass-ingest\"\naudience = \"https://api.orgpass.example/\"\n",
+         "invalid input: the client grant of orgpass-ingest on https://api.orgpass.example/ is listed twice"),
+    ];
+    for (file, want) in rows {
+        let desired = DesiredState::parse(file, Format::Toml).unwrap();
+        let e = apply::plan(&c, &desired, false, 4, &pb).await.unwrap_err();
+        assert_eq!(e.to_string(), want);
+    }
+    assert_eq!(
+        c.list_client_grants(None, None).await.unwrap().len(),
+        1,
+        "nothing created"
+    );
+}
