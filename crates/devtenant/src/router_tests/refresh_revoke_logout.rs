@@ -70,11 +70,7 @@ async fn inside_the_rotation_overlap_only_the_previous_token_may_be_exchanged_ag
     let state = state();
     admin_patch_leeway(&state, 30).await;
     let app = app(state);
-    let r = login_to(&app, ACME, "bob@example.com", "Bob-pass-1").await;
-    let rt1 = code_tokens(&app, &r).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rt1 = signed_in(&app).await;
     let rt2 = refreshed(&app, &rt1).await;
     // Two racing renewals with rt1: the second, inside the overlap, gets its own new token; both work.
     let rt2b = refreshed(&app, &rt1).await;
@@ -95,11 +91,7 @@ async fn inside_the_rotation_overlap_only_the_previous_token_may_be_exchanged_ag
     }
 
     // The previous token after the window: a breach too.
-    let r = login_to(&app, ACME, "bob@example.com", "Bob-pass-1").await;
-    let rt1 = code_tokens(&app, &r).await["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let rt1 = signed_in(&app).await;
     let rt2 = refreshed(&app, &rt1).await;
     admin_post(&app, "/clock", Some(r#"{"skew_secs":31}"#)).await;
     let late = send(&app, refresh(&rt1)).await;
@@ -110,6 +102,15 @@ async fn inside_the_rotation_overlap_only_the_previous_token_may_be_exchanged_ag
         "invalid_grant",
         "the family is revoked"
     );
+}
+
+/// Bob signs in to Acme; his first refresh token.
+async fn signed_in(app: &Router) -> String {
+    let r = login_to(app, ACME, "bob@example.com", "Bob-pass-1").await;
+    code_tokens(app, &r).await["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
 }
 
 /// Exchanges `rt` and returns the new refresh token.

@@ -4,43 +4,25 @@
 //! took off the list since is signed out instead of used); without the prompt the
 //! tenant chooses no organization and the sign-in is refused with what to configure, nothing stored.
 
-use std::time::Duration;
-
 use crate::support::{
-    ACME_ID, CLIENT_ID, GLOBEX_ID, Home, Provider, Run, assert_nothing_stored, browser_command,
-    require_keychain,
+    ACME_ID, CLIENT_ID, GLOBEX_ID, Home, Provider, Run, assert_nothing_stored, require_keychain,
 };
 
 /// `orgpass login --email EMAIL --json` as `user`, choosing `org` if the provider shows its chooser.
-fn login_by_email(
-    op: &Provider,
-    home: &Home,
-    email: &str,
-    user: &str,
-    org: Option<&str>,
-    extra: &[&str],
-) -> Run {
-    let browser = browser_command();
-    let mut args = vec![
-        "login",
-        "--issuer",
-        &op.issuer,
-        "--client-id",
-        CLIENT_ID,
-        "--browser",
-        &browser,
-        "--timeout",
-        "60",
-        "--json",
-        "--email",
-        email,
-    ];
-    args.extend_from_slice(extra);
-    let mut env = vec![("OP_TEST_USER", user)];
-    if let Some(org) = org {
-        env.push(("OP_TEST_ORG", org));
-    }
-    home.run_with(&args, &env, Duration::from_secs(90))
+fn login_by_email(op: &Provider, home: &Home, email: &str, user: &str, org: Option<&str>) -> Run {
+    let env: Vec<(&str, &str)> = org.map(|o| ("OP_TEST_ORG", o)).into_iter().collect();
+    op.login_with(home, user, None, &["--email", email], &env)
+}
+
+/// IT's allow-list in the user's file: only `org`.
+fn allow_only(home: &Home, org: &str) {
+    let dir = home.config_dir().join("orgpass");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("config.toml"),
+        format!("allowed_organizations = [\"{org}\"]\n"),
+    )
+    .unwrap();
 }
 
 /// The authorization request the browser opened: `organization` absent, `login_hint` the email.
@@ -70,7 +52,7 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
     let op = Provider::start(&["--discover-by-email"]);
     let home = Home::new();
 
-    let run = login_by_email(&op, &home, "erin@acme.example", "erin", None, &[]);
+    let run = login_by_email(&op, &home, "erin@acme.example", "erin", None);
     run.expect_code(0);
     let out = run.json();
     assert_eq!(
@@ -98,13 +80,7 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
     assert_eq!(sessions[0]["allowed"], true);
 
     // IT narrows the allow-list afterwards: the session is signed out instead of used, and `token` says why.
-    let dir = home.config_dir().join("orgpass");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("allowed_organizations = [\"{GLOBEX_ID}\"]\n"),
-    )
-    .unwrap();
+    allow_only(&home, GLOBEX_ID);
     let listed = home.sessions(&op.issuer);
     assert_eq!(
         listed
@@ -146,14 +122,7 @@ fn a_shared_domain_goes_through_the_chooser() {
     let op = Provider::start(&["--discover-by-email"]);
     let home = Home::new();
 
-    let run = login_by_email(
-        &op,
-        &home,
-        "frank@shared.example",
-        "frank",
-        Some("globex"),
-        &[],
-    );
+    let run = login_by_email(&op, &home, "frank@shared.example", "frank", Some("globex"));
     run.expect_code(0);
     assert_eq!(
         (&run.json()["org_id"], &run.json()["org_name"]),
@@ -179,15 +148,9 @@ fn an_organization_outside_the_allow_list_is_refused_and_nothing_is_stored() {
     require_keychain();
     let op = Provider::start(&["--discover-by-email"]);
     let home = Home::new();
-    let dir = home.config_dir().join("orgpass");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("config.toml"),
-        format!("allowed_organizations = [\"{GLOBEX_ID}\"]\n"),
-    )
-    .unwrap();
+    allow_only(&home, GLOBEX_ID);
 
-    let run = login_by_email(&op, &home, "erin@acme.example", "erin", None, &[]);
+    let run = login_by_email(&op, &home, "erin@acme.example", "erin", None);
     run.expect_code(3);
     assert_eq!(
         run.stderr.lines().last(),
@@ -209,7 +172,7 @@ fn a_tenant_without_the_organization_prompt_chooses_none_and_the_sign_in_says_wh
     let op = Provider::start(&[]);
     let home = Home::new();
 
-    let run = login_by_email(&op, &home, "alice@example.com", "alice", None, &[]);
+    let run = login_by_email(&op, &home, "alice@example.com", "alice", None);
     run.expect_code(3);
     assert_eq!(
         run.stderr.lines().last(),

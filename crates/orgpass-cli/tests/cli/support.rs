@@ -430,6 +430,18 @@ impl Provider {
 
     /// `orgpass login` against this provider as `user`, with the scripted browser.
     pub fn login(&self, home: &Home, user: &str, org: Option<&str>, extra: &[&str]) -> Run {
+        self.login_with(home, user, org, extra, &[])
+    }
+
+    /// [`Provider::login`] with more variables for the scripted browser (`OP_TEST_ORG`, …).
+    pub fn login_with(
+        &self,
+        home: &Home,
+        user: &str,
+        org: Option<&str>,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> Run {
         let browser = browser_command();
         let mut args = vec![
             "login",
@@ -447,7 +459,9 @@ impl Provider {
             args.extend(["--org", org]);
         }
         args.extend_from_slice(extra);
-        home.run_with(&args, &[("OP_TEST_USER", user)], Duration::from_secs(90))
+        let mut vars = vec![("OP_TEST_USER", user)];
+        vars.extend_from_slice(env);
+        home.run_with(&args, &vars, Duration::from_secs(90))
     }
 
     /// POST a refresh_token grant straight to the token endpoint: (HTTP status, JSON body).
