@@ -6,6 +6,7 @@ mod devtenant_cli;
 mod discovery;
 mod dpop;
 mod keyboard;
+mod m2m_organizations;
 mod one_sign_in;
 mod oracles;
 mod package;
