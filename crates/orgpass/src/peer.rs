@@ -39,6 +39,7 @@ fn owner(table: &str, local: SocketAddr, peer: SocketAddr) -> Option<u32> {
 
 /// `0100007F:1F90` (the IPv4 address as the kernel's 32-bit word in this machine's byte order, then the port) as an
 /// address.
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 fn address(field: &str) -> Option<SocketAddr> {
     let (ip, port) = field.split_once(':')?;
     if ip.len() != 8 {
