@@ -271,13 +271,10 @@ pub(super) async fn execute(
     (ids, failures)
 }
 
-/// Every grant on the tenant except those on its Management API (the admin application's own credentials, and
-/// tenant-specific), as it is, sorted by application and API.
-pub(super) async fn export(client: &ManagementClient) -> Result<Vec<GrantSpec>, AdminError> {
-    let management = client.tenant().audience().to_owned();
-    let mut specs: Vec<GrantSpec> = client
-        .list_client_grants(None, None)
-        .await?
+/// The tenant's grants (`grants`, every one) as the file writes them, except those on its Management API
+/// (`management`: the admin application's own credentials, and tenant-specific), sorted by application and API.
+pub(super) fn specs(management: &str, grants: Vec<ClientGrant>) -> Vec<GrantSpec> {
+    let mut specs: Vec<GrantSpec> = grants
         .into_iter()
         .filter(|g| g.audience != management)
         .map(|g| GrantSpec {
@@ -289,5 +286,62 @@ pub(super) async fn export(client: &ManagementClient) -> Result<Vec<GrantSpec>, 
         })
         .collect();
     specs.sort_by(|a, b| (&a.client_id, &a.audience).cmp(&(&b.client_id, &b.audience)));
-    Ok(specs)
+    specs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grant(client_id: &str, audience: &str, usage: Option<&str>) -> ClientGrant {
+        ClientGrant {
+            id: format!("cgr_{client_id}"),
+            client_id: client_id.into(),
+            audience: audience.into(),
+            scope: vec!["read:x".into()],
+            organization_usage: usage.map(Into::into),
+            allow_any_organization: None,
+        }
+    }
+
+    #[test]
+    fn the_management_apis_grants_are_not_exported_and_the_rest_are_sorted() {
+        let m = "https://acme.eu.auth0.com/api/v2/";
+        let specs = specs(
+            m,
+            vec![
+                grant("b", "https://api/", Some("require")),
+                grant("admin", m, None),
+                grant("a", "https://api/", None),
+            ],
+        );
+        let keys: Vec<(&str, Option<&str>)> = specs
+            .iter()
+            .map(|s| (s.client_id.as_str(), s.organization_usage.as_deref()))
+            .collect();
+        assert_eq!(keys, [("a", None), ("b", Some("require"))]);
+    }
+
+    #[test]
+    fn a_grant_is_updated_only_in_what_the_file_writes_and_unset_usage_is_deny() {
+        let have = grant("a", "https://api/", None);
+        let same = GrantSpec {
+            client_id: "a".into(),
+            audience: "https://api/".into(),
+            organization_usage: Some("deny".into()),
+            allow_any_organization: Some(false),
+            ..GrantSpec::default()
+        };
+        assert!(diff(&same, Some(&have)).is_unchanged());
+        let changed = GrantSpec {
+            scope: Some(vec!["read:y".into()]),
+            organization_usage: Some("require".into()),
+            ..same
+        };
+        let plan = diff(&changed, Some(&have));
+        assert_eq!(
+            plan.to_string(),
+            "~ update    grant a on https://api/: scope [read:x] → [read:y]; organization_usage (unset) → require"
+        );
+    }
 }

@@ -360,3 +360,29 @@ async fn apply_refuses_an_association_the_tenant_would_refuse_before_changing_an
         "nothing created"
     );
 }
+
+#[tokio::test]
+async fn export_reads_no_organizations_grants_when_no_grant_takes_organizations() {
+    let mut seed = seed();
+    let ingest = &mut seed.client_grants[0];
+    ingest.organization_usage = None;
+    ingest.organizations.clear();
+    let t = start_with(seed).await;
+    let c = client(&t);
+    let before = c.stats().requests;
+    let exported = apply::export(&c, 4, &ProgressBar::hidden()).await.unwrap();
+    assert!(
+        exported
+            .organizations
+            .iter()
+            .all(|o| o.client_grants.is_none())
+    );
+    assert_eq!(exported.client_grants.len(), 1);
+    assert_eq!(exported.client_grants[0].organization_usage, None);
+    // Per organization: connections, members, domains (3 organizations); then grants, connections, orgs, clients.
+    assert_eq!(
+        c.stats().requests - before,
+        3 * 3 + 4,
+        "no /organizations/{{id}}/client-grants read"
+    );
+}
