@@ -455,6 +455,9 @@ mod tests {
                 "/organizations/org_x/discovery-domains",
                 "other",
             ),
+            (Method::GET, "/client-grants", "other"),
+            (Method::PATCH, "/client-grants/cgr_x", "other"),
+            (Method::POST, "/organizations/org_x/client-grants", "other"),
         ];
         for (m, p, g) in rows {
             assert_eq!(endpoint_group(&m, p), g, "{m} {p}");
