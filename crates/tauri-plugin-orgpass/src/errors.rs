@@ -349,7 +349,9 @@ pub fn refresh(e: &TokenError, org: &str, issuer: &str) -> RefreshOutcome {
         },
         TokenError::NoLongerAllowed { .. } => RefreshOutcome::Ended(IpcError::new(
             ErrorCode::SessionEnded,
-            format!("Your session for {org} has ended: this computer may no longer sign in to {org}."),
+            format!(
+                "Your session for {org} has ended: this computer may no longer sign in to {org}."
+            ),
             "Your IT department changed the organizations this computer may use. Choose one of those, or ask IT to \
              add it back.",
             details,

@@ -224,7 +224,10 @@ pub enum TokenError {
          signed out; sign in to one of those, or ask your IT department to add it",
         .org.as_deref().map_or_else(|| "a session without an organization".to_owned(), |o| format!("organization {o}"))
     )]
-    NoLongerAllowed { org: Option<String>, allowed: String },
+    NoLongerAllowed {
+        org: Option<String>,
+        allowed: String,
+    },
 }
 
 impl TokenError {

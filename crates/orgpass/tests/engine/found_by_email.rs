@@ -190,9 +190,19 @@ async fn a_session_whose_organization_is_no_longer_allowed_is_signed_out_instead
         )
     );
     assert!(store.list().unwrap().is_empty(), "the session is removed");
-    assert_eq!(op.state.revoked.lock().unwrap().len(), 1, "its refresh token revoked");
+    assert_eq!(
+        op.state.revoked.lock().unwrap().len(),
+        1,
+        "its refresh token revoked"
+    );
     let again = after.token(&key).await.unwrap_err();
-    assert!(matches!(again, TokenError::NoLongerAllowed { .. }), "{again}");
+    assert!(
+        matches!(again, TokenError::NoLongerAllowed { .. }),
+        "{again}"
+    );
     let transfer = after.session_transfer(&key).await.unwrap_err();
-    assert!(matches!(transfer, TokenError::NoLongerAllowed { .. }), "{transfer}");
+    assert!(
+        matches!(transfer, TokenError::NoLongerAllowed { .. }),
+        "{transfer}"
+    );
 }
