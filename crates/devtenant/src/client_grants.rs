@@ -94,6 +94,40 @@ impl crate::store::Store {
     }
 }
 
+/// Client grants of a state saved before grants had ids: each client's `api_grants` map (audience → scopes) in
+/// the saved JSON becomes a grant (organizations denied, as then) unless the client already has one for that API.
+/// Nothing the older state granted is lost on load.
+pub(crate) fn migrate_api_grants(store: &mut crate::store::Store, saved: &serde_json::Value) {
+    let clients = saved["store"]["clients"].as_array().into_iter().flatten();
+    for client in clients {
+        let (Some(client_id), Some(grants)) = (
+            client["client_id"].as_str(),
+            client["api_grants"].as_object(),
+        ) else {
+            continue;
+        };
+        for (audience, scopes) in grants {
+            if store.grant_for(client_id, audience).is_some() {
+                continue;
+            }
+            let scope = scopes
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect();
+            store.client_grants.push(ClientGrant {
+                id: ClientGrant::new_id(),
+                client_id: client_id.to_owned(),
+                audience: audience.clone(),
+                scope,
+                organization_usage: None,
+                allow_any_organization: None,
+            });
+        }
+    }
+}
+
 /// A client grant in the seed (`[[client_grants]]`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -220,5 +254,59 @@ mod tests {
                 .client_grants
                 .is_empty()
         );
+    }
+
+    /// A state saved before grants had ids (each client's `api_grants` map, no `client_grants` list) keeps its
+    /// grants when a newer devtenant opens it; a grant the state already has is not doubled.
+    #[test]
+    fn a_state_saved_with_api_grants_keeps_them() {
+        use crate::store::{STATE_FILE, Tenant};
+        let dir = tempfile::tempdir().unwrap();
+        let seed = Seed::demo();
+        drop(Tenant::open(&seed, Some(dir.path().to_owned())).unwrap());
+        let path = dir.path().join(STATE_FILE);
+        let mut saved: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        saved["store"]
+            .as_object_mut()
+            .unwrap()
+            .remove("client_grants");
+        for client in saved["store"]["clients"].as_array_mut().unwrap() {
+            if client["client_id"] == "orgpass-ingest" {
+                client["api_grants"] = serde_json::json!({
+                    "https://api.orgpass.example/": ["read:projects", "write:projects"],
+                    "https://billing.orgpass.example/": ["read:invoices"],
+                });
+            }
+        }
+        std::fs::write(&path, serde_json::to_vec(&saved).unwrap()).unwrap();
+
+        let t = Tenant::open(&seed, Some(dir.path().to_owned())).unwrap();
+        let mut kept: Vec<(String, Vec<String>, Option<super::OrgUsage>)> = t
+            .store
+            .client_grants
+            .iter()
+            .filter(|g| g.client_id == "orgpass-ingest")
+            .map(|g| (g.audience.clone(), g.scope.clone(), g.organization_usage))
+            .collect();
+        kept.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            kept,
+            [
+                (
+                    "https://api.orgpass.example/".to_owned(),
+                    vec!["read:projects".to_owned(), "write:projects".to_owned()],
+                    None
+                ),
+                (
+                    "https://billing.orgpass.example/".to_owned(),
+                    vec!["read:invoices".to_owned()],
+                    None
+                ),
+            ]
+        );
+        let mut once = t.store.clone();
+        super::migrate_api_grants(&mut once, &saved);
+        assert_eq!(once.client_grants, t.store.client_grants, "not doubled");
     }
 }

@@ -635,11 +635,13 @@ impl Tenant {
             if path.exists() {
                 let text = crate::private::read_own(&path).map_err(io)?;
                 crate::private::restrict(&path).map_err(io)?;
-                let file: StateFile =
-                    serde_json::from_slice(&text).map_err(|source| StoreError::Corrupt {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let corrupt = |source| StoreError::Corrupt {
+                    path: path.clone(),
+                    source,
+                };
+                let saved: serde_json::Value = serde_json::from_slice(&text).map_err(corrupt)?;
+                let mut file: StateFile = serde_json::from_value(saved.clone()).map_err(corrupt)?;
+                crate::client_grants::migrate_api_grants(&mut file.store, &saved);
                 let keys = KeySet::load(&file.keys)?;
                 return Ok(Self::assemble(file.store, keys, data_dir));
             }
