@@ -222,8 +222,8 @@ pub(super) enum GrantsCmd {
     },
     /// Change a grant's scopes or organization settings.
     Update {
-        #[arg(value_name = "GRANT_ID")]
-        grant: String,
+        #[command(flatten)]
+        grant: GrantRef,
         /// Grant no scope at all (instead of --scope).
         #[arg(long, conflicts_with = "scopes")]
         no_scopes: bool,
@@ -232,9 +232,24 @@ pub(super) enum GrantsCmd {
     },
     /// Delete a grant (its organizations' associations end with it).
     Delete {
-        #[arg(value_name = "GRANT_ID")]
-        grant: String,
+        #[command(flatten)]
+        grant: GrantRef,
     },
+}
+
+/// A client grant named by its id, or by its application and API (there is at most one per pair).
+#[derive(Args)]
+#[group(required = true, multiple = true)]
+pub(super) struct GrantRef {
+    /// The grant's id (`cgr_…`, from `grants list`); or name it with --app and --api.
+    #[arg(value_name = "GRANT_ID", conflicts_with_all = ["app", "api"])]
+    pub(super) id: Option<String>,
+    /// The application (client id) whose grant it is, with --api.
+    #[arg(long, value_name = "CLIENT_ID", requires = "api")]
+    pub(super) app: Option<String>,
+    /// The API (its identifier, the token audience) the grant is on, with --app.
+    #[arg(long, value_name = "AUDIENCE", requires = "app")]
+    pub(super) api: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -244,14 +259,14 @@ pub(super) enum OrgGrantsCmd {
     /// Associate a client grant (its organization_usage must be allow or require).
     Add {
         org: String,
-        #[arg(value_name = "GRANT_ID")]
-        grant: String,
+        #[command(flatten)]
+        grant: GrantRef,
     },
     /// End a client grant's association with the organization.
     Remove {
         org: String,
-        #[arg(value_name = "GRANT_ID")]
-        grant: String,
+        #[command(flatten)]
+        grant: GrantRef,
     },
 }
 

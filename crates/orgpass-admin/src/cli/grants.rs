@@ -6,7 +6,7 @@ use orgpass_admin::ManagementClient;
 use orgpass_admin::model::{ClientGrant, ClientGrantUpdate, NewClientGrant};
 
 use super::CliError;
-use super::args::{Cli, GrantsCmd, OrgGrantsCmd};
+use super::args::{Cli, GrantRef, GrantsCmd, OrgGrantsCmd};
 use super::credentials::client;
 use super::output::Out;
 
@@ -50,6 +50,27 @@ fn sentence(g: &ClientGrant) -> String {
     )
 }
 
+/// The id of the grant `r` names: as given, or the one of its application on its API.
+async fn grant_id(c: &ManagementClient, r: &GrantRef) -> Result<String, CliError> {
+    match (&r.id, &r.app, &r.api) {
+        (Some(id), _, _) => Ok(id.clone()),
+        (None, Some(app), Some(api)) => match c.find_client_grant(app, api).await? {
+            Some(g) => Ok(g.id),
+            None => Err(orgpass_admin::AdminError::NotFound {
+                what: format!("client grant of {app} on {api}"),
+                message: format!(
+                    "{app} has no grant on this API; make one with `orgpass-admin grants create {app} --api {api}`"
+                ),
+                hint: "grants list",
+            }
+            .into()),
+        },
+        _ => Err(CliError::Usage(
+            "name the grant by its id, or by --app and --api".into(),
+        )),
+    }
+}
+
 /// `grants list|create|update|delete`.
 pub(super) async fn run(cli: &Cli, out: &Out, cmd: &GrantsCmd) -> Result<(), CliError> {
     let c = client(cli).await?;
@@ -90,11 +111,13 @@ pub(super) async fn run(cli: &Cli, out: &Out, cmd: &GrantsCmd) -> Result<(), Cli
                         .into(),
                 ));
             }
-            let g = c.update_client_grant(grant, &update).await?;
+            let grant = grant_id(&c, grant).await?;
+            let g = c.update_client_grant(&grant, &update).await?;
             out.done(&g, format!("Updated {}", sentence(&g)))
         }
         GrantsCmd::Delete { grant } => {
-            c.delete_client_grant(grant).await?;
+            let grant = grant_id(&c, grant).await?;
+            c.delete_client_grant(&grant).await?;
             out.done(
                 &serde_json::json!({ "deleted": grant }),
                 format!("Deleted client grant {grant} (and its organizations' associations)"),
@@ -117,7 +140,8 @@ pub(super) async fn run_org(
         }
         OrgGrantsCmd::Add { org, grant } => {
             let o = c.resolve_organization(org).await?;
-            let g = c.associate_client_grant(&o.id, grant).await?;
+            let grant = grant_id(c, grant).await?;
+            let g = c.associate_client_grant(&o.id, &grant).await?;
             out.done(
                 &g,
                 format!(
@@ -131,7 +155,8 @@ pub(super) async fn run_org(
         }
         OrgGrantsCmd::Remove { org, grant } => {
             let o = c.resolve_organization(org).await?;
-            c.remove_organization_client_grant(&o.id, grant).await?;
+            let grant = grant_id(c, grant).await?;
+            c.remove_organization_client_grant(&o.id, &grant).await?;
             out.done(
                 &serde_json::json!({ "removed": grant, "organization": o.id }),
                 format!("Removed client grant {grant} from {}", o.name),

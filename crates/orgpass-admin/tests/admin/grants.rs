@@ -71,7 +71,21 @@ async fn grants_commands_create_list_update_delete_and_associate_with_organizati
             "Updated {id}: orgpass-admin on {BILLING} [read:invoices], with or without any organization"
         )
     );
-    let out = ok(&run(&t, &["orgs", "grants", "add", "globex", &id]).await);
+    // Named by its application and API instead of its id.
+    let out = ok(&run(
+        &t,
+        &[
+            "orgs",
+            "grants",
+            "add",
+            "globex",
+            "--app",
+            "orgpass-admin",
+            "--api",
+            BILLING,
+        ],
+    )
+    .await);
     assert_eq!(
         out.trim_end(),
         format!("orgpass-admin now gets tokens for globex on {BILLING} [read:invoices]")
@@ -137,6 +151,33 @@ async fn grants_commands_create_list_update_delete_and_associate_with_organizati
         stderr(&bad).contains("client grant id \"nope\" is invalid"),
         "{}",
         stderr(&bad)
+    );
+    let none = run(
+        &t,
+        &[
+            "grants",
+            "delete",
+            "--app",
+            "orgpass-admin",
+            "--api",
+            BILLING,
+        ],
+    )
+    .await;
+    assert_eq!(
+        stderr(&none).trim_end(),
+        format!(
+            "error: client grant of orgpass-admin on {BILLING} not found (orgpass-admin has no grant on this API; \
+             make one with `orgpass-admin grants create orgpass-admin --api {BILLING}`); list what exists with \
+             `orgpass-admin grants list`"
+        )
+    );
+    let half = run(&t, &["grants", "delete", "--app", "orgpass-admin"]).await;
+    assert_eq!(half.status.code(), Some(2));
+    assert!(
+        stderr(&half).contains("--api <AUDIENCE>"),
+        "{}",
+        stderr(&half)
     );
     let nothing = run(&t, &["grants", "update", deny_id]).await;
     assert_eq!(
