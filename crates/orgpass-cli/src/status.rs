@@ -21,12 +21,18 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
     // IT may have narrowed `allowed_organizations` since the sign-in: such a session is signed out at its next use.
     // The settings are resolved once per issuer and client, not per session.
     let mut configs = std::collections::HashMap::new();
-    let mut allowed = |m: &SessionMeta| {
-        configs
+    let mut refusal = |m: &SessionMeta| {
+        let config = configs
             .entry((m.key.issuer.clone(), m.key.client_id.clone()))
             .or_insert_with(|| settings.for_session(m, Default::default()).ok())
-            .as_ref()
-            .is_none_or(|c| c.allows_session_of(m.key.org_id.as_deref()))
+            .as_ref()?;
+        if config.allows_session_of(m.key.org_id.as_deref()) {
+            None
+        } else if config.allowed_organizations_by.is_some() {
+            Some("no longer allowed on this device (signed out at its next use)")
+        } else {
+            Some("not in these settings' allowed_organizations (kept)")
+        }
     };
     if json {
         let rows: Vec<_> = sessions
@@ -35,7 +41,7 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
                 let mut row = meta_json(m);
                 row["refreshed_at"] = m.refreshed_at.map(rfc3339).into();
                 row["selected_by_env"] = is_selected(m).into();
-                row["allowed"] = allowed(m).into();
+                row["allowed"] = refusal(m).is_none().into();
                 row
             })
             .collect();
@@ -59,11 +65,7 @@ pub fn run(json: bool, settings: &Settings) -> Result<(), Failure> {
         } else {
             ""
         };
-        let refused = if allowed(m) {
-            ""
-        } else {
-            "\tno longer allowed on this device (signed out at its next use)"
-        };
+        let refused = refusal(m).map(|r| format!("\t{r}")).unwrap_or_default();
         let bound = match &m.dpop_jkt {
             Some(jkt) => format!("\tbound to this device (DPoP key {jkt})"),
             None => String::new(),

@@ -247,6 +247,10 @@ pub struct Config {
     /// The system file that locks `ca_file`, if one does: a refused certificate then tells the person to ask IT
     /// instead of pointing Orgpass at a CA of their own.
     pub ca_file_locked_by: Option<PathBuf>,
+    /// The system file IT manages that set `allowed_organizations` (or the app's directory that stands for it),
+    /// if one did. Only then is a stored session of an organization outside the list signed out as IT's policy;
+    /// a list from the person's own settings only keeps such a session from being used with them.
+    pub allowed_organizations_by: Option<PathBuf>,
 }
 
 impl Config {
@@ -269,6 +273,7 @@ impl Config {
             portals: Vec::new(),
             ca_file: None,
             ca_file_locked_by: None,
+            allowed_organizations_by: None,
         }
     }
 

@@ -193,7 +193,7 @@ impl Config {
         let refs: Vec<&ConfigFile> = layers.iter().map(|l| &l.settings).collect();
         let mut config = Config::merge(&refs)?;
         config.ca_file_locked_by = locks.locked_by("ca_file").map(Path::to_path_buf);
-        let origins = KEYS
+        let origins: Vec<(&'static str, Source)> = KEYS
             .iter()
             .map(|key| {
                 let source = layers
@@ -203,6 +203,10 @@ impl Config {
                 (*key, source)
             })
             .collect();
+        config.allowed_organizations_by = origins.iter().find_map(|(key, source)| match source {
+            Source::SystemFile(path) if *key == "allowed_organizations" => Some(path.clone()),
+            _ => None,
+        });
         Ok(Resolved {
             config,
             origins,

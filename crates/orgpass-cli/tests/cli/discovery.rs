@@ -4,6 +4,8 @@
 //! took off the list since is signed out instead of used); without the prompt the
 //! tenant chooses no organization and the sign-in is refused with what to configure, nothing stored.
 
+use std::time::Duration;
+
 use crate::support::{
     ACME_ID, CLIENT_ID, GLOBEX_ID, Home, Provider, Run, assert_nothing_stored, require_keychain,
 };
@@ -14,9 +16,10 @@ fn login_by_email(op: &Provider, home: &Home, email: &str, user: &str, org: Opti
     op.login_with(home, user, None, &["--email", email], &env)
 }
 
-/// IT's allow-list in the user's file: only `org`.
-fn allow_only(home: &Home, org: &str) {
-    let dir = home.config_dir().join("orgpass");
+/// An allow-list of only `org` in `orgpass/config.toml` below `config_dir` (the person's, or one of IT's
+/// `XDG_CONFIG_DIRS`).
+fn allow_only(config_dir: &std::path::Path, org: &str) {
+    let dir = config_dir.join("orgpass");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
         dir.join("config.toml"),
@@ -79,25 +82,47 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
     );
     assert_eq!(sessions[0]["allowed"], true);
 
-    // IT narrows the allow-list afterwards: the session is signed out instead of used, and `token` says why.
-    allow_only(&home, GLOBEX_ID);
-    let listed = home.sessions(&op.issuer);
+    // The person's own file narrows the list: the session is not used with it, and kept.
+    let token_args = ["token", "--issuer", &op.issuer, "--client-id", CLIENT_ID];
+    allow_only(&home.config_dir(), GLOBEX_ID);
     assert_eq!(
-        listed
-            .iter()
-            .map(|s| (s["org_id"].clone(), s["allowed"].clone()))
-            .collect::<Vec<_>>(),
-        [(ACME_ID.into(), false.into())],
-        "status marks it before its next use"
+        status_of(&home, &op.issuer, &[]),
+        (
+            false,
+            "not in these settings' allowed_organizations (kept)".to_owned()
+        )
     );
-    let text = home.run(&["status"]);
-    assert!(
-        text.stdout
-            .contains("\tno longer allowed on this device (signed out at its next use)"),
-        "{}",
-        text.stdout
+    let token = home.run(&token_args);
+    token.expect_code(2);
+    assert_eq!(
+        (token.stdout.as_str(), token.stderr.lines().last()),
+        (
+            "",
+            Some(
+                format!(
+                    "orgpass: organization {ACME_ID} is not in these settings' allowed_organizations ({GLOBEX_ID}), \
+                     so its session is not used with them (it is kept); use settings that allow it, or sign out of it"
+                )
+                .as_str()
+            )
+        )
     );
-    let token = home.run(&["token", "--issuer", &op.issuer, "--client-id", CLIENT_ID]);
+    assert_eq!(home.sessions(&op.issuer).len(), 1, "kept");
+    std::fs::remove_file(home.config_dir().join("orgpass/config.toml")).unwrap();
+
+    // IT's file narrows it: the session is signed out (its refresh token revoked) instead of used, and `token`
+    // says why.
+    let it = tempfile::tempdir().unwrap();
+    allow_only(it.path(), GLOBEX_ID);
+    let it_dirs = [("XDG_CONFIG_DIRS", it.path().to_str().unwrap())];
+    assert_eq!(
+        status_of(&home, &op.issuer, &it_dirs),
+        (
+            false,
+            "no longer allowed on this device (signed out at its next use)".to_owned()
+        )
+    );
+    let token = home.run_with(&token_args, &it_dirs, Duration::from_secs(60));
     token.expect_code(3);
     assert_eq!(
         (token.stdout.as_str(), token.stderr.lines().last()),
@@ -106,14 +131,43 @@ fn email_signs_in_to_the_one_organization_of_its_domain() {
             Some(
                 format!(
                     "orgpass: organization {ACME_ID} is no longer one this device may sign in to \
-                     (allowed_organizations: {GLOBEX_ID}), so its session was signed out; sign in to one of those, \
-                     or ask your IT department to add it"
+                     (allowed_organizations: {GLOBEX_ID}, set by {} which your IT department manages), so its \
+                     session was signed out; sign in to one of those, or ask your IT department to add it",
+                    it.path().join("orgpass/config.toml").display()
                 )
                 .as_str()
             )
         )
     );
+    assert!(
+        op.wait_for(|e| e["event"] == "refresh_token.destroyed"),
+        "its refresh token was revoked"
+    );
     assert_nothing_stored(&home, &op.issuer, "a session IT no longer allows");
+}
+
+/// `status` of the one session of `issuer` with `env`: whether it may be used, and the note that says why not.
+fn status_of(home: &Home, issuer: &str, env: &[(&str, &str)]) -> (bool, String) {
+    let json = home.run_with(&["status", "--json"], env, Duration::from_secs(30));
+    json.expect_code(0);
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&json.stdout).unwrap();
+    let row = rows
+        .iter()
+        .find(|r| r["issuer"] == issuer)
+        .expect("the session is listed");
+    let text = home.run_with(&["status"], env, Duration::from_secs(30));
+    let line = text
+        .stdout
+        .lines()
+        .find(|l| l.starts_with(issuer))
+        .expect("the session's line")
+        .to_owned();
+    let note = line
+        .split('\t')
+        .find(|f| f.contains("allowed"))
+        .unwrap_or_default()
+        .to_owned();
+    (row["allowed"].as_bool().unwrap(), note)
 }
 
 #[test]
@@ -148,7 +202,7 @@ fn an_organization_outside_the_allow_list_is_refused_and_nothing_is_stored() {
     require_keychain();
     let op = Provider::start(&["--discover-by-email"]);
     let home = Home::new();
-    allow_only(&home, GLOBEX_ID);
+    allow_only(&home.config_dir(), GLOBEX_ID);
 
     let run = login_by_email(&op, &home, "erin@acme.example", "erin", None);
     run.expect_code(3);

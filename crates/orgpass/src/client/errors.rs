@@ -119,6 +119,14 @@ pub enum LoginError {
     Key(String),
 }
 
+/// `organization org_…`, or what a session without one is.
+fn describe_org(org: &Option<String>) -> String {
+    org.as_deref().map_or_else(
+        || "a session without an organization".to_owned(),
+        |o| format!("organization {o}"),
+    )
+}
+
 pub(super) fn describe_opt(d: &Option<String>) -> String {
     d.as_deref().map(|d| format!(" ({d})")).unwrap_or_default()
 }
@@ -217,14 +225,27 @@ pub enum TokenError {
          application (`session_transfer.can_create_session_transfer_token`); ask your Auth0 administrator"
     )]
     NoSessionTransfer(String),
-    /// The session's organization is no longer one this device may sign in to (IT narrowed
-    /// `allowed_organizations` since the sign-in); the session was signed out.
+    /// The session's organization is no longer one this device may sign in to: IT's file narrowed
+    /// `allowed_organizations` since the sign-in, and the session was signed out.
     #[error(
-        "{} is no longer one this device may sign in to (allowed_organizations: {allowed}), so its session was \
-         signed out; sign in to one of those, or ask your IT department to add it",
-        .org.as_deref().map_or_else(|| "a session without an organization".to_owned(), |o| format!("organization {o}"))
+        "{} is no longer one this device may sign in to (allowed_organizations: {allowed}, set by {} which your IT \
+         department manages), so its session was signed out; sign in to one of those, or ask your IT department to \
+         add it",
+        describe_org(.org), .by.display()
     )]
     NoLongerAllowed {
+        org: Option<String>,
+        allowed: String,
+        by: std::path::PathBuf,
+    },
+    /// The session's organization is outside the `allowed_organizations` of the person's own settings; the session
+    /// is kept for settings that allow it.
+    #[error(
+        "{} is not in these settings' allowed_organizations ({allowed}), so its session is not used with them (it \
+         is kept); use settings that allow it, or sign out of it",
+        describe_org(.org)
+    )]
+    NotAllowedHere {
         org: Option<String>,
         allowed: String,
     },
@@ -243,7 +264,7 @@ impl TokenError {
             | Self::ApiToken { .. }
             | Self::NoLongerAllowed { .. }
             | Self::NoSessionTransfer(_) => ErrorKind::Refused,
-            Self::WrongClient(_) => ErrorKind::Usage,
+            Self::WrongClient(_) | Self::NotAllowedHere { .. } => ErrorKind::Usage,
             Self::NoSession(_)
             | Self::Transport(_)
             | Self::Network(_)

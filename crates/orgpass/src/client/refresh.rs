@@ -36,9 +36,10 @@ impl Client {
     }
 
     /// Whether this configuration may use the session at all: it is of this issuer and client, and its
-    /// organization is one this device may sign in to. IT may have narrowed `allowed_organizations` (or the app's
-    /// directory) since the sign-in: such a session is signed out (removed, its refresh token revoked) rather than
-    /// used, and nothing is handed out.
+    /// organization is in `allowed_organizations`. Outside it nothing is handed out. When IT's own file set the list
+    /// (narrowed since the sign-in), the session is also signed out (removed, its refresh token revoked): that is
+    /// the device's policy. A list from the person's own settings (their file, a variable, the app's own directory)
+    /// only keeps the session from being used with them; it stays for the settings that allow it.
     pub async fn admit(&self, key: &SessionKey) -> Result<(), TokenError> {
         let config = &self.inner.config;
         if !config.issuer.matches(&key.issuer) || key.client_id != config.client_id {
@@ -47,12 +48,17 @@ impl Client {
         if config.allows_session_of(key.org_id.as_deref()) {
             return Ok(());
         }
+        let org = key.org_id.clone();
+        let allowed = allowed_list(config);
+        let Some(by) = config.allowed_organizations_by.clone() else {
+            return Err(TokenError::NotAllowedHere { org, allowed });
+        };
         let outcome = self.logout(key).await?;
         tracing::info!(session = %describe_key(key), revocation = ?outcome.revocation, "signed out of a session this device may no longer use");
-        Err(TokenError::NoLongerAllowed {
-            org: key.org_id.clone(),
-            allowed: allowed_list(config),
-        })
+        if !outcome.removed {
+            return Err(TokenError::NoSession(describe_key(key)));
+        }
+        Err(TokenError::NoLongerAllowed { org, allowed, by })
     }
 
     /// Exclusive use of a session's keychain entries: this process's single flight, then the lock shared with

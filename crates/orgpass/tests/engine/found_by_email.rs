@@ -164,11 +164,11 @@ async fn an_organization_named_twice_or_by_an_id_outside_the_list_is_refused_bef
     );
 }
 
-/// IT narrows the allow-list after the sign-in: the session is not used by any of the ways to a token (the
-/// sign-in's API, another API, a web app's transfer token); the first try signs it out (removed, its refresh token
-/// revoked) and says why. A client whose list still has the organization uses it as before.
+/// The allow-list is narrowed after the sign-in. With the person's own list the session is not used by any of the
+/// ways to a token (the sign-in's API, a web app's transfer token) and is kept. With IT's list the first try signs
+/// it out (removed, its refresh token revoked) and says why; then it is simply gone.
 #[tokio::test]
-async fn a_session_whose_organization_is_no_longer_allowed_is_signed_out_instead_of_used() {
+async fn a_session_whose_organization_is_no_longer_allowed_is_kept_from_use_or_signed_out_by_it() {
     let op = Op::start(false, Duration::ZERO).await;
     let store = crate::memory_store();
     let before = client_with(&op, Some(&[op::ORG_ID]), store.clone());
@@ -176,15 +176,34 @@ async fn a_session_whose_organization_is_no_longer_allowed_is_signed_out_instead
     let key = result.expect("signed in").meta.key;
     before.token(&key).await.expect("allowed: used");
 
-    let after = client_with(&op, Some(&[OTHER]), store.clone());
-    let err = after.token(&key).await.unwrap_err();
+    let own = client_with(&op, Some(&[OTHER]), store.clone());
+    let not_here = format!(
+        "organization {} is not in these settings' allowed_organizations ({OTHER}), so its session is not used with \
+         them (it is kept); use settings that allow it, or sign out of it",
+        op::ORG_ID
+    );
+    let err = own.token(&key).await.unwrap_err();
+    assert_eq!(
+        (err.kind(), err.to_string()),
+        (ErrorKind::Usage, not_here.clone())
+    );
+    let transfer = own.session_transfer(&key).await.unwrap_err();
+    assert_eq!(transfer.to_string(), not_here);
+    assert_eq!(store.list().unwrap().len(), 1, "kept");
+    assert!(op.state.revoked.lock().unwrap().is_empty(), "not revoked");
+
+    let mut config = own.config().clone();
+    config.allowed_organizations_by = Some("/etc/orgpass/config.toml".into());
+    let it = Client::new(config, store.clone());
+    let err = it.token(&key).await.unwrap_err();
     assert_eq!(
         (err.kind(), err.to_string()),
         (
             ErrorKind::Refused,
             format!(
-                "organization {} is no longer one this device may sign in to (allowed_organizations: {OTHER}), so \
-                 its session was signed out; sign in to one of those, or ask your IT department to add it",
+                "organization {} is no longer one this device may sign in to (allowed_organizations: {OTHER}, set \
+                 by /etc/orgpass/config.toml which your IT department manages), so its session was signed out; sign \
+                 in to one of those, or ask your IT department to add it",
                 op::ORG_ID
             )
         )
@@ -195,14 +214,10 @@ async fn a_session_whose_organization_is_no_longer_allowed_is_signed_out_instead
         1,
         "its refresh token revoked"
     );
-    let again = after.token(&key).await.unwrap_err();
-    assert!(
-        matches!(again, TokenError::NoLongerAllowed { .. }),
-        "{again}"
-    );
-    let transfer = after.session_transfer(&key).await.unwrap_err();
-    assert!(
-        matches!(transfer, TokenError::NoLongerAllowed { .. }),
-        "{transfer}"
-    );
+    for again in [
+        it.token(&key).await.unwrap_err(),
+        it.session_transfer(&key).await.unwrap_err(),
+    ] {
+        assert!(matches!(again, TokenError::NoSession(_)), "{again}");
+    }
 }

@@ -188,8 +188,9 @@ impl Core {
                     && m.key.org_id.is_some()
             })
             .collect();
-        // IT may have narrowed the organizations this computer may use since the sign-in (`allowed_organizations`,
-        // or the directory): those sessions are not restored but signed out, and the window says why.
+        // Sessions outside `allowed_organizations` (or the directory that stands for it) are not restored. When IT's
+        // file set the list, narrowed since the sign-in, they are signed out too and the window says why; a list
+        // of the person's own leaves them for the settings that allow them (the `orgpass` command's, say).
         let (mine, not_allowed): (Vec<SessionMeta>, Vec<SessionMeta>) =
             mine.into_iter().partition(|m| {
                 ready
@@ -197,7 +198,8 @@ impl Core {
                     .engine
                     .allows_session_of(m.key.org_id.as_deref())
             });
-        for meta in not_allowed {
+        let it_policy = ready.config.engine.allowed_organizations_by.is_some();
+        for meta in not_allowed.into_iter().filter(|_| it_policy) {
             let core = self.clone();
             tauri::async_runtime::spawn(async move {
                 let Ok(ready) = core.ready() else { return };
