@@ -295,14 +295,18 @@ fn refresh(
         t.store.refresh_tokens.remove(&key);
         return Err(invalid());
     }
-    if let Some(entry) = t.store.refresh_tokens.get_mut(&key) {
-        entry.used = true;
-        entry.used_at.get_or_insert(token_now);
-    }
+    // Spent (rotated) only by an exchange that goes ahead: a refused scope leaves it usable for a corrected retry.
+    let spend = |t: &mut Tenant| {
+        if let Some(entry) = t.store.refresh_tokens.get_mut(&key) {
+            entry.used = true;
+            entry.used_at.get_or_insert(token_now);
+        }
+    };
     let asked = p
         .get("audience")
         .filter(|a| Some(a.as_str()) != record.audience.as_deref());
     if asked.is_some_and(|a| *a == state.session_transfer_audience()) {
+        spend(t);
         return session_transfer(state, t, client, &record, jkt);
     }
     // Multi-Resource Refresh Tokens: another API, when the client's policies name it. Outside them Auth0 ignores
@@ -326,6 +330,7 @@ fn refresh(
             record.audience.clone(),
         ),
     };
+    spend(t);
     let auth_time = session_auth_time(t, &record, now);
     let out = issue_user_tokens(
         state,

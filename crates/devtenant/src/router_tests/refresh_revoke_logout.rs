@@ -104,6 +104,30 @@ async fn inside_the_rotation_overlap_only_the_previous_token_may_be_exchanged_ag
     );
 }
 
+/// A refresh refused for its scope does not spend the refresh token: the corrected retry is not a reuse (which would
+/// revoke the family).
+#[tokio::test]
+async fn a_refresh_refused_for_its_scope_leaves_the_token_usable() {
+    let app = app(state());
+    let rt = signed_in(&app).await;
+    let wide = post_form(
+        &app,
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("client_id", NATIVE),
+            ("refresh_token", &rt),
+            ("scope", "openid delete:everything"),
+        ],
+    )
+    .await;
+    assert_eq!(
+        (wide.status, wide.json()["error"].clone()),
+        (StatusCode::FORBIDDEN, json!("invalid_scope"))
+    );
+    refreshed(&app, &rt).await;
+}
+
 /// Bob signs in to Acme; his first refresh token.
 async fn signed_in(app: &Router) -> String {
     let r = login_to(app, ACME, "bob@example.com", "Bob-pass-1").await;
