@@ -70,14 +70,14 @@ pub async fn plan(
     let existing_grants = if desired.client_grants.is_empty() && associated.is_empty() {
         Vec::new()
     } else {
+        // Client ids are made per tenant: a file written on another one names that tenant's applications.
+        progress.set_message("reading applications");
+        super::grants::check_clients(desired, &client.list_clients().await?)?;
         progress.set_message("reading client grants");
         client.list_client_grants(None, None).await?
     };
     let client_grants = super::grants::plan(&desired.client_grants, &existing_grants, &associated)?;
-    let grant_ids: super::grants::GrantIds = existing_grants
-        .iter()
-        .map(|g| (GrantKey::of(g), g.id.clone()))
-        .collect();
+    let grant_ids = super::grants::ids(&existing_grants);
 
     progress.set_message("reading organizations");
     let existing = client.list_organizations().await?;
@@ -432,7 +432,8 @@ fn diff_domains(
     }
 }
 
-/// An organization's client grants by application and API: associated, and removed with `prune`.
+/// An organization's client grants by application and API: associated, and removed with `prune` (only those a file
+/// describes, [`ClientGrant::is_managed`]).
 fn diff_grants(
     want: &[GrantKey],
     have: &[ClientGrant],
@@ -440,7 +441,9 @@ fn diff_grants(
     changes: &mut Vec<Change>,
     work: &mut super::plan::Work,
 ) {
-    let have_keys: BTreeSet<GrantKey> = have.iter().map(GrantKey::of).collect();
+    // Only the grants a file describes: another kind of grant associated is left as it is, even with `prune`.
+    let have: Vec<&ClientGrant> = have.iter().filter(|h| h.is_managed()).collect();
+    let have_keys: BTreeSet<GrantKey> = have.iter().map(|h| GrantKey::of(h)).collect();
     for g in want.iter().filter(|g| !have_keys.contains(*g)) {
         changes.push(Change::AddGrant {
             client_id: g.client_id.clone(),
@@ -462,5 +465,32 @@ fn diff_grants(
                 audience,
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_associated_grant_a_file_does_not_describe_is_left_alone_even_with_prune() {
+        let have: Vec<ClientGrant> = serde_json::from_str(
+            r#"[
+              {"id":"cgr_user","client_id":"app","audience":"https://api/","scope":[],"subject_type":"user"},
+              {"id":"cgr_sys","client_id":"sys","audience":"https://api/","scope":[],"is_system":true},
+              {"id":"cgr_app","client_id":"app","audience":"https://billing/","scope":[],"subject_type":"client"}
+            ]"#,
+        )
+        .unwrap();
+        let (mut changes, mut work) = (Vec::new(), Work::default());
+        diff_grants(&[], &have, true, &mut changes, &mut work);
+        assert_eq!(
+            changes,
+            [Change::RemoveGrant {
+                client_id: "app".into(),
+                audience: "https://billing/".into()
+            }]
+        );
+        assert_eq!(work.remove_grants, ["cgr_app"]);
     }
 }

@@ -1,5 +1,5 @@
 //! `export`: the tenant's organizations (with their discovery domains and associated client grants), applications'
-//! organization settings and client grants read back as a desired-state document.
+//! organization settings and client grants read back as a desired-state document, with notes on what it left out.
 
 use std::collections::HashMap;
 
@@ -9,12 +9,23 @@ use indicatif::ProgressBar;
 use super::{ConnectionSpec, DesiredState, DomainSpec, GrantKey, OrgSpec};
 use crate::{AdminError, ManagementClient};
 
-/// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`.
+/// What `export` read.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub state: DesiredState,
+    /// What the document leaves out and why, one sentence each, for stderr.
+    pub notes: Vec<String>,
+}
+
+/// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`. Without
+/// `read:client_grants` the grants and organizations' grants are left out (so an apply of it leaves them alone),
+/// with a note.
 pub async fn export(
     client: &ManagementClient,
     concurrency: usize,
     progress: &ProgressBar,
-) -> Result<DesiredState, AdminError> {
+) -> Result<Exported, AdminError> {
+    let mut notes = Vec::new();
     let connections = client.connections_cached().await?.to_vec();
     let name_of: HashMap<&str, &str> = connections
         .iter()
@@ -22,8 +33,23 @@ pub async fn export(
         .collect();
     // Organizations' grants are read only when some grant can have organizations at all: the common tenant without
     // machine-to-machine access per organization pays no extra request per organization.
-    let grants = client.list_client_grants(None, None).await?;
-    let read_org_grants = grants.iter().any(|g| g.takes_organizations());
+    let grants = match client.list_client_grants(None, None).await {
+        Ok(grants) => Some(grants),
+        // An admin application made before grants were exported: the rest is still worth having.
+        Err(AdminError::InsufficientScope { scope, .. }) => {
+            notes.push(format!(
+                "warning: client grants left out (the application lacks the `{scope}` scope): the file has no \
+                 client_grants, and its organizations none, so applying it leaves grants and their \
+                 organizations as they are; grant `{scope}` to export them"
+            ));
+            None
+        }
+        Err(e) => return Err(e),
+    };
+    let read_org_grants = grants
+        .iter()
+        .flatten()
+        .any(|g| g.is_managed() && g.takes_organizations());
     let orgs = client.list_organizations().await?;
     progress.set_length(orgs.len() as u64);
     progress.set_message("exporting");
@@ -68,6 +94,7 @@ pub async fn export(
                     .list_organization_client_grants(&org.id)
                     .await?
                     .iter()
+                    .filter(|g| g.is_managed())
                     .map(GrantKey::of)
                     .collect();
                 keys.sort();
@@ -93,9 +120,20 @@ pub async fn export(
         .into_iter()
         .collect::<Result<_, _>>()?;
     specs.sort_by(|a, b| a.name.cmp(&b.name));
-    Ok(DesiredState {
-        organizations: specs,
-        clients: super::clients::export(client).await?,
-        client_grants: super::grants::specs(client.tenant().audience(), grants),
+    let (client_grants, skipped) =
+        super::grants::specs(client.tenant().audience(), grants.unwrap_or_default());
+    if skipped > 0 {
+        notes.push(format!(
+            "note: {skipped} client grant(s) left out: user-type, system or all-scopes grants, which the file does \
+             not describe; apply leaves them as they are"
+        ));
+    }
+    Ok(Exported {
+        state: DesiredState {
+            organizations: specs,
+            clients: super::clients::export(client).await?,
+            client_grants,
+        },
+        notes,
     })
 }

@@ -1,7 +1,10 @@
 //! Client grants in the desired state: each grant (an application's access to an API, and whether and for which
 //! organizations), planned, applied and exported, and the key by which organizations name the grants associated
 //! with them. Grants are named by application and API (`client_id`, `audience`), never by grant id, so a file
-//! applies to another tenant. Only the grants the file lists are created or changed; none is deleted.
+//! applies to another tenant whose applications have those client ids (client ids are made per tenant; the plan
+//! stops on one the tenant lacks). Only the grants the file lists are created or changed; none is deleted. Only
+//! the application's own client-credentials grants are described (see [`ClientGrant::is_managed`]); user-type,
+//! system and all-scopes grants are neither exported nor changed.
 
 use std::collections::{BTreeSet, HashMap};
 use std::fmt;
@@ -188,8 +191,12 @@ pub(super) fn plan(
     existing: &[ClientGrant],
     associated: &BTreeSet<GrantKey>,
 ) -> Result<Vec<GrantPlan>, AdminError> {
-    let by_key: HashMap<GrantKey, &ClientGrant> =
-        existing.iter().map(|g| (GrantKey::of(g), g)).collect();
+    // A user-type grant of the same application on the same API is another grant, which the file does not describe.
+    let by_key: HashMap<GrantKey, &ClientGrant> = existing
+        .iter()
+        .filter(|g| g.is_managed())
+        .map(|g| (GrantKey::of(g), g))
+        .collect();
     let mut plans: Vec<GrantPlan> = specs
         .iter()
         .map(|s| {
@@ -271,12 +278,16 @@ pub(super) async fn execute(
     (ids, failures)
 }
 
-/// The tenant's grants (`grants`, every one) as the file writes them, except those on its Management API
-/// (`management`: the admin application's own credentials, and tenant-specific), sorted by application and API.
-pub(super) fn specs(management: &str, grants: Vec<ClientGrant>) -> Vec<GrantSpec> {
-    let mut specs: Vec<GrantSpec> = grants
+/// The tenant's grants (`grants`, every one) as the file writes them, sorted by application and API, and how many
+/// were left out because a file does not describe them ([`ClientGrant::is_managed`]). Those on its Management API
+/// (`management`: the admin application's own credentials, and tenant-specific) are left out too, without counting.
+pub(super) fn specs(management: &str, grants: Vec<ClientGrant>) -> (Vec<GrantSpec>, usize) {
+    let (grants, other): (Vec<ClientGrant>, Vec<ClientGrant>) = grants
         .into_iter()
         .filter(|g| g.audience != management)
+        .partition(ClientGrant::is_managed);
+    let mut specs: Vec<GrantSpec> = grants
+        .into_iter()
         .map(|g| GrantSpec {
             client_id: g.client_id,
             audience: g.audience,
@@ -286,7 +297,48 @@ pub(super) fn specs(management: &str, grants: Vec<ClientGrant>) -> Vec<GrantSpec
         })
         .collect();
     specs.sort_by(|a, b| (&a.client_id, &a.audience).cmp(&(&b.client_id, &b.audience)));
-    specs
+    (specs, other.len())
+}
+
+/// Checks that every application the file's grants and organizations' grants name is on the tenant (`clients`,
+/// every one): client ids are made per tenant, so a file written on another one names that tenant's.
+pub(super) fn check_clients(
+    desired: &super::DesiredState,
+    clients: &[crate::model::Client],
+) -> Result<(), AdminError> {
+    let have: BTreeSet<&str> = clients.iter().map(|c| c.client_id.as_str()).collect();
+    let unknown: BTreeSet<&str> = desired
+        .client_grants
+        .iter()
+        .map(|g| g.client_id.as_str())
+        .chain(
+            desired
+                .organizations
+                .iter()
+                .flat_map(|o| o.client_grants.iter().flatten())
+                .map(|g| g.client_id.as_str()),
+        )
+        .filter(|id| !have.contains(id))
+        .collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let list: Vec<&str> = unknown.into_iter().collect();
+    Err(AdminError::Config(format!(
+        "the file's client grants name applications this tenant does not have: {}. Client ids are made per tenant, \
+         so a file written on another tenant names that tenant's applications: edit the file to this tenant's \
+         client ids (list them with `orgpass-admin clients list`)",
+        list.join(", ")
+    )))
+}
+
+/// The grants' ids by application and API, of the grants a file describes.
+pub(super) fn ids(grants: &[ClientGrant]) -> GrantIds {
+    grants
+        .iter()
+        .filter(|g| g.is_managed())
+        .map(|g| (GrantKey::of(g), g.id.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -301,17 +353,83 @@ mod tests {
             scope: vec!["read:x".into()],
             organization_usage: usage.map(Into::into),
             allow_any_organization: None,
+            subject_type: None,
+            is_system: None,
+            allow_all_scopes: None,
         }
+    }
+
+    #[test]
+    fn user_system_and_all_scopes_grants_are_neither_exported_nor_planned_over() {
+        // As Auth0 shows them: the user grant of app after its client grant, on the same API.
+        let tenant: Vec<ClientGrant> = serde_json::from_str(
+            r#"[
+              {"id":"cgr_app","client_id":"app","audience":"https://api/","scope":["read:x"],"organization_usage":"allow","subject_type":"client","is_system":false,"allow_all_scopes":false},
+              {"id":"cgr_appuser","client_id":"app","audience":"https://api/","scope":["read:me"],"subject_type":"user"},
+              {"id":"cgr_sys","client_id":"sys","audience":"https://api/","scope":["read:x"],"organization_usage":"allow","is_system":true},
+              {"id":"cgr_all","client_id":"all","audience":"https://api/","scope":[],"organization_usage":"allow","allow_all_scopes":true}
+            ]"#,
+        )
+        .unwrap();
+        let (exported, skipped) = specs("https://acme.eu.auth0.com/api/v2/", tenant.clone());
+        assert_eq!(
+            (exported.len(), skipped),
+            (1, 3),
+            "only the client grant of app: {exported:?}"
+        );
+        assert_eq!(
+            (exported[0].client_id.as_str(), exported[0].scope.as_deref()),
+            ("app", Some(&["read:x".to_owned()][..]))
+        );
+        // The file's client grant of app is the tenant's client grant (unchanged), not the user grant; a grant of
+        // sys or all is created beside Auth0's, never turned into it.
+        let spec = |client_id: &str| GrantSpec {
+            client_id: client_id.into(),
+            audience: "https://api/".into(),
+            scope: Some(vec!["read:x".into()]),
+            organization_usage: Some("allow".into()),
+            ..GrantSpec::default()
+        };
+        let plans = plan(
+            &[spec("app"), spec("sys"), spec("all")],
+            &tenant,
+            &BTreeSet::new(),
+        )
+        .unwrap();
+        let shown: Vec<String> = plans.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "+ create    grant all on https://api/",
+                "= unchanged grant app on https://api/",
+                "+ create    grant sys on https://api/",
+            ]
+        );
+        assert_eq!(plans[1].id.as_deref(), Some("cgr_app"));
+        let ids = ids(&tenant);
+        assert_eq!(ids.len(), 1);
+        assert_eq!(
+            ids.get(&GrantKey {
+                client_id: "app".into(),
+                audience: "https://api/".into()
+            })
+            .map(String::as_str),
+            Some("cgr_app")
+        );
     }
 
     #[test]
     fn the_management_apis_grants_are_not_exported_and_the_rest_are_sorted() {
         let m = "https://acme.eu.auth0.com/api/v2/";
-        let specs = specs(
+        let (specs, skipped) = specs(
             m,
             vec![
                 grant("b", "https://api/", Some("require")),
                 grant("admin", m, None),
+                ClientGrant {
+                    is_system: Some(true),
+                    ..grant("auth0", m, None)
+                },
                 grant("a", "https://api/", None),
             ],
         );
@@ -320,6 +438,10 @@ mod tests {
             .map(|s| (s.client_id.as_str(), s.organization_usage.as_deref()))
             .collect();
         assert_eq!(keys, [("a", None), ("b", Some("require"))]);
+        assert_eq!(
+            skipped, 0,
+            "the Management API's grants are not counted as skipped"
+        );
     }
 
     #[test]

@@ -14,6 +14,6 @@ pub use clients::{ClientPlan, ClientSpec, SettingChange};
 pub use desired::{ConnectionSpec, DesiredState, DomainSpec, Format, OrgSpec};
 pub use diff::plan;
 pub use execute::{ApplyReport, DnsRecord, Failure, execute, human_secs};
-pub use export::export;
+pub use export::{Exported, export};
 pub use grants::{GrantKey, GrantPlan, GrantSpec};
 pub use plan::{Action, Change, Counts, OrgPlan, Plan};

@@ -263,6 +263,14 @@ impl fmt::Display for Plan {
             "Plan: {} to create, {} to update, {} unchanged, {} to delete",
             c.create, c.update, c.unchanged, c.delete
         )?;
+        // Organizations only: applications and grants are never deleted.
+        if c.would_delete > 0 {
+            write!(
+                f,
+                ", {} not in the file (deleted only with --prune)",
+                c.would_delete
+            )?;
+        }
         if !self.clients.is_empty() {
             let changed = self.clients.iter().filter(|p| !p.is_unchanged()).count();
             write!(
@@ -282,13 +290,6 @@ impl fmt::Display for Plan {
                 f,
                 "; client grants: {created} to create, {changed} to update, {} unchanged",
                 self.client_grants.len() - created - changed
-            )?;
-        }
-        if c.would_delete > 0 {
-            write!(
-                f,
-                ", {} not in the file (deleted only with --prune)",
-                c.would_delete
             )?;
         }
         Ok(())

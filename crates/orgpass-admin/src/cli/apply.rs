@@ -79,8 +79,11 @@ pub(super) async fn export(
     let conc = cli.concurrency.max(1);
     let c = client(cli).await?;
     let pb = progress(cli);
-    let state = apply::export(&c, conc, &pb).await?;
+    let apply::Exported { state, notes } = apply::export(&c, conc, &pb).await?;
     pb.finish_and_clear();
+    for n in &notes {
+        writeln!(std::io::stderr(), "{n}")?;
+    }
     match output {
         Some(path) => {
             let f = Format::from_path(path).ok_or_else(|| {

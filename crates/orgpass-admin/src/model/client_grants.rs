@@ -19,9 +19,27 @@ pub struct ClientGrant {
     pub organization_usage: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_any_organization: Option<bool>,
+    /// Who the grant is for: `client` (the application itself, client credentials; absent means this) or `user`
+    /// (the application on behalf of its users).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_type: Option<String>,
+    /// A grant Auth0 made itself, which cannot be changed or deleted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_system: Option<bool>,
+    /// Every scope of the API, whatever `scope` lists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allow_all_scopes: Option<bool>,
 }
 
 impl ClientGrant {
+    /// Whether a desired-state file describes it: the application's own client-credentials access (`subject_type`
+    /// absent or `client`) with the scopes it lists, not a system grant. `export` and `apply` leave the others alone.
+    pub fn is_managed(&self) -> bool {
+        self.subject_type.as_deref().is_none_or(|s| s == "client")
+            && self.is_system != Some(true)
+            && self.allow_all_scopes != Some(true)
+    }
+
     /// Whether it can be associated with organizations (`organization_usage` allow or require).
     pub fn takes_organizations(&self) -> bool {
         usage_takes_organizations(self.organization_usage.as_deref())
@@ -84,5 +102,43 @@ impl ClientGrantUpdate {
             self.organization_usage.as_deref(),
             GRANT_ORGANIZATION_USAGES,
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_plain_client_grants_of_auth0s_shape_are_managed() {
+        let g = |extra: &str| -> ClientGrant {
+            serde_json::from_str(&format!(
+                r#"{{"id":"cgr_1","client_id":"abc","audience":"https://api/","scope":["read:x"]{extra}}}"#
+            ))
+            .unwrap()
+        };
+        let rows = [
+            ("", true),
+            (
+                r#","subject_type":"client","is_system":false,"allow_all_scopes":false"#,
+                true,
+            ),
+            (r#","subject_type":"user""#, false),
+            (r#","subject_type":"anonymous_user""#, false),
+            (r#","is_system":true"#, false),
+            (r#","allow_all_scopes":true"#, false),
+        ];
+        for (extra, managed) in rows {
+            assert_eq!(g(extra).is_managed(), managed, "{extra}");
+        }
+        let user = g(r#","subject_type":"user","is_system":true,"allow_all_scopes":true"#);
+        assert_eq!(
+            (
+                user.subject_type.as_deref(),
+                user.is_system,
+                user.allow_all_scopes
+            ),
+            (Some("user"), Some(true), Some(true))
+        );
     }
 }

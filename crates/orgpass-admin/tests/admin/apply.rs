@@ -133,7 +133,7 @@ async fn export_then_apply_is_a_no_op_in_both_formats() {
     let t = start().await;
     let c = client(&t);
     let pb = ProgressBar::hidden();
-    let state = apply::export(&c, 4, &pb).await.unwrap();
+    let state = apply::export(&c, 4, &pb).await.unwrap().state;
     let acme = state
         .organizations
         .iter()

@@ -74,7 +74,7 @@ async fn apply_sets_prompt_and_leeway_then_is_unchanged() {
     );
 
     // Export carries the settings; applying it changes nothing.
-    let state = apply::export(&c, 4, &pb).await.unwrap();
+    let state = apply::export(&c, 4, &pb).await.unwrap().state;
     let desktop = state
         .clients
         .iter()

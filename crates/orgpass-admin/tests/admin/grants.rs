@@ -283,9 +283,11 @@ async fn apply_creates_grants_and_associations_within_the_rate_limits_and_export
         changes("stark"),
         (Action::Create, vec![grant_change(true, BILLING)])
     );
-    assert!(
-        plan.to_string().ends_with(
-            "Plan: 1 to create, 1 to update, 1 unchanged, 0 to delete; client grants: 1 to create, 0 to update, 0 unchanged, 1 not in the file (deleted only with --prune)"
+    // The one organization not in the file (initech) is counted beside the organizations, not the grants.
+    assert_eq!(
+        plan.to_string().lines().last(),
+        Some(
+            "Plan: 1 to create, 1 to update, 1 unchanged, 0 to delete, 1 not in the file (deleted only with --prune); client grants: 1 to create, 0 to update, 0 unchanged"
         ),
         "{plan}"
     );
@@ -328,7 +330,7 @@ async fn apply_creates_grants_and_associations_within_the_rate_limits_and_export
     assert_eq!((status, &body["error"]), (403, &json!("access_denied")));
 
     // Export, then apply the export: nothing to do, grants and associations included.
-    let exported = apply::export(&c, 4, &pb).await.unwrap();
+    let exported = apply::export(&c, 4, &pb).await.unwrap().state;
     let text = exported.render(Format::Toml).unwrap();
     let back = DesiredState::parse(&text, Format::Toml).unwrap();
     assert_eq!(back, exported);
@@ -411,7 +413,10 @@ async fn export_reads_no_organizations_grants_when_no_grant_takes_organizations(
     let t = start_with(seed).await;
     let c = client(&t);
     let before = c.stats().requests;
-    let exported = apply::export(&c, 4, &ProgressBar::hidden()).await.unwrap();
+    let exported = apply::export(&c, 4, &ProgressBar::hidden())
+        .await
+        .unwrap()
+        .state;
     assert!(
         exported
             .organizations
@@ -425,5 +430,122 @@ async fn export_reads_no_organizations_grants_when_no_grant_takes_organizations(
         c.stats().requests - before,
         3 * 3 + 4,
         "no /organizations/{{id}}/client-grants read"
+    );
+}
+
+/// The demo seed with an admin application `old-admin` made before grants were exported: every scope of the demo's
+/// but `read:client_grants`.
+fn seed_without_read_client_grants() -> devtenant::Seed {
+    let mut s = seed();
+    let mut old = s
+        .clients
+        .iter()
+        .find(|c| c.client_id == devtenant::DEMO_M2M_CLIENT_ID)
+        .unwrap()
+        .clone();
+    old.client_id = "old-admin".into();
+    old.management_api_scopes
+        .retain(|scope| scope != "read:client_grants");
+    s.clients.push(old);
+    s
+}
+
+#[tokio::test]
+async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_associations() {
+    let t = start_with(seed_without_read_client_grants()).await;
+    let old = orgpass_admin::ManagementClient::builder(
+        orgpass_admin::Tenant::parse(&domain(t.addr))
+            .unwrap()
+            .with_audience(t.management_audience()),
+        "old-admin",
+        orgpass_admin::Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
+    )
+    .build()
+    .unwrap();
+    let pb = ProgressBar::hidden();
+    let warning = "warning: client grants left out (the application lacks the `read:client_grants` scope): the file \
+                   has no client_grants, and its organizations none, so applying it leaves grants and their \
+                   organizations as they are; grant `read:client_grants` to export them";
+    let exported = apply::export(&old, 4, &pb).await.unwrap();
+    assert_eq!(exported.notes, [warning]);
+    let state = exported.state;
+    assert!(state.client_grants.is_empty());
+    assert!(
+        state
+            .organizations
+            .iter()
+            .all(|o| o.client_grants.is_none())
+    );
+    assert_eq!(state.organizations.len(), 3, "the rest is exported");
+
+    // The binary says it once on stderr and still writes the file.
+    let out = cmd(&t)
+        .env("ORGPASS_ADMIN_CLIENT_ID", "old-admin")
+        .arg("export")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(stderr(&out), format!("{warning}\n"));
+    assert_eq!(DesiredState::parse(&ok(&out), Format::Toml).unwrap(), state);
+
+    // Applied with --prune, by either application: nothing to do, and acme keeps its grant.
+    let c = client(&t);
+    for who in [&old, &c] {
+        let plan = apply::plan(who, &state, true, 4, &pb).await.unwrap();
+        assert!(plan.is_noop(), "{plan}");
+        let report = apply::execute(who, &plan, 4, &pb).await;
+        assert!(report.failures.is_empty(), "{:?}", report.failures);
+    }
+    let acme = c.resolve_organization("acme").await.unwrap();
+    let kept: Vec<(String, String)> = c
+        .list_organization_client_grants(&acme.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| (g.client_id, g.audience))
+        .collect();
+    assert_eq!(kept, [("orgpass-ingest".to_owned(), API.to_owned())]);
+}
+
+#[tokio::test]
+async fn a_file_naming_applications_the_tenant_lacks_stops_before_anything_is_sent() {
+    let t = start().await;
+    let c = client(&t);
+    let pb = ProgressBar::hidden();
+    // Written on another tenant: its applications' client ids.
+    let file = r#"
+[[client_grants]]
+client_id = "Xk2PzLq9prodIngest"
+audience = "https://billing.orgpass.example/"
+organization_usage = "require"
+
+[[client_grants]]
+client_id = "orgpass-ingest"
+audience = "https://billing.orgpass.example/"
+organization_usage = "require"
+
+[[organizations]]
+name = "acme"
+display_name = "Renamed"
+client_grants = [
+  { client_id = "orgpass-ingest", audience = "https://api.orgpass.example/" },
+  { client_id = "Bq7OtherTenantApp", audience = "https://api.orgpass.example/" },
+]
+"#;
+    let desired = DesiredState::parse(file, Format::Toml).unwrap();
+    let before = c.resolve_organization("acme").await.unwrap().display_name;
+    let e = apply::plan(&c, &desired, false, 4, &pb).await.unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "the file's client grants name applications this tenant does not have: Bq7OtherTenantApp, \
+         Xk2PzLq9prodIngest. Client ids are made per tenant, so a file written on another tenant names that \
+         tenant's applications: edit the file to this tenant's client ids (list them with `orgpass-admin clients \
+         list`)"
+    );
+    assert_eq!(c.list_client_grants(None, None).await.unwrap().len(), 1);
+    assert_eq!(
+        c.resolve_organization("acme").await.unwrap().display_name,
+        before,
+        "nothing sent"
     );
 }
