@@ -379,6 +379,17 @@ async fn through_email_step(
     }
 }
 
+/// The window shows no signed-in organization (no session chip).
+async fn assert_no_session_shown(app: &Client) {
+    assert!(
+        app.find_all(Locator::Css(".chip"))
+            .await
+            .unwrap()
+            .is_empty(),
+        "no session in the window"
+    );
+}
+
 /// Waits until the window's live region (visually hidden, so read as its text content) says `want`.
 async fn wait_live(c: &Client, want: impl Fn(&str) -> bool) {
     let start = std::time::Instant::now();
@@ -555,13 +566,7 @@ async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_director
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(!keychain_has(&issuer, GLOBEX), "the session is signed out");
-    assert!(
-        app.find_all(Locator::Css(".chip"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "no session in the window"
-    );
+    assert_no_session_shown(&app).await;
     shot(&app, "app-session-no-longer-allowed").await;
     app.close().await.unwrap();
 
@@ -647,13 +652,7 @@ async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_director
         !keychain_has(&issuer, GLOBEX) && !keychain_has(&issuer, ACME),
         "nothing stored"
     );
-    assert!(
-        app.find_all(Locator::Css(".chip"))
-            .await
-            .unwrap()
-            .is_empty(),
-        "no session in the window"
-    );
+    assert_no_session_shown(&app).await;
     chrome.close().await.unwrap();
     app.close().await.unwrap();
     tenant.shutdown().await;
