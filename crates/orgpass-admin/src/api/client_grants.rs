@@ -47,7 +47,9 @@ impl ManagementClient {
         self.offset_all(list, "client_grants").await
     }
 
-    /// The grant of `client_id` on `audience` (there is at most one); `Ok(None)` when there is none.
+    /// The client-credentials grant of `client_id` on `audience` (there is at most one); `Ok(None)` when there is
+    /// none. A grant for the application's users (`subject_type` `user`) on the same API is another thing and is
+    /// never taken for it.
     pub async fn find_client_grant(
         &self,
         client_id: &str,
@@ -57,7 +59,9 @@ impl ManagementClient {
             .list_client_grants(Some(client_id), Some(audience))
             .await?
             .into_iter()
-            .find(|g| g.client_id == client_id && g.audience == audience))
+            .find(|g| {
+                g.client_id == client_id && g.audience == audience && g.is_client_credentials()
+            }))
     }
 
     /// `POST /client-grants`, validated first. Never created twice: if the outcome is unknown, the grant is looked

@@ -35,9 +35,15 @@ impl ClientGrant {
     /// Whether a desired-state file describes it: the application's own client-credentials access (`subject_type`
     /// absent or `client`) with the scopes it lists, not a system grant. `export` and `apply` leave the others alone.
     pub fn is_managed(&self) -> bool {
-        self.subject_type.as_deref().is_none_or(|s| s == "client")
+        self.is_client_credentials()
             && self.is_system != Some(true)
             && self.allow_all_scopes != Some(true)
+    }
+
+    /// Whether it is the application's own client-credentials access (`subject_type` absent or `client`), not a
+    /// grant for its users.
+    pub fn is_client_credentials(&self) -> bool {
+        self.subject_type.as_deref().is_none_or(|s| s == "client")
     }
 
     /// Whether it can be associated with organizations (`organization_usage` allow or require).

@@ -549,3 +549,33 @@ client_grants = [
         "nothing sent"
     );
 }
+
+/// Auth0 may list a grant for the application's users (`subject_type` `user`) on the same API before its
+/// client-credentials grant: naming the grant by application and API takes the client's, never the users'.
+#[tokio::test]
+async fn a_grant_named_by_application_and_api_is_never_the_users_grant() {
+    let tenant = crate::support::Stub::start(|line| {
+        if line.starts_with("POST /oauth/token ") {
+            crate::support::raw_response(
+                "200 OK",
+                "",
+                r#"{"access_token":"tok","expires_in":3600,"token_type":"Bearer"}"#,
+            )
+        } else if line.starts_with("GET /api/v2/client-grants") {
+            crate::support::raw_response(
+                "200 OK",
+                "",
+                r#"{"client_grants":[
+                    {"id":"cgr_users00000000001","client_id":"app1","audience":"https://api/","scope":[],"subject_type":"user"},
+                    {"id":"cgr_client0000000001","client_id":"app1","audience":"https://api/","scope":["read:x"],"subject_type":"client"}
+                ],"start":0,"limit":50,"total":2}"#,
+            )
+        } else {
+            crate::support::raw_response("404 Not Found", "", r#"{"statusCode":404}"#)
+        }
+    })
+    .await;
+    let c = crate::support::client_at(tenant.addr, &format!("http://{}/api/v2/", tenant.addr));
+    let found = c.find_client_grant("app1", "https://api/").await.unwrap();
+    assert_eq!(found.map(|g| g.id).as_deref(), Some("cgr_client0000000001"));
+}
