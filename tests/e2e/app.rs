@@ -20,7 +20,8 @@ use serde_json::json;
 
 use crate::window::{
     Proc, WAIT, app_session, body_text, click, free_port, input_value, on_path, repo_root, screen,
-    shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen, wait_text,
+    shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen, wait_tauri_driver,
+    wait_text,
 };
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
@@ -324,7 +325,7 @@ impl Drivers {
                 .expect("tauri-driver starts"),
         );
         wait_port(chrome_port).await;
-        wait_port(app_port).await;
+        wait_tauri_driver(app_port, native_port).await;
         Drivers {
             chrome_port,
             app_port,

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::window::{
-    Proc, app_session, free_port, on_path, shot, wait_port, wait_screen, wait_text,
+    Proc, app_session, free_port, on_path, shot, wait_screen, wait_tauri_driver, wait_text,
 };
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -232,7 +232,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
             .spawn()
             .expect("tauri-driver starts"),
     );
-    wait_port(td_port).await;
+    wait_tauri_driver(td_port, native_port).await;
     let app = app_session(td_port, Path::new("/usr/bin/orgpass-app")).await;
     wait_screen(&app, "picker").await;
     wait_text(

@@ -56,6 +56,14 @@ pub(crate) async fn wait_port(port: u16) {
     }
 }
 
+/// Wait until tauri-driver and the WebKitWebDriver it spawns both listen. tauri-driver answers at once, but it
+/// starts its native driver in the background and forwards each request to it: a session asked for before the
+/// native driver listens ends in a dropped connection (hyper's `IncompleteMessage`), not a WebDriver error.
+pub(crate) async fn wait_tauri_driver(port: u16, native_port: u16) {
+    wait_port(port).await;
+    wait_port(native_port).await;
+}
+
 /// The page's visible text (empty when there is no body yet), for assertions and failure messages.
 pub(crate) async fn body_text(c: &Client) -> String {
     match c.find(Locator::Css("body")).await {
