@@ -100,8 +100,40 @@ impl Inner {
             self.active = self.sessions.keys().next().cloned();
         }
         self.prefill = Some(org_id.to_owned());
-        self.last_error = Some(err);
+        self.report_ended(err);
     }
+
+    /// Says that a session ended, beside what is already said of others: after a start several can end at once
+    /// (IT narrowed the organizations this computer may use, refresh tokens revoked), and each one's reason is
+    /// shown, with the next steps they share said once. Any other error on screen gives way to it.
+    fn report_ended(&mut self, err: IpcError) {
+        self.last_error = Some(match self.last_error.take() {
+            Some(shown)
+                if shown.code == ErrorCode::SessionEnded && err.code == ErrorCode::SessionEnded =>
+            {
+                both_ended(shown, err)
+            }
+            _ => err,
+        });
+    }
+}
+
+/// One message for two ended sessions: `shown` first, then `more` (unless it says the same again).
+fn both_ended(shown: IpcError, more: IpcError) -> IpcError {
+    if shown.message.contains(&more.message) {
+        return shown;
+    }
+    let next_step = if shown.next_step.contains(&more.next_step) {
+        shown.next_step
+    } else {
+        format!("{} {}", shown.next_step, more.next_step)
+    };
+    IpcError::new(
+        ErrorCode::SessionEnded,
+        format!("{} {}", shown.message, more.message),
+        next_step,
+        format!("{}\n{}", shown.details, more.details),
+    )
 }
 
 /// The app: configuration, engine, and what the window shows.
@@ -268,5 +300,85 @@ impl Core {
             Some(o) => o.open(url),
             None => orgpass::SystemOpener.open(url),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use orgpass::TokenError;
+
+    fn ended(e: TokenError, org: &str) -> IpcError {
+        match errors::refresh(&e, org, "https://tenant.example/") {
+            errors::RefreshOutcome::Ended(err) => err,
+            _ => panic!("{e} did not end the session"),
+        }
+    }
+
+    fn no_longer_allowed(org: &str) -> IpcError {
+        let e = TokenError::NoLongerAllowed {
+            org: Some(org.to_owned()),
+            allowed: "org_Acme".into(),
+            by: "/etc/xdg/orgpass/config.toml".into(),
+        };
+        ended(e, org)
+    }
+
+    #[test]
+    fn sessions_ended_at_once_are_all_named_and_shared_next_steps_said_once() {
+        let mut inner = Inner::default();
+        inner.session_ended("org_Globex", no_longer_allowed("Globex"));
+        inner.session_ended("org_Initech", no_longer_allowed("Initech"));
+        let shown = inner.last_error.clone().unwrap();
+        assert_eq!(shown.code, ErrorCode::SessionEnded);
+        assert_eq!(
+            shown.message,
+            "Your session for Globex has ended: this computer may no longer sign in to Globex. Your session for \
+             Initech has ended: this computer may no longer sign in to Initech."
+        );
+        assert_eq!(
+            shown.next_step,
+            "Your IT department changed the organizations this computer may use. Choose one of those, or ask IT to \
+             add it back."
+        );
+        assert_eq!(shown.details.lines().count(), 2, "{}", shown.details);
+
+        // A third, for another reason: its next step is added; the same session again adds nothing.
+        let revoked = ended(
+            TokenError::SignInAgain {
+                reason: "invalid_grant".into(),
+            },
+            "Umbrella",
+        );
+        inner.session_ended("org_Umbrella", revoked.clone());
+        inner.session_ended("org_Umbrella", revoked);
+        let shown = inner.last_error.clone().unwrap();
+        assert_eq!(
+            shown.message,
+            "Your session for Globex has ended: this computer may no longer sign in to Globex. Your session for \
+             Initech has ended: this computer may no longer sign in to Initech. Your session for Umbrella has ended \
+             (it was signed out or expired)."
+        );
+        assert_eq!(
+            shown.next_step,
+            "Your IT department changed the organizations this computer may use. Choose one of those, or ask IT to \
+             add it back. Sign in again to continue."
+        );
+        assert_eq!(inner.prefill.as_deref(), Some("org_Umbrella"));
+    }
+
+    #[test]
+    fn an_ended_session_replaces_another_kind_of_error_and_is_replaced_by_one() {
+        let mut inner = Inner {
+            last_error: Some(IpcError::new(ErrorCode::Cancelled, "m", "n", "d")),
+            ..Inner::default()
+        };
+        inner.session_ended("org_Globex", no_longer_allowed("Globex"));
+        assert_eq!(
+            inner.last_error.as_ref().unwrap().message,
+            "Your session for Globex has ended: this computer may no longer sign in to Globex."
+        );
+        inner.report_ended(IpcError::new(ErrorCode::Busy, "busy", "wait", "d"));
+        assert_eq!(inner.last_error.unwrap().code, ErrorCode::Busy);
     }
 }

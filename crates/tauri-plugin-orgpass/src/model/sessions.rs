@@ -218,7 +218,7 @@ impl Core {
                 else {
                     return;
                 };
-                core.lock().last_error = Some(err);
+                core.lock().report_ended(err);
                 core.notify();
             });
         }
