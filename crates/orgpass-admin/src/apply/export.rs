@@ -18,8 +18,9 @@ pub struct Exported {
 }
 
 /// The tenant's organizations as a desired-state document (every field filled in), ready for `apply`. Without
-/// `read:client_grants` the grants and organizations' grants are left out (so an apply of it leaves them alone),
-/// with a note.
+/// `read:client_grants` the grants and organizations' grants are left out, without
+/// `read:organization_client_grants` only the organizations' grants (so an apply of it leaves them alone), with
+/// one note either way.
 pub async fn export(
     client: &ManagementClient,
     concurrency: usize,
@@ -46,14 +47,31 @@ pub async fn export(
         }
         Err(e) => return Err(e),
     };
-    let read_org_grants = grants
+    let mut read_org_grants = grants
         .iter()
         .flatten()
         .any(|g| g.is_managed() && g.takes_organizations());
     let orgs = client.list_organizations().await?;
     progress.set_length(orgs.len() as u64);
     progress.set_message("exporting");
-    let name_of = &name_of;
+    // The first organization's grants are read alone, before the others: an application without
+    // `read:organization_client_grants` is found out by one request (and one warning), not one per organization.
+    let mut first: Option<(String, Vec<GrantKey>)> = None;
+    if read_org_grants && let Some(org) = orgs.first() {
+        match org_grant_keys(client, &org.id).await {
+            Ok(keys) => first = Some((org.id.clone(), keys)),
+            Err(AdminError::InsufficientScope { scope, .. }) => {
+                notes.push(format!(
+                    "warning: organizations' client grants left out (the application lacks the `{scope}` scope): \
+                     the file has the client_grants but its organizations none, so applying it (even with --prune) \
+                     leaves every organization's grants as they are; grant `{scope}` to export them"
+                ));
+                read_org_grants = false;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let (name_of, first) = (&name_of, &first);
     let mut specs: Vec<OrgSpec> =
         futures_util::stream::iter(orgs.into_iter().map(|org| async move {
             let enabled = client.list_enabled_connections(&org.id).await?;
@@ -89,18 +107,10 @@ pub async fn export(
                 })
                 .collect();
             domains.sort_by(|a, b| a.domain.cmp(&b.domain));
-            let org_grants = if read_org_grants {
-                let mut keys: Vec<GrantKey> = client
-                    .list_organization_client_grants(&org.id)
-                    .await?
-                    .iter()
-                    .filter(|g| g.is_managed())
-                    .map(GrantKey::of)
-                    .collect();
-                keys.sort();
-                Some(keys)
-            } else {
-                None
+            let org_grants = match first {
+                Some((id, keys)) if *id == org.id => Some(keys.clone()),
+                _ if read_org_grants => Some(org_grant_keys(client, &org.id).await?),
+                _ => None,
             };
             progress.inc(1);
             Ok::<_, AdminError>(OrgSpec {
@@ -136,4 +146,20 @@ pub async fn export(
         },
         notes,
     })
+}
+
+/// The organization's grants that the file describes, sorted.
+async fn org_grant_keys(
+    client: &ManagementClient,
+    org_id: &str,
+) -> Result<Vec<GrantKey>, AdminError> {
+    let mut keys: Vec<GrantKey> = client
+        .list_organization_client_grants(org_id)
+        .await?
+        .iter()
+        .filter(|g| g.is_managed())
+        .map(GrantKey::of)
+        .collect();
+    keys.sort();
+    Ok(keys)
 }

@@ -434,8 +434,8 @@ async fn export_reads_no_organizations_grants_when_no_grant_takes_organizations(
 }
 
 /// The demo seed with an admin application `old-admin` made before grants were exported: every scope of the demo's
-/// but `read:client_grants`.
-fn seed_without_read_client_grants() -> devtenant::Seed {
+/// but `missing`.
+fn seed_with_old_admin_without(missing: &str) -> devtenant::Seed {
     let mut s = seed();
     let mut old = s
         .clients
@@ -444,16 +444,14 @@ fn seed_without_read_client_grants() -> devtenant::Seed {
         .unwrap()
         .clone();
     old.client_id = "old-admin".into();
-    old.management_api_scopes
-        .retain(|scope| scope != "read:client_grants");
+    old.management_api_scopes.retain(|scope| scope != missing);
     s.clients.push(old);
     s
 }
 
-#[tokio::test]
-async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_associations() {
-    let t = start_with(seed_without_read_client_grants()).await;
-    let old = orgpass_admin::ManagementClient::builder(
+/// The library's client for `old-admin` (see [`seed_with_old_admin_without`]).
+fn old_admin(t: &devtenant::Running) -> orgpass_admin::ManagementClient {
+    orgpass_admin::ManagementClient::builder(
         orgpass_admin::Tenant::parse(&domain(t.addr))
             .unwrap()
             .with_audience(t.management_audience()),
@@ -461,7 +459,26 @@ async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_a
         orgpass_admin::Secret::new(devtenant::DEMO_M2M_CLIENT_SECRET),
     )
     .build()
-    .unwrap();
+    .unwrap()
+}
+
+/// Each organization's associated grants on the tenant, as (organization, application, API).
+async fn associations(c: &orgpass_admin::ManagementClient) -> Vec<(String, String, String)> {
+    let mut all = Vec::new();
+    for name in org_names(c).await {
+        let org = c.resolve_organization(&name).await.unwrap();
+        for g in c.list_organization_client_grants(&org.id).await.unwrap() {
+            all.push((name.clone(), g.client_id, g.audience));
+        }
+    }
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_associations() {
+    let t = start_with(seed_with_old_admin_without("read:client_grants")).await;
+    let old = old_admin(&t);
     let pb = ProgressBar::hidden();
     let warning = "warning: client grants left out (the application lacks the `read:client_grants` scope): the file \
                    has no client_grants, and its organizations none, so applying it leaves grants and their \
@@ -505,6 +522,112 @@ async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_a
         .map(|g| (g.client_id, g.audience))
         .collect();
     assert_eq!(kept, [("orgpass-ingest".to_owned(), API.to_owned())]);
+}
+
+#[tokio::test]
+async fn export_without_the_organizations_grants_scope_warns_once_keeps_grants_and_its_prune_apply_keeps_associations()
+ {
+    let t = start_with(seed_with_old_admin_without(
+        "read:organization_client_grants",
+    ))
+    .await;
+    let (old, c) = (old_admin(&t), client(&t));
+    let pb = ProgressBar::hidden();
+    // A second organization associated, so "one warning, not one per organization" can fail.
+    let globex = c.resolve_organization("globex").await.unwrap();
+    let ingest = c.list_client_grants(None, None).await.unwrap();
+    c.associate_client_grant(&globex.id, &ingest[0].id)
+        .await
+        .unwrap();
+    let before = associations(&c).await;
+    assert_eq!(
+        before,
+        [
+            (
+                "acme".to_owned(),
+                "orgpass-ingest".to_owned(),
+                API.to_owned()
+            ),
+            (
+                "globex".to_owned(),
+                "orgpass-ingest".to_owned(),
+                API.to_owned()
+            ),
+        ]
+    );
+    let warning = "warning: organizations' client grants left out (the application lacks the \
+                   `read:organization_client_grants` scope): the file has the client_grants but its organizations \
+                   none, so applying it (even with --prune) leaves every organization's grants as they are; grant \
+                   `read:organization_client_grants` to export them";
+
+    // The library: one note, and one organization's grants asked for, not every organization's.
+    let requests = old.stats().requests;
+    let exported = apply::export(&old, 4, &pb).await.unwrap();
+    assert_eq!(exported.notes, [warning]);
+    // Per organization: connections, members, domains (3 organizations); then grants, connections, orgs, clients;
+    // and the first organization's grants, refused.
+    assert_eq!(old.stats().requests - requests, 3 * 3 + 4 + 1);
+
+    // The binary: exit 0, the warning once on stderr, and the file is the full export without organizations' grants.
+    let out = cmd(&t)
+        .env("ORGPASS_ADMIN_CLIENT_ID", "old-admin")
+        .arg("export")
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stderr(&out), format!("{warning}\n"));
+    let text = ok(&out);
+    let state = DesiredState::parse(&text, Format::Toml).unwrap();
+    assert_eq!(state, exported.state);
+    let mut want = apply::export(&c, 4, &pb).await.unwrap().state;
+    assert!(want.organizations.iter().all(|o| o.client_grants.is_some()));
+    for o in &mut want.organizations {
+        o.client_grants = None;
+    }
+    assert_eq!(state, want, "everything but the organizations' grants");
+    let grants: Vec<(&str, &str, Option<&str>, &[String])> = state
+        .client_grants
+        .iter()
+        .map(|g| {
+            (
+                g.client_id.as_str(),
+                g.audience.as_str(),
+                g.organization_usage.as_deref(),
+                g.scope.as_deref().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        grants,
+        [(
+            "orgpass-ingest",
+            API,
+            Some("require"),
+            &["read:projects".to_owned()][..]
+        )]
+    );
+    assert_eq!(state.organizations.len(), 3);
+    assert!(
+        !text.contains("[[organizations.client_grants]]") && !text.contains("client_grants = ")
+    );
+
+    // Applied with --prune, by either application: nothing to do, and no association changes.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("export.toml");
+    std::fs::write(&file, &text).unwrap();
+    for who in ["old-admin", devtenant::DEMO_M2M_CLIENT_ID] {
+        let out = cmd(&t)
+            .env("ORGPASS_ADMIN_CLIENT_ID", who)
+            .args(["apply", "--prune"])
+            .arg(&file)
+            .output()
+            .await
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(ok(&out).lines().last(), Some("Nothing to do."), "{who}");
+    }
+    assert_eq!(associations(&c).await, before);
 }
 
 #[tokio::test]
