@@ -7,5 +7,6 @@ mod domains;
 mod faults;
 mod grants;
 mod library;
+mod measure;
 mod qa;
 mod support;
