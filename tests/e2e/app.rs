@@ -19,9 +19,9 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 use crate::window::{
-    Proc, WAIT, app_session, body_text, click, free_port, input_value, on_path, repo_root, screen,
-    shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen, wait_tauri_driver,
-    wait_text,
+    Proc, WAIT, app_session, body_text, click, disabled, free_port, input_value, keys_to, on_path,
+    repo_root, screen, shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen,
+    wait_tauri_driver, wait_text, wait_texts,
 };
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
@@ -71,7 +71,9 @@ pub(crate) fn preconditions() -> (PathBuf, PathBuf) {
 fn opened(urls: &Path) -> Vec<String> {
     std::fs::read_to_string(urls)
         .unwrap_or_default()
-        .lines()
+        .split_inclusive('\n')
+        // A line without its newline is still being written.
+        .filter_map(|line| line.strip_suffix('\n'))
         .map(str::to_owned)
         .collect()
 }
@@ -210,15 +212,7 @@ async fn forced_login_as_alice(
 pub(crate) async fn wait_projects(app: &Client, org_id: &str, names: &[&str]) {
     let css = format!("[data-testid='api-data'][data-org='{org_id}'] [data-testid='project-list']");
     wait_css(app, &css).await;
-    let mut shown = Vec::new();
-    for row in app
-        .find_all(Locator::Css(&format!("{css} .project-name")))
-        .await
-        .unwrap()
-    {
-        shown.push(row.text().await.unwrap());
-    }
-    assert_eq!(shown, names, "projects shown for {org_id}");
+    wait_texts(app, &format!("{css} .project-name"), names).await;
 }
 
 /// The person's browser. `tls`: an HTTPS devtenant whose certificate it accepts (by its key, as a browser with
@@ -300,15 +294,13 @@ impl Drivers {
     pub(crate) async fn start(tools: (PathBuf, PathBuf), config: &Path, dir: &Path) -> Drivers {
         let (tauri_driver, chromedriver) = tools;
         let (chrome_port, app_port, native_port) = (free_port(), free_port(), free_port());
-        let chromedriver = Proc(
+        let chromedriver = Proc::group(
             Command::new(&chromedriver)
                 .arg(format!("--port={chrome_port}"))
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("chromedriver starts"),
+                .stderr(Stdio::null()),
         );
-        let tauri_driver = Proc(
+        let tauri_driver = Proc::group(
             Command::new(&tauri_driver)
                 .args([
                     "--port",
@@ -320,9 +312,7 @@ impl Drivers {
                 .env_remove("ORGPASS_ISSUER")
                 .env_remove("ORGPASS_CLIENT_ID")
                 .stdout(Stdio::null())
-                .stderr(Stdio::inherit())
-                .spawn()
-                .expect("tauri-driver starts"),
+                .stderr(Stdio::inherit()),
         );
         wait_port(chrome_port).await;
         wait_tauri_driver(app_port, native_port).await;
@@ -513,28 +503,14 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
         t.starts_with("Organization names have no spaces")
     })
     .await;
-    assert_eq!(
-        app.find(Locator::Css("#continue"))
-            .await
-            .unwrap()
-            .attr("disabled")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("true")
-    );
+    assert_eq!(disabled(&app, "#continue").await, Some(true));
     shot(&app, "app-organization-bad-input").await;
     assert!(opened(&urls).is_empty(), "bad input opened a browser");
 
     // ---- Type an org name → waiting → signed in.
     type_org(&app, "acme").await;
     wait_text(&app, "#org-hint", |t| t == "✓ Acme Corporation (acme)").await;
-    app.find(Locator::Css("#org-input"))
-        .await
-        .unwrap()
-        .send_keys("\u{e007}")
-        .await
-        .unwrap();
+    keys_to(&app, "#org-input", "\u{e007}").await;
     wait_screen(&app, "waiting").await;
     wait_text(&app, "[data-testid='waiting-org']", |t| {
         t == "Acme Corporation"
@@ -581,19 +557,12 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     let invoices =
         format!("[data-testid='billing-data'][data-org='{ACME}'] [data-testid='invoice-list']");
     wait_css(&app, &invoices).await;
-    let mut shown = Vec::new();
-    for row in app
-        .find_all(Locator::Css(&format!("{invoices} .project-name")))
-        .await
-        .unwrap()
-    {
-        shown.push(row.text().await.unwrap());
-    }
-    assert_eq!(
-        shown,
-        ["2026-10: 1299.00", "2026-11: 1314.00"],
-        "Acme's invoices"
-    );
+    wait_texts(
+        &app,
+        &format!("{invoices} .project-name"),
+        &["2026-10: 1299.00", "2026-11: 1314.00"],
+    )
+    .await;
     assert_eq!(opened(&urls).len(), 1, "the second API needed no browser");
     shot(&app, "app-signed-in").await;
     app.execute(
@@ -609,12 +578,7 @@ async fn desktop_app_signs_in_switches_restores_and_signs_out() {
     // "Open Acme Corporation portal": the browser gets a one-time loopback address, and lands on the portal signed
     // in to Acme, without a login page, on an address that carries no token.
     let open_started = Instant::now();
-    app.find(Locator::Css("[data-testid='open-portal-portal']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    click(&app, "[data-testid='open-portal-portal']").await;
     let handoff = next_opened(&urls, 1).await;
     assert!(
         handoff.starts_with("http://127.0.0.1:")

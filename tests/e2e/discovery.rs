@@ -22,8 +22,8 @@ use crate::app::{
 };
 use crate::devtenant_cli::{Desktop, require_keychain};
 use crate::window::{
-    WAIT, app_session, click, focused, photo, press, shot, tab_to, wait_css, wait_org, wait_screen,
-    wait_text,
+    WAIT, app_session, attrs, click, disabled, focused, photo, press, shot, tab_to, wait_css,
+    wait_org, wait_screen, wait_text,
 };
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
@@ -445,25 +445,10 @@ async fn desktop_app_signs_in_by_work_email_through_the_chooser_and_its_director
         t == "A work email has an @ in it, like ada@acme.example."
     })
     .await;
+    assert_eq!(disabled(&app, "#email-continue").await, Some(true));
     assert_eq!(
-        app.find(Locator::Css("#email-continue"))
-            .await
-            .unwrap()
-            .attr("disabled")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("true")
-    );
-    assert_eq!(
-        app.find(Locator::Css("#email-input"))
-            .await
-            .unwrap()
-            .attr("aria-invalid")
-            .await
-            .unwrap()
-            .as_deref(),
-        Some("true")
+        attrs(&app, "#email-input", "aria-invalid").await,
+        [Some("true".to_owned())]
     );
     // Enter on it opens nothing, and the live region says why.
     press(&app, &[Key::Enter.into()]).await;

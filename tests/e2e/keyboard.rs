@@ -55,6 +55,12 @@ async fn the_app_is_usable_by_keyboard_alone() {
     .await;
     wait_screen(&app, "signed-in").await;
     wait_projects(&app, ACME, &["Rocket skates", "Giant magnet"]).await;
+    // The invoices too: each answer redraws the screen, and a redraw while tabbing could move the focus.
+    wait_css(
+        &app,
+        &format!("[data-testid='billing-data'][data-org='{ACME}'] [data-testid='invoice-list']"),
+    )
+    .await;
 
     // The QA switch: reached by Tab, toggled by Space; the QA view says the session is bound to this device.
     tab_to(&app, "qa-toggle").await;

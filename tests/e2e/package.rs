@@ -210,7 +210,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
     let tauri_driver = on_path("tauri-driver")
         .expect("tauri-driver not found: `cargo install tauri-driver --locked`");
     let (td_port, native_port) = (free_port(), free_port());
-    let driver = Proc(
+    let driver = Proc::group(
         Command::new(tauri_driver)
             .args([
                 "--port",
@@ -228,9 +228,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
             .env_remove("ORGPASS_CLIENT_ID")
             .env_remove("ORGPASS_NO_SCHEME_REGISTRATION")
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver starts"),
+            .stderr(Stdio::inherit()),
     );
     wait_tauri_driver(td_port, native_port).await;
     let app = app_session(td_port, Path::new("/usr/bin/orgpass-app")).await;

@@ -6,30 +6,30 @@
 
 use std::io::Write as _;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 
 use crate::app::{
     CLIENT_ID, Drivers, app_binary, browse_login, chrome_session, next_opened, preconditions,
     recording_browser,
 };
-use crate::window::{app_session, shot, type_org, wait_org, wait_screen, wait_text};
+use crate::window::{
+    app_session, attrs, keys_to, shot, type_org, wait_org, wait_screen, wait_text,
+};
 
 /// The generated organizations (on top of the demo's three).
 const GENERATED: usize = 5000;
 
 /// The rows of the picker's list that are in the DOM, by data-testid, in order.
 async fn rows_in_dom(app: &Client) -> Vec<String> {
-    let mut ids = Vec::new();
-    for row in app
-        .find_all(Locator::Css(
-            "[data-testid='directory-list'] [role='option']",
-        ))
-        .await
-        .unwrap()
-    {
-        ids.push(row.attr("data-testid").await.unwrap().unwrap_or_default());
-    }
-    ids
+    attrs(
+        app,
+        "[data-testid='directory-list'] [role='option']",
+        "data-testid",
+    )
+    .await
+    .into_iter()
+    .map(Option::unwrap_or_default)
+    .collect()
 }
 
 fn row(i: usize) -> String {
@@ -93,14 +93,13 @@ async fn desktop_app_finds_one_of_5000_organizations_by_typing_and_signs_in_with
     wait_text(&app, count, |t| t == "11 of 5,003").await;
     let want: Vec<String> = std::iter::once(499).chain(4990..5000).map(row).collect();
     assert_eq!(rows_in_dom(&app).await, want);
-    let field = app.find(Locator::Css("#org-input")).await.unwrap();
-    field.send_keys("\u{e015}\u{e015}").await.unwrap(); // ArrowDown twice: the second match.
+    keys_to(&app, "#org-input", "\u{e015}\u{e015}").await; // ArrowDown twice: the second match.
     wait_text(&app, "[aria-selected='true'] .org-name", |t| {
         t == "Scale Customer 4990"
     })
     .await;
     shot(&app, "app-picker-5000-filtered").await;
-    field.send_keys("\u{e007}").await.unwrap(); // Enter
+    keys_to(&app, "#org-input", "\u{e007}").await; // Enter
 
     wait_screen(&app, "waiting").await;
     wait_text(&app, "[data-testid='waiting-org']", |t| {

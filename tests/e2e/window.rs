@@ -3,7 +3,7 @@
 //! helpers (free ports, children killed on drop) the window tests share.
 
 use std::path::{Path, PathBuf};
-use std::process::Child;
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -35,11 +35,31 @@ pub(crate) fn free_port() -> u16 {
         .port()
 }
 
-/// A child process killed when the test ends, however it ends.
+/// A child process killed when the test ends, however it ends; with what it started, when it leads its own
+/// process group ([`Proc::group`]).
 pub(crate) struct Proc(pub(crate) Child);
+
+impl Proc {
+    /// Spawns `cmd` leading a new process group, so that what it starts dies with it: tauri-driver's
+    /// WebKitWebDriver and the app, chromedriver's Chromium. Killed alone, a driver leaves them running after a
+    /// failed test, holding the app's single-instance name (every later app test then fails) and the files the
+    /// test run had open.
+    pub(crate) fn group(cmd: &mut Command) -> Proc {
+        use std::os::unix::process::CommandExt as _;
+        Proc(
+            cmd.process_group(0)
+                .spawn()
+                .unwrap_or_else(|e| panic!("{cmd:?}: {e}")),
+        )
+    }
+}
 
 impl Drop for Proc {
     fn drop(&mut self) {
+        // The group the child leads, if it leads one: no other group can have its id while it is not yet reaped.
+        let group = -(self.0.id() as libc::pid_t);
+        // SAFETY: kill(2) with a process group id and a signal number; no memory is involved.
+        unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
@@ -93,6 +113,48 @@ pub(crate) async fn wait_text(c: &Client, css: &str, ok: impl Fn(&str) -> bool) 
     }
 }
 
+/// Wait until the elements matching `css` have exactly the texts `want`, in order. The texts are read in one
+/// script, never through element handles: the window redraws the whole screen whenever an answer arrives (the
+/// projects and the invoices come separately), and a handle found before a redraw is stale after it.
+pub(crate) async fn wait_texts(c: &Client, css: &str, want: &[&str]) {
+    let script = format!(
+        "return [...document.querySelectorAll({})].map(e => e.textContent.trim())",
+        json!(css)
+    );
+    let start = Instant::now();
+    loop {
+        let shown = c.execute(&script, vec![]).await.unwrap();
+        if shown == json!(want) {
+            return;
+        }
+        assert!(
+            start.elapsed() < WAIT,
+            "timed out waiting for `{css}` to show {want:?}; it shows {shown}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The value of attribute `attr` of each element matching `css`, in order, `None` where it is absent (read in one
+/// script, like [`wait_texts`]).
+pub(crate) async fn attrs(c: &Client, css: &str, attr: &str) -> Vec<Option<String>> {
+    let script = format!(
+        "return [...document.querySelectorAll({})].map(e => e.getAttribute({}))",
+        json!(css),
+        json!(attr)
+    );
+    serde_json::from_value(c.execute(&script, vec![]).await.unwrap()).unwrap()
+}
+
+/// Whether the one element matching `css` is disabled (`None`: there is no such element).
+pub(crate) async fn disabled(c: &Client, css: &str) -> Option<bool> {
+    let script = format!(
+        "const e = document.querySelector({}); return e ? e.disabled : null",
+        json!(css)
+    );
+    serde_json::from_value(c.execute(&script, vec![]).await.unwrap()).unwrap()
+}
+
 /// Wait until the signed-in view shows `display_name` as the organization.
 pub(crate) async fn wait_org(c: &Client, display_name: &str) {
     wait_text(c, "[data-testid='org-display-name']", |t| t == display_name).await;
@@ -110,6 +172,25 @@ pub(crate) async fn click(c: &Client, css: &str) {
             Ok(_) => return,
             Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
             Err(e) => panic!("click {css}: {e}"),
+        }
+    }
+}
+
+/// Sends `keys` to the element matching `css`, found again if a redraw replaced it meanwhile (as [`click`]).
+pub(crate) async fn keys_to(c: &Client, css: &str, keys: &str) {
+    let mut attempts = 0;
+    loop {
+        wait_css(c, css).await;
+        match c
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .send_keys(keys)
+            .await
+        {
+            Ok(()) => return,
+            Err(e) if e.is_stale_element_reference() && attempts < 5 => attempts += 1,
+            Err(e) => panic!("keys {keys:?} to {css}: {e}"),
         }
     }
 }
@@ -303,13 +384,7 @@ pub(crate) async fn type_org(c: &Client, text: &str) {
 static APP_WINDOW: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 pub(crate) async fn one_app_at_a_time() -> tokio::sync::MutexGuard<'static, ()> {
-    let turn = APP_WINDOW.lock().await;
-    // The previous test's app may still be closing and own the single-instance name: a launch now would hand its
-    // arguments over to it and exit. The turn starts once that name is free.
-    tokio::task::spawn_blocking(no_instance_running)
-        .await
-        .unwrap();
-    turn
+    APP_WINDOW.lock().await
 }
 
 /// The D-Bus name the running app holds (tauri-plugin-single-instance's, from the app's identifier).
@@ -329,7 +404,13 @@ fn no_instance_running() {
     }
 }
 
+/// A WebDriver session on a new app window. The app closed just before (by the previous test, or by this one to
+/// start it again) may still be closing and own the single-instance name: a launch now would hand its arguments
+/// over to it and exit, so the launch waits until that name is free.
 pub(crate) async fn app_session(port: u16, application: &Path) -> Client {
+    tokio::task::spawn_blocking(no_instance_running)
+        .await
+        .unwrap();
     let mut caps = serde_json::Map::new();
     caps.insert(
         "tauri:options".into(),
