@@ -26,14 +26,19 @@ use std::time::{Duration, Instant};
 /// Set in the environment of the re-executed xtask once the D-Bus session and keyring are up.
 const INNER_MARK: &str = "ORGPASS_XTASK_INNER";
 
-/// Starts an unlocked gnome-keyring in the D-Bus session `dbus-run-session` made, waits until it owns the Secret
-/// Service's name (`--unlock` returns before it does), then runs `"$0" "$@"`. `$ORGPASS_KEYRING_PASSWORD` is the
-/// throwaway keyring's password.
+/// Starts an unlocked gnome-keyring in the D-Bus session `dbus-run-session` made, waits (up to about 15 s) until it
+/// owns the Secret Service's name (`--unlock` returns before it does), then runs `"$0" "$@"`; if it never does, one
+/// clear message instead of every keychain test failing on D-Bus. `$ORGPASS_KEYRING_PASSWORD` is the throwaway
+/// keyring's password.
 const PRIVATE_KEYRING: &str = "printf %s \"$ORGPASS_KEYRING_PASSWORD\" | gnome-keyring-daemon --unlock \
      --components=secrets >/dev/null \
-     && for i in $(seq 100); do gdbus call --session --dest org.freedesktop.DBus \
+     && for i in $(seq 300); do gdbus call --session --dest org.freedesktop.DBus \
         --object-path /org/freedesktop/DBus --method org.freedesktop.DBus.NameHasOwner \
         org.freedesktop.secrets | grep -q true && break; sleep 0.05; done \
+     && { gdbus call --session --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+        --method org.freedesktop.DBus.NameHasOwner org.freedesktop.secrets | grep -q true \
+        || { echo 'xtask: gnome-keyring did not start the Secret Service (org.freedesktop.secrets) within 15 s' >&2; \
+        exit 1; }; } \
      && exec \"$0\" \"$@\"";
 
 /// `program args…` in a new D-Bus session with its own unlocked gnome-keyring (the real Secret Service) and a
