@@ -334,22 +334,11 @@ async fn apply_creates_grants_and_associations_within_the_rate_limits_and_export
     let text = exported.render(Format::Toml).unwrap();
     let back = DesiredState::parse(&text, Format::Toml).unwrap();
     assert_eq!(back, exported);
-    let keys: Vec<(&str, &str, Option<&str>)> = back
-        .client_grants
-        .iter()
-        .map(|g| {
-            (
-                g.client_id.as_str(),
-                g.audience.as_str(),
-                g.organization_usage.as_deref(),
-            )
-        })
-        .collect();
     assert_eq!(
-        keys,
+        grant_rows(&back),
         [
-            ("orgpass-ingest", API, Some("require")),
-            ("orgpass-ingest", BILLING, Some("require"))
+            format!("orgpass-ingest on {API} (require) [read:projects]"),
+            format!("orgpass-ingest on {BILLING} (require) [read:invoices]")
         ]
     );
     let globex = back
@@ -586,26 +575,9 @@ async fn export_without_the_organizations_grants_scope_warns_once_keeps_grants_a
         o.client_grants = None;
     }
     assert_eq!(state, want, "everything but the organizations' grants");
-    let grants: Vec<(&str, &str, Option<&str>, &[String])> = state
-        .client_grants
-        .iter()
-        .map(|g| {
-            (
-                g.client_id.as_str(),
-                g.audience.as_str(),
-                g.organization_usage.as_deref(),
-                g.scope.as_deref().unwrap_or_default(),
-            )
-        })
-        .collect();
     assert_eq!(
-        grants,
-        [(
-            "orgpass-ingest",
-            API,
-            Some("require"),
-            &["read:projects".to_owned()][..]
-        )]
+        grant_rows(&state),
+        [format!("orgpass-ingest on {API} (require) [read:projects]")]
     );
     assert_eq!(state.organizations.len(), 3);
     assert!(
@@ -701,4 +673,21 @@ async fn a_grant_named_by_application_and_api_is_never_the_users_grant() {
     let c = crate::support::client_at(tenant.addr, &format!("http://{}/api/v2/", tenant.addr));
     let found = c.find_client_grant("app1", "https://api/").await.unwrap();
     assert_eq!(found.map(|g| g.id).as_deref(), Some("cgr_client0000000001"));
+}
+
+/// A file's client grants, one line each: `application on API (organization usage) [scopes]`, in order.
+fn grant_rows(state: &DesiredState) -> Vec<String> {
+    state
+        .client_grants
+        .iter()
+        .map(|g| {
+            format!(
+                "{} on {} ({}) [{}]",
+                g.client_id,
+                g.audience,
+                g.organization_usage.as_deref().unwrap_or("-"),
+                g.scope.as_deref().unwrap_or_default().join(" ")
+            )
+        })
+        .collect()
 }
