@@ -56,7 +56,11 @@ impl Wine {
         let browser = scratch.path().join("browser.sh");
         std::fs::write(
             &browser,
-            format!("#!/bin/sh\nprintf %s \"$1\" > '{}'\n", url_file.display()),
+            // Written whole, then renamed: the test never reads half a URL.
+            format!(
+                "#!/bin/sh\nprintf %s \"$1\" > '{0}.part' && mv '{0}.part' '{0}'\n",
+                url_file.display()
+            ),
         )
         .expect("browser script");
         let made_executable = Command::new("chmod")
