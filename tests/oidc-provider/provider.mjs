@@ -3,6 +3,7 @@
 //
 //   node tests/oidc-provider/provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS]
 //        [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]...
+//        [--discover-by-email] [--events FILE]
 //
 // Test switches (all off by default):
 // --refreshed-access-token-ttl: lifetime of access tokens issued by a refresh_token grant (default: the same as
@@ -19,8 +20,10 @@
 //
 // Listens on 127.0.0.1:PORT (default 0 = any free port). The FIRST stdout line is the issuer URL
 // (`http://127.0.0.1:PORT/`, with Auth0's trailing slash); every later stdout line is one JSON event
-// (`{"event":"refresh_token.consumed","jti":…}`) that tests read to check rotation and revocation. Notices go to
-// stderr. Stop it with SIGTERM/SIGINT.
+// (`{"event":"refresh_token.consumed","jti":…}`) that tests read to check rotation and revocation. With
+// `--events FILE` the events are appended to FILE instead, each written before the response it belongs to, so a
+// test that reads the file after its request has finished sees every event of it (a reader of stdout may lag).
+// Notices go to stderr. Stop it with SIGTERM/SIGINT.
 //
 // What it mimics from Auth0 (see shared/reference/AUTH0_FACTS.md):
 // - one native public client `orgpass-test-client` (no secret, PKCE S256 required, any loopback port for
@@ -40,6 +43,7 @@
 //          erin@acme.example (acme), frank@shared.example (both), gina@nowhere.example (none)
 
 import * as http from 'node:http';
+import { appendFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { generateKeyPair, exportJWK, decodeJwt, SignJWT } from 'jose';
 import Provider, { errors } from 'oidc-provider';
@@ -71,7 +75,7 @@ export const INVITATIONS = [
 function parseArgs(argv) {
   const out = {
     port: 0, accessTokenTtl: 3600, idTokenTtl: 3600, refreshedAccessTokenTtl: undefined, refreshDelayMs: 0,
-    refreshIdTokenClaims: {}, discoverByEmail: false,
+    refreshIdTokenClaims: {}, discoverByEmail: false, events: undefined,
   };
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
@@ -93,13 +97,23 @@ function parseArgs(argv) {
       i += 1;
     }
     else if (arg === '--discover-by-email') out.discoverByEmail = true;
+    else if (arg === '--events') {
+      if (!argv[i + 1]) throw new Error('--events needs a file');
+      out.events = argv[i + 1];
+      i += 1;
+    }
     else if (/^\d+$/.test(arg)) out.port = Number(arg);
-    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS] [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]... [--discover-by-email]`);
+    else throw new Error(`unknown argument ${arg}; usage: provider.mjs [PORT] [--access-token-ttl SECS] [--id-token-ttl SECS] [--refreshed-access-token-ttl SECS] [--refresh-delay-ms MS] [--refresh-id-token-claim NAME=VALUE]... [--discover-by-email] [--events FILE]`);
   }
   return out;
 }
 
-const emit = (event, fields = {}) => process.stdout.write(`${JSON.stringify({ event, ...fields })}\n`);
+let eventsFile;
+const emit = (event, fields = {}) => {
+  const line = `${JSON.stringify({ event, ...fields })}\n`;
+  if (eventsFile) appendFileSync(eventsFile, line);
+  else process.stdout.write(line);
+};
 
 const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => ({
   '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;',
@@ -133,6 +147,7 @@ function readForm(req) {
 
 async function main() {
   const args = parseArgs(process.argv.slice(2));
+  eventsFile = args.events;
   const server = http.createServer();
   await new Promise((resolve, reject) => {
     server.once('error', reject);

@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
+use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -338,11 +338,14 @@ pub fn account(issuer: &str, org_id: &str) -> String {
     format!("{issuer}|{CLIENT_ID}|{org_id}")
 }
 
-/// A running `tests/oidc-provider/provider.mjs`: its issuer and the JSON events it printed.
+/// A running `tests/oidc-provider/provider.mjs`: its issuer and the JSON events it wrote.
 pub struct Provider {
     child: Child,
     pub issuer: String,
-    events: Arc<Mutex<Vec<Value>>>,
+    /// Where the provider appends its events (`--events`), each before the response it belongs to: read after a
+    /// request has finished, it holds every event of that request.
+    events: PathBuf,
+    _dir: tempfile::TempDir,
 }
 
 impl Provider {
@@ -350,10 +353,14 @@ impl Provider {
     pub fn start(args: &[&str]) -> Self {
         require_node_fixtures();
         let root = workspace_root();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let events = dir.path().join("events.jsonl");
         let mut child = Command::new("node")
             .arg(root.join("tests/oidc-provider/provider.mjs"))
             .arg("0")
             .args(args)
+            .arg("--events")
+            .arg(&events)
             .current_dir(&root)
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -363,16 +370,11 @@ impl Provider {
         let stderr = drain(child.stderr.take().expect("stderr piped"));
         let mut lines = BufReader::new(child.stdout.take().expect("stdout piped")).lines();
         let (tx, rx) = mpsc::channel();
-        let events = Arc::new(Mutex::new(Vec::new()));
-        let sink = events.clone();
         thread::spawn(move || {
             let first = lines.next().and_then(Result::ok);
             let _ = tx.send(first);
-            for line in lines.map_while(Result::ok) {
-                if let Ok(event) = serde_json::from_str::<Value>(&line) {
-                    sink.lock().expect("events").push(event);
-                }
-            }
+            // Nothing else is printed; keep the pipe drained all the same.
+            for _ in lines.map_while(Result::ok) {}
         });
         let issuer = match rx.recv_timeout(Duration::from_secs(30)) {
             Ok(Some(line)) if line.starts_with("http://127.0.0.1:") => line.trim().to_owned(),
@@ -388,11 +390,20 @@ impl Provider {
             child,
             issuer,
             events,
+            _dir: dir,
         }
     }
 
     pub fn events(&self) -> Vec<Value> {
-        self.events.lock().expect("events").clone()
+        std::fs::read_to_string(&self.events)
+            .unwrap_or_default()
+            .split_inclusive('\n')
+            // A line without its newline is still being written (an event of a request still in flight).
+            .filter_map(|line| line.strip_suffix('\n'))
+            .map(|line| {
+                serde_json::from_str(line).expect("provider.mjs writes one JSON event per line")
+            })
+            .collect()
     }
 
     /// The `jti` (= the opaque token value) of every event named `name`, in order.
