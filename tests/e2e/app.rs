@@ -20,8 +20,8 @@ use serde_json::json;
 
 use crate::window::{
     Proc, WAIT, app_session, body_text, click, disabled, free_port, input_value, keys_to, on_path,
-    repo_root, screen, shot, type_org, wait_css, wait_gone_css, wait_org, wait_port, wait_screen,
-    wait_tauri_driver, wait_text, wait_texts,
+    repo_root, screen, shot, type_org, wait_css, wait_gone_css, wait_org, wait_screen, wait_text,
+    wait_texts, wait_webdriver,
 };
 
 const ACME: &str = "org_AcmeA1b2C3d4E5f6";
@@ -293,35 +293,54 @@ impl Drivers {
     /// `tools`: what [`preconditions`] found (tauri-driver, chromedriver).
     pub(crate) async fn start(tools: (PathBuf, PathBuf), config: &Path, dir: &Path) -> Drivers {
         let (tauri_driver, chromedriver) = tools;
-        let (chrome_port, app_port, native_port) = (free_port(), free_port(), free_port());
-        let chromedriver = Proc::group(
-            Command::new(&chromedriver)
-                .arg(format!("--port={chrome_port}"))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null()),
-        );
-        let tauri_driver = Proc::group(
-            Command::new(&tauri_driver)
-                .args([
-                    "--port",
-                    &app_port.to_string(),
-                    "--native-port",
-                    &native_port.to_string(),
-                ])
-                .envs(app_env(config, dir))
-                .env_remove("ORGPASS_ISSUER")
-                .env_remove("ORGPASS_CLIENT_ID")
-                .stdout(Stdio::null())
-                .stderr(Stdio::inherit()),
-        );
-        wait_port(chrome_port).await;
-        wait_tauri_driver(app_port, native_port).await;
-        Drivers {
-            chrome_port,
-            app_port,
-            _chromedriver: chromedriver,
-            _tauri_driver: tauri_driver,
+        // The ports are free when picked, not when the drivers bind them: a driver that finds its port taken by
+        // a parallel test exits, and the drivers start again on other ports.
+        let mut failures = Vec::new();
+        for _ in 0..3 {
+            let (chrome_port, app_port, native_port) = (free_port(), free_port(), free_port());
+            let mut chromedriver = Proc::group(
+                Command::new(&chromedriver)
+                    .arg(format!("--port={chrome_port}"))
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null()),
+            );
+            let mut tauri_driver = Proc::group(
+                Command::new(&tauri_driver)
+                    .args([
+                        "--port",
+                        &app_port.to_string(),
+                        "--native-port",
+                        &native_port.to_string(),
+                    ])
+                    .envs(app_env(config, dir))
+                    .env_remove("ORGPASS_ISSUER")
+                    .env_remove("ORGPASS_CLIENT_ID")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::inherit()),
+            );
+            let ready = match wait_webdriver(&mut chromedriver, chrome_port).await {
+                Err(e) => Err(format!("chromedriver on {chrome_port}: {e}")),
+                Ok(()) => wait_webdriver(&mut tauri_driver, app_port)
+                    .await
+                    .map_err(|e| {
+                        format!(
+                            "tauri-driver on {app_port} (WebKitWebDriver on {native_port}): {e}"
+                        )
+                    }),
+            };
+            match ready {
+                Ok(()) => {
+                    return Drivers {
+                        chrome_port,
+                        app_port,
+                        _chromedriver: chromedriver,
+                        _tauri_driver: tauri_driver,
+                    };
+                }
+                Err(e) => failures.push(e),
+            }
         }
+        panic!("the WebDriver servers did not start: {failures:#?}");
     }
 }
 

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use crate::window::{
-    Proc, app_session, free_port, on_path, shot, wait_screen, wait_tauri_driver, wait_text,
+    Proc, app_session, free_port, on_path, shot, wait_screen, wait_text, wait_webdriver,
 };
 
 const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -210,7 +210,7 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
     let tauri_driver = on_path("tauri-driver")
         .expect("tauri-driver not found: `cargo install tauri-driver --locked`");
     let (td_port, native_port) = (free_port(), free_port());
-    let driver = Proc::group(
+    let mut driver = Proc::group(
         Command::new(tauri_driver)
             .args([
                 "--port",
@@ -230,7 +230,11 @@ async fn the_installed_package_starts_handles_links_and_uninstalls_cleanly() {
             .stdout(Stdio::null())
             .stderr(Stdio::inherit()),
     );
-    wait_tauri_driver(td_port, native_port).await;
+    wait_webdriver(&mut driver, td_port)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("tauri-driver on {td_port} (WebKitWebDriver on {native_port}): {e}")
+        });
     let app = app_session(td_port, Path::new("/usr/bin/orgpass-app")).await;
     wait_screen(&app, "picker").await;
     wait_text(

@@ -65,23 +65,34 @@ impl Drop for Proc {
     }
 }
 
-pub(crate) async fn wait_port(port: u16) {
+/// Waits until the WebDriver server `driver` answers `GET /status` on `port` with `ready`. Listening is not enough:
+/// tauri-driver listens at once but forwards every request to a WebKitWebDriver it starts in the background, and
+/// drops the connection of a request it cannot forward yet (hyper's `IncompleteMessage`, not a WebDriver error).
+/// `Err` (with why) when the driver exits first, its port taken meanwhile say, or is not ready within `WAIT`.
+pub(crate) async fn wait_webdriver(driver: &mut Proc, port: u16) -> Result<(), String> {
+    let url = format!("http://127.0.0.1:{port}/status");
+    // Each request bounded: a port taken by something that accepts and never answers must not hang the wait.
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
     let start = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(start.elapsed() < WAIT, "nothing listens on port {port}");
+    loop {
+        if let Some(status) = driver.0.try_wait().unwrap() {
+            return Err(format!("it exited ({status})"));
+        }
+        if let Ok(resp) = http.get(&url).send().await
+            && let Ok(body) = resp.json::<Value>().await
+            && body["value"]["ready"] == true
+        {
+            return Ok(());
+        }
+        if start.elapsed() > WAIT {
+            return Err(format!("GET {url} did not say ready within {WAIT:?}"));
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-}
-
-/// Wait until tauri-driver and the WebKitWebDriver it spawns both listen. tauri-driver answers at once, but it
-/// starts its native driver in the background and forwards each request to it: a session asked for before the
-/// native driver listens ends in a dropped connection (hyper's `IncompleteMessage`), not a WebDriver error.
-pub(crate) async fn wait_tauri_driver(port: u16, native_port: u16) {
-    wait_port(port).await;
-    wait_port(native_port).await;
 }
 
 /// The page's visible text (empty when there is no body yet), for assertions and failure messages.
