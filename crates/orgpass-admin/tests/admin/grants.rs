@@ -485,12 +485,7 @@ async fn export_without_the_grants_scope_leaves_grants_out_and_its_apply_keeps_a
     assert_eq!(state.organizations.len(), 3, "the rest is exported");
 
     // The binary says it once on stderr and still writes the file.
-    let out = cmd(&t)
-        .env("ORGPASS_ADMIN_CLIENT_ID", "old-admin")
-        .arg("export")
-        .output()
-        .await
-        .unwrap();
+    let out = export_as_old_admin(&t).await;
     assert_eq!(stderr(&out), format!("{warning}\n"));
     assert_eq!(DesiredState::parse(&ok(&out), Format::Toml).unwrap(), state);
 
@@ -558,12 +553,7 @@ async fn export_without_the_organizations_grants_scope_warns_once_keeps_grants_a
     assert_eq!(old.stats().requests - requests, 3 * 3 + 4 + 1);
 
     // The binary: exit 0, the warning once on stderr, and the file is the full export without organizations' grants.
-    let out = cmd(&t)
-        .env("ORGPASS_ADMIN_CLIENT_ID", "old-admin")
-        .arg("export")
-        .output()
-        .await
-        .unwrap();
+    let out = export_as_old_admin(&t).await;
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stderr(&out), format!("{warning}\n"));
     let text = ok(&out);
@@ -690,4 +680,14 @@ fn grant_rows(state: &DesiredState) -> Vec<String> {
             )
         })
         .collect()
+}
+
+/// The binary's `export` run by the `old-admin` application (the scopes its seed left it).
+async fn export_as_old_admin(t: &devtenant::Running) -> std::process::Output {
+    cmd(t)
+        .env("ORGPASS_ADMIN_CLIENT_ID", "old-admin")
+        .arg("export")
+        .output()
+        .await
+        .unwrap()
 }
