@@ -168,8 +168,7 @@ fn demo_app(bin: &Path, issuer: &str, api_url: &str, app_args: &[String]) -> Res
     let result = run(&mut app);
     let _ = std::fs::remove_file(&config);
     if let Some((_, mut child)) = xvfb {
-        let _ = child.kill();
-        let _ = child.wait();
+        stop_xvfb(&mut child);
     }
     result
 }

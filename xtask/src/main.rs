@@ -401,8 +401,7 @@ fn test(cargo_args: &[String]) -> Result {
     }
     let result = run(&mut command);
     if let Some((_, child)) = xvfb.as_mut() {
-        let _ = child.kill();
-        let _ = child.wait();
+        stop_xvfb(child);
     }
     let _ = std::fs::remove_dir_all(&home);
     result?;
@@ -464,9 +463,7 @@ fn start_xvfb() -> Result<Option<(String, Child)>> {
         return Ok(None);
     }
     for number in 99..120 {
-        if Path::new(&format!("/tmp/.X11-unix/X{number}")).exists()
-            || Path::new(&format!("/tmp/.X{number}-lock")).exists()
-        {
+        if display_taken(number) {
             continue;
         }
         let display = format!(":{number}");
@@ -497,6 +494,45 @@ fn start_xvfb() -> Result<Option<(String, Child)>> {
         return Err(format!("Xvfb {display} did not come up within 10 s"));
     }
     Err("no free X display between :99 and :119".into())
+}
+
+/// Whether X display `number` is in use: its lock file names a live process (or cannot be read), or it has a
+/// socket but no lock. The lock and socket of a server that died without cleaning up are removed, so displays are
+/// not used up one per killed run (and the socket, which says the new server is up, is its own).
+fn display_taken(number: u32) -> bool {
+    let lock = format!("/tmp/.X{number}-lock");
+    let socket = format!("/tmp/.X11-unix/X{number}");
+    if !Path::new(&lock).exists() {
+        return Path::new(&socket).exists();
+    }
+    let Ok(text) = std::fs::read_to_string(&lock) else {
+        return true;
+    };
+    let alive = text
+        .trim()
+        .parse::<u32>()
+        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+    if alive {
+        return true;
+    }
+    let _ = std::fs::remove_file(&socket);
+    std::fs::remove_file(&lock).is_err()
+}
+
+/// Stops Xvfb with SIGTERM, so that it removes its lock file and socket; SIGKILL if it is still there after 5 s.
+fn stop_xvfb(child: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status();
+    let asked = Instant::now();
+    while asked.elapsed() < Duration::from_secs(5) {
+        if let Ok(Some(_)) = child.try_wait() {
+            return;
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Cargo's target directory (`CARGO_TARGET_DIR`, else `target/` in the workspace).
