@@ -437,17 +437,18 @@ fn test_inner(cargo_args: &[String]) -> Result {
     let deb = bundle()?;
     if !is_root() {
         eprintln!(
-            "xtask: built {}; its install test needs root (it runs apt-get): `sudo ORGPASS_DEB={} cargo test -p orgpass-e2e --test e2e -- --ignored package::`",
+            "xtask: built {}; its install test needs root (it runs apt-get): `sudo ORGPASS_DEB={} cargo test --workspace --test e2e -- --ignored package::`",
             deb.display(),
             deb.display()
         );
         return Ok(());
     }
+    // `--workspace`, not `-p orgpass-e2e`: one package alone resolves its dependencies' features differently, and
+    // cargo would build the whole debug tree a second time (minutes, and gigabytes a CI disk may not have).
     run(Command::new(&cargo)
         .args([
             "test",
-            "-p",
-            "orgpass-e2e",
+            "--workspace",
             "--test",
             "e2e",
             "--",

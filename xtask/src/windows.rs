@@ -451,10 +451,10 @@ fn unit_tests(rustc: &Path, prefix: &Prefix) -> Result {
 fn journey(prefix: &Prefix) -> Result {
     let exe = target_dir().join(WINDOWS).join("debug/orgpass.exe");
     let mut test = Command::new(cargo());
+    // `--workspace` for the features `cargo xtask test` built with: `-p orgpass-cli` would build the tree again.
     test.args([
         "test",
-        "-p",
-        "orgpass-cli",
+        "--workspace",
         "--test",
         "cli",
         "wine::",
