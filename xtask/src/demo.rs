@@ -22,6 +22,7 @@ pub(crate) fn demo(app_args: &[String]) -> Result {
     let root = root();
     // The re-executed demo (inside a private keyring, below) finds everything built.
     if env::var_os(INNER_MARK).is_none() {
+        crate::disk::check_room(&target_dir(), crate::disk::DEBUG_TREE_MIB)?;
         ensure_system_packages(true)?;
         build_ui()?;
         // The same build as `cargo xtask test`'s (features resolve alike), so one reuses the other's artifacts.

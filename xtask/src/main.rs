@@ -8,6 +8,7 @@
 //! `cargo test --workspace` inside that environment.
 
 mod demo;
+mod disk;
 mod package;
 #[cfg(test)]
 mod tidy;
@@ -191,7 +192,10 @@ fn run(command: &mut Command) -> Result {
     if status.success() {
         Ok(())
     } else {
-        Err(format!("{shown} failed with {status}"))
+        Err(format!(
+            "{shown} failed with {status}{}",
+            disk::full_hint(&target_dir())
+        ))
     }
 }
 
@@ -374,6 +378,13 @@ fn test(cargo_args: &[String]) -> Result {
     if env::var_os(INNER_MARK).is_some() {
         return test_inner(cargo_args);
     }
+    // Extra arguments skip the package and Windows steps: the debug tree is what they build.
+    let need = if cargo_args.is_empty() {
+        disk::FULL_RUN_MIB
+    } else {
+        disk::DEBUG_TREE_MIB
+    };
+    disk::check_room(&target_dir(), need)?;
     ensure_system_packages(true)?;
     ensure_tauri_driver()?;
     let root = root();
@@ -408,6 +419,7 @@ fn test(cargo_args: &[String]) -> Result {
     // Windows and macOS last, outside the private keyring: Wine brings its own Credential Manager.
     if cargo_args.is_empty() {
         windows::windows(&[])?;
+        disk::report(&target_dir());
     }
     Ok(())
 }
