@@ -155,6 +155,14 @@ impl Guard {
         self.0.issuers.iter().map(|t| t.jwks.fetch_count()).sum()
     }
 
+    /// Waits until no issuer's keys are being renewed in the background: after it, [`Guard::jwks_fetches`] and the
+    /// issuer's own count of requests agree (diagnostics).
+    pub async fn jwks_settled(&self) {
+        for issuer in self.0.issuers.iter() {
+            issuer.jwks.settled().await;
+        }
+    }
+
     /// Keep the `jti`s of DPoP proofs in `store` (shared by the API's instances) instead of this process's memory.
     /// Call before cloning the guard.
     pub fn with_replay_store(self, store: Arc<dyn ReplayStore>) -> Self {
