@@ -16,7 +16,7 @@
 
 use std::env;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use crate::{Result, build_ui, cargo, is_root, on_path, root, run, target_dir};
@@ -225,14 +225,32 @@ fn toolchain_dir() -> PathBuf {
     target_dir().join("windows-toolchain")
 }
 
+/// The `RUSTC` cargo runs for these builds: Debian's rustc with its libraries, found beside the script itself, so
+/// the target dir may be moved or renamed.
+const WRAPPER: &str = "#!/bin/sh\n\
+# Debian's rustc, unpacked by `cargo xtask windows`; its libraries are beside it, not installed.\n\
+here=$(dirname \"$0\")\n\
+LD_LIBRARY_PATH=\"$here/sysroot/usr/lib/x86_64-linux-gnu\" exec \"$here/sysroot/usr/bin/rustc\" \"$@\"\n";
+
+/// Whether `wrapper` starts the compiler (`rustc -vV`, as cargo asks first).
+fn runs(wrapper: &Path) -> bool {
+    Command::new(wrapper)
+        .arg("-vV")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 /// Unpacks Debian's compiler and std sources under `target/windows-toolchain/` (`apt-get download` + `dpkg -x`),
-/// unless a stamp says this very set of packages is already there. Returns the `RUSTC` wrapper.
+/// unless a stamp says this very set of packages is already there and the compiler runs (a target dir that was
+/// moved or half deleted is unpacked again). Returns the `RUSTC` wrapper.
 fn ensure_toolchain() -> Result<PathBuf> {
     let dir = toolchain_dir();
     let sysroot = dir.join("sysroot");
     let stamp = dir.join("stamp");
     let wrapper = dir.join("rustc");
-    if stamp.is_file() && wrapper.is_file() && sysroot.join("usr/bin/rustc").is_file() {
+    if stamp.is_file() && runs(&wrapper) {
         return Ok(wrapper);
     }
     if !on_path("apt-get") {
@@ -301,17 +319,15 @@ fn ensure_toolchain() -> Result<PathBuf> {
             .arg(debs.join(name))
             .arg(&sysroot))?;
     }
-    let rustc = sysroot.join("usr/bin/rustc");
-    let libs = sysroot.join("usr/lib/x86_64-linux-gnu");
-    let script = format!(
-        "#!/bin/sh\n# Debian's rustc, unpacked by `cargo xtask windows`; its libraries are beside it, not installed.\n\
-         LD_LIBRARY_PATH='{}' exec '{}' \"$@\"\n",
-        libs.display(),
-        rustc.display()
-    );
-    std::fs::write(&wrapper, script)
+    std::fs::write(&wrapper, WRAPPER)
         .map_err(|e| format!("cannot write {}: {e}", wrapper.display()))?;
     run(Command::new("chmod").arg("+x").arg(&wrapper))?;
+    if !runs(&wrapper) {
+        return Err(format!(
+            "Debian's rustc, unpacked under {}, does not run; delete that folder and try again",
+            dir.display()
+        ));
+    }
     let version = crate::output(Command::new(&wrapper).arg("--version"))?;
     eprintln!("xtask: {}", String::from_utf8_lossy(&version).trim());
     std::fs::write(&stamp, names.join("\n"))
