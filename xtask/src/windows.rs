@@ -322,13 +322,12 @@ fn ensure_toolchain() -> Result<PathBuf> {
     std::fs::write(&wrapper, WRAPPER)
         .map_err(|e| format!("cannot write {}: {e}", wrapper.display()))?;
     run(Command::new("chmod").arg("+x").arg(&wrapper))?;
-    if !runs(&wrapper) {
-        return Err(format!(
-            "Debian's rustc, unpacked under {}, does not run; delete that folder and try again",
+    let version = crate::output(Command::new(&wrapper).arg("--version")).map_err(|e| {
+        format!(
+            "Debian's rustc, unpacked under {}, does not run ({e}); delete that folder and try again",
             dir.display()
-        ));
-    }
-    let version = crate::output(Command::new(&wrapper).arg("--version"))?;
+        )
+    })?;
     eprintln!("xtask: {}", String::from_utf8_lossy(&version).trim());
     std::fs::write(&stamp, names.join("\n"))
         .map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
